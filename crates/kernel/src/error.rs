@@ -1,0 +1,94 @@
+//! The one error vocabulary clients see. Each crate keeps its own error enum and
+//! converts into this at its boundary; the gateway turns it into `extensions.code`.
+
+use std::fmt;
+
+/// Stable codes, part of the public API (`extensions.code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Validation,
+    Conflict,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Validation => "VALIDATION",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error as a client may see it. `Internal` keeps its cause for the logs only:
+/// its `Display` never includes it, so database text cannot reach a client.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Missing, or belonging to someone else: the two are deliberately identical.
+    #[error("not found")]
+    NotFound,
+    #[error("{field}: {reason}")]
+    Validation { field: String, reason: String },
+    #[error("{reason}")]
+    Conflict { reason: String },
+    #[error("too many requests")]
+    RateLimited,
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Unauthenticated => ErrorCode::Unauthenticated,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::NotFound => ErrorCode::NotFound,
+            Error::Validation { .. } => ErrorCode::Validation,
+            Error::Conflict { .. } => ErrorCode::Conflict,
+            Error::RateLimited => ErrorCode::RateLimited,
+            Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn validation(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Validation {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn conflict(reason: impl Into<String>) -> Self {
+        Error::Conflict {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Internal(Box::new(e))
+    }
+
+    pub fn internal_msg(msg: impl Into<String>) -> Self {
+        Error::Internal(msg.into().into())
+    }
+}

@@ -1,0 +1,232 @@
+//! Members of an association: invited by email, given a role, deactivated (never
+//! deleted). Directors manage; the whole association reads the member list.
+
+use crate::{Tenancy, audit, errors, validate};
+use entity::{invitation, membership, user};
+use kernel::{Ctx, Error, Page, PageRequest, TenantRole};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
+use uuid::Uuid;
+
+const MANAGERS: &[TenantRole] = &[TenantRole::Director];
+const INVITATION_READERS: &[TenantRole] = &[TenantRole::Director, TenantRole::Coordinator];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberChange {
+    Role(TenantRole),
+    Deactivate,
+    Reactivate,
+}
+
+impl Tenancy {
+    pub async fn invite_member(
+        &self,
+        ctx: &Ctx,
+        email: &str,
+        role: TenantRole,
+    ) -> Result<invitation::Model, Error> {
+        let scope = ctx.require_tenant_role(MANAGERS)?;
+        let email = validate::email("email", email)?;
+        let tx = self.db.scoped(ctx).await?;
+        // Already an active member? (Users are visible to their associations' staff.)
+        let member = tx
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "select 1 from memberships m join users u on u.id = m.user_id \
+                 where m.tenant_id = $1 and m.status = 'active' and u.email = $2",
+                [scope.tenant_id.0.into(), email.clone().into()],
+            ))
+            .await
+            .map_err(errors::orm)?;
+        if member.is_some() {
+            return Err(Error::conflict("this person is already an active member"));
+        }
+        let now = chrono::Utc::now();
+        let inv = invitation::ActiveModel {
+            tenant_id: Set(scope.tenant_id.0),
+            id: Set(Uuid::now_v7()),
+            email: Set(email),
+            role: Set(role.as_str().into()),
+            status: Set("pending".into()),
+            invited_by: Set(ctx.user_id().map(Uuid::from)),
+            created_at: Set(now.into()),
+            expires_at: Set((now + chrono::Duration::days(crate::INVITATION_TTL_DAYS)).into()),
+            accepted_at: Set(None),
+            accepted_by: Set(None),
+        }
+        .insert(&*tx)
+        .await
+        .map_err(errors::orm)?;
+        audit::tenant_event(&tx, ctx, scope.tenant_id.0, "invitation.created", Some(inv.id)).await?;
+        tx.commit().await?;
+        Ok(inv)
+    }
+
+    pub async fn revoke_invitation(&self, ctx: &Ctx, id: Uuid) -> Result<invitation::Model, Error> {
+        let scope = ctx.require_tenant_role(MANAGERS)?;
+        let tx = self.db.scoped(ctx).await?;
+        let inv = invitation::Entity::find_by_id((scope.tenant_id.0, id))
+            .one(&*tx)
+            .await
+            .map_err(errors::orm)?
+            .ok_or(Error::NotFound)?;
+        if inv.status != "pending" {
+            return Err(Error::conflict(format!("the invitation is already {}", inv.status)));
+        }
+        let mut am: invitation::ActiveModel = inv.into();
+        am.status = Set("revoked".into());
+        let inv = am.update(&*tx).await.map_err(errors::orm)?;
+        audit::tenant_event(&tx, ctx, scope.tenant_id.0, "invitation.revoked", Some(inv.id)).await?;
+        tx.commit().await?;
+        Ok(inv)
+    }
+
+    /// Changes a member's role, deactivates or reactivates them. The database keeps
+    /// at least one active director (trigger under a per-tenant lock), which this maps
+    /// to CONFLICT.
+    pub async fn change_member(
+        &self,
+        ctx: &Ctx,
+        membership_id: Uuid,
+        change: MemberChange,
+    ) -> Result<membership::Model, Error> {
+        let scope = ctx.require_tenant_role(MANAGERS)?;
+        let tx = self.db.scoped(ctx).await?;
+        let m = membership::Entity::find_by_id((scope.tenant_id.0, membership_id))
+            .one(&*tx)
+            .await
+            .map_err(errors::orm)?
+            .ok_or(Error::NotFound)?;
+        let now = chrono::Utc::now();
+        let mut am: membership::ActiveModel = m.clone().into();
+        let action = match change {
+            MemberChange::Role(r) => {
+                if m.role == r.as_str() {
+                    return Err(Error::conflict(format!("the member already has the role {}", r.as_str())));
+                }
+                am.role = Set(r.as_str().into());
+                "membership.role_changed"
+            }
+            MemberChange::Deactivate => {
+                if m.status == "deactivated" {
+                    return Err(Error::conflict("the member is already deactivated"));
+                }
+                am.status = Set("deactivated".into());
+                am.deactivated_at = Set(Some(now.into()));
+                "membership.deactivated"
+            }
+            MemberChange::Reactivate => {
+                if m.status == "active" {
+                    return Err(Error::conflict("the member is already active"));
+                }
+                am.status = Set("active".into());
+                am.deactivated_at = Set(None);
+                "membership.reactivated"
+            }
+        };
+        am.updated_at = Set(now.into());
+        let m = am.update(&*tx).await.map_err(errors::orm)?;
+        audit::tenant_event(&tx, ctx, scope.tenant_id.0, action, Some(m.id)).await?;
+        tx.commit().await?;
+        Ok(m)
+    }
+
+    /// The active association's members (any role may read the list).
+    pub async fn list_members(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest,
+        active_only: bool,
+    ) -> Result<Page<membership::Model>, Error> {
+        let scope = ctx.require_tenant()?;
+        let tx = self.db.scoped(ctx).await?;
+        let mut q = membership::Entity::find()
+            .filter(membership::Column::TenantId.eq(scope.tenant_id.0))
+            .order_by_asc(membership::Column::Id);
+        if let Some(after) = page.after {
+            q = q.filter(membership::Column::Id.gt(after));
+        }
+        if active_only {
+            q = q.filter(membership::Column::Status.eq("active"));
+        }
+        let rows = q.limit(page.fetch()).all(&*tx).await.map_err(errors::orm)?;
+        tx.commit().await?;
+        Ok(Page::from_rows(rows, &page))
+    }
+
+    pub async fn list_invitations(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest,
+        pending_only: bool,
+    ) -> Result<Page<invitation::Model>, Error> {
+        let scope = ctx.require_tenant_role(INVITATION_READERS)?;
+        let tx = self.db.scoped(ctx).await?;
+        let mut q = invitation::Entity::find()
+            .filter(invitation::Column::TenantId.eq(scope.tenant_id.0))
+            .order_by_asc(invitation::Column::Id);
+        if let Some(after) = page.after {
+            q = q.filter(invitation::Column::Id.gt(after));
+        }
+        if pending_only {
+            q = q.filter(invitation::Column::Status.eq("pending"));
+        }
+        let rows = q.limit(page.fetch()).all(&*tx).await.map_err(errors::orm)?;
+        tx.commit().await?;
+        Ok(Page::from_rows(rows, &page))
+    }
+
+    /// The signed-in person's own memberships, in every association (active or not).
+    pub async fn my_memberships(&self, ctx: &Ctx) -> Result<Vec<membership::Model>, Error> {
+        let user_id = ctx.require_user()?;
+        let tx = self.db.scoped(ctx).await?;
+        let rows = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user_id.0))
+            .order_by_asc(membership::Column::Id)
+            .all(&*tx)
+            .await
+            .map_err(errors::orm)?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    pub async fn memberships_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<membership::Model>, Error> {
+        let tx = self.db.scoped(ctx).await?;
+        let mut q = membership::Entity::find().filter(membership::Column::Id.is_in(ids.iter().copied()));
+        // Explicit tenant filter on top of RLS, except for one's own memberships.
+        if let (Some(scope), Some(user)) = (ctx.tenant(), ctx.user_id()) {
+            q = q.filter(
+                Condition::any()
+                    .add(membership::Column::TenantId.eq(scope.tenant_id.0))
+                    .add(membership::Column::UserId.eq(user.0)),
+            );
+        }
+        let rows = q.all(&*tx).await.map_err(errors::orm)?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    pub async fn invitations_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<invitation::Model>, Error> {
+        let tx = self.db.scoped(ctx).await?;
+        let rows = invitation::Entity::find()
+            .filter(invitation::Column::Id.is_in(ids.iter().copied()))
+            .all(&*tx)
+            .await
+            .map_err(errors::orm)?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    pub async fn users_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<user::Model>, Error> {
+        let tx = self.db.scoped(ctx).await?;
+        let rows = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids.iter().copied()))
+            .all(&*tx)
+            .await
+            .map_err(errors::orm)?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,318 @@
+//! From a verified identity (issuer, subject, email) to a Passerelle principal: the
+//! user, their union role, their partner, their active memberships. At first login an
+//! unknown identity with a verified email is matched against pending invitations.
+
+use crate::{Tenancy, errors};
+use kernel::{Ctx, Error, PartnerId, TenantId, TenantRole, UnionRole, UserId};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// What the identity provider vouched for.
+#[derive(Clone, Debug)]
+pub struct LoginIdentity {
+    pub issuer: String,
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct PrincipalMembership {
+    pub tenant_id: Uuid,
+    pub slug: String,
+    pub role: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub union_role: Option<UnionRole>,
+    pub partner_id: Option<PartnerId>,
+    /// Active memberships in active associations only.
+    pub memberships: Vec<PrincipalMembership>,
+}
+
+impl Principal {
+    /// The association this request works in: the one named by the tenant header
+    /// (slug, uuid or global id), or the only one when there is exactly one.
+    /// Naming an association without an active membership there is FORBIDDEN.
+    pub fn tenant_scope(&self, header: Option<&str>) -> Result<Option<kernel::TenantScope>, Error> {
+        let pick = |m: &PrincipalMembership| {
+            TenantRole::parse(&m.role).map(|role| kernel::TenantScope {
+                tenant_id: TenantId(m.tenant_id),
+                role,
+            })
+        };
+        match header.map(str::trim).filter(|h| !h.is_empty()) {
+            None if self.memberships.len() == 1 => Ok(self.memberships.first().and_then(pick)),
+            None => Ok(None),
+            Some(h) => {
+                let by_uuid = Uuid::parse_str(h)
+                    .ok()
+                    .or_else(|| kernel::gid::decode(h).filter(|(t, _)| t == "Tenant").map(|(_, id)| id));
+                self.memberships
+                    .iter()
+                    .find(|m| Some(m.tenant_id) == by_uuid || m.slug == h)
+                    .and_then(pick)
+                    .map(Some)
+                    .ok_or(Error::Forbidden(
+                        "you have no active membership in the association named by X-Passerelle-Tenant",
+                    ))
+            }
+        }
+    }
+}
+
+const RESOLVE: &str = r#"
+select u.id, u.email,
+  (select s.role from union_staff s where s.user_id = u.id) as union_role,
+  (select p.partner_id from partner_users p where p.user_id = u.id) as partner_id,
+  coalesce((select json_agg(json_build_object('tenant_id', m.tenant_id, 'slug', t.slug, 'role', m.role)
+                            order by t.slug)
+            from memberships m join tenants t on t.id = m.tenant_id
+            where m.user_id = u.id and m.status = 'active' and t.status = 'active'), '[]'::json)::text
+    as memberships,
+  exists (select 1 from invitations i
+          where i.email = u.email and i.status = 'pending' and i.expires_at > now())
+  or exists (select 1 from union_invitations ui where ui.email = u.email and ui.accepted_at is null)
+    as pending
+from user_identities ident join users u on u.id = ident.user_id
+where ident.issuer = $1 and ident.subject = $2
+"#;
+
+struct Resolved {
+    principal: Principal,
+    email: String,
+    pending: bool,
+}
+
+impl Tenancy {
+    /// Resolves a verified identity, or `None` when it has no account and no
+    /// invitation. One round trip in the common case.
+    pub async fn resolve(&self, identity: &LoginIdentity) -> Result<Option<Principal>, Error> {
+        let ctx = Ctx::system("resolve signed-in identity");
+        let tx = self.db.scoped(&ctx).await?;
+        let found = resolve_known(&tx, identity).await?;
+        let verified_email = identity
+            .email
+            .as_deref()
+            .filter(|_| identity.email_verified);
+        let result = match found {
+            Some(r) if r.pending && verified_email == Some(r.email.as_str()) => {
+                accept_pending(&tx, r.principal.user_id.0, &r.email).await?;
+                resolve_known(&tx, identity).await?.map(|r| r.principal)
+            }
+            Some(r) => Some(r.principal),
+            None => match verified_email {
+                Some(email) => first_login(&tx, identity, email).await?,
+                None => None,
+            },
+        };
+        tx.commit().await?;
+        Ok(result)
+    }
+
+    /// Makes `email` a union admin: at once if the person exists, else at first login.
+    pub async fn ensure_bootstrap_admin(&self, email: &str) -> Result<(), Error> {
+        let email = crate::validate::email("PASSERELLE_BOOTSTRAP_ADMIN_EMAIL", email)?;
+        let ctx = Ctx::system("bootstrap union admin");
+        let tx = self.db.scoped(&ctx).await?;
+        exec(
+            &tx,
+            "insert into union_staff (user_id, role) select id, 'admin' from users where email = $1 \
+             on conflict (user_id) do update set role = 'admin'",
+            vec![email.clone().into()],
+        )
+        .await?;
+        exec(
+            &tx,
+            "insert into union_invitations (id, email, role) \
+             select $1, $2, 'admin' where not exists (select 1 from users where email = $2) \
+             on conflict (email) do update set role = 'admin', accepted_at = null",
+            vec![Uuid::now_v7().into(), email.into()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn exec(tx: &db::Scoped, sql: &str, values: Vec<sea_orm::Value>) -> Result<u64, Error> {
+    tx.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(errors::orm)
+}
+
+async fn resolve_known(tx: &db::Scoped, id: &LoginIdentity) -> Result<Option<Resolved>, Error> {
+    let row = tx
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            RESOLVE,
+            [id.issuer.clone().into(), id.subject.clone().into()],
+        ))
+        .await
+        .map_err(errors::orm)?;
+    let Some(row) = row else { return Ok(None) };
+    let get = |e: sea_orm::DbErr| errors::orm(e);
+    let user_id: Uuid = row.try_get_by_index(0).map_err(get)?;
+    let email: String = row.try_get_by_index(1).map_err(get)?;
+    let union_role: Option<String> = row.try_get_by_index(2).map_err(get)?;
+    let partner_id: Option<Uuid> = row.try_get_by_index(3).map_err(get)?;
+    let memberships: String = row.try_get_by_index(4).map_err(get)?;
+    let pending: bool = row.try_get_by_index(5).map_err(get)?;
+    let memberships: Vec<PrincipalMembership> =
+        serde_json::from_str(&memberships).map_err(Error::internal)?;
+    Ok(Some(Resolved {
+        principal: Principal {
+            user_id: UserId(user_id),
+            union_role: union_role.as_deref().and_then(UnionRole::parse),
+            partner_id: partner_id.map(PartnerId),
+            memberships,
+        },
+        email,
+        pending,
+    }))
+}
+
+/// An identity seen for the first time. With a verified email that has a pending
+/// invitation (or belongs to an existing person), it is linked; otherwise refused.
+async fn first_login(
+    tx: &db::Scoped,
+    id: &LoginIdentity,
+    email: &str,
+) -> Result<Option<Principal>, Error> {
+    let invited: bool = tx
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "select exists (select 1 from invitations where email = $1 and status = 'pending' \
+                            and expires_at > now()) \
+                 or exists (select 1 from union_invitations where email = $1 and accepted_at is null) \
+                 or exists (select 1 from users where email = $1)",
+            [email.into()],
+        ))
+        .await
+        .map_err(errors::orm)?
+        .map(|r| r.try_get_by_index::<bool>(0))
+        .transpose()
+        .map_err(errors::orm)?
+        .unwrap_or(false);
+    if !invited {
+        return Ok(None);
+    }
+    let name = id
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && n.chars().count() <= 200)
+        .map(str::to_owned)
+        .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_owned());
+    exec(
+        tx,
+        "insert into users (id, email, display_name) values ($1, $2, $3) on conflict (email) do nothing",
+        vec![Uuid::now_v7().into(), email.into(), name.into()],
+    )
+    .await?;
+    exec(
+        tx,
+        "insert into user_identities (id, user_id, issuer, subject) \
+         select $1, u.id, $2, $3 from users u where u.email = $4 \
+         on conflict (issuer, subject) do nothing",
+        vec![
+            Uuid::now_v7().into(),
+            id.issuer.clone().into(),
+            id.subject.clone().into(),
+            email.into(),
+        ],
+    )
+    .await?;
+    let user_id: Uuid = tx
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "select id from users where email = $1",
+            [email.into()],
+        ))
+        .await
+        .map_err(errors::orm)?
+        .ok_or_else(|| Error::internal_msg("user vanished during first login"))?
+        .try_get_by_index(0)
+        .map_err(errors::orm)?;
+    accept_pending(tx, user_id, email).await?;
+    Ok(resolve_known(tx, id).await?.map(|r| r.principal))
+}
+
+/// Turns pending invitations for `email` into memberships (reactivating a former
+/// member with the invited role) and union roles.
+async fn accept_pending(tx: &db::Scoped, user_id: Uuid, email: &str) -> Result<(), Error> {
+    let accepted = tx
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "update invitations set status = 'accepted', accepted_at = now(), accepted_by = $1 \
+             where email = $2 and status = 'pending' and expires_at > now() \
+             returning tenant_id, role",
+            [user_id.into(), email.into()],
+        ))
+        .await
+        .map_err(errors::orm)?;
+    for row in accepted {
+        let tenant_id: Uuid = row.try_get_by_index(0).map_err(errors::orm)?;
+        let role: String = row.try_get_by_index(1).map_err(errors::orm)?;
+        exec(
+            tx,
+            "insert into memberships (tenant_id, id, user_id, role) values ($1, $2, $3, $4) \
+             on conflict (tenant_id, user_id) do update \
+               set role = excluded.role, status = 'active', deactivated_at = null, updated_at = now()",
+            vec![tenant_id.into(), Uuid::now_v7().into(), user_id.into(), role.into()],
+        )
+        .await?;
+    }
+    exec(
+        tx,
+        "with accepted as ( \
+           update union_invitations set accepted_at = now() \
+           where email = $2 and accepted_at is null returning role) \
+         insert into union_staff (user_id, role) select $1, role from accepted \
+         on conflict (user_id) do update set role = excluded.role",
+        vec![user_id.into(), email.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal() -> (Principal, Uuid, Uuid) {
+        let a = Uuid::now_v7();
+        let b = Uuid::now_v7();
+        (
+            Principal {
+                user_id: UserId::new(),
+                union_role: None,
+                partner_id: None,
+                memberships: vec![
+                    PrincipalMembership { tenant_id: a, slug: "a".into(), role: "director".into() },
+                    PrincipalMembership { tenant_id: b, slug: "b".into(), role: "viewer".into() },
+                ],
+            },
+            a,
+            b,
+        )
+    }
+
+    #[test]
+    fn header_picks_by_slug_uuid_or_global_id() {
+        let (p, a, b) = principal();
+        assert_eq!(p.tenant_scope(Some("a")).ok().flatten().map(|s| s.tenant_id.0), Some(a));
+        assert_eq!(p.tenant_scope(Some(&b.to_string())).ok().flatten().map(|s| s.role), Some(TenantRole::Viewer));
+        let gid = kernel::gid::encode("Tenant", b);
+        assert_eq!(p.tenant_scope(Some(&gid)).ok().flatten().map(|s| s.tenant_id.0), Some(b));
+        assert!(p.tenant_scope(Some("c")).is_err());
+        assert!(p.tenant_scope(Some(&Uuid::now_v7().to_string())).is_err());
+        // Two memberships and no header: no active association.
+        assert_eq!(p.tenant_scope(None).ok().flatten(), None);
+    }
+}

@@ -1,0 +1,147 @@
+//! Associations: created, suspended and reactivated by union admins; read by their
+//! members and by the union.
+
+use crate::{Tenancy, audit, errors, validate};
+use entity::{invitation, tenant};
+use kernel::{Ctx, Error, Page, PageRequest, TenantId, TenantRole, UnionRole};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+impl TenantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Active => "active",
+            TenantStatus::Suspended => "suspended",
+        }
+    }
+}
+
+pub struct NewTenant {
+    pub slug: String,
+    pub name: String,
+    pub first_director_email: String,
+}
+
+impl Tenancy {
+    pub async fn create_tenant(
+        &self,
+        ctx: &Ctx,
+        input: NewTenant,
+    ) -> Result<(tenant::Model, invitation::Model), Error> {
+        ctx.require_union_role(&[UnionRole::Admin])?;
+        let slug = validate::slug(&input.slug)?;
+        let name = validate::text("name", &input.name, 2, 200)?;
+        let email = validate::email("firstDirectorEmail", &input.first_director_email)?;
+        let tx = self.db.scoped(ctx).await?;
+        let now = chrono::Utc::now();
+        let t = tenant::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            slug: Set(slug),
+            name: Set(name),
+            status: Set("active".into()),
+            suspended_reason: Set(None),
+            created_at: Set(now.into()),
+            updated_at: Set(now.into()),
+        }
+        .insert(&*tx)
+        .await
+        .map_err(errors::orm)?;
+        let inv = invitation::ActiveModel {
+            tenant_id: Set(t.id),
+            id: Set(Uuid::now_v7()),
+            email: Set(email),
+            role: Set(TenantRole::Director.as_str().into()),
+            status: Set("pending".into()),
+            invited_by: Set(ctx.user_id().map(Uuid::from)),
+            created_at: Set(now.into()),
+            expires_at: Set((now + chrono::Duration::days(crate::INVITATION_TTL_DAYS)).into()),
+            accepted_at: Set(None),
+            accepted_by: Set(None),
+        }
+        .insert(&*tx)
+        .await
+        .map_err(errors::orm)?;
+        audit::union_event(&tx, ctx, Some(t.id), "tenant.created", Some(t.id)).await?;
+        audit::tenant_event(&tx, ctx, t.id, "invitation.created", Some(inv.id)).await?;
+        tx.commit().await?;
+        Ok((t, inv))
+    }
+
+    /// Suspends (`Some(reason)`) or reactivates (`None`) an association. A suspended
+    /// association's members can no longer select it; nothing is deleted.
+    pub async fn set_tenant_status(
+        &self,
+        ctx: &Ctx,
+        tenant_id: TenantId,
+        suspend_reason: Option<String>,
+    ) -> Result<tenant::Model, Error> {
+        ctx.require_union_role(&[UnionRole::Admin])?;
+        let reason = suspend_reason
+            .map(|r| validate::text("reason", &r, 3, 500))
+            .transpose()?;
+        let tx = self.db.scoped(ctx).await?;
+        let current = tenant::Entity::find_by_id(tenant_id.0)
+            .one(&*tx)
+            .await
+            .map_err(errors::orm)?
+            .ok_or(Error::NotFound)?;
+        let (status, action) = match reason {
+            Some(_) => (TenantStatus::Suspended, "tenant.suspended"),
+            None => (TenantStatus::Active, "tenant.reactivated"),
+        };
+        if current.status == status.as_str() {
+            return Err(Error::conflict(format!(
+                "the association is already {}",
+                status.as_str()
+            )));
+        }
+        let mut am: tenant::ActiveModel = current.into();
+        am.status = Set(status.as_str().into());
+        am.suspended_reason = Set(reason);
+        am.updated_at = Set(chrono::Utc::now().into());
+        let t = am.update(&*tx).await.map_err(errors::orm)?;
+        audit::union_event(&tx, ctx, Some(t.id), action, Some(t.id)).await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    /// The union's list of associations.
+    pub async fn list_tenants(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest,
+        status: Option<TenantStatus>,
+    ) -> Result<Page<tenant::Model>, Error> {
+        ctx.require_union_role(&UnionRole::ALL)?;
+        let tx = self.db.scoped(ctx).await?;
+        let mut q = tenant::Entity::find().order_by_asc(tenant::Column::Id);
+        if let Some(after) = page.after {
+            q = q.filter(tenant::Column::Id.gt(after));
+        }
+        if let Some(s) = status {
+            q = q.filter(tenant::Column::Status.eq(s.as_str()));
+        }
+        let rows = q.limit(page.fetch()).all(&*tx).await.map_err(errors::orm)?;
+        tx.commit().await?;
+        Ok(Page::from_rows(rows, &page))
+    }
+
+    /// Batch lookup for DataLoaders and `node`: what row-level security lets the
+    /// actor see, nothing more.
+    pub async fn tenants_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<tenant::Model>, Error> {
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(ids.iter().copied()))
+            .all(&*tx)
+            .await
+            .map_err(errors::orm)?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,54 @@
+//! Union staff: admins invite colleagues as admin, auditor or analyst.
+
+use crate::{Tenancy, audit, errors, validate};
+use entity::union_invitation;
+use kernel::{Ctx, Error, UnionRole};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement};
+use uuid::Uuid;
+
+impl Tenancy {
+    /// Grants `role` to the person with `email`: at once if they already have an
+    /// account, otherwise at their first login.
+    pub async fn invite_union_staff(
+        &self,
+        ctx: &Ctx,
+        email: &str,
+        role: UnionRole,
+    ) -> Result<union_invitation::Model, Error> {
+        ctx.require_union_role(&[UnionRole::Admin])?;
+        let email = validate::email("email", email)?;
+        let tx = self.db.scoped(ctx).await?;
+        let inv = union_invitation::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email.clone()),
+            role: Set(role.as_str().into()),
+            created_at: Set(chrono::Utc::now().into()),
+            accepted_at: Set(None),
+        }
+        .insert(&*tx)
+        .await
+        .map_err(errors::orm)?;
+        audit::union_event(&tx, ctx, None, "union_staff.invited", Some(inv.id)).await?;
+        tx.commit().await?;
+        Ok(inv)
+    }
+
+    /// Union staff currently holding a role (admins only). Returns (user id, role).
+    pub async fn union_staff_count(&self, ctx: &Ctx) -> Result<i64, Error> {
+        ctx.require_union_role(&[UnionRole::Admin])?;
+        let tx = self.db.scoped(ctx).await?;
+        let n = tx
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "select count(*) from union_staff",
+            ))
+            .await
+            .map_err(errors::orm)?
+            .map(|r| r.try_get_by_index::<i64>(0))
+            .transpose()
+            .map_err(errors::orm)?
+            .unwrap_or(0);
+        tx.commit().await?;
+        Ok(n)
+    }
+}

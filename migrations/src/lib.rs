@@ -1,0 +1,54 @@
+//! Database migrations. They run as the owner role (`passerelle_owner`), never as the
+//! application role: the application must own nothing, so that FORCE ROW LEVEL
+//! SECURITY binds it. Roles are created by `passerelle migrate` before these run.
+//! The schema is plain SQL because policies, grants and triggers are the point
+//! of it and sea-query has no vocabulary for them.
+
+use sea_orm_migration::prelude::*;
+
+/// Owns every table, function and policy. NOLOGIN: reached by `SET ROLE` from the
+/// admin connection during migrations only.
+pub const OWNER_ROLE: &str = "passerelle_owner";
+/// Group role holding the application's grants; the login role of DATABASE_URL is
+/// made a member of it. NOSUPERUSER NOBYPASSRLS, owns nothing.
+pub const APP_ROLE: &str = "passerelle_app";
+
+macro_rules! sql_migration {
+    ($module:ident, $name:literal, $file:literal) => {
+        mod $module {
+            use sea_orm_migration::prelude::*;
+            pub struct Migration;
+            impl MigrationName for Migration {
+                fn name(&self) -> &str {
+                    $name
+                }
+            }
+            #[async_trait::async_trait]
+            impl MigrationTrait for Migration {
+                async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                    manager
+                        .get_connection()
+                        .execute_unprepared(include_str!($file))
+                        .await
+                        .map(|_| ())
+                }
+            }
+        }
+    };
+}
+
+sql_migration!(m0001, "m20261123_000001_tenancy", "../sql/0001_tenancy.sql");
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001::Migration)]
+    }
+}
+
+/// All migration SQL, for fingerprinting (test databases are reused only when it matches).
+pub fn fingerprint_source() -> &'static [&'static str] {
+    &[include_str!("../sql/0001_tenancy.sql")]
+}
