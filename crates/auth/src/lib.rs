@@ -10,7 +10,12 @@ mod error;
 mod jwks;
 mod verifier;
 
-pub use dev::DevIssuer;
+pub use dev::{DEV_ISSUER, DevIssuer};
+
+/// The development issuer's identifier (`iss`), under which demo accounts are registered.
+pub fn dev_issuer_id() -> &'static str {
+    DEV_ISSUER
+}
 pub use error::AuthError;
 pub use jwks::RemoteIssuer;
 pub use verifier::{Verified, Verifier, VerifierConfig};

@@ -124,10 +124,8 @@ impl Verifier {
             return Err(AuthError::InvalidClaims);
         }
         // Some providers send email_verified as a string.
-        let email_verified = matches!(
-            c.email_verified,
-            Some(serde_json::Value::Bool(true))
-        ) || matches!(&c.email_verified, Some(serde_json::Value::String(s)) if s == "true");
+        let email_verified = matches!(c.email_verified, Some(serde_json::Value::Bool(true)))
+            || matches!(&c.email_verified, Some(serde_json::Value::String(s)) if s == "true");
         Ok(Verified {
             issuer: c.iss.trim_end_matches('/').to_owned(),
             subject: c.sub,

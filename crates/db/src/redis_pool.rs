@@ -109,7 +109,10 @@ impl RedisPool {
         let was = self.inner.up.swap(up, Ordering::SeqCst);
         if was != up {
             if up {
-                tracing::info!(redis = "up", "redis reachable: shared rate limiting restored");
+                tracing::info!(
+                    redis = "up",
+                    "redis reachable: shared rate limiting restored"
+                );
             } else {
                 tracing::warn!(
                     redis = "down",

@@ -23,9 +23,13 @@ fn settings(ctx: &Ctx) -> [String; 6] {
             partner_id,
         } => [
             tenant.map(|t| t.tenant_id.to_string()).unwrap_or_default(),
-            tenant.map(|t| t.role.as_str().to_owned()).unwrap_or_default(),
+            tenant
+                .map(|t| t.role.as_str().to_owned())
+                .unwrap_or_default(),
             user_id.to_string(),
-            union_role.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+            union_role
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default(),
             partner_id.map(|p| p.to_string()).unwrap_or_default(),
             "user".to_owned(),
         ],

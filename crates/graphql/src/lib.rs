@@ -1,1 +1,57 @@
+//! The one GraphQL schema of Passerelle: Relay conventions (Node, global ids,
+//! connections, one-input mutations with payloads), stable error codes, and limits
+//! on by default. Resolvers call domain services with the request's `Ctx`; no SQL
+//! here. `http` is the transport: it reads the body itself, under a hard limit,
+//! because async-graphql's axum integration would read any size.
 
+mod connection;
+mod context;
+mod error;
+pub mod http;
+mod limits;
+mod loaders;
+mod node;
+mod telemetry;
+mod tenancy;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+pub use context::RequestActor;
+pub use error::finish_errors;
+pub use limits::Limits;
+
+#[derive(MergedObject, Default)]
+pub struct Query(node::NodeQuery, tenancy::TenancyQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(tenancy::TenancyMutation);
+
+pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Long-lived services the resolvers call. Domain crates are added here as they come.
+#[derive(Clone)]
+pub struct Services {
+    pub tenancy: ::tenancy::Tenancy,
+}
+
+pub fn build(services: Services, limits: &Limits, introspection: bool) -> PasserelleSchema {
+    let mut b = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(services)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_recursive_depth(limits.max_recursive_depth)
+        .limit_directives(limits.max_directives)
+        .extension(limits::DocumentLimits::new(limits))
+        .extension(telemetry::Telemetry);
+    if !introspection {
+        b = b.disable_introspection();
+    }
+    b.finish()
+}
+
+/// The SDL, as `passerelle schema` prints it and `schema.graphql` stores it.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}

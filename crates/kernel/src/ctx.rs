@@ -147,7 +147,9 @@ impl Ctx {
         if roles.contains(&scope.role) {
             Ok(scope)
         } else {
-            Err(Error::Forbidden("your role in this association does not allow this"))
+            Err(Error::Forbidden(
+                "your role in this association does not allow this",
+            ))
         }
     }
 

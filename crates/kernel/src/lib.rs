@@ -5,8 +5,8 @@
 pub mod ctx;
 pub mod error;
 pub mod gid;
-pub mod page;
 pub mod id;
+pub mod page;
 pub mod role;
 
 pub use ctx::{Actor, Ctx, RequestId, Scope, TenantScope};

@@ -1,1 +1,13 @@
+//! The `passerelle` binary's library half: configuration, the application builder
+//! (shared by production and tests), migrations with roles, the demo seed, telemetry.
 
+pub mod app;
+pub mod config;
+pub mod dburl;
+pub mod migrate;
+pub mod ratelimit;
+pub mod seed;
+pub mod telemetry;
+
+pub use app::{App, AppState, build, serve};
+pub use config::Config;

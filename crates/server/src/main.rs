@@ -1,1 +1,172 @@
-fn main() {}
+//! passerelle: migrate | seed --demo | serve | demo | schema
+
+use server::config::Config;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: passerelle <command>
+
+commands:
+  demo          create the database if missing, migrate, seed the demo network, serve
+  migrate       create roles if absent and apply migrations (needs DATABASE_ADMIN_URL)
+  seed --demo   load the demo network (idempotent)
+  serve         serve HTTP on PASSERELLE_LISTEN
+  schema        print the GraphQL schema (SDL)";
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("passerelle: {msg}");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["schema"] => {
+            print!("{}", graphql::sdl());
+            ExitCode::SUCCESS
+        }
+        ["migrate"] | ["seed", "--demo"] | ["serve"] | ["demo"] => {
+            let config = match Config::from_env() {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => return fail(format!("cannot start the runtime: {e}")),
+            };
+            rt.block_on(run(args[0], config))
+        }
+        ["help"] | ["--help"] | ["-h"] => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            ExitCode::from(64)
+        }
+    }
+}
+
+async fn run(command: &str, config: Config) -> ExitCode {
+    let json_logs = !config.is_development();
+    let telemetry = match server::telemetry::init(config.otlp_endpoint.as_deref(), json_logs) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let code = match command {
+        "migrate" => {
+            match server::migrate::run(&config.database_admin_url, &config.database_url).await {
+                Ok(()) => {
+                    println!("migrations applied; isolation catalog check passed");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        "seed" => seed(&config).await,
+        "serve" => serve(config, false).await,
+        "demo" => demo(config).await,
+        _ => ExitCode::from(64),
+    };
+    telemetry.shutdown();
+    code
+}
+
+async fn seed(config: &Config) -> ExitCode {
+    let db = match db::Db::connect(&config.database_url, &db::PoolOptions::default()).await {
+        Ok(db) => db,
+        Err(e) => return fail(format!("DATABASE_URL: cannot connect: {e}")),
+    };
+    match server::seed::demo(&db).await {
+        Ok(()) => {
+            println!("demo network loaded");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn serve(config: Config, banner: bool) -> ExitCode {
+    let listen = config.listen;
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => return fail(format!("PASSERELLE_LISTEN: cannot bind {listen}: {e}")),
+    };
+    let app = match server::build(config).await {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let addr = listener.local_addr().unwrap_or(listen);
+    if banner {
+        print_banner(addr);
+    }
+    tracing::info!(%addr, "listening");
+    match server::serve(app, listener).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("server error: {e}")),
+    }
+}
+
+async fn demo(config: Config) -> ExitCode {
+    if !config.is_development() {
+        return fail("PASSERELLE_ENV: demo runs in development only");
+    }
+    match server::migrate::create_database_if_missing(&config.database_admin_url).await {
+        Ok(true) => println!("database created"),
+        Ok(false) => {}
+        Err(e) => return fail(e),
+    }
+    if let Err(e) = server::migrate::run(&config.database_admin_url, &config.database_url).await {
+        return fail(e);
+    }
+    let code = seed(&config).await;
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    serve(config, true).await
+}
+
+fn print_banner(addr: std::net::SocketAddr) {
+    let base = format!("http://{addr}");
+    println!();
+    println!("Passerelle (démo) est prête : {base}");
+    println!("  GraphQL   POST {base}/graphql");
+    println!("  GraphiQL  {base}/graphql (dans un navigateur)");
+    println!("  Santé     {base}/healthz   {base}/readyz");
+    println!();
+    println!("Obtenir un jeton pour un compte de démonstration :");
+    println!(
+        "  curl -s -X POST {base}/dev/token -H 'content-type: application/json' -d '{{\"email\":\"direction@lyon.pimms.example\"}}'"
+    );
+    println!("puis l'envoyer en en-tête « Authorization: Bearer <jeton> » :");
+    println!(
+        "  curl -s {base}/graphql -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\"
+    );
+    println!(
+        "       -d '{{\"query\":\"{{ viewer {{ user {{ displayName }} activeTenant {{ name }} activeRole }} }}\"}}'"
+    );
+    println!();
+    println!("Comptes de démonstration :");
+    for a in server::seed::ACCOUNTS {
+        let what = if let Some(r) = a.union_role {
+            format!("Union nationale, {r}")
+        } else if let Some(p) = a.partner {
+            format!("partenaire {p}")
+        } else {
+            a.memberships
+                .iter()
+                .map(|(t, r)| format!("{t} ({r})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!("  {:<44} {:<18} {}", a.email, a.name, what);
+    }
+    println!();
+    println!(
+        "Plusieurs associations ? Choisir avec l'en-tête « X-Passerelle-Tenant: pimms-nimes »."
+    );
+    println!();
+}

@@ -15,16 +15,18 @@ pub(crate) fn map(e: DbError) -> Error {
             "memberships_keep_one_director" => {
                 Error::conflict("an association must keep at least one active director")
             }
-            "memberships_tenant_user_key" => Error::conflict("already a member of this association"),
+            "memberships_tenant_user_key" => {
+                Error::conflict("already a member of this association")
+            }
             "invitations_pending_email_key" => {
                 Error::conflict("an invitation is already pending for this email")
             }
             "union_invitations_email_key" => {
                 Error::conflict("an invitation is already pending for this email")
             }
-            "invitations_email_format" | "union_invitations_email_format" | "users_email_format" => {
-                Error::validation("email", "not a valid email address")
-            }
+            "invitations_email_format"
+            | "union_invitations_email_format"
+            | "users_email_format" => Error::validation("email", "not a valid email address"),
             "partner_organisations_name_key" => Error::conflict("this partner already exists"),
             _ => Error::from(e),
         },
@@ -33,7 +35,10 @@ pub(crate) fn map(e: DbError) -> Error {
 }
 
 pub(crate) fn orm(e: sea_orm::DbErr) -> Error {
-    if matches!(e, sea_orm::DbErr::RecordNotUpdated | sea_orm::DbErr::RecordNotFound(_)) {
+    if matches!(
+        e,
+        sea_orm::DbErr::RecordNotUpdated | sea_orm::DbErr::RecordNotFound(_)
+    ) {
         return Error::NotFound;
     }
     map(DbError::from(e))

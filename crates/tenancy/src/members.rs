@@ -5,8 +5,8 @@ use crate::{Tenancy, audit, errors, validate};
 use entity::{invitation, membership, user};
 use kernel::{Ctx, Error, Page, PageRequest, TenantRole};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -59,7 +59,14 @@ impl Tenancy {
         .insert(&*tx)
         .await
         .map_err(errors::orm)?;
-        audit::tenant_event(&tx, ctx, scope.tenant_id.0, "invitation.created", Some(inv.id)).await?;
+        audit::tenant_event(
+            &tx,
+            ctx,
+            scope.tenant_id.0,
+            "invitation.created",
+            Some(inv.id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(inv)
     }
@@ -73,12 +80,22 @@ impl Tenancy {
             .map_err(errors::orm)?
             .ok_or(Error::NotFound)?;
         if inv.status != "pending" {
-            return Err(Error::conflict(format!("the invitation is already {}", inv.status)));
+            return Err(Error::conflict(format!(
+                "the invitation is already {}",
+                inv.status
+            )));
         }
         let mut am: invitation::ActiveModel = inv.into();
         am.status = Set("revoked".into());
         let inv = am.update(&*tx).await.map_err(errors::orm)?;
-        audit::tenant_event(&tx, ctx, scope.tenant_id.0, "invitation.revoked", Some(inv.id)).await?;
+        audit::tenant_event(
+            &tx,
+            ctx,
+            scope.tenant_id.0,
+            "invitation.revoked",
+            Some(inv.id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(inv)
     }
@@ -104,7 +121,10 @@ impl Tenancy {
         let action = match change {
             MemberChange::Role(r) => {
                 if m.role == r.as_str() {
-                    return Err(Error::conflict(format!("the member already has the role {}", r.as_str())));
+                    return Err(Error::conflict(format!(
+                        "the member already has the role {}",
+                        r.as_str()
+                    )));
                 }
                 am.role = Set(r.as_str().into());
                 "membership.role_changed"
@@ -192,9 +212,14 @@ impl Tenancy {
         Ok(rows)
     }
 
-    pub async fn memberships_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<membership::Model>, Error> {
+    pub async fn memberships_by_ids(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+    ) -> Result<Vec<membership::Model>, Error> {
         let tx = self.db.scoped(ctx).await?;
-        let mut q = membership::Entity::find().filter(membership::Column::Id.is_in(ids.iter().copied()));
+        let mut q =
+            membership::Entity::find().filter(membership::Column::Id.is_in(ids.iter().copied()));
         // Explicit tenant filter on top of RLS, except for one's own memberships.
         if let (Some(scope), Some(user)) = (ctx.tenant(), ctx.user_id()) {
             q = q.filter(
@@ -208,7 +233,11 @@ impl Tenancy {
         Ok(rows)
     }
 
-    pub async fn invitations_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<invitation::Model>, Error> {
+    pub async fn invitations_by_ids(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+    ) -> Result<Vec<invitation::Model>, Error> {
         let tx = self.db.scoped(ctx).await?;
         let rows = invitation::Entity::find()
             .filter(invitation::Column::Id.is_in(ids.iter().copied()))

@@ -4,7 +4,9 @@
 use crate::{Tenancy, audit, errors, validate};
 use entity::partner_organisation;
 use kernel::{Ctx, Error, Page, PageRequest, UnionRole};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 pub const SECTORS: &[&str] = &[
@@ -54,7 +56,8 @@ impl Tenancy {
     ) -> Result<Page<partner_organisation::Model>, Error> {
         ctx.require_user()?;
         let tx = self.db.scoped(ctx).await?;
-        let mut q = partner_organisation::Entity::find().order_by_asc(partner_organisation::Column::Id);
+        let mut q =
+            partner_organisation::Entity::find().order_by_asc(partner_organisation::Column::Id);
         if let Some(after) = page.after {
             q = q.filter(partner_organisation::Column::Id.gt(after));
         }

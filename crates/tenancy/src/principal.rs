@@ -49,9 +49,11 @@ impl Principal {
             None if self.memberships.len() == 1 => Ok(self.memberships.first().and_then(pick)),
             None => Ok(None),
             Some(h) => {
-                let by_uuid = Uuid::parse_str(h)
-                    .ok()
-                    .or_else(|| kernel::gid::decode(h).filter(|(t, _)| t == "Tenant").map(|(_, id)| id));
+                let by_uuid = Uuid::parse_str(h).ok().or_else(|| {
+                    kernel::gid::decode(h)
+                        .filter(|(t, _)| t == "Tenant")
+                        .map(|(_, id)| id)
+                });
                 self.memberships
                     .iter()
                     .find(|m| Some(m.tenant_id) == by_uuid || m.slug == h)
@@ -140,10 +142,14 @@ impl Tenancy {
 }
 
 async fn exec(tx: &db::Scoped, sql: &str, values: Vec<sea_orm::Value>) -> Result<u64, Error> {
-    tx.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values))
-        .await
-        .map(|r| r.rows_affected())
-        .map_err(errors::orm)
+    tx.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await
+    .map(|r| r.rows_affected())
+    .map_err(errors::orm)
 }
 
 async fn resolve_known(tx: &db::Scoped, id: &LoginIdentity) -> Result<Option<Resolved>, Error> {
@@ -294,8 +300,16 @@ mod tests {
                 union_role: None,
                 partner_id: None,
                 memberships: vec![
-                    PrincipalMembership { tenant_id: a, slug: "a".into(), role: "director".into() },
-                    PrincipalMembership { tenant_id: b, slug: "b".into(), role: "viewer".into() },
+                    PrincipalMembership {
+                        tenant_id: a,
+                        slug: "a".into(),
+                        role: "director".into(),
+                    },
+                    PrincipalMembership {
+                        tenant_id: b,
+                        slug: "b".into(),
+                        role: "viewer".into(),
+                    },
                 ],
             },
             a,
@@ -306,10 +320,28 @@ mod tests {
     #[test]
     fn header_picks_by_slug_uuid_or_global_id() {
         let (p, a, b) = principal();
-        assert_eq!(p.tenant_scope(Some("a")).ok().flatten().map(|s| s.tenant_id.0), Some(a));
-        assert_eq!(p.tenant_scope(Some(&b.to_string())).ok().flatten().map(|s| s.role), Some(TenantRole::Viewer));
+        assert_eq!(
+            p.tenant_scope(Some("a"))
+                .ok()
+                .flatten()
+                .map(|s| s.tenant_id.0),
+            Some(a)
+        );
+        assert_eq!(
+            p.tenant_scope(Some(&b.to_string()))
+                .ok()
+                .flatten()
+                .map(|s| s.role),
+            Some(TenantRole::Viewer)
+        );
         let gid = kernel::gid::encode("Tenant", b);
-        assert_eq!(p.tenant_scope(Some(&gid)).ok().flatten().map(|s| s.tenant_id.0), Some(b));
+        assert_eq!(
+            p.tenant_scope(Some(&gid))
+                .ok()
+                .flatten()
+                .map(|s| s.tenant_id.0),
+            Some(b)
+        );
         assert!(p.tenant_scope(Some("c")).is_err());
         assert!(p.tenant_scope(Some(&Uuid::now_v7().to_string())).is_err());
         // Two memberships and no header: no active association.

@@ -4,7 +4,9 @@
 use crate::{Tenancy, audit, errors, validate};
 use entity::{invitation, tenant};
 use kernel::{Ctx, Error, Page, PageRequest, TenantId, TenantRole, UnionRole};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,7 +136,11 @@ impl Tenancy {
 
     /// Batch lookup for DataLoaders and `node`: what row-level security lets the
     /// actor see, nothing more.
-    pub async fn tenants_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<tenant::Model>, Error> {
+    pub async fn tenants_by_ids(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+    ) -> Result<Vec<tenant::Model>, Error> {
         let tx = self.db.scoped(ctx).await?;
         let rows = tenant::Entity::find()
             .filter(tenant::Column::Id.is_in(ids.iter().copied()))

@@ -50,7 +50,10 @@ pub fn text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, Er
         ));
     }
     if s.chars().any(|c| c.is_control()) {
-        return Err(Error::validation(field, "control characters are not allowed"));
+        return Err(Error::validation(
+            field,
+            "control characters are not allowed",
+        ));
     }
     Ok(s.to_owned())
 }
@@ -61,7 +64,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(email("e", " A.B@Example.org ").ok().as_deref(), Some("a.b@example.org"));
+        assert_eq!(
+            email("e", " A.B@Example.org ").ok().as_deref(),
+            Some("a.b@example.org")
+        );
         for bad in ["", "a", "a@b", "@b.fr", "a@.fr", "a b@c.fr", "a@b.fr."] {
             assert!(email("e", bad).is_err(), "{bad}");
         }

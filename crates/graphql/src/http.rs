@@ -1,0 +1,145 @@
+//! POST /graphql. The body is read here, under `max_body_bytes`, before anything
+//! parses it: a declared Content-Length over the limit is refused at once, and a
+//! streamed body is cut off at the limit. Then the batch size is checked, then
+//! async-graphql executes.
+
+use crate::{Limits, PasserelleSchema, RequestActor, Services, finish_errors, loaders::Loaders};
+use async_graphql::{BatchRequest, BatchResponse};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use std::sync::Arc;
+
+pub struct Endpoint {
+    pub schema: PasserelleSchema,
+    pub services: Services,
+    pub limits: Limits,
+    pub graphiql: bool,
+}
+
+/// A GraphQL-shaped error body for failures before execution.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    let mut r = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    r
+}
+
+fn too_large(limit: usize) -> Response {
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "VALIDATION",
+        &format!("request body larger than {limit} bytes"),
+    )
+}
+
+pub async fn post(State(ep): State<Arc<Endpoint>>, req: Request) -> Response {
+    let limit = ep.limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large(limit);
+    }
+    let actor = req
+        .extensions()
+        .get::<RequestActor>()
+        .cloned()
+        .unwrap_or(RequestActor(None));
+    let bytes = match axum::body::to_bytes(req.into_body(), limit).await {
+        Ok(b) => b,
+        Err(_) => return too_large(limit),
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(b) => b,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION",
+                "body must be a JSON GraphQL request ({\"query\": ...}) or an array of them",
+            );
+        }
+    };
+    if let BatchRequest::Batch(v) = &batch {
+        if v.is_empty() || v.len() > ep.limits.max_batch {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "VALIDATION",
+                &format!(
+                    "a batch holds between 1 and {} operations",
+                    ep.limits.max_batch
+                ),
+            );
+        }
+    }
+    let mut batch = batch.data(actor.clone());
+    if let Some(ctx) = &actor.0 {
+        batch = batch.data(Arc::new(Loaders::new(&ep.services, ctx)));
+    }
+    let mut resp = ep.schema.execute_batch(batch).await;
+    match &mut resp {
+        BatchResponse::Single(r) => finish_errors(&mut r.errors),
+        BatchResponse::Batch(rs) => rs.iter_mut().for_each(|r| finish_errors(&mut r.errors)),
+    }
+    match serde_json::to_vec(&resp) {
+        Ok(body) => Response::builder()
+            .status(StatusCode::OK)
+            .header(
+                header::CONTENT_TYPE,
+                "application/graphql-response+json; charset=utf-8",
+            )
+            .body(Body::from(body))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Err(_) => error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "internal error",
+        ),
+    }
+}
+
+/// GraphiQL, in development only. The page loads GraphiQL from its CDN in the
+/// developer's browser; the server itself serves nothing but this page.
+pub async fn graphiql(State(ep): State<Arc<Endpoint>>) -> Response {
+    if !ep.graphiql {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    Html(GRAPHIQL).into_response()
+}
+
+const GRAPHIQL: &str = r#"<!doctype html>
+<html lang="fr">
+<head>
+  <meta charset="utf-8">
+  <title>Passerelle · GraphiQL</title>
+  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
+</head>
+<body>
+  <div id="graphiql">Chargement de GraphiQL…</div>
+  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
+  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
+  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
+  <script>
+    const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
+    ReactDOM.createRoot(document.getElementById('graphiql')).render(
+      React.createElement(GraphiQL, {
+        fetcher,
+        defaultHeaders: '{\n  "Authorization": "Bearer <jeton: POST /dev/token>",\n  "X-Passerelle-Tenant": "pimms-lyon-metropole"\n}',
+        defaultQuery: '{\n  viewer {\n    user { displayName email }\n    activeTenant { name }\n    activeRole\n    unionRole\n  }\n}\n',
+      }),
+    );
+  </script>
+</body>
+</html>
+"#;

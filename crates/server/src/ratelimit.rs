@@ -1,0 +1,79 @@
+//! Per-actor rate limiting: a fixed one-minute window per actor, counted in Redis so
+//! that every replica shares it. When Redis is unreachable the count moves to this
+//! process (each replica then allows the full rate: a softer limit, not none).
+
+use db::RedisPool;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub struct RateLimiter {
+    redis: RedisPool,
+    per_minute: u32,
+    local: Mutex<HashMap<String, (u64, u32)>>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny { retry_after_secs: u64 },
+}
+
+impl RateLimiter {
+    pub fn new(redis: RedisPool, per_minute: u32) -> Self {
+        Self {
+            redis,
+            per_minute,
+            local: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn check(&self, actor: &str) -> Decision {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let window = now / 60;
+        let retry_after_secs = 60 - now % 60;
+        let count = match self.redis_count(actor, window).await {
+            Some(n) => n,
+            None => self.local_count(actor, window),
+        };
+        if count > u64::from(self.per_minute) {
+            Decision::Deny { retry_after_secs }
+        } else {
+            Decision::Allow
+        }
+    }
+
+    async fn redis_count(&self, actor: &str, window: u64) -> Option<u64> {
+        let mut conn = self.redis.conn().await?;
+        let key = format!("passerelle:rl:{actor}:{window}");
+        let mut pipe = redis::pipe();
+        pipe.atomic().incr(&key, 1u64).expire(&key, 120).ignore();
+        let fut = pipe.query_async::<(u64,)>(&mut conn);
+        match tokio::time::timeout(db::redis_pool::REDIS_TIMEOUT, fut).await {
+            Ok(Ok((n,))) => Some(n),
+            _ => {
+                self.redis.report_failure();
+                None
+            }
+        }
+    }
+
+    fn local_count(&self, actor: &str, window: u64) -> u64 {
+        let Ok(mut map) = self.local.lock() else {
+            // A poisoned lock only means another request panicked mid-count.
+            return 0;
+        };
+        if map.len() > 100_000 {
+            map.retain(|_, (w, _)| *w == window);
+        }
+        let e = map.entry(actor.to_owned()).or_insert((window, 0));
+        if e.0 != window {
+            *e = (window, 0);
+        }
+        e.1 = e.1.saturating_add(1);
+        u64::from(e.1)
+    }
+}

@@ -1,0 +1,214 @@
+//! `passerelle seed --demo`: a small, realistic network to click through. Idempotent:
+//! every row is keyed by a natural key (slug, email, name) and skipped when present.
+//! Demo accounts sign in through the development issuer (subject = email).
+
+use kernel::Ctx;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use uuid::Uuid;
+
+pub struct DemoTenant {
+    pub slug: &'static str,
+    pub name: &'static str,
+}
+
+pub struct DemoAccount {
+    pub email: &'static str,
+    pub name: &'static str,
+    /// (tenant slug, role) pairs.
+    pub memberships: &'static [(&'static str, &'static str)],
+    pub union_role: Option<&'static str>,
+    pub partner: Option<&'static str>,
+}
+
+pub const TENANTS: &[DemoTenant] = &[
+    DemoTenant {
+        slug: "pimms-lyon-metropole",
+        name: "PIMMS Lyon Métropole",
+    },
+    DemoTenant {
+        slug: "pimms-nimes",
+        name: "PIMMS de Nîmes",
+    },
+];
+
+/// (name, sector, reach)
+pub const PARTNERS: &[(&str, &str, &str)] = &[
+    ("EDF", "energy", "national"),
+    ("ENGIE", "energy", "national"),
+    ("SNCF", "transport", "national"),
+    ("La Poste", "postal", "national"),
+    ("Keolis", "transport", "national"),
+    ("Veolia", "water", "national"),
+    ("Eau du Grand Lyon", "water", "local"),
+];
+
+const fn staff(
+    email: &'static str,
+    name: &'static str,
+    m: &'static [(&'static str, &'static str)],
+) -> DemoAccount {
+    DemoAccount {
+        email,
+        name,
+        memberships: m,
+        union_role: None,
+        partner: None,
+    }
+}
+
+pub const ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount {
+        email: "admin@union-pimms.example",
+        name: "Isabelle Laurent",
+        memberships: &[],
+        union_role: Some("admin"),
+        partner: None,
+    },
+    DemoAccount {
+        email: "audit@union-pimms.example",
+        name: "Marc Petit",
+        memberships: &[],
+        union_role: Some("auditor"),
+        partner: None,
+    },
+    DemoAccount {
+        email: "observatoire@union-pimms.example",
+        name: "Léa Moreau",
+        memberships: &[],
+        union_role: Some("analyst"),
+        partner: None,
+    },
+    staff(
+        "direction@lyon.pimms.example",
+        "Nadia Benali",
+        &[("pimms-lyon-metropole", "director")],
+    ),
+    staff(
+        "coordination@lyon.pimms.example",
+        "Julien Morel",
+        &[("pimms-lyon-metropole", "coordinator")],
+    ),
+    staff(
+        "mediatrice.vaise@lyon.pimms.example",
+        "Fatou Diallo",
+        &[("pimms-lyon-metropole", "mediator")],
+    ),
+    staff(
+        "mediateur.bron@lyon.pimms.example",
+        "Karim Haddad",
+        &[("pimms-lyon-metropole", "mediator")],
+    ),
+    staff(
+        "administratrice@lyon.pimms.example",
+        "Hélène Rousseau",
+        &[("pimms-lyon-metropole", "viewer")],
+    ),
+    staff(
+        "direction@nimes.pimms.example",
+        "Sophie Martin",
+        &[("pimms-nimes", "director")],
+    ),
+    staff(
+        "coordination@nimes.pimms.example",
+        "Mehdi Saïdi",
+        &[("pimms-nimes", "coordinator")],
+    ),
+    staff(
+        "mediatrice.valdegour@nimes.pimms.example",
+        "Aminata Traoré",
+        &[("pimms-nimes", "mediator")],
+    ),
+    staff(
+        "mediateur.pissevin@nimes.pimms.example",
+        "Lucas Garcia",
+        &[("pimms-nimes", "mediator")],
+    ),
+    staff(
+        "administrateur@nimes.pimms.example",
+        "Pierre Fabre",
+        &[("pimms-nimes", "viewer")],
+    ),
+    // Sits on both boards: picks the association with X-Passerelle-Tenant.
+    staff(
+        "claire.dubois@pimms.example",
+        "Claire Dubois",
+        &[
+            ("pimms-lyon-metropole", "viewer"),
+            ("pimms-nimes", "viewer"),
+        ],
+    ),
+    DemoAccount {
+        email: "relations.pimms@edf.example",
+        name: "Thomas Girard",
+        memberships: &[],
+        union_role: None,
+        partner: Some("EDF"),
+    },
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("seed: {0}")]
+    Db(#[from] db::DbError),
+    #[error("seed: {0}")]
+    Sql(#[from] sea_orm::DbErr),
+}
+
+async fn exec(tx: &db::Scoped, q: &str, v: Vec<sea_orm::Value>) -> Result<(), SeedError> {
+    tx.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, q, v))
+        .await?;
+    Ok(())
+}
+
+pub async fn demo(db: &db::Db) -> Result<(), SeedError> {
+    let ctx = Ctx::system("seed demo data");
+    let tx = db.scoped(&ctx).await?;
+    for t in TENANTS {
+        exec(&tx, "insert into tenants (id, slug, name) values ($1, $2, $3) on conflict (slug) do nothing",
+            vec![Uuid::now_v7().into(), t.slug.into(), t.name.into()]).await?;
+    }
+    for (name, sector, reach) in PARTNERS {
+        exec(
+            &tx,
+            "insert into partner_organisations (id, name, sector, reach) values ($1, $2, $3, $4) \
+                   on conflict (name) do nothing",
+            vec![
+                Uuid::now_v7().into(),
+                (*name).into(),
+                (*sector).into(),
+                (*reach).into(),
+            ],
+        )
+        .await?;
+    }
+    for a in ACCOUNTS {
+        exec(&tx, "insert into users (id, email, display_name) values ($1, $2, $3) on conflict (email) do nothing",
+            vec![Uuid::now_v7().into(), a.email.into(), a.name.into()]).await?;
+        exec(&tx, "insert into user_identities (id, user_id, issuer, subject) \
+                   select $1, id, $2, email from users where email = $3 on conflict (issuer, subject) do nothing",
+            vec![Uuid::now_v7().into(), auth::dev_issuer_id().into(), a.email.into()]).await?;
+        for (slug, role) in a.memberships {
+            exec(&tx, "insert into memberships (tenant_id, id, user_id, role) \
+                       select t.id, $1, u.id, $2 from tenants t, users u where t.slug = $3 and u.email = $4 \
+                       on conflict (tenant_id, user_id) do nothing",
+                vec![Uuid::now_v7().into(), (*role).into(), (*slug).into(), a.email.into()]).await?;
+        }
+        if let Some(role) = a.union_role {
+            exec(
+                &tx,
+                "insert into union_staff (user_id, role) select id, $1 from users where email = $2 \
+                       on conflict (user_id) do nothing",
+                vec![role.into(), a.email.into()],
+            )
+            .await?;
+        }
+        if let Some(partner) = a.partner {
+            exec(&tx, "insert into partner_users (user_id, partner_id) \
+                       select u.id, p.id from users u, partner_organisations p where u.email = $1 and p.name = $2 \
+                       on conflict (user_id) do nothing",
+                vec![a.email.into(), partner.into()]).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
