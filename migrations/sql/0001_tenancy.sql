@@ -277,15 +277,15 @@ create policy memberships_update on memberships for update
 
 alter table invitations enable row level security;
 alter table invitations force row level security;
--- The union admin may read and create director invitations only: that is how a new
--- association gets its first director, or an orphaned one a new director.
+-- The union admin may create director invitations (how a new association gets its
+-- first director) and read back only the ones it sent: never the association's staff.
 create policy invitations_read on invitations for select using (
   (tenant_id = (select app.tenant_id()) and (select app.tenant_role()) in ('director', 'coordinator'))
-  or ((select app.union_role()) = 'admin' and role = 'director')
+  or ((select app.union_role()) = 'admin' and role = 'director' and invited_by = (select app.user_id()))
   or (select app.is_system()));
 create policy invitations_insert on invitations for insert with check (
   (tenant_id = (select app.tenant_id()) and (select app.tenant_role()) = 'director')
-  or ((select app.union_role()) = 'admin' and role = 'director')
+  or ((select app.union_role()) = 'admin' and role = 'director' and invited_by = (select app.user_id()))
   or (select app.is_system()));
 create policy invitations_update on invitations for update
   using ((tenant_id = (select app.tenant_id()) and (select app.tenant_role()) = 'director')

@@ -6,6 +6,11 @@
 
 use sea_orm_migration::prelude::*;
 
+pub mod dburl;
+pub mod setup;
+
+pub use setup::{MigrateError, create_database_if_missing, run as setup};
+
 /// Owns every table, function and policy. NOLOGIN: reached by `SET ROLE` from the
 /// admin connection during migrations only.
 pub const OWNER_ROLE: &str = "passerelle_owner";

@@ -1,1 +1,15 @@
+//! End-to-end tests: the real server (same builder as production) on port 0,
+//! against real PostgreSQL and Redis, with tokens from a local JWKS issuer or a
+//! real OIDC provider. One binary, a module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+mod auth;
+mod catalog;
+mod isolation;
+mod limits;
+mod oidc;
+mod ops;
+mod schema;
+mod tenancy;

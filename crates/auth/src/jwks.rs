@@ -68,10 +68,14 @@ impl RemoteIssuer {
     /// Fetches discovery (once) and the JWKS. `force` ignores the rate bound (start-up).
     pub async fn refresh(&self, force: bool) -> Result<(), AuthError> {
         let mut state = self.refresh.lock().await;
-        if !force && state.last.is_some_and(|t| t.elapsed() < self.min_refresh) {
-            return Ok(());
+        if !force {
+            if state.last.is_some_and(|t| t.elapsed() < self.min_refresh) {
+                return Ok(());
+            }
+            // Only refreshes triggered by unknown key ids count against the bound, so
+            // a rotation right after start is still picked up.
+            state.last = Some(Instant::now());
         }
-        state.last = Some(Instant::now());
         let jwks_uri = match &state.jwks_uri {
             Some(u) => u.clone(),
             None => {

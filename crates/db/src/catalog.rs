@@ -44,6 +44,9 @@ select 'application role is superuser', rolname::text from app_roles where rolsu
 union all
 select 'application role bypasses rls', rolname::text from app_roles where rolbypassrls
 union all
+select 'application role can become the owner', rolname::text
+  from app_roles where pg_has_role(oid, 'passerelle_owner', 'MEMBER')
+union all
 select 'application role owns a relation', c.relname::text
   from pg_class c join app_roles r on r.oid = c.relowner
 union all

@@ -70,17 +70,20 @@ pub async fn post(State(ep): State<Arc<Endpoint>>, req: Request) -> Response {
             );
         }
     };
-    if let BatchRequest::Batch(v) = &batch {
-        if v.is_empty() || v.len() > ep.limits.max_batch {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "VALIDATION",
-                &format!(
-                    "a batch holds between 1 and {} operations",
-                    ep.limits.max_batch
-                ),
-            );
-        }
+    // serde reads `[]` as a (defaulted) single request: an empty batch is still empty.
+    let empty_array =
+        bytes.trim_ascii_start().starts_with(b"[") && matches!(batch, BatchRequest::Single(_));
+    if empty_array
+        || matches!(&batch, BatchRequest::Batch(v) if v.is_empty() || v.len() > ep.limits.max_batch)
+    {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "VALIDATION",
+            &format!(
+                "a batch holds between 1 and {} operations",
+                ep.limits.max_batch
+            ),
+        );
     }
     let mut batch = batch.data(actor.clone());
     if let Some(ctx) = &actor.0 {

@@ -3,8 +3,6 @@
 
 pub mod app;
 pub mod config;
-pub mod dburl;
-pub mod migrate;
 pub mod ratelimit;
 pub mod seed;
 pub mod telemetry;

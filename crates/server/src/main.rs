@@ -58,7 +58,7 @@ async fn run(command: &str, config: Config) -> ExitCode {
     };
     let code = match command {
         "migrate" => {
-            match server::migrate::run(&config.database_admin_url, &config.database_url).await {
+            match migrations::setup(&config.database_admin_url, &config.database_url).await {
                 Ok(()) => {
                     println!("migrations applied; isolation catalog check passed");
                     ExitCode::SUCCESS
@@ -114,12 +114,12 @@ async fn demo(config: Config) -> ExitCode {
     if !config.is_development() {
         return fail("PASSERELLE_ENV: demo runs in development only");
     }
-    match server::migrate::create_database_if_missing(&config.database_admin_url).await {
+    match migrations::create_database_if_missing(&config.database_admin_url).await {
         Ok(true) => println!("database created"),
         Ok(false) => {}
         Err(e) => return fail(e),
     }
-    if let Err(e) = server::migrate::run(&config.database_admin_url, &config.database_url).await {
+    if let Err(e) = migrations::setup(&config.database_admin_url, &config.database_url).await {
         return fail(e);
     }
     let code = seed(&config).await;

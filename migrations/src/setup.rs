@@ -1,13 +1,12 @@
-//! `passerelle migrate`: roles, grants, migrations as the owner, then the catalog
-//! check. Safe to run again: everything is "if absent".
+//! What `passerelle migrate` does: roles, grants, migrations as the owner, then the
+//! catalog check. Safe to run again: everything is "if absent". Tests run the same.
 
-use crate::dburl;
+use crate::{APP_ROLE, Migrator, OWNER_ROLE, dburl};
 use db::catalog;
-use migrations::{APP_ROLE, Migrator, OWNER_ROLE};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
-};
 use sea_orm_migration::MigratorTrait;
+use sea_orm_migration::sea_orm::{
+    self, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {

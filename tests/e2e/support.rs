@@ -1,0 +1,109 @@
+//! spawn_app: the production builder, configured through the production config
+//! parser, bound to port 0.
+
+use serde_json::Value;
+use server::AppState;
+use std::collections::HashMap;
+use std::sync::Arc;
+use testkit::gql::Reply;
+use testkit::{Gql, Issuer, TestDb, TestTenant, TestUser, test_db};
+
+pub struct TestApp {
+    pub base: String,
+    pub gql: Gql,
+    pub issuer: Arc<Issuer>,
+    pub state: AppState,
+    pub db: &'static TestDb,
+}
+
+pub fn base_config(tdb: &TestDb, issuer: &str) -> HashMap<String, String> {
+    [
+        ("DATABASE_URL", tdb.app_url.as_str()),
+        ("DATABASE_ADMIN_URL", tdb.admin_url.as_str()),
+        ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ("PASSERELLE_LISTEN", "127.0.0.1:0"),
+        ("PASSERELLE_ENV", "development"),
+        ("PASSERELLE_OIDC_ISSUER", issuer),
+        ("PASSERELLE_OIDC_AUDIENCE", testkit::AUDIENCE),
+        ("PASSERELLE_DB_MAX_CONNECTIONS", "4"),
+        ("PASSERELLE_RATE_LIMIT_PER_MINUTE", "100000"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// Starts an app whose configuration `edit` may change (keys as in the README).
+pub async fn spawn_with(edit: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    let tdb = test_db();
+    let issuer = Arc::new(Issuer::start().await);
+    let mut vars = base_config(tdb, &issuer.url);
+    edit(&mut vars);
+    let config = server::Config::from_map(&vars).expect("test configuration");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = server::build(config).await.expect("build app");
+    let state = app.state.clone();
+    tokio::spawn(async move {
+        let _ = server::serve(app, listener).await;
+    });
+    let base = format!("http://{addr}");
+    TestApp {
+        gql: Gql::new(&base),
+        base,
+        issuer,
+        state,
+        db: tdb,
+    }
+}
+
+impl TestApp {
+    pub async fn tenant(&self) -> TestTenant {
+        TestTenant::create(self.db, &self.issuer.url).await
+    }
+
+    pub fn token(&self, u: &TestUser) -> String {
+        self.issuer.token(&u.subject, &u.email)
+    }
+
+    /// Runs `query` as `u` in association `tenant` (slug), if given.
+    pub async fn as_user(
+        &self,
+        u: &TestUser,
+        tenant: Option<&str>,
+        query: &str,
+        vars: Value,
+    ) -> Reply {
+        self.gql.run(&self.token(u), tenant, query, vars).await
+    }
+
+    pub async fn union_user(&self, role: &str) -> TestUser {
+        let db = self.db.app().await;
+        let u = testkit::fixtures::union_user(&db, &self.issuer.url, role).await;
+        db.close().await;
+        u
+    }
+
+    /// Row count of `table` where `cond` (as the superuser: RLS does not apply).
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sea_orm::ConnectionTrait;
+        let admin = self.db.admin().await;
+        let row = admin
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                sql.to_owned(),
+            ))
+            .await
+            .expect("count query")
+            .expect("a row");
+        let n: i64 = row.try_get_by_index(0).expect("count");
+        let _ = admin.close().await;
+        n
+    }
+}
