@@ -1,1 +1,614 @@
+//! The isolation suite. Every root query and mutation of the schema, found by parsing
+//! the SDL (so fields added later are probed without editing this file), is called
+//! by every kind of actor with tenant B's ids. A probe leaks when its response holds
+//! anything of B the actor may not see, or when B's rows change. The suite prints
+//! how many probes ran and how many leaked, and fails on any leak, on any probe the
+//! server rejected as an invalid document (a probe that tests nothing), and on any
+//! root field left unprobed.
+
 use crate::support::*;
+use async_graphql::parser::types::{BaseType, TypeKind, TypeSystemDefinition};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use testkit::TestUser;
+
+// ---------------------------------------------------------------------------
+// A small model of the schema, from the SDL.
+
+#[derive(Clone, Debug)]
+struct InputValue {
+    name: String,
+    ty: async_graphql::parser::types::Type,
+}
+
+#[derive(Clone, Debug)]
+struct Field {
+    name: String,
+    args: Vec<InputValue>,
+    ty: async_graphql::parser::types::Type,
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    Scalar,
+    Enum(Vec<String>),
+    Object(Vec<Field>),
+    Interface,
+    Union(Vec<String>),
+    Input(Vec<InputValue>),
+}
+
+struct Schema {
+    types: HashMap<String, Kind>,
+    implementors: HashMap<String, Vec<String>>,
+}
+
+fn named(ty: &async_graphql::parser::types::Type) -> &str {
+    match &ty.base {
+        BaseType::Named(n) => n.as_str(),
+        BaseType::List(inner) => named(inner),
+    }
+}
+
+fn is_list(ty: &async_graphql::parser::types::Type) -> bool {
+    matches!(ty.base, BaseType::List(_))
+}
+
+impl Schema {
+    fn parse(sdl: &str) -> Self {
+        let doc = async_graphql::parser::parse_schema(sdl).expect("the SDL parses");
+        let mut types = HashMap::new();
+        let mut implementors: HashMap<String, Vec<String>> = HashMap::new();
+        let iv = |v: &async_graphql::parser::types::InputValueDefinition| InputValue {
+            name: v.name.node.to_string(),
+            ty: v.ty.node.clone(),
+        };
+        for def in doc.definitions {
+            let TypeSystemDefinition::Type(t) = def else {
+                continue;
+            };
+            let name = t.node.name.node.to_string();
+            let fields = |fs: &Vec<
+                async_graphql::Positioned<async_graphql::parser::types::FieldDefinition>,
+            >| {
+                fs.iter()
+                    .map(|f| Field {
+                        name: f.node.name.node.to_string(),
+                        args: f.node.arguments.iter().map(|a| iv(&a.node)).collect(),
+                        ty: f.node.ty.node.clone(),
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let kind = match &t.node.kind {
+                TypeKind::Scalar => Kind::Scalar,
+                TypeKind::Enum(e) => Kind::Enum(
+                    e.values
+                        .iter()
+                        .map(|v| v.node.value.node.to_string())
+                        .collect(),
+                ),
+                TypeKind::Object(o) => {
+                    for i in &o.implements {
+                        implementors
+                            .entry(i.node.to_string())
+                            .or_default()
+                            .push(name.clone());
+                    }
+                    Kind::Object(fields(&o.fields))
+                }
+                TypeKind::Interface(_) => Kind::Interface,
+                TypeKind::Union(u) => {
+                    Kind::Union(u.members.iter().map(|m| m.node.to_string()).collect())
+                }
+                TypeKind::InputObject(i) => {
+                    Kind::Input(i.fields.iter().map(|f| iv(&f.node)).collect())
+                }
+            };
+            types.insert(name, kind);
+        }
+        for s in ["String", "Int", "Float", "Boolean", "ID"] {
+            types.entry(s.into()).or_insert(Kind::Scalar);
+        }
+        Self {
+            types,
+            implementors,
+        }
+    }
+
+    fn root(&self, name: &str) -> Vec<Field> {
+        match self.types.get(name) {
+            Some(Kind::Object(f)) => f.clone(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A selection set reaching every field, to `depth` levels, without revisiting a
+    /// type already on the path (that keeps it within the server's limits).
+    fn selection(&self, type_name: &str, depth: usize, path: &mut Vec<String>) -> String {
+        match self.types.get(type_name) {
+            None | Some(Kind::Scalar) | Some(Kind::Enum(_)) | Some(Kind::Input(_)) => String::new(),
+            Some(Kind::Object(fields)) => {
+                path.push(type_name.to_owned());
+                let mut s = String::from("{ __typename");
+                for f in fields {
+                    if f.args.iter().any(|a| !a.ty.nullable) {
+                        continue;
+                    }
+                    let inner = named(&f.ty);
+                    match self.types.get(inner) {
+                        Some(Kind::Scalar) | Some(Kind::Enum(_)) => {
+                            s.push(' ');
+                            s.push_str(&f.name);
+                        }
+                        _ if depth == 0 || path.iter().any(|p| p == inner) => {}
+                        _ => {
+                            let sub = self.selection(inner, depth - 1, path);
+                            if !sub.is_empty() {
+                                s.push_str(&format!(" {} {}", f.name, sub));
+                            }
+                        }
+                    }
+                }
+                path.pop();
+                s.push_str(" }");
+                s
+            }
+            Some(Kind::Interface) | Some(Kind::Union(_)) => {
+                let impls = match self.types.get(type_name) {
+                    Some(Kind::Union(m)) => m.clone(),
+                    _ => self
+                        .implementors
+                        .get(type_name)
+                        .cloned()
+                        .unwrap_or_default(),
+                };
+                let mut s = String::from("{ __typename");
+                for i in impls {
+                    let sub = self.selection(&i, depth, path);
+                    if !sub.is_empty() {
+                        s.push_str(&format!(" ... on {i} {sub}"));
+                    }
+                }
+                s.push_str(" }");
+                s
+            }
+        }
+    }
+
+    /// Whether a value of this type carries an ID somewhere (directly or in an input).
+    fn carries_id(&self, ty: &async_graphql::parser::types::Type) -> bool {
+        let n = named(ty);
+        n == "ID"
+            || matches!(self.types.get(n), Some(Kind::Input(fs)) if fs.iter().any(|f| self.carries_id(&f.ty)))
+    }
+
+    /// A plausible value for `ty`, with every ID set to `id`.
+    fn value(
+        &self,
+        field: &str,
+        ty: &async_graphql::parser::types::Type,
+        id: &str,
+        n: usize,
+    ) -> Option<Value> {
+        if is_list(ty) {
+            let BaseType::List(inner) = &ty.base else {
+                unreachable!()
+            };
+            return self.value(field, inner, id, n).map(|v| json!([v]));
+        }
+        let t = named(ty);
+        Some(match (t, self.types.get(t)) {
+            ("ID", _) => json!(id),
+            ("String", _) => {
+                let f = field.to_lowercase();
+                if f.contains("email") {
+                    json!(format!("probe-{n}@probe.test.example"))
+                } else if f.contains("slug") {
+                    json!(format!("probe-{n}-{}", testkit::suffix()))
+                } else if f == "after" || f == "before" {
+                    return None;
+                } else {
+                    json!(format!("Sonde d'isolation {n}"))
+                }
+            }
+            ("Int", _) => json!(5),
+            ("Float", _) => json!(1.5),
+            ("Boolean", _) => json!(true),
+            ("DateTime", _) => json!(chrono::Utc::now().to_rfc3339()),
+            ("Date", _) => json!(chrono::Utc::now().date_naive().to_string()),
+            (_, Some(Kind::Enum(vs))) => json!(vs.first()?),
+            (_, Some(Kind::Input(fs))) => {
+                let mut o = serde_json::Map::new();
+                for f in fs {
+                    if let Some(v) = self.value(&f.name, &f.ty, id, n) {
+                        o.insert(f.name.clone(), v);
+                    }
+                }
+                Value::Object(o)
+            }
+            (other, _) => panic!(
+                "the isolation suite cannot make a value of type {other}: teach Schema::value"
+            ),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Actors, secrets, fingerprints.
+
+struct Actor {
+    label: String,
+    token: Option<String>,
+    tenant: Option<String>,
+    /// Union staff may see B's association itself (not its people).
+    sees_tenant_identity: bool,
+}
+
+struct Secrets {
+    /// B's people and invitations: never visible to anyone outside B.
+    personal: Vec<String>,
+    /// B's association itself: visible to the union only.
+    identity: Vec<String>,
+    /// Every global id of B's objects, used as probe inputs.
+    ids: Vec<String>,
+}
+
+impl Secrets {
+    fn leaked<'a>(&'a self, body: &str, actor: &Actor) -> Vec<&'a str> {
+        let mut found: Vec<&str> = self
+            .personal
+            .iter()
+            .filter(|s| body.contains(s.as_str()))
+            .map(String::as_str)
+            .collect();
+        if !actor.sees_tenant_identity {
+            found.extend(
+                self.identity
+                    .iter()
+                    .filter(|s| body.contains(s.as_str()))
+                    .map(String::as_str),
+            );
+        }
+        found
+    }
+}
+
+/// A digest of every row that belongs to B: all tables with a tenant_id (found in the
+/// catalog, so new tables are covered), B's people, their identities and roles.
+async fn fingerprint(
+    admin: &DatabaseConnection,
+    b: uuid::Uuid,
+    tables: &[String],
+    with_tenant_row: bool,
+) -> String {
+    let mut parts: Vec<String> = tables
+        .iter()
+        .map(|t| format!("select t::text as x from {t} t where tenant_id = '{b}'"))
+        .collect();
+    let people = format!("select user_id from memberships where tenant_id = '{b}'");
+    parts.push(format!(
+        "select u::text from users u where id in ({people})"
+    ));
+    parts.push(format!(
+        "select i::text from user_identities i where user_id in ({people})"
+    ));
+    parts.push(format!(
+        "select s::text from union_staff s where user_id in ({people})"
+    ));
+    parts.push(format!(
+        "select p::text from partner_users p where user_id in ({people})"
+    ));
+    if with_tenant_row {
+        parts.push(format!("select t::text from tenants t where id = '{b}'"));
+    }
+    let sql = format!(
+        "select md5(coalesce(string_agg(x, '|' order by x), '')) from ({}) s",
+        parts.join(" union all ")
+    );
+    admin
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .await
+        .expect("fingerprint")
+        .expect("row")
+        .try_get_by_index(0)
+        .expect("md5")
+}
+
+fn gid(t: &str, id: uuid::Uuid) -> String {
+    kernel::gid::encode(t, id)
+}
+
+fn person_secrets(u: &TestUser) -> Vec<String> {
+    let mut v = vec![u.email.clone(), gid("User", u.id), u.id.to_string()];
+    if let Some(m) = u.membership_id {
+        v.push(gid("Membership", m));
+        v.push(m.to_string());
+    }
+    v
+}
+
+#[tokio::test]
+async fn no_probe_crosses_a_tenant_line() {
+    let app = spawn_app().await;
+    let a = app.tenant().await;
+    let b = app.tenant().await;
+    let schema = Schema::parse(&graphql::sdl());
+
+    // B gets one object of every kind the schema exposes: a pending invitation.
+    let r = app
+        .as_user(&b.director, None, "mutation { inviteMember(input: {email: \"invitee-b@isolation.test.example\", role: MEDIATOR}) { invitation { id } } }", json!({}))
+        .await;
+    let b_invitation = r.data()["inviteMember"]["invitation"]["id"]
+        .as_str()
+        .expect("B invitation")
+        .to_owned();
+    let b_people = [&b.director, &b.coordinator, &b.mediator, &b.viewer];
+    let admin_conn = app.db.admin().await;
+    let b_display_names: Vec<String> = {
+        let rows = admin_conn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("select display_name from users where id in (select user_id from memberships where tenant_id = '{}')", b.id),
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get_by_index::<String>(0).unwrap())
+            .collect()
+    };
+    let mut personal: Vec<String> = b_people.iter().flat_map(|u| person_secrets(u)).collect();
+    personal.extend(b_display_names);
+    personal.push("invitee-b@isolation.test.example".into());
+    personal.push(b_invitation.clone());
+    personal.push(kernel::gid::decode(&b_invitation).unwrap().1.to_string());
+    let identity = vec![b.gid(), b.id.to_string(), b.name.clone(), b.slug.clone()];
+    let mut ids = vec![b.gid(), b_invitation.clone()];
+    for u in b_people {
+        ids.push(gid("User", u.id));
+        ids.push(gid("Membership", u.membership_id.unwrap()));
+    }
+    let secrets = Secrets {
+        personal,
+        identity,
+        ids,
+    };
+
+    // The detector must see B's data when it is there (positive control).
+    let own = app
+        .as_user(&b.director, None, "{ viewer { activeTenant { id name members { edges { node { id user { email displayName } } } } } } }", json!({}))
+        .await;
+    let control = Actor {
+        label: "control".into(),
+        token: None,
+        tenant: None,
+        sees_tenant_identity: false,
+    };
+    assert!(
+        secrets.leaked(&own.body.to_string(), &control).len() >= 9,
+        "the detector sees B's own data"
+    );
+
+    // Actors on the other side of the line.
+    let partner = {
+        let db = app.db.app().await;
+        let u = testkit::fixtures::user(
+            &db,
+            &app.issuer.url,
+            &format!("partner-{}@partner.test.example", testkit::suffix()),
+        )
+        .await;
+        let tx = db
+            .scoped(&kernel::Ctx::system("isolation fixture"))
+            .await
+            .unwrap();
+        let pid = uuid::Uuid::now_v7();
+        tx.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "insert into partner_organisations (id, name, sector) values ($1, $2, 'energy')",
+            [
+                pid.into(),
+                format!("Partenaire {}", testkit::suffix()).into(),
+            ],
+        ))
+        .await
+        .unwrap();
+        tx.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "insert into partner_users (user_id, partner_id) values ($1, $2)",
+            [u.id.into(), pid.into()],
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        db.close().await;
+        u
+    };
+    let mut actors = Vec::new();
+    for (label, u) in [
+        ("A director", &a.director),
+        ("A coordinator", &a.coordinator),
+        ("A mediator", &a.mediator),
+        ("A viewer", &a.viewer),
+    ] {
+        actors.push(Actor {
+            label: label.into(),
+            token: Some(app.token(u)),
+            tenant: Some(a.slug.clone()),
+            sees_tenant_identity: false,
+        });
+    }
+    for role in ["admin", "auditor", "analyst"] {
+        let u = app.union_user(role).await;
+        actors.push(Actor {
+            label: format!("union {role}"),
+            token: Some(app.token(&u)),
+            tenant: None,
+            sees_tenant_identity: true,
+        });
+    }
+    actors.push(Actor {
+        label: "partner user".into(),
+        token: Some(app.token(&partner)),
+        tenant: None,
+        sees_tenant_identity: false,
+    });
+    actors.push(Actor {
+        label: "anonymous".into(),
+        token: None,
+        tenant: None,
+        sees_tenant_identity: false,
+    });
+
+    let tenant_tables: Vec<String> = admin_conn
+        .query_all_raw(Statement::from_string(DbBackend::Postgres,
+            "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace \
+             join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped \
+             where n.nspname = 'public' and c.relkind = 'r' order by 1"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    assert!(tenant_tables.len() >= 3, "{tenant_tables:?}");
+
+    let mut probes = 0usize;
+    let mut leaks: Vec<String> = Vec::new();
+    let mut invalid: Vec<String> = Vec::new();
+    let mut covered: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut n = 0usize;
+
+    for (op, root) in [("query", "Query"), ("mutation", "Mutation")] {
+        for field in schema.root(root) {
+            let id_args = field.args.iter().any(|a| schema.carries_id(&a.ty));
+            let inputs: Vec<&str> = if id_args {
+                secrets.ids.iter().map(String::as_str).collect()
+            } else {
+                vec!["-"]
+            };
+            let selection = schema.selection(named(&field.ty), 3, &mut Vec::new());
+            for actor in &actors {
+                for id in &inputs {
+                    n += 1;
+                    let mut decls = Vec::new();
+                    let mut args = Vec::new();
+                    let mut vars = serde_json::Map::new();
+                    for (i, arg) in field.args.iter().enumerate() {
+                        let Some(v) = schema.value(&arg.name, &arg.ty, id, n) else {
+                            continue;
+                        };
+                        decls.push(format!("$v{i}: {}", arg.ty));
+                        args.push(format!("{}: $v{i}", arg.name));
+                        vars.insert(format!("v{i}"), v);
+                    }
+                    let decl = if decls.is_empty() {
+                        String::new()
+                    } else {
+                        format!("({})", decls.join(", "))
+                    };
+                    let call = if args.is_empty() {
+                        String::new()
+                    } else {
+                        format!("({})", args.join(", "))
+                    };
+                    let doc = format!("{op} Probe{decl} {{ {}{call} {selection} }}", field.name);
+                    let before = fingerprint(
+                        &admin_conn,
+                        b.id,
+                        &tenant_tables,
+                        !actor.sees_tenant_identity,
+                    )
+                    .await;
+                    let r = app
+                        .gql
+                        .raw(
+                            actor.token.as_deref(),
+                            actor.tenant.as_deref(),
+                            json!({"query": doc, "variables": vars}),
+                        )
+                        .await;
+                    let after = fingerprint(
+                        &admin_conn,
+                        b.id,
+                        &tenant_tables,
+                        !actor.sees_tenant_identity,
+                    )
+                    .await;
+                    probes += 1;
+                    covered
+                        .entry(format!("{root}.{}", field.name))
+                        .or_default()
+                        .insert(actor.label.clone());
+                    let body = r.body.to_string();
+                    let found = secrets.leaked(&body, actor);
+                    if !found.is_empty() || before != after {
+                        leaks.push(format!(
+                            "{} via {root}.{} with {id}: saw {found:?}, rows changed: {}",
+                            actor.label,
+                            field.name,
+                            before != after
+                        ));
+                    }
+                    if let Some(errs) = r.body["errors"].as_array() {
+                        for e in errs {
+                            if e.get("path").is_none() && r.status == 200 {
+                                invalid
+                                    .push(format!("{}: {} -> {}", actor.label, doc, e["message"]));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Naming B's association in the tenant header, as A's staff.
+    for (header, u) in [
+        (b.slug.clone(), &a.director),
+        (b.gid(), &a.viewer),
+        (b.id.to_string(), &a.mediator),
+    ] {
+        let r = app
+            .as_user(
+                u,
+                Some(&header),
+                "{ viewer { activeTenant { id name } } }",
+                json!({}),
+            )
+            .await;
+        probes += 1;
+        let actor = Actor {
+            label: "A staff naming B".into(),
+            token: None,
+            tenant: None,
+            sees_tenant_identity: false,
+        };
+        if r.status != 403 || !secrets.leaked(&r.body.to_string(), &actor).is_empty() {
+            leaks.push(format!(
+                "tenant header {header}: status {} {}",
+                r.status, r.body
+            ));
+        }
+    }
+
+    println!("isolation: {probes} probes, {} leaked", leaks.len());
+    for l in &leaks {
+        println!("  LEAK {l}");
+    }
+    assert!(
+        invalid.is_empty(),
+        "{} probes were invalid documents (they tested nothing):\n{}",
+        invalid.len(),
+        invalid.join("\n")
+    );
+    let roots = schema.root("Query").len() + schema.root("Mutation").len();
+    assert_eq!(covered.len(), roots, "every root field is probed");
+    for (f, who) in &covered {
+        assert_eq!(who.len(), actors.len(), "{f} probed by every actor");
+    }
+    assert!(
+        leaks.is_empty(),
+        "{} of {probes} probes leaked",
+        leaks.len()
+    );
+}
