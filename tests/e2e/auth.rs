@@ -271,7 +271,7 @@ async fn the_dev_issuer_cannot_run_in_production() {
     );
     // And without an issuer, production refuses to start, naming the setting.
     vars.remove("PASSERELLE_OIDC_ISSUER");
-    let err = server::Config::from_map(&vars).err().expect("refused");
+    let err = server::Config::from_map(&vars).expect_err("refused");
     assert_eq!(err.key, "PASSERELLE_OIDC_ISSUER");
 }
 

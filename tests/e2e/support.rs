@@ -2,7 +2,6 @@
 //! parser, bound to port 0.
 
 use serde_json::Value;
-use server::AppState;
 use std::collections::HashMap;
 use std::sync::Arc;
 use testkit::gql::Reply;
@@ -12,7 +11,6 @@ pub struct TestApp {
     pub base: String,
     pub gql: Gql,
     pub issuer: Arc<Issuer>,
-    pub state: AppState,
     pub db: &'static TestDb,
 }
 
@@ -49,7 +47,6 @@ pub async fn spawn_with(edit: impl FnOnce(&mut HashMap<String, String>)) -> Test
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = server::build(config).await.expect("build app");
-    let state = app.state.clone();
     tokio::spawn(async move {
         let _ = server::serve(app, listener).await;
     });
@@ -58,7 +55,6 @@ pub async fn spawn_with(edit: impl FnOnce(&mut HashMap<String, String>)) -> Test
         gql: Gql::new(&base),
         base,
         issuer,
-        state,
         db: tdb,
     }
 }

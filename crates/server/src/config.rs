@@ -153,13 +153,10 @@ impl Config {
             })?;
         }
         let otlp_endpoint = get("OTEL_EXPORTER_OTLP_ENDPOINT");
-        if let Some(e) = &otlp_endpoint {
-            if !(e.starts_with("http://") || e.starts_with("https://")) {
-                return Err(bad(
-                    "OTEL_EXPORTER_OTLP_ENDPOINT",
-                    "expected an http(s):// URL",
-                ));
-            }
+        if let Some(e) = &otlp_endpoint
+            && !(e.starts_with("http://") || e.starts_with("https://"))
+        {
+            return Err(bad("OTEL_EXPORTER_OTLP_ENDPOINT", "expected an http(s):// URL"));
         }
         let introspection = match get("PASSERELLE_INTROSPECTION").as_deref() {
             None => !prod,
