@@ -156,7 +156,10 @@ impl Config {
         if let Some(e) = &otlp_endpoint
             && !(e.starts_with("http://") || e.starts_with("https://"))
         {
-            return Err(bad("OTEL_EXPORTER_OTLP_ENDPOINT", "expected an http(s):// URL"));
+            return Err(bad(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "expected an http(s):// URL",
+            ));
         }
         let introspection = match get("PASSERELLE_INTROSPECTION").as_deref() {
             None => !prod,
