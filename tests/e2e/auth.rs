@@ -70,10 +70,11 @@ async fn bad_tokens_are_unauthenticated() {
         assert_eq!(r.status, 401, "{name}: {:?}", r.body);
         assert_eq!(code(&r), "UNAUTHENTICATED", "{name}");
     }
+    assert_eq!(app.count(&mine).await, before, "nothing created");
     assert_eq!(
-        app.count("select count(*) from users").await,
-        before,
-        "nothing created"
+        app.count("select count(*) from user_identities where issuer like '%evil%'")
+            .await,
+        0
     );
 }
 

@@ -32,22 +32,21 @@ async fn catalog_check_finds_nothing() {
 
 #[tokio::test]
 async fn catalog_check_catches_a_table_without_rls() {
+    use sea_orm::TransactionTrait;
     let tdb = testkit::test_db();
     let admin = tdb.admin().await;
+    // Inside a transaction that is rolled back: other tests never see the table.
+    let tx = admin.begin().await.unwrap();
     let table = format!("probe_{}", testkit::suffix());
-    admin
-        .execute_unprepared(&format!(
-            "create table {table} (tenant_id uuid, x int); grant select on {table} to passerelle_app"
-        ))
+    tx.execute_unprepared(&format!(
+        "create table {table} (tenant_id uuid, x int); grant select on {table} to passerelle_app"
+    ))
+    .await
+    .unwrap();
+    let v = db::catalog::violations(&tx, &tdb.app_login_role, migrations::APP_ROLE)
         .await
         .unwrap();
-    let v = db::catalog::violations(&admin, &tdb.app_login_role, migrations::APP_ROLE)
-        .await
-        .unwrap();
-    admin
-        .execute_unprepared(&format!("drop table {table}"))
-        .await
-        .unwrap();
+    tx.rollback().await.unwrap();
     let checks: Vec<_> = v
         .iter()
         .filter(|x| x.object == table)

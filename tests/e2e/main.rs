@@ -12,4 +12,5 @@ mod limits;
 mod oidc;
 mod ops;
 mod schema;
+mod telemetry;
 mod tenancy;
