@@ -2,6 +2,8 @@
 //! them, the schema command prints the committed SDL. (Also makes `cargo test`
 //! build the binary that the end-to-end telemetry test runs.)
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::process::Command;
 
 fn passerelle(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
