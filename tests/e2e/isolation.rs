@@ -11,7 +11,6 @@ use async_graphql::parser::types::{BaseType, TypeKind, TypeSystemDefinition};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use testkit::TestUser;
 
 // ---------------------------------------------------------------------------
 // A small model of the schema, from the SDL.
@@ -216,7 +215,8 @@ impl Schema {
             ("Float", _) => json!(1.5),
             ("Boolean", _) => json!(true),
             ("DateTime", _) => json!(chrono::Utc::now().to_rfc3339()),
-            ("Date", _) => json!(chrono::Utc::now().date_naive().to_string()),
+            ("Date" | "NaiveDate", _) => json!(chrono::Utc::now().date_naive().to_string()),
+            ("NaiveTime", _) => json!("09:30:00"),
             (_, Some(Kind::Enum(vs))) => json!(vs.first()?),
             (_, Some(Kind::Input(fs))) => {
                 let mut o = serde_json::Map::new();
@@ -237,40 +237,177 @@ impl Schema {
 // ---------------------------------------------------------------------------
 // Actors, secrets, fingerprints.
 
+/// Tables whose rows of another association the union may read. Row-level security
+/// decides; this list is the reviewed expectation it is checked against.
+const UNION_MAY_READ: &[&str] = &[
+    "tenants",
+    "sites",
+    "site_opening_hours",
+    "site_closures",
+    "site_labels",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Staff,
+    Union,
+    Partner,
+    Anonymous,
+}
+
 struct Actor {
     label: String,
     token: Option<String>,
     tenant: Option<String>,
-    /// Union staff may see B's association itself (not its people).
-    sees_tenant_identity: bool,
+    class: Class,
+}
+
+/// One row of B: the strings that would give it away.
+struct Row {
+    table: String,
+    needles: Vec<String>,
 }
 
 struct Secrets {
-    /// B's people and invitations: never visible to anyone outside B.
-    personal: Vec<String>,
-    /// B's association itself: visible to the union only.
-    identity: Vec<String>,
-    /// Every global id of B's objects, used as probe inputs.
+    rows: Vec<Row>,
+    /// Tables of B the union may read (by RLS, checked against UNION_MAY_READ).
+    union_tables: BTreeSet<String>,
+    /// Global ids of B's objects: the probes' inputs.
     ids: Vec<String>,
 }
 
 impl Secrets {
-    fn leaked<'a>(&'a self, body: &str, actor: &Actor) -> Vec<&'a str> {
-        let mut found: Vec<&str> = self
-            .personal
+    fn leaked<'a>(&'a self, body: &str, class: Class) -> Vec<&'a str> {
+        self.rows
             .iter()
-            .filter(|s| body.contains(s.as_str()))
+            .filter(|r| !(class == Class::Union && self.union_tables.contains(&r.table)))
+            .flat_map(|r| r.needles.iter())
+            .filter(|n| body.contains(n.as_str()))
             .map(String::as_str)
+            .collect()
+    }
+}
+
+async fn rows_json(conn: &DatabaseConnection, sql: String) -> Vec<serde_json::Map<String, Value>> {
+    conn.query_all_raw(Statement::from_string(
+        DbBackend::Postgres,
+        format!("select row_to_json(t)::text from ({sql}) t"),
+    ))
+    .await
+    .expect("rows")
+    .iter()
+    .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+    .filter_map(|j| serde_json::from_str::<Value>(&j).ok())
+    .filter_map(|v| v.as_object().cloned())
+    .collect()
+}
+
+fn texts(row: &serde_json::Map<String, Value>) -> Vec<String> {
+    row.iter()
+        .filter(|(k, _)| k.as_str() != "tenant_id")
+        .filter_map(|(_, v)| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Everything of B, read as the superuser, minus what A shares with it (enum values,
+/// common words): ids, global ids, and distinctive text.
+async fn collect_secrets(
+    admin: &DatabaseConnection,
+    app_url: &str,
+    a: uuid::Uuid,
+    b: uuid::Uuid,
+    tables: &[String],
+) -> Secrets {
+    let people = |t: uuid::Uuid| format!("select user_id from memberships where tenant_id = '{t}'");
+    let mut sources: Vec<(String, String, String)> = tables
+        .iter()
+        .map(|t| {
+            (
+                t.clone(),
+                format!("select * from {t} where tenant_id = '{b}'"),
+                format!("select * from {t} where tenant_id = '{a}'"),
+            )
+        })
+        .collect();
+    sources.push((
+        "tenants".into(),
+        format!("select * from tenants where id = '{b}'"),
+        format!("select * from tenants where id = '{a}'"),
+    ));
+    sources.push((
+        "users".into(),
+        format!("select * from users where id in ({})", people(b)),
+        format!("select * from users where id in ({})", people(a)),
+    ));
+    let gid_type: HashMap<&str, &str> = graphql::GLOBAL_ID_TYPES.iter().copied().collect();
+    let mut rows = Vec::new();
+    let mut ids = Vec::new();
+    for (table, b_sql, a_sql) in sources {
+        let shared: BTreeSet<String> = rows_json(admin, a_sql)
+            .await
+            .iter()
+            .flat_map(texts)
             .collect();
-        if !actor.sees_tenant_identity {
-            found.extend(
-                self.identity
-                    .iter()
-                    .filter(|s| body.contains(s.as_str()))
-                    .map(String::as_str),
-            );
+        for row in rows_json(admin, b_sql).await {
+            let mut needles: Vec<String> = texts(&row)
+                .into_iter()
+                .filter(|t| {
+                    t.len() >= 6 && !shared.contains(t) && uuid::Uuid::parse_str(t).is_err()
+                })
+                .collect();
+            if let Some(id) = row
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|s| uuid::Uuid::parse_str(s).ok())
+            {
+                needles.push(id.to_string());
+                if let Some(t) = gid_type.get(table.as_str()) {
+                    let g = gid(t, id);
+                    needles.push(g.clone());
+                    ids.push(g);
+                }
+            }
+            rows.push(Row {
+                table: table.clone(),
+                needles,
+            });
         }
-        found
+    }
+    // What row-level security lets a union auditor read of B.
+    let app = sea_orm::Database::connect(app_url.to_owned())
+        .await
+        .expect("app connection");
+    let mut union_tables = BTreeSet::new();
+    for t in tables.iter().map(String::as_str).chain(["tenants"]) {
+        let col = if t == "tenants" { "id" } else { "tenant_id" };
+        use sea_orm::TransactionTrait;
+        let tx = app.begin().await.unwrap();
+        tx.execute_unprepared(&format!(
+            "select set_config('app.union_role', 'auditor', true), set_config('app.user_id', '{}', true), set_config('app.actor_kind', 'user', true)",
+            uuid::Uuid::now_v7()
+        ))
+        .await
+        .unwrap();
+        let n: i64 = tx
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("select count(*) from {t} where {col} = '{b}'"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap();
+        tx.rollback().await.unwrap();
+        if n > 0 {
+            union_tables.insert(t.to_owned());
+        }
+    }
+    let _ = app.close().await;
+    Secrets {
+        rows,
+        union_tables,
+        ids,
     }
 }
 
@@ -319,74 +456,61 @@ fn gid(t: &str, id: uuid::Uuid) -> String {
     kernel::gid::encode(t, id)
 }
 
-fn person_secrets(u: &TestUser) -> Vec<String> {
-    let mut v = vec![u.email.clone(), gid("User", u.id), u.id.to_string()];
-    if let Some(m) = u.membership_id {
-        v.push(gid("Membership", m));
-        v.push(m.to_string());
-    }
-    v
-}
-
 #[tokio::test]
 async fn no_probe_crosses_a_tenant_line() {
     let app = spawn_app().await;
     let a = app.tenant().await;
     let b = app.tenant().await;
+    testkit::fixtures::populate(app.db, &a).await;
+    testkit::fixtures::populate(app.db, &b).await;
     let schema = Schema::parse(&graphql::sdl());
-
-    // B gets one object of every kind the schema exposes: a pending invitation.
-    let r = app
-        .as_user(&b.director, None, "mutation { inviteMember(input: {email: \"invitee-b@isolation.test.example\", role: MEDIATOR}) { invitation { id } } }", json!({}))
-        .await;
-    let b_invitation = r.data()["inviteMember"]["invitation"]["id"]
-        .as_str()
-        .expect("B invitation")
-        .to_owned();
-    let b_people = [&b.director, &b.coordinator, &b.mediator, &b.viewer];
     let admin_conn = app.db.admin().await;
-    let b_display_names: Vec<String> = {
-        let rows = admin_conn
-            .query_all_raw(Statement::from_string(
-                DbBackend::Postgres,
-                format!("select display_name from users where id in (select user_id from memberships where tenant_id = '{}')", b.id),
-            ))
-            .await
-            .unwrap();
-        rows.iter()
-            .map(|r| r.try_get_by_index::<String>(0).unwrap())
-            .collect()
-    };
-    let mut personal: Vec<String> = b_people.iter().flat_map(|u| person_secrets(u)).collect();
-    personal.extend(b_display_names);
-    personal.push("invitee-b@isolation.test.example".into());
-    personal.push(b_invitation.clone());
-    personal.push(kernel::gid::decode(&b_invitation).unwrap().1.to_string());
-    let identity = vec![b.gid(), b.id.to_string(), b.name.clone(), b.slug.clone()];
-    let mut ids = vec![b.gid(), b_invitation.clone()];
-    for u in b_people {
-        ids.push(gid("User", u.id));
-        ids.push(gid("Membership", u.membership_id.unwrap()));
+
+    let tenant_tables: Vec<String> = admin_conn
+        .query_all_raw(Statement::from_string(DbBackend::Postgres,
+            "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace \
+             join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped \
+             where n.nspname = 'public' and c.relkind = 'r' order by 1"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    let secrets = collect_secrets(&admin_conn, &app.db.app_url, a.id, b.id, &tenant_tables).await;
+    let unexpected: Vec<_> = secrets
+        .union_tables
+        .iter()
+        .filter(|t| !UNION_MAY_READ.contains(&t.as_str()))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "row-level security lets the union read {unexpected:?} of another association"
+    );
+    // Every table of B with rows must be reachable by id through the API, or hold
+    // no id (schedules, audit entries): then its rows are probed through their parent.
+    let mapped: BTreeSet<&str> = graphql::GLOBAL_ID_TYPES.iter().map(|(t, _)| *t).collect();
+    for t in &tenant_tables {
+        let has_rows = secrets.rows.iter().any(|r| &r.table == t);
+        let internal = ["site_opening_hours", "tenant_audit_log"].contains(&t.as_str());
+        assert!(
+            !has_rows || mapped.contains(t.as_str()) || internal,
+            "table {t} has no global id type in graphql::GLOBAL_ID_TYPES"
+        );
     }
-    let secrets = Secrets {
-        personal,
-        identity,
-        ids,
-    };
+    assert!(
+        secrets.ids.len() >= 12,
+        "B has objects of every kind: {}",
+        secrets.ids.len()
+    );
 
     // The detector must see B's data when it is there (positive control).
     let own = app
-        .as_user(&b.director, None, "{ viewer { activeTenant { id name members { edges { node { id user { email displayName } } } } } } }", json!({}))
+        .as_user(&b.director, None, "{ viewer { activeTenant { id name members { edges { node { id user { email displayName } } } } } } sites { edges { node { id name closures { reason } } } } }", json!({}))
         .await;
-    let control = Actor {
-        label: "control".into(),
-        token: None,
-        tenant: None,
-        sees_tenant_identity: false,
-    };
     assert!(
-        secrets.leaked(&own.body.to_string(), &control).len() >= 9,
-        "the detector sees B's own data"
+        secrets.leaked(&own.body.to_string(), Class::Staff).len() >= 12,
+        "the detector sees B's own data: {}",
+        own.body
     );
 
     // Actors on the other side of the line.
@@ -435,7 +559,7 @@ async fn no_probe_crosses_a_tenant_line() {
             label: label.into(),
             token: Some(app.token(u)),
             tenant: Some(a.slug.clone()),
-            sees_tenant_identity: false,
+            class: Class::Staff,
         });
     }
     for role in ["admin", "auditor", "analyst"] {
@@ -444,33 +568,21 @@ async fn no_probe_crosses_a_tenant_line() {
             label: format!("union {role}"),
             token: Some(app.token(&u)),
             tenant: None,
-            sees_tenant_identity: true,
+            class: Class::Union,
         });
     }
     actors.push(Actor {
         label: "partner user".into(),
         token: Some(app.token(&partner)),
         tenant: None,
-        sees_tenant_identity: false,
+        class: Class::Partner,
     });
     actors.push(Actor {
         label: "anonymous".into(),
         token: None,
         tenant: None,
-        sees_tenant_identity: false,
+        class: Class::Anonymous,
     });
-
-    let tenant_tables: Vec<String> = admin_conn
-        .query_all_raw(Statement::from_string(DbBackend::Postgres,
-            "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace \
-             join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped \
-             where n.nspname = 'public' and c.relkind = 'r' order by 1"))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.try_get_by_index::<String>(0).unwrap())
-        .collect();
-    assert!(tenant_tables.len() >= 3, "{tenant_tables:?}");
 
     let mut probes = 0usize;
     let mut leaks: Vec<String> = Vec::new();
@@ -516,7 +628,7 @@ async fn no_probe_crosses_a_tenant_line() {
                         &admin_conn,
                         b.id,
                         &tenant_tables,
-                        !actor.sees_tenant_identity,
+                        actor.class != Class::Union,
                     )
                     .await;
                     let r = app
@@ -531,7 +643,7 @@ async fn no_probe_crosses_a_tenant_line() {
                         &admin_conn,
                         b.id,
                         &tenant_tables,
-                        !actor.sees_tenant_identity,
+                        actor.class != Class::Union,
                     )
                     .await;
                     probes += 1;
@@ -540,7 +652,7 @@ async fn no_probe_crosses_a_tenant_line() {
                         .or_default()
                         .insert(actor.label.clone());
                     let body = r.body.to_string();
-                    let found = secrets.leaked(&body, actor);
+                    let found = secrets.leaked(&body, actor.class);
                     if !found.is_empty() || before != after {
                         leaks.push(format!(
                             "{} via {root}.{} with {id}: saw {found:?}, rows changed: {}",
@@ -577,13 +689,7 @@ async fn no_probe_crosses_a_tenant_line() {
             )
             .await;
         probes += 1;
-        let actor = Actor {
-            label: "A staff naming B".into(),
-            token: None,
-            tenant: None,
-            sees_tenant_identity: false,
-        };
-        if r.status != 403 || !secrets.leaked(&r.body.to_string(), &actor).is_empty() {
+        if r.status != 403 || !secrets.leaked(&r.body.to_string(), Class::Staff).is_empty() {
             leaks.push(format!(
                 "tenant header {header}: status {} {}",
                 r.status, r.body

@@ -12,5 +12,6 @@ mod limits;
 mod oidc;
 mod ops;
 mod schema;
+mod sites;
 mod telemetry;
 mod tenancy;

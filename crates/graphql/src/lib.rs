@@ -11,6 +11,7 @@ pub mod http;
 mod limits;
 mod loaders;
 mod node;
+mod sites;
 mod telemetry;
 mod tenancy;
 
@@ -21,10 +22,10 @@ pub use error::finish_errors;
 pub use limits::Limits;
 
 #[derive(MergedObject, Default)]
-pub struct Query(node::NodeQuery, tenancy::TenancyQuery);
+pub struct Query(node::NodeQuery, tenancy::TenancyQuery, sites::SitesQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(tenancy::TenancyMutation);
+pub struct Mutation(tenancy::TenancyMutation, sites::SitesMutation);
 
 pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -32,6 +33,7 @@ pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;
 #[derive(Clone)]
 pub struct Services {
     pub tenancy: ::tenancy::Tenancy,
+    pub sites: ::sites::Sites,
 }
 
 pub fn build(services: Services, limits: &Limits, introspection: bool) -> PasserelleSchema {
@@ -50,6 +52,19 @@ pub fn build(services: Services, limits: &Limits, introspection: bool) -> Passer
 }
 
 /// The SDL, as `passerelle schema` prints it and `schema.graphql` stores it.
+/// Global id type of each table's rows, for the isolation suite: every table with a
+/// tenant_id and an id reachable through the API must be listed here.
+pub const GLOBAL_ID_TYPES: &[(&str, &str)] = &[
+    ("tenants", "Tenant"),
+    ("users", "User"),
+    ("memberships", "Membership"),
+    ("invitations", "Invitation"),
+    ("partner_organisations", "PartnerOrganisation"),
+    ("sites", "Site"),
+    ("site_closures", "SiteClosure"),
+    ("site_labels", "SiteLabel"),
+];
+
 pub fn sdl() -> String {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()

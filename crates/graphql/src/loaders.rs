@@ -52,12 +52,62 @@ loader!(
     partners_by_ids
 );
 
+pub(crate) struct SiteLoader {
+    svc: ::sites::Sites,
+    ctx: Ctx,
+}
+
+impl Loader<Uuid> for SiteLoader {
+    type Value = ::sites::Site;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ::sites::Site>, Self::Error> {
+        let rows = self
+            .svc
+            .by_ids(&self.ctx, keys)
+            .await
+            .map_err(crate::error::to_gql)?;
+        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+    }
+}
+
+/// A site's hours, closures and labels.
+pub(crate) type SiteDetails = (
+    Vec<::sites::OpeningSlot>,
+    Vec<::sites::Closure>,
+    Vec<::sites::Label>,
+);
+
+pub(crate) struct SiteDetailsLoader {
+    svc: ::sites::Sites,
+    ctx: Ctx,
+}
+
+impl Loader<Uuid> for SiteDetailsLoader {
+    type Value = SiteDetails;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, SiteDetails>, Self::Error> {
+        let rows = self
+            .svc
+            .details(&self.ctx, keys)
+            .await
+            .map_err(crate::error::to_gql)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, h, c, l)| (id, (h, c, l)))
+            .collect())
+    }
+}
+
 pub struct Loaders {
     pub(crate) tenant: DataLoader<TenantLoader>,
     pub(crate) membership: DataLoader<MembershipLoader>,
     pub(crate) user: DataLoader<UserLoader>,
     pub(crate) invitation: DataLoader<InvitationLoader>,
     pub(crate) partner: DataLoader<PartnerLoader>,
+    pub(crate) site: DataLoader<SiteLoader>,
+    pub(crate) site_details: DataLoader<SiteDetailsLoader>,
 }
 
 fn dl<L: Loader<Uuid>>(l: L) -> DataLoader<L> {
@@ -86,6 +136,14 @@ impl Loaders {
             }),
             partner: dl(PartnerLoader {
                 svc: t.clone(),
+                ctx: ctx.clone(),
+            }),
+            site: dl(SiteLoader {
+                svc: svc.sites.clone(),
+                ctx: ctx.clone(),
+            }),
+            site_details: dl(SiteDetailsLoader {
+                svc: svc.sites.clone(),
                 ctx: ctx.clone(),
             }),
         }

@@ -2,6 +2,7 @@
 //! tenant resolves exactly like a missing one: null.
 
 use crate::loaders::loaders;
+use crate::sites::Site;
 use crate::tenancy::{Invitation, Membership, PartnerOrganisation, Tenant, User};
 use async_graphql::{Context, ID, Interface, Object};
 use kernel::Error;
@@ -15,6 +16,7 @@ pub enum Node {
     User(User),
     Invitation(Invitation),
     PartnerOrganisation(PartnerOrganisation),
+    Site(Site),
 }
 
 pub(crate) const MAX_NODES: usize = 100;
@@ -58,6 +60,7 @@ async fn load(c: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
             .load_one(uuid)
             .await?
             .map(|m| Node::PartnerOrganisation(PartnerOrganisation(m))),
+        "Site" => l.site.load_one(uuid).await?.map(|m| Node::Site(Site(m))),
         _ => None,
     })
 }

@@ -135,3 +135,26 @@ impl TestTenant {
         kernel::gid::encode("Tenant", self.id)
     }
 }
+
+/// Gives a tenant one object of every kind the API exposes (the isolation suite
+/// probes them all). Extend it when a domain adds a kind of object.
+pub async fn populate(tdb: &TestDb, t: &TestTenant) {
+    let db = tdb.app().await;
+    let site = Uuid::now_v7();
+    let perm = Uuid::now_v7();
+    exec(&db, "insert into sites (tenant_id, id, name, kind, street, postcode, city, insee_code, latitude, longitude, qpv_code, opened_on, services) \
+               values ($1, $2, $3, 'site', '12 rue des Essais', '69009', 'Lyon', '69389', 45.77, 4.80, 'QP069012', '2001-05-02', '{partner_visits,general_visits}')",
+        vec![t.id.into(), site.into(), format!("Site principal {}", t.slug).into()]).await;
+    exec(&db, "insert into sites (tenant_id, id, name, kind, parent_site_id, host_place, postcode, city, opened_on) \
+               values ($1, $2, $3, 'permanence', $4, $5, '69120', 'Vaulx-en-Velin', '2010-01-04')",
+        vec![t.id.into(), perm.into(), format!("Permanence {}", t.slug).into(), site.into(), format!("Mairie annexe {}", t.slug).into()]).await;
+    exec(&db, "insert into site_opening_hours (tenant_id, id, site_id, weekday, opens, closes) values ($1, $2, $3, 1, '09:00', '12:00')",
+        vec![t.id.into(), Uuid::now_v7().into(), site.into()]).await;
+    exec(&db, "insert into site_closures (tenant_id, id, site_id, starts_on, ends_on, reason) values ($1, $2, $3, '2026-12-24', '2026-12-26', $4)",
+        vec![t.id.into(), Uuid::now_v7().into(), site.into(), format!("Fermeture {}", t.slug).into()]).await;
+    exec(&db, "insert into site_labels (tenant_id, id, site_id, label, granted_on) values ($1, $2, $3, 'france_services', '2020-01-01')",
+        vec![t.id.into(), Uuid::now_v7().into(), site.into()]).await;
+    exec(&db, "insert into invitations (tenant_id, id, email, role, invited_by, expires_at) values ($1, $2, $3, 'mediator', $4, now() + interval '7 days')",
+        vec![t.id.into(), Uuid::now_v7().into(), format!("invitee@{}.test.example", t.slug).into(), t.director.id.into()]).await;
+    db.close().await;
+}
