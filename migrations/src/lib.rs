@@ -44,20 +44,17 @@ macro_rules! sql_migration {
 
 sql_migration!(m0001, "m20261123_000001_tenancy", "../sql/0001_tenancy.sql");
 sql_migration!(m0002, "m20261123_000002_sites", "../sql/0002_sites.sql");
+sql_migration!(m0003, "m20261123_000003_journal", "../sql/0003_journal.sql");
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001::Migration), Box::new(m0002::Migration)]
+        vec![
+            Box::new(m0001::Migration),
+            Box::new(m0002::Migration),
+            Box::new(m0003::Migration),
+        ]
     }
-}
-
-/// All migration SQL, for fingerprinting (test databases are reused only when it matches).
-pub fn fingerprint_source() -> &'static [&'static str] {
-    &[
-        include_str!("../sql/0001_tenancy.sql"),
-        include_str!("../sql/0002_sites.sql"),
-    ]
 }

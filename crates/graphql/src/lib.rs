@@ -8,6 +8,7 @@ mod connection;
 mod context;
 mod error;
 pub mod http;
+mod journal;
 mod limits;
 mod loaders;
 mod node;
@@ -22,10 +23,19 @@ pub use error::finish_errors;
 pub use limits::Limits;
 
 #[derive(MergedObject, Default)]
-pub struct Query(node::NodeQuery, tenancy::TenancyQuery, sites::SitesQuery);
+pub struct Query(
+    node::NodeQuery,
+    tenancy::TenancyQuery,
+    sites::SitesQuery,
+    journal::JournalQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(tenancy::TenancyMutation, sites::SitesMutation);
+pub struct Mutation(
+    tenancy::TenancyMutation,
+    sites::SitesMutation,
+    journal::JournalMutation,
+);
 
 pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -34,6 +44,7 @@ pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct Services {
     pub tenancy: ::tenancy::Tenancy,
     pub sites: ::sites::Sites,
+    pub journal: ::mediation::Journal,
 }
 
 pub fn build(services: Services, limits: &Limits, introspection: bool) -> PasserelleSchema {
@@ -63,6 +74,26 @@ pub const GLOBAL_ID_TYPES: &[(&str, &str)] = &[
     ("sites", "Site"),
     ("site_closures", "SiteClosure"),
     ("site_labels", "SiteLabel"),
+    ("visits", "Visit"),
+    ("beneficiaries", "Beneficiary"),
+    ("consents", "Consent"),
+    ("workshops", "Workshop"),
+    ("survey_campaigns", "SurveyCampaign"),
+];
+
+/// Tables whose rows have no global id: they are only ever read through a parent
+/// object (a site's hours, a visit's requests, notes and history...).
+pub const NO_GLOBAL_ID: &[&str] = &[
+    "site_opening_hours",
+    "tenant_audit_log",
+    "visit_requests",
+    "visit_notes",
+    "visit_revisions",
+    "workshop_attendees",
+    "survey_answers",
+    "visit_daily",
+    "request_daily",
+    "workshop_daily",
 ];
 
 pub fn sdl() -> String {

@@ -100,6 +100,66 @@ impl Loader<Uuid> for SiteDetailsLoader {
     }
 }
 
+macro_rules! journal_loader {
+    ($name:ident, $model:ty, $method:ident) => {
+        pub(crate) struct $name {
+            svc: ::mediation::Journal,
+            ctx: Ctx,
+        }
+
+        impl Loader<Uuid> for $name {
+            type Value = $model;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, $model>, Self::Error> {
+                let rows = self
+                    .svc
+                    .$method(&self.ctx, keys)
+                    .await
+                    .map_err(crate::error::to_gql)?;
+                Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+            }
+        }
+    };
+}
+
+journal_loader!(VisitLoader, ::mediation::Visit, visits_by_ids);
+journal_loader!(
+    BeneficiaryLoader,
+    ::mediation::Beneficiary,
+    beneficiaries_by_ids
+);
+journal_loader!(WorkshopLoader, ::mediation::Workshop, workshops_by_ids);
+journal_loader!(
+    SurveyLoader,
+    ::mediation::SurveyCampaign,
+    survey_campaigns_by_ids
+);
+
+/// A visit's requests, in order.
+pub(crate) struct RequestsLoader {
+    svc: ::mediation::Journal,
+    ctx: Ctx,
+}
+
+impl Loader<Uuid> for RequestsLoader {
+    type Value = Vec<::mediation::Request>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .svc
+            .requests_of(&self.ctx, keys)
+            .await
+            .map_err(crate::error::to_gql)?;
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for r in rows {
+            out.entry(r.visit_id).or_default().push(r);
+        }
+        Ok(out)
+    }
+}
+
 pub struct Loaders {
     pub(crate) tenant: DataLoader<TenantLoader>,
     pub(crate) membership: DataLoader<MembershipLoader>,
@@ -108,6 +168,11 @@ pub struct Loaders {
     pub(crate) partner: DataLoader<PartnerLoader>,
     pub(crate) site: DataLoader<SiteLoader>,
     pub(crate) site_details: DataLoader<SiteDetailsLoader>,
+    pub(crate) visit: DataLoader<VisitLoader>,
+    pub(crate) beneficiary: DataLoader<BeneficiaryLoader>,
+    pub(crate) workshop: DataLoader<WorkshopLoader>,
+    pub(crate) survey: DataLoader<SurveyLoader>,
+    pub(crate) requests: DataLoader<RequestsLoader>,
 }
 
 fn dl<L: Loader<Uuid>>(l: L) -> DataLoader<L> {
@@ -144,6 +209,26 @@ impl Loaders {
             }),
             site_details: dl(SiteDetailsLoader {
                 svc: svc.sites.clone(),
+                ctx: ctx.clone(),
+            }),
+            visit: dl(VisitLoader {
+                svc: svc.journal.clone(),
+                ctx: ctx.clone(),
+            }),
+            beneficiary: dl(BeneficiaryLoader {
+                svc: svc.journal.clone(),
+                ctx: ctx.clone(),
+            }),
+            workshop: dl(WorkshopLoader {
+                svc: svc.journal.clone(),
+                ctx: ctx.clone(),
+            }),
+            survey: dl(SurveyLoader {
+                svc: svc.journal.clone(),
+                ctx: ctx.clone(),
+            }),
+            requests: dl(RequestsLoader {
+                svc: svc.journal.clone(),
                 ctx: ctx.clone(),
             }),
         }

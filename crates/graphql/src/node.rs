@@ -1,6 +1,7 @@
 //! The Relay `Node` interface and the `node` / `nodes` root fields. An id of another
 //! tenant resolves exactly like a missing one: null.
 
+use crate::journal::{Beneficiary, SurveyCampaign, Visit, Workshop};
 use crate::loaders::loaders;
 use crate::sites::Site;
 use crate::tenancy::{Invitation, Membership, PartnerOrganisation, Tenant, User};
@@ -17,6 +18,10 @@ pub enum Node {
     Invitation(Invitation),
     PartnerOrganisation(PartnerOrganisation),
     Site(Site),
+    Visit(Visit),
+    Beneficiary(Beneficiary),
+    Workshop(Workshop),
+    SurveyCampaign(SurveyCampaign),
 }
 
 pub(crate) const MAX_NODES: usize = 100;
@@ -61,6 +66,22 @@ async fn load(c: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
             .await?
             .map(|m| Node::PartnerOrganisation(PartnerOrganisation(m))),
         "Site" => l.site.load_one(uuid).await?.map(|m| Node::Site(Site(m))),
+        "Visit" => l.visit.load_one(uuid).await?.map(|m| Node::Visit(Visit(m))),
+        "Beneficiary" => l
+            .beneficiary
+            .load_one(uuid)
+            .await?
+            .map(|m| Node::Beneficiary(Beneficiary(m))),
+        "Workshop" => l
+            .workshop
+            .load_one(uuid)
+            .await?
+            .map(|m| Node::Workshop(Workshop(m))),
+        "SurveyCampaign" => l
+            .survey
+            .load_one(uuid)
+            .await?
+            .map(|m| Node::SurveyCampaign(SurveyCampaign(m))),
         _ => None,
     })
 }

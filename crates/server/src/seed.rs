@@ -29,6 +29,18 @@ pub const TENANTS: &[DemoTenant] = &[
         slug: "pimms-nimes",
         name: "PIMMS de Nîmes",
     },
+    DemoTenant {
+        slug: "pimms-grenoble-alpes",
+        name: "PIMMS Médiation Grenoble Alpes",
+    },
+    DemoTenant {
+        slug: "pimms-marseille",
+        name: "PIMMS de Marseille",
+    },
+    DemoTenant {
+        slug: "pimms-cherbourg",
+        name: "PIMMS Médiation Cherbourg-en-Cotentin",
+    },
 ];
 
 /// (name, sector, reach)
@@ -137,6 +149,36 @@ pub const ACCOUNTS: &[DemoAccount] = &[
             ("pimms-nimes", "viewer"),
         ],
     ),
+    staff(
+        "direction@grenoble.pimms.example",
+        "Valérie Chabert",
+        &[("pimms-grenoble-alpes", "director")],
+    ),
+    staff(
+        "mediatrice.villeneuve@grenoble.pimms.example",
+        "Samira Belkacem",
+        &[("pimms-grenoble-alpes", "mediator")],
+    ),
+    staff(
+        "direction@marseille.pimms.example",
+        "Olivier Santoni",
+        &[("pimms-marseille", "director")],
+    ),
+    staff(
+        "mediateur.belledemai@marseille.pimms.example",
+        "Yacine Boudjema",
+        &[("pimms-marseille", "mediator")],
+    ),
+    staff(
+        "direction@cherbourg.pimms.example",
+        "Anne Lemarchand",
+        &[("pimms-cherbourg", "director")],
+    ),
+    staff(
+        "mediatrice.provinces@cherbourg.pimms.example",
+        "Émilie Hamel",
+        &[("pimms-cherbourg", "mediator")],
+    ),
     DemoAccount {
         email: "relations.pimms@edf.example",
         name: "Thomas Girard",
@@ -154,7 +196,11 @@ pub enum SeedError {
     Sql(#[from] sea_orm::DbErr),
 }
 
-async fn exec(tx: &db::Scoped, q: &str, v: Vec<sea_orm::Value>) -> Result<(), SeedError> {
+pub(crate) async fn exec(
+    tx: &db::Scoped,
+    q: &str,
+    v: Vec<sea_orm::Value>,
+) -> Result<(), SeedError> {
     tx.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, q, v))
         .await?;
     Ok(())
@@ -209,6 +255,7 @@ pub async fn demo(db: &db::Db) -> Result<(), SeedError> {
                 vec![a.email.into(), partner.into()]).await?;
         }
     }
+    crate::seed_sites::seed_sites(&tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -156,5 +156,57 @@ pub async fn populate(tdb: &TestDb, t: &TestTenant) {
         vec![t.id.into(), Uuid::now_v7().into(), site.into()]).await;
     exec(&db, "insert into invitations (tenant_id, id, email, role, invited_by, expires_at) values ($1, $2, $3, 'mediator', $4, now() + interval '7 days')",
         vec![t.id.into(), Uuid::now_v7().into(), format!("invitee@{}.test.example", t.slug).into(), t.director.id.into()]).await;
+    // The journal: a beneficiary with consent, a visit with a request and a note,
+    // a workshop, a survey campaign with an answer, and the matching rollups.
+    let (ben, visit, mediator) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        t.mediator.membership_id.expect("membership"),
+    );
+    exec(&db, "insert into beneficiaries (tenant_id, id, pseudonym, age_band, neighbourhood) values ($1, $2, $3, '41_60', $4)",
+        vec![t.id.into(), ben.into(), format!("B-{}", t.slug).into(), format!("Quartier {}", t.slug).into()]).await;
+    exec(&db, "insert into consents (tenant_id, id, beneficiary_id, purpose, recipient, given_on, channel, expires_on) \
+               values ($1, $2, $3, $4, 'EDF', current_date - 10, 'written', current_date + 300)",
+        vec![t.id.into(), Uuid::now_v7().into(), ben.into(), format!("Suivi impayé {}", t.slug).into()]).await;
+    exec(&db, "insert into visits (tenant_id, id, site_id, mediator_id, occurred_at, channel, duration_minutes, language, beneficiary_id, client_key) \
+               values ($1, $2, $3, $4, now() - interval '2 days', 'on_site', 25, 'ar', $5, $6)",
+        vec![t.id.into(), visit.into(), site.into(), mediator.into(), ben.into(), format!("fixture-{}", t.slug).into()]).await;
+    exec(&db, "insert into visit_requests (tenant_id, id, visit_id, position, theme, kind, outcome, mediation_act, referred_to) \
+               values ($1, $2, $3, 0, 'housing', 'general', 'oriented', false, $4)",
+        vec![t.id.into(), Uuid::now_v7().into(), visit.into(), format!("CCAS {}", t.slug).into()]).await;
+    exec(
+        &db,
+        "insert into visit_notes (tenant_id, id, visit_id, body) values ($1, $2, $3, $4)",
+        vec![
+            t.id.into(),
+            Uuid::now_v7().into(),
+            visit.into(),
+            format!("Note confidentielle {}", t.slug).into(),
+        ],
+    )
+    .await;
+    exec(
+        &db,
+        "insert into visit_daily (tenant_id, site_id, day, channel, visits, minutes) \
+               values ($1, $2, (now() - interval '2 days')::date, 'on_site', 1, 25)",
+        vec![t.id.into(), site.into()],
+    )
+    .await;
+    exec(&db, "insert into request_daily (tenant_id, site_id, day, channel, theme, kind, partner_key, requests, mediation_acts) \
+               values ($1, $2, (now() - interval '2 days')::date, 'on_site', 'housing', 'general', '00000000-0000-0000-0000-000000000000', 1, 0)",
+        vec![t.id.into(), site.into()]).await;
+    let ws = Uuid::now_v7();
+    exec(&db, "insert into workshops (tenant_id, id, site_id, theme, title, held_on, duration_minutes, facilitator_id, attendees, client_key) \
+               values ($1, $2, $3, 'digital', $4, current_date - 3, 120, $5, 8, $6)",
+        vec![t.id.into(), ws.into(), site.into(), format!("Atelier numérique {}", t.slug).into(), mediator.into(), format!("fixture-ws-{}", t.slug).into()]).await;
+    exec(&db, "insert into workshop_attendees (tenant_id, id, workshop_id, beneficiary_id) values ($1, $2, $3, $4)",
+        vec![t.id.into(), Uuid::now_v7().into(), ws.into(), ben.into()]).await;
+    exec(&db, "insert into workshop_daily (tenant_id, site_id, day, theme, workshops, attendees) values ($1, $2, current_date - 3, 'digital', 1, 8)",
+        vec![t.id.into(), site.into()]).await;
+    let camp = Uuid::now_v7();
+    exec(&db, "insert into survey_campaigns (tenant_id, id, site_id, title, starts_on, ends_on) values ($1, $2, $3, $4, current_date - 30, current_date + 30)",
+        vec![t.id.into(), camp.into(), site.into(), format!("Enquête {}", t.slug).into()]).await;
+    exec(&db, "insert into survey_answers (tenant_id, id, campaign_id, score, answered_on, client_key) values ($1, $2, $3, 4, current_date - 1, $4)",
+        vec![t.id.into(), Uuid::now_v7().into(), camp.into(), format!("fixture-answer-{}", t.slug).into()]).await;
     db.close().await;
 }

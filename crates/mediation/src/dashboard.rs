@@ -1,0 +1,727 @@
+//! The dashboard (tableau de bord): people received, requests, mediation acts,
+//! workshops and attendees by day, week or month, split by site, channel, theme,
+//! kind, partner (or association, for the union), with the same period last year
+//! beside it and unusual drops or rises flagged. Read from the daily rollups only,
+//! never from the journal; cached in Redis under versioned, tenant-scoped keys that
+//! every journal write bumps.
+
+use crate::Journal;
+use crate::model::{Channel, RequestKind};
+use crate::repo::{map_err, stmt};
+use chrono::{Datelike, Days, Months, NaiveDate};
+use db::RedisPool;
+use kernel::{Ctx, Error, UnionRole};
+use sea_orm::{ConnectionTrait, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Granularity {
+    Day,
+    Week,
+    Month,
+}
+
+impl Granularity {
+    fn trunc(self) -> &'static str {
+        match self {
+            Granularity::Day => "day",
+            Granularity::Week => "week",
+            Granularity::Month => "month",
+        }
+    }
+    fn start(self, d: NaiveDate) -> NaiveDate {
+        match self {
+            Granularity::Day => d,
+            Granularity::Week => d - Days::new(u64::from(d.weekday().num_days_from_monday())),
+            Granularity::Month => d.with_day(1).unwrap_or(d),
+        }
+    }
+    fn next(self, d: NaiveDate) -> NaiveDate {
+        match self {
+            Granularity::Day => d + Days::new(1),
+            Granularity::Week => d + Days::new(7),
+            Granularity::Month => d + Months::new(1),
+        }
+    }
+    fn back(self, d: NaiveDate, n: u32) -> NaiveDate {
+        match self {
+            Granularity::Day => d - Days::new(u64::from(n)),
+            Granularity::Week => d - Days::new(7 * u64::from(n)),
+            Granularity::Month => d - Months::new(n),
+        }
+    }
+    /// Last year's matching date: 52 weeks back (same weekday) by day or week, a
+    /// calendar year back by month.
+    fn last_year(self, d: NaiveDate) -> NaiveDate {
+        match self {
+            Granularity::Month => d - Months::new(12),
+            _ => d - Days::new(364),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Dimension {
+    None,
+    Site,
+    Channel,
+    Theme,
+    Kind,
+    Partner,
+    /// Union only: one row per association.
+    Tenant,
+}
+
+impl Dimension {
+    fn people_apply(self) -> bool {
+        matches!(
+            self,
+            Dimension::None | Dimension::Site | Dimension::Channel | Dimension::Tenant
+        )
+    }
+    fn workshops_apply(self) -> bool {
+        matches!(self, Dimension::None | Dimension::Site | Dimension::Tenant)
+    }
+    fn key(self) -> &'static str {
+        match self {
+            Dimension::None => "''",
+            Dimension::Site => "site_id::text",
+            Dimension::Channel => "channel",
+            Dimension::Theme => "theme",
+            Dimension::Kind => "kind",
+            Dimension::Partner => "partner_key::text",
+            Dimension::Tenant => "tenant_id::text",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DashboardQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub granularity: Granularity,
+    pub dimension: Dimension,
+    pub site_id: Option<Uuid>,
+    /// Network dashboard only: one association.
+    pub tenant_id: Option<Uuid>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// People received (visits); None where the split does not apply (by theme...).
+    pub people: Option<i64>,
+    pub minutes: Option<i64>,
+    pub requests: i64,
+    pub mediation_acts: i64,
+    pub workshops: Option<i64>,
+    pub attendees: Option<i64>,
+}
+
+impl Counts {
+    fn empty(d: Dimension) -> Self {
+        Counts {
+            people: d.people_apply().then_some(0),
+            minutes: d.people_apply().then_some(0),
+            workshops: d.workshops_apply().then_some(0),
+            attendees: d.workshops_apply().then_some(0),
+            ..Counts::default()
+        }
+    }
+    fn add(&mut self, o: &Counts) {
+        let sum = |a: &mut Option<i64>, b: Option<i64>| {
+            if let (Some(x), Some(y)) = (a.as_mut(), b) {
+                *x += y;
+            }
+        };
+        sum(&mut self.people, o.people);
+        sum(&mut self.minutes, o.minutes);
+        sum(&mut self.workshops, o.workshops);
+        sum(&mut self.attendees, o.attendees);
+        self.requests += o.requests;
+        self.mediation_acts += o.mediation_acts;
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Trend {
+    Usual,
+    UnusualDrop,
+    UnusualRise,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub period: NaiveDate,
+    pub key: String,
+    pub label: String,
+    pub counts: Counts,
+    pub last_year: Counts,
+    /// Attendance against the six previous periods; None when it cannot be judged
+    /// (the period is not over, too little history, or the split has no people count).
+    pub trend: Option<Trend>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub totals: Counts,
+    pub last_year_totals: Counts,
+    pub rows: Vec<Row>,
+    pub cached: bool,
+}
+
+const LOOKBACK: u32 = 6;
+const CACHE_TTL_SECS: u64 = 600;
+
+fn validate(q: &DashboardQuery) -> Result<(), Error> {
+    if q.to < q.from {
+        return Err(Error::validation("to", "before from"));
+    }
+    let span = (q.to - q.from).num_days();
+    if span > 3 * 366 {
+        return Err(Error::validation("to", "at most three years"));
+    }
+    if q.granularity == Granularity::Day && span > 400 {
+        return Err(Error::validation(
+            "granularity",
+            "by day, at most 400 days; use WEEK or MONTH",
+        ));
+    }
+    Ok(())
+}
+
+/// The statements the dashboard runs for a date range: one per rollup table that
+/// applies. Public so that tests can EXPLAIN them under the application role.
+pub fn statements(
+    tenant: Option<Uuid>,
+    q: &DashboardQuery,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<(&'static str, String, Vec<Value>)> {
+    let d = q.dimension;
+    let values = || -> Vec<Value> {
+        vec![
+            q.granularity.trunc().into(),
+            tenant.into(),
+            from.into(),
+            to.into(),
+            q.site_id.into(),
+            q.tenant_id.into(),
+        ]
+    };
+    let filter = "($2::uuid is null or tenant_id = $2) and day between $3 and $4 \
+                  and ($5::uuid is null or site_id = $5) and ($6::uuid is null or tenant_id = $6)";
+    let mut out = Vec::new();
+    if d.people_apply() {
+        out.push(("visit", format!(
+            "select date_trunc($1, day)::date, {k}, sum(visits)::bigint, sum(minutes)::bigint from visit_daily where {filter} group by 1, 2",
+            k = d.key()), values()));
+    }
+    let rk = d.key();
+    out.push(("request", format!(
+        "select date_trunc($1, day)::date, {rk}, sum(requests)::bigint, sum(mediation_acts)::bigint from request_daily where {filter} group by 1, 2"),
+        values()));
+    if d.workshops_apply() {
+        out.push(("workshop", format!(
+            "select date_trunc($1, day)::date, {k}, sum(workshops)::bigint, sum(attendees)::bigint from workshop_daily where {filter} group by 1, 2",
+            k = d.key()), values()));
+    }
+    out
+}
+
+type Series = BTreeMap<(NaiveDate, String), Counts>;
+
+async fn fetch(
+    tx: &db::Scoped,
+    tenant: Option<Uuid>,
+    q: &DashboardQuery,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Series, Error> {
+    let mut series = Series::new();
+    for (source, sql, values) in statements(tenant, q, from, to) {
+        let rows = tx
+            .query_all_raw(stmt(&sql, values))
+            .await
+            .map_err(map_err)?;
+        for r in rows {
+            let period: NaiveDate = r.try_get_by_index(0).map_err(map_err)?;
+            let key: String = r.try_get_by_index(1).map_err(map_err)?;
+            let a: i64 = r.try_get_by_index(2).map_err(map_err)?;
+            let b: i64 = r.try_get_by_index(3).map_err(map_err)?;
+            let c = series
+                .entry((period, key))
+                .or_insert_with(|| Counts::empty(q.dimension));
+            match source {
+                "visit" => {
+                    c.people = Some(a);
+                    c.minutes = Some(b);
+                }
+                "request" => {
+                    c.requests = a;
+                    c.mediation_acts = b;
+                }
+                _ => {
+                    c.workshops = Some(a);
+                    c.attendees = Some(b);
+                }
+            }
+        }
+    }
+    Ok(series)
+}
+
+async fn labels(
+    tx: &db::Scoped,
+    d: Dimension,
+    keys: &[String],
+) -> Result<HashMap<String, String>, Error> {
+    let mut out = HashMap::new();
+    let ids: Vec<Uuid> = keys
+        .iter()
+        .filter_map(|k| Uuid::parse_str(k).ok())
+        .collect();
+    let table = match d {
+        Dimension::None => {
+            out.insert(String::new(), "Total".to_owned());
+            return Ok(out);
+        }
+        Dimension::Channel => {
+            for c in Channel::ALL {
+                out.insert(c.as_str().to_owned(), c.label_fr().to_owned());
+            }
+            return Ok(out);
+        }
+        Dimension::Kind => {
+            for k in RequestKind::ALL {
+                out.insert(k.as_str().to_owned(), k.label_fr().to_owned());
+            }
+            return Ok(out);
+        }
+        Dimension::Theme => "select code, label_fr from request_themes where code = any($1)",
+        Dimension::Site => "select id::text, name from sites where id = any($2)",
+        Dimension::Partner => "select id::text, name from partner_organisations where id = any($2)",
+        Dimension::Tenant => "select id::text, name from tenants where id = any($2)",
+    };
+    let rows = tx
+        .query_all_raw(stmt(table, vec![keys.to_vec().into(), ids.into()]))
+        .await
+        .map_err(map_err)?;
+    for r in rows {
+        out.insert(
+            r.try_get_by_index(0).map_err(map_err)?,
+            r.try_get_by_index(1).map_err(map_err)?,
+        );
+    }
+    if d == Dimension::Partner {
+        out.insert(
+            Uuid::nil().to_string(),
+            "Sans partenaire (accueil généraliste)".to_owned(),
+        );
+    }
+    Ok(out)
+}
+
+fn trend(history: &[i64], x: i64) -> Option<Trend> {
+    if history.len() < LOOKBACK as usize {
+        return None;
+    }
+    let mean = history.iter().sum::<i64>() as f64 / history.len() as f64;
+    if mean < 10.0 {
+        return None;
+    }
+    let x = x as f64;
+    Some(if x < 0.6 * mean {
+        Trend::UnusualDrop
+    } else if x > 1.5 * mean {
+        Trend::UnusualRise
+    } else {
+        Trend::Usual
+    })
+}
+
+fn assemble(
+    q: &DashboardQuery,
+    current: Series,
+    last_year: Series,
+    labels: HashMap<String, String>,
+    today: NaiveDate,
+) -> Dashboard {
+    let g = q.granularity;
+    let first = g.start(q.from);
+    let mut keys: Vec<String> = current
+        .keys()
+        .chain(last_year.keys())
+        .map(|(_, k)| k.clone())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    if keys.is_empty() && q.dimension == Dimension::None {
+        keys.push(String::new());
+    }
+    let mut rows = Vec::new();
+    let mut totals = Counts::empty(q.dimension);
+    let mut ly_totals = Counts::empty(q.dimension);
+    for key in keys {
+        let mut history: Vec<i64> = Vec::new();
+        let mut p = g.back(first, LOOKBACK);
+        while p <= q.to {
+            let c = current
+                .get(&(p, key.clone()))
+                .cloned()
+                .unwrap_or_else(|| Counts::empty(q.dimension));
+            if p >= first {
+                let ly = last_year
+                    .get(&(g.last_year(p), key.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| Counts::empty(q.dimension));
+                let over = g.next(p) <= today;
+                let t = match (c.people, over) {
+                    (Some(x), true) => trend(
+                        &history[history.len().saturating_sub(LOOKBACK as usize)..],
+                        x,
+                    ),
+                    _ => None,
+                };
+                totals.add(&c);
+                ly_totals.add(&ly);
+                rows.push(Row {
+                    period: p,
+                    key: key.clone(),
+                    label: labels.get(&key).cloned().unwrap_or_else(|| key.clone()),
+                    counts: c.clone(),
+                    last_year: ly,
+                    trend: t,
+                });
+            }
+            history.push(c.people.unwrap_or(0));
+            p = g.next(p);
+        }
+    }
+    rows.sort_by(|a, b| (a.period, &a.label).cmp(&(b.period, &b.label)));
+    Dashboard {
+        totals,
+        last_year_totals: ly_totals,
+        rows,
+        cached: false,
+    }
+}
+
+fn cache_key(scope: &str, version: i64, q: &DashboardQuery) -> String {
+    format!(
+        "passerelle:{scope}:dash:v{version}:{}:{}:{:?}:{:?}:{}:{}",
+        q.from,
+        q.to,
+        q.granularity,
+        q.dimension,
+        q.site_id.map(|s| s.to_string()).unwrap_or_default(),
+        q.tenant_id.map(|s| s.to_string()).unwrap_or_default()
+    )
+}
+
+fn version_key(scope: &str) -> String {
+    format!("passerelle:{scope}:dashver")
+}
+
+async fn cache_get(
+    redis: Option<&RedisPool>,
+    scope: &str,
+    q: &DashboardQuery,
+) -> (Option<Dashboard>, Option<String>) {
+    let Some(pool) = redis else {
+        return (None, None);
+    };
+    let Some(mut conn) = pool.conn().await else {
+        return (None, None);
+    };
+    let timeout = db::redis_pool::REDIS_TIMEOUT;
+    let version = match tokio::time::timeout(
+        timeout,
+        redis::cmd("GET")
+            .arg(version_key(scope))
+            .query_async::<Option<i64>>(&mut conn),
+    )
+    .await
+    {
+        Ok(Ok(v)) => v.unwrap_or(0),
+        _ => {
+            pool.report_failure();
+            return (None, None);
+        }
+    };
+    let key = cache_key(scope, version, q);
+    let hit = match tokio::time::timeout(
+        timeout,
+        redis::cmd("GET")
+            .arg(&key)
+            .query_async::<Option<String>>(&mut conn),
+    )
+    .await
+    {
+        Ok(Ok(v)) => v,
+        _ => None,
+    };
+    let d = hit.and_then(|s| serde_json::from_str::<Dashboard>(&s).ok());
+    (d, Some(key))
+}
+
+async fn cache_put(redis: Option<&RedisPool>, key: String, d: &Dashboard) {
+    let (Some(pool), Ok(body)) = (redis, serde_json::to_string(d)) else {
+        return;
+    };
+    let Some(mut conn) = pool.conn().await else {
+        return;
+    };
+    let _ = tokio::time::timeout(
+        db::redis_pool::REDIS_TIMEOUT,
+        redis::cmd("SET")
+            .arg(key)
+            .arg(body)
+            .arg("EX")
+            .arg(CACHE_TTL_SECS)
+            .query_async::<()>(&mut conn),
+    )
+    .await;
+}
+
+/// After a journal write: bumps the association's and the network's versions, so
+/// every cached view of either is stale at once. If Redis is unreachable the bump is
+/// lost and cached views may live up to their TTL (ten minutes).
+pub(crate) async fn invalidate(redis: Option<&RedisPool>, tenant: Uuid) {
+    let Some(pool) = redis else { return };
+    let Some(mut conn) = pool.conn().await else {
+        return;
+    };
+    let mut p = redis::pipe();
+    p.incr(version_key(&format!("t:{tenant}")), 1)
+        .ignore()
+        .incr(version_key("network"), 1)
+        .ignore();
+    if !matches!(
+        tokio::time::timeout(
+            db::redis_pool::REDIS_TIMEOUT,
+            p.query_async::<()>(&mut conn)
+        )
+        .await,
+        Ok(Ok(()))
+    ) {
+        pool.report_failure();
+        tracing::warn!("dashboard cache version not bumped (redis unavailable)");
+    }
+}
+
+impl Journal {
+    async fn compute(
+        &self,
+        ctx: &Ctx,
+        tenant: Option<Uuid>,
+        q: &DashboardQuery,
+    ) -> Result<Dashboard, Error> {
+        let tx = self.db.scoped(ctx).await?;
+        if let (Some(t), Some(site)) = (tenant.or(q.tenant_id), q.site_id) {
+            let found = tx
+                .query_one_raw(stmt(
+                    "select 1 from sites where tenant_id = $1 and id = $2",
+                    vec![t.into(), site.into()],
+                ))
+                .await
+                .map_err(map_err)?;
+            if found.is_none() {
+                return Err(Error::validation("siteId", "unknown site"));
+            }
+        }
+        let g = q.granularity;
+        let first = g.start(q.from);
+        let current = fetch(&tx, tenant, q, g.back(first, LOOKBACK), q.to).await?;
+        let last_year = fetch(&tx, tenant, q, g.last_year(first), g.last_year(q.to)).await?;
+        let mut keys: Vec<String> = current
+            .keys()
+            .chain(last_year.keys())
+            .map(|(_, k)| k.clone())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let labels = labels(&tx, q.dimension, &keys).await?;
+        tx.commit().await?;
+        Ok(assemble(
+            q,
+            current,
+            last_year,
+            labels,
+            chrono::Utc::now().date_naive(),
+        ))
+    }
+
+    /// The active association's dashboard (every staff role, viewers included).
+    pub async fn dashboard(&self, ctx: &Ctx, q: DashboardQuery) -> Result<Dashboard, Error> {
+        let scope = ctx.require_tenant()?;
+        validate(&q)?;
+        if q.dimension == Dimension::Tenant || q.tenant_id.is_some() {
+            return Err(Error::validation(
+                "dimension",
+                "by association is for the network dashboard",
+            ));
+        }
+        let tenant = scope.tenant_id.0;
+        let cache_scope = format!("t:{tenant}");
+        let (hit, key) = cache_get(self.redis.as_ref(), &cache_scope, &q).await;
+        if let Some(mut d) = hit {
+            d.cached = true;
+            return Ok(d);
+        }
+        let d = self.compute(ctx, Some(tenant), &q).await?;
+        if let Some(key) = key {
+            cache_put(self.redis.as_ref(), key, &d).await;
+        }
+        Ok(d)
+    }
+
+    /// The network's dashboard (union staff): aggregates only, across associations.
+    pub async fn network_dashboard(
+        &self,
+        ctx: &Ctx,
+        q: DashboardQuery,
+    ) -> Result<Dashboard, Error> {
+        ctx.require_union_role(&UnionRole::ALL)?;
+        validate(&q)?;
+        let (hit, key) = cache_get(self.redis.as_ref(), "network", &q).await;
+        if let Some(mut d) = hit {
+            d.cached = true;
+            return Ok(d);
+        }
+        let d = self.compute(ctx, None, &q).await?;
+        if let Some(key) = key {
+            cache_put(self.redis.as_ref(), key, &d).await;
+        }
+        Ok(d)
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    // Leading = + - @ would be formulas in a spreadsheet: neutralised with a quote.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn opt(n: Option<i64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// CSV as French spreadsheets open it: semicolon-separated, UTF-8 with a BOM.
+pub fn to_csv(d: &Dashboard) -> String {
+    let mut out = String::from(
+        "\u{feff}période;clé;libellé;personnes reçues;durée (min);demandes;actes de médiation;ateliers;participants;personnes reçues N-1;demandes N-1;actes de médiation N-1;ateliers N-1;participants N-1;tendance\r\n",
+    );
+    for r in &d.rows {
+        let trend = match r.trend {
+            Some(Trend::UnusualDrop) => "baisse inhabituelle",
+            Some(Trend::UnusualRise) => "hausse inhabituelle",
+            Some(Trend::Usual) => "habituelle",
+            None => "",
+        };
+        let cells = [
+            r.period.to_string(),
+            csv_field(&r.key),
+            csv_field(&r.label),
+            opt(r.counts.people),
+            opt(r.counts.minutes),
+            r.counts.requests.to_string(),
+            r.counts.mediation_acts.to_string(),
+            opt(r.counts.workshops),
+            opt(r.counts.attendees),
+            opt(r.last_year.people),
+            r.last_year.requests.to_string(),
+            r.last_year.mediation_acts.to_string(),
+            opt(r.last_year.workshops),
+            opt(r.last_year.attendees),
+            trend.to_owned(),
+        ];
+        out.push_str(&cells.join(";"));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("date")
+    }
+
+    #[test]
+    fn periods() {
+        assert_eq!(Granularity::Week.start(d(2026, 11, 26)), d(2026, 11, 23));
+        assert_eq!(Granularity::Month.start(d(2026, 11, 26)), d(2026, 11, 1));
+        assert_eq!(Granularity::Month.last_year(d(2026, 3, 1)), d(2025, 3, 1));
+        assert_eq!(
+            Granularity::Week.last_year(d(2026, 11, 23)).weekday(),
+            d(2026, 11, 23).weekday()
+        );
+    }
+
+    #[test]
+    fn trends_need_history_and_volume() {
+        assert_eq!(trend(&[20, 20, 20, 20, 20], 5), None, "too little history");
+        assert_eq!(trend(&[2, 2, 2, 2, 2, 2], 0), None, "too small to judge");
+        assert_eq!(trend(&[20; 6], 5), Some(Trend::UnusualDrop));
+        assert_eq!(trend(&[20; 6], 40), Some(Trend::UnusualRise));
+        assert_eq!(trend(&[20; 6], 18), Some(Trend::Usual));
+    }
+
+    #[test]
+    fn assembled_rows_are_dense_and_totals_add_up() {
+        let q = DashboardQuery {
+            from: d(2026, 1, 1),
+            to: d(2026, 3, 31),
+            granularity: Granularity::Month,
+            dimension: Dimension::None,
+            site_id: None,
+            tenant_id: None,
+        };
+        let mut cur = Series::new();
+        cur.insert(
+            (d(2026, 2, 1), String::new()),
+            Counts {
+                people: Some(7),
+                requests: 9,
+                ..Counts::empty(Dimension::None)
+            },
+        );
+        let mut ly = Series::new();
+        ly.insert(
+            (d(2026, 2, 1), String::new()),
+            Counts {
+                people: Some(3),
+                ..Counts::empty(Dimension::None)
+            },
+        );
+        let dash = assemble(&q, cur, ly, HashMap::new(), d(2026, 11, 23));
+        assert_eq!(
+            dash.rows.len(),
+            3,
+            "January to March, empty months included"
+        );
+        assert_eq!(dash.totals.people, Some(7));
+        assert_eq!(dash.totals.requests, 9);
+        assert_eq!(dash.last_year_totals.people, Some(3));
+        assert_eq!(dash.rows[1].last_year.people, Some(3));
+    }
+
+    #[test]
+    fn csv_is_safe_for_spreadsheets() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("a;b"), "\"a;b\"");
+        assert_eq!(csv_field("Lyon-Vaise"), "Lyon-Vaise");
+    }
+}

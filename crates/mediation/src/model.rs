@@ -1,0 +1,246 @@
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use uuid::Uuid;
+
+macro_rules! code_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),* }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $code),* } }
+            pub fn label_fr(self) -> &'static str { match self { $($name::$variant => $label),* } }
+            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.as_str() == s) }
+        }
+    };
+}
+
+code_enum!(
+    /// How the person was reached.
+    Channel {
+        OnSite = "on_site" / "Accueil sur site",
+        Phone = "phone" / "Téléphone",
+        Home = "home" / "À domicile",
+        Remote = "remote" / "À distance (visio, messagerie)",
+    }
+);
+
+code_enum!(
+    RequestKind {
+        Partner = "partner" / "Accueil partenaire",
+        General = "general" / "Accueil généraliste",
+    }
+);
+
+code_enum!(
+    Outcome {
+        Informed = "informed" / "Information donnée",
+        Oriented = "oriented" / "Orientation",
+        Accompanied = "accompanied" / "Accompagnement",
+        Mediated = "mediated" / "Médiation avec l'organisme",
+        Resolved = "resolved" / "Résolu",
+    }
+);
+
+code_enum!(
+    AgeBand {
+        Under18 = "under_18" / "Moins de 18 ans",
+        From18To25 = "18_25" / "18-25 ans",
+        From26To40 = "26_40" / "26-40 ans",
+        From41To60 = "41_60" / "41-60 ans",
+        From61To75 = "61_75" / "61-75 ans",
+        Over75 = "over_75" / "Plus de 75 ans",
+    }
+);
+
+code_enum!(
+    Sex {
+        Female = "female" / "Femme",
+        Male = "male" / "Homme",
+        Other = "other" / "Autre",
+    }
+);
+
+code_enum!(
+    ConsentChannel {
+        Written = "written" / "Écrit",
+        Oral = "oral" / "Oral",
+        Electronic = "electronic" / "Électronique",
+    }
+);
+
+impl Outcome {
+    /// The network counts a mediation act when the mediator acted with the organisation.
+    pub fn is_mediation_act(self) -> bool {
+        matches!(self, Outcome::Mediated | Outcome::Resolved)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRequest {
+    pub theme: String,
+    pub kind: RequestKind,
+    pub partner_id: Option<Uuid>,
+    pub outcome: Outcome,
+    /// Defaults to what the outcome implies.
+    pub mediation_act: Option<bool>,
+    pub referred_to: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VisitInput {
+    pub site_id: Uuid,
+    /// The mediator's membership; defaults to the caller's.
+    pub mediator_id: Option<Uuid>,
+    pub occurred_at: DateTime<Utc>,
+    pub channel: Channel,
+    pub duration_minutes: i32,
+    pub language: Option<String>,
+    pub age_band: Option<AgeBand>,
+    pub sex: Option<Sex>,
+    pub neighbourhood: Option<String>,
+    pub beneficiary_id: Option<Uuid>,
+    pub requests: Vec<NewRequest>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Visit {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub site_id: Uuid,
+    pub mediator_id: Uuid,
+    pub occurred_at: DateTime<FixedOffset>,
+    pub channel: Channel,
+    pub duration_minutes: i32,
+    pub language: Option<String>,
+    pub age_band: Option<AgeBand>,
+    pub sex: Option<Sex>,
+    pub neighbourhood: Option<String>,
+    pub beneficiary_id: Option<Uuid>,
+    pub voided: bool,
+    pub revision: i32,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub id: Uuid,
+    pub visit_id: Uuid,
+    pub position: i16,
+    pub theme: String,
+    pub kind: RequestKind,
+    pub partner_id: Option<Uuid>,
+    pub outcome: Outcome,
+    pub mediation_act: bool,
+    pub referred_to: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Revision {
+    pub revision: i32,
+    pub action: String,
+    pub previous: serde_json::Value,
+    pub reason: Option<String>,
+    pub changed_by: Option<Uuid>,
+    pub changed_at: DateTime<FixedOffset>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Note {
+    pub id: Uuid,
+    pub visit_id: Uuid,
+    pub body: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Theme {
+    pub code: String,
+    pub label_fr: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewConsent {
+    pub purpose: String,
+    pub recipient: String,
+    pub given_on: NaiveDate,
+    pub channel: ConsentChannel,
+    pub expires_on: NaiveDate,
+}
+
+#[derive(Clone, Debug)]
+pub struct Consent {
+    pub id: Uuid,
+    pub beneficiary_id: Uuid,
+    pub purpose: String,
+    pub recipient: String,
+    pub given_on: NaiveDate,
+    pub channel: ConsentChannel,
+    pub expires_on: NaiveDate,
+    pub withdrawn_on: Option<NaiveDate>,
+}
+
+impl Consent {
+    pub fn active_on(&self, day: NaiveDate) -> bool {
+        self.given_on <= day && day < self.expires_on && self.withdrawn_on.is_none_or(|w| w > day)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Beneficiary {
+    pub id: Uuid,
+    pub pseudonym: String,
+    pub age_band: Option<AgeBand>,
+    pub sex: Option<Sex>,
+    pub neighbourhood: Option<String>,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+#[derive(Clone, Debug)]
+pub struct WorkshopInput {
+    pub site_id: Uuid,
+    pub theme: String,
+    pub title: String,
+    pub held_on: NaiveDate,
+    pub duration_minutes: i32,
+    pub facilitator_id: Option<Uuid>,
+    pub funding_partner_id: Option<Uuid>,
+    pub attendees: i32,
+    pub named_attendees: Vec<Uuid>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Workshop {
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub theme: String,
+    pub title: String,
+    pub held_on: NaiveDate,
+    pub duration_minutes: i32,
+    pub facilitator_id: Uuid,
+    pub funding_partner_id: Option<Uuid>,
+    pub attendees: i32,
+    pub voided: bool,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SurveyCampaign {
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub title: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub answers: i64,
+    pub satisfied: i64,
+}
+
+impl SurveyCampaign {
+    /// Share of answers "satisfied" or "very satisfied", when there is any answer.
+    pub fn share_satisfied(&self) -> Option<f64> {
+        (self.answers > 0).then(|| self.satisfied as f64 / self.answers as f64)
+    }
+}

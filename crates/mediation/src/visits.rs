@@ -1,0 +1,564 @@
+//! Recording, amending and voiding visits; reading the journal.
+
+use crate::model::*;
+use crate::repo::{REQUEST_COLUMNS, VISIT_COLUMNS, map_err, request, snapshot, stmt, visit};
+use crate::{Journal, LEADS, WRITERS, rollup, rules};
+use db::Scoped;
+use kernel::{Ctx, Error, Page, PageRequest, TenantScope};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+/// What `record_visit` did: `replayed` is true when the client key had already been
+/// recorded (a double submit), and the original visit is returned unchanged.
+pub struct Recorded {
+    pub visit: Visit,
+    pub replayed: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct VisitFilter {
+    pub site_id: Option<Uuid>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    pub include_voided: bool,
+}
+
+async fn caller_membership(tx: &Scoped, scope: TenantScope, user: Uuid) -> Result<Uuid, Error> {
+    tx.query_one_raw(stmt(
+        "select id from memberships where tenant_id = $1 and user_id = $2 and status = 'active'",
+        vec![scope.tenant_id.0.into(), user.into()],
+    ))
+    .await
+    .map_err(map_err)?
+    .ok_or(Error::Forbidden("no active membership"))?
+    .try_get_by_index(0)
+    .map_err(map_err)
+}
+
+/// The site must be the association's and open on that day; the mediator an active
+/// member; the beneficiary the association's. Another association's ids are as
+/// unknown as missing ones.
+async fn check_refs(
+    tx: &Scoped,
+    tenant: Uuid,
+    v: &VisitInput,
+    mediator: Uuid,
+) -> Result<(), Error> {
+    let row = tx
+        .query_one_raw(stmt(
+            "select \
+               (select opened_on <= ($3::timestamptz at time zone 'Europe/Paris')::date \
+                       and (closed_on is null or closed_on >= ($3::timestamptz at time zone 'Europe/Paris')::date) \
+                  from sites where tenant_id = $1 and id = $2), \
+               exists (select 1 from memberships where tenant_id = $1 and id = $4 and status = 'active'), \
+               ($5::uuid is null or exists (select 1 from beneficiaries where tenant_id = $1 and id = $5)), \
+               (select array_agg(p) from unnest($6::uuid[]) p where not exists (select 1 from partner_organisations where id = p)), \
+               (select array_agg(t) from unnest($7::text[]) t where not exists (select 1 from request_themes where code = t))",
+            vec![
+                tenant.into(),
+                v.site_id.into(),
+                v.occurred_at.into(),
+                mediator.into(),
+                v.beneficiary_id.into(),
+                v.requests.iter().filter_map(|r| r.partner_id).collect::<Vec<_>>().into(),
+                v.requests.iter().map(|r| r.theme.clone()).collect::<Vec<_>>().into(),
+            ],
+        ))
+        .await
+        .map_err(map_err)?
+        .ok_or_else(|| Error::internal_msg("no row"))?;
+    let site_open: Option<bool> = row.try_get_by_index(0).map_err(map_err)?;
+    match site_open {
+        None => return Err(Error::validation("siteId", "unknown site")),
+        Some(false) => {
+            return Err(Error::validation(
+                "siteId",
+                "the site was not open on that day",
+            ));
+        }
+        Some(true) => {}
+    }
+    if !row.try_get_by_index::<bool>(1).map_err(map_err)? {
+        return Err(Error::validation(
+            "mediatorId",
+            "not an active member of the association",
+        ));
+    }
+    if !row.try_get_by_index::<bool>(2).map_err(map_err)? {
+        return Err(Error::validation("beneficiaryId", "unknown beneficiary"));
+    }
+    let bad_partners: Option<Vec<Uuid>> = row.try_get_by_index(3).map_err(map_err)?;
+    if let Some(p) = bad_partners.and_then(|v| v.first().copied()) {
+        let i = v
+            .requests
+            .iter()
+            .position(|r| r.partner_id == Some(p))
+            .unwrap_or(0);
+        return Err(Error::validation(
+            format!("requests[{i}].partnerId"),
+            "unknown partner",
+        ));
+    }
+    let bad_themes: Option<Vec<String>> = row.try_get_by_index(4).map_err(map_err)?;
+    if let Some(t) = bad_themes.and_then(|v| v.into_iter().next()) {
+        let i = v.requests.iter().position(|r| r.theme == t).unwrap_or(0);
+        return Err(Error::validation(
+            format!("requests[{i}].theme"),
+            "not a theme of the network's catalogue",
+        ));
+    }
+    Ok(())
+}
+
+async fn insert_requests(
+    tx: &Scoped,
+    tenant: Uuid,
+    visit_id: Uuid,
+    reqs: &[NewRequest],
+) -> Result<Vec<Request>, Error> {
+    let ids: Vec<Uuid> = reqs.iter().map(|_| Uuid::now_v7()).collect();
+    let rows = tx
+        .query_all_raw(stmt(
+            &format!(
+                "insert into visit_requests (tenant_id, id, visit_id, position, theme, kind, partner_id, outcome, mediation_act, referred_to) \
+                 select $1, u.id, $2, u.pos, u.theme, u.kind, nullif(u.partner, '00000000-0000-0000-0000-000000000000'::uuid), \
+                   u.outcome, u.act, nullif(u.referred, '') \
+                 from unnest($3::uuid[], $4::int2[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::bool[], $10::text[]) \
+                   as u(id, pos, theme, kind, partner, outcome, act, referred) \
+                 returning {REQUEST_COLUMNS}"
+            ),
+            vec![
+                tenant.into(),
+                visit_id.into(),
+                ids.into(),
+                (0..reqs.len() as i16).collect::<Vec<i16>>().into(),
+                reqs.iter().map(|r| r.theme.clone()).collect::<Vec<_>>().into(),
+                reqs.iter().map(|r| r.kind.as_str().to_owned()).collect::<Vec<_>>().into(),
+                // Arrays cannot hold nulls here: nil and empty mean none.
+                reqs.iter().map(|r| r.partner_id.unwrap_or(Uuid::nil())).collect::<Vec<Uuid>>().into(),
+                reqs.iter().map(|r| r.outcome.as_str().to_owned()).collect::<Vec<_>>().into(),
+                reqs.iter().map(|r| r.mediation_act.unwrap_or(false)).collect::<Vec<_>>().into(),
+                reqs.iter().map(|r| r.referred_to.clone().unwrap_or_default()).collect::<Vec<String>>().into(),
+            ],
+        ))
+        .await
+        .map_err(map_err)?;
+    let mut out: Vec<Request> = rows.iter().map(request).collect::<Result<_, _>>()?;
+    out.sort_by_key(|r| r.position);
+    Ok(out)
+}
+
+async fn load_requests(
+    tx: &Scoped,
+    tenant: Uuid,
+    visit_ids: &[Uuid],
+) -> Result<Vec<Request>, Error> {
+    let rows = tx
+        .query_all_raw(stmt(
+            &format!("select {REQUEST_COLUMNS} from visit_requests where tenant_id = $1 and visit_id = any($2) order by visit_id, position"),
+            vec![tenant.into(), visit_ids.to_vec().into()],
+        ))
+        .await
+        .map_err(map_err)?;
+    rows.iter().map(request).collect()
+}
+
+async fn load_for_update(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Visit, Error> {
+    let r = tx
+        .query_one_raw(stmt(
+            &format!(
+                "select {VISIT_COLUMNS} from visits where tenant_id = $1 and id = $2 for update"
+            ),
+            vec![tenant.into(), id.into()],
+        ))
+        .await
+        .map_err(map_err)?
+        .ok_or(Error::NotFound)?;
+    visit(&r)
+}
+
+impl Journal {
+    pub(crate) async fn bump(&self, tenant: Uuid) {
+        crate::dashboard::invalidate(self.redis.as_ref(), tenant).await;
+    }
+
+    /// Records a visit with its requests in one transaction, idempotent under the
+    /// client's key: a double submit returns the first recording.
+    pub async fn record_visit(
+        &self,
+        ctx: &Ctx,
+        client_key: &str,
+        input: VisitInput,
+        note: Option<String>,
+    ) -> Result<Recorded, Error> {
+        let scope = ctx.require_tenant_role(WRITERS)?;
+        let user = ctx.require_user()?;
+        let key = rules::check_client_key(client_key)?;
+        let input = rules::check_visit(input, chrono::Utc::now())?;
+        let note = match note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()) {
+            Some(n) if n.chars().count() > 4000 => {
+                return Err(Error::validation("note", "at most 4000 characters"));
+            }
+            other => other,
+        };
+        let tenant = scope.tenant_id.0;
+        let tx = self.db.scoped(ctx).await?;
+        // The replay check comes first: a double submit must not fail on validation
+        // that depends on time (a site closed since, say).
+        if let Some(r) = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "select {VISIT_COLUMNS} from visits where tenant_id = $1 and client_key = $2"
+                ),
+                vec![tenant.into(), key.clone().into()],
+            ))
+            .await
+            .map_err(map_err)?
+        {
+            tx.commit().await?;
+            return Ok(Recorded {
+                visit: visit(&r)?,
+                replayed: true,
+            });
+        }
+        let mediator = match input.mediator_id {
+            Some(m) => m,
+            None => caller_membership(&tx, scope, user.0).await?,
+        };
+        check_refs(&tx, tenant, &input, mediator).await?;
+        let row = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "insert into visits (tenant_id, id, site_id, mediator_id, occurred_at, channel, duration_minutes, language, \
+                     age_band, sex, neighbourhood, beneficiary_id, client_key, created_by) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                     on conflict (tenant_id, client_key) do nothing returning {VISIT_COLUMNS}"
+                ),
+                vec![
+                    tenant.into(),
+                    Uuid::now_v7().into(),
+                    input.site_id.into(),
+                    mediator.into(),
+                    input.occurred_at.into(),
+                    input.channel.as_str().into(),
+                    input.duration_minutes.into(),
+                    input.language.clone().into(),
+                    input.age_band.map(|a| a.as_str().to_owned()).into(),
+                    input.sex.map(|s| s.as_str().to_owned()).into(),
+                    input.neighbourhood.clone().into(),
+                    input.beneficiary_id.into(),
+                    key.clone().into(),
+                    user.0.into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?;
+        let Some(row) = row else {
+            // Raced with the same key: the other transaction won; return its visit.
+            drop(tx);
+            let tx = self.db.scoped(ctx).await?;
+            let r = tx
+                .query_one_raw(stmt(&format!("select {VISIT_COLUMNS} from visits where tenant_id = $1 and client_key = $2"), vec![tenant.into(), key.into()]))
+                .await
+                .map_err(map_err)?
+                .ok_or_else(|| Error::internal_msg("client key vanished"))?;
+            tx.commit().await?;
+            return Ok(Recorded {
+                visit: visit(&r)?,
+                replayed: true,
+            });
+        };
+        let v = visit(&row)?;
+        let reqs = insert_requests(&tx, tenant, v.id, &input.requests).await?;
+        if let Some(body) = note {
+            tx.execute_raw(stmt(
+                "insert into visit_notes (tenant_id, id, visit_id, body, created_by) values ($1, $2, $3, $4, $5)",
+                vec![tenant.into(), Uuid::now_v7().into(), v.id.into(), body.into(), user.0.into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        }
+        rollup::visit(&tx, &v, &reqs, 1).await?;
+        tx.commit().await?;
+        self.bump(tenant).await;
+        Ok(Recorded {
+            visit: v,
+            replayed: false,
+        })
+    }
+
+    /// Replaces a visit's details and requests. The previous state is kept in the
+    /// visit's history; dashboard totals follow in the same transaction.
+    pub async fn amend_visit(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        input: VisitInput,
+        reason: Option<String>,
+    ) -> Result<Visit, Error> {
+        let scope = ctx.require_tenant_role(WRITERS)?;
+        let user = ctx.require_user()?;
+        let input = rules::check_visit(input, chrono::Utc::now())?;
+        let tenant = scope.tenant_id.0;
+        let tx = self.db.scoped(ctx).await?;
+        let old = load_for_update(&tx, tenant, id).await?;
+        may_correct(scope, user.0, &old)?;
+        if old.voided {
+            return Err(Error::conflict("a voided visit cannot be amended"));
+        }
+        let mediator = input.mediator_id.unwrap_or(old.mediator_id);
+        check_refs(&tx, tenant, &input, mediator).await?;
+        let old_reqs = load_requests(&tx, tenant, &[id]).await?;
+        history(&tx, tenant, &old, &old_reqs, "amended", reason, user.0).await?;
+        rollup::visit(&tx, &old, &old_reqs, -1).await?;
+        let row = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "update visits set site_id = $3, mediator_id = $4, occurred_at = $5, channel = $6, duration_minutes = $7, \
+                     language = $8, age_band = $9, sex = $10, neighbourhood = $11, beneficiary_id = $12, \
+                     revision = revision + 1, updated_at = now() where tenant_id = $1 and id = $2 returning {VISIT_COLUMNS}"
+                ),
+                vec![
+                    tenant.into(),
+                    id.into(),
+                    input.site_id.into(),
+                    mediator.into(),
+                    input.occurred_at.into(),
+                    input.channel.as_str().into(),
+                    input.duration_minutes.into(),
+                    input.language.clone().into(),
+                    input.age_band.map(|a| a.as_str().to_owned()).into(),
+                    input.sex.map(|s| s.as_str().to_owned()).into(),
+                    input.neighbourhood.clone().into(),
+                    input.beneficiary_id.into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or(Error::NotFound)?;
+        let v = visit(&row)?;
+        tx.execute_raw(stmt(
+            "delete from visit_requests where tenant_id = $1 and visit_id = $2",
+            vec![tenant.into(), id.into()],
+        ))
+        .await
+        .map_err(map_err)?;
+        let reqs = insert_requests(&tx, tenant, id, &input.requests).await?;
+        rollup::visit(&tx, &v, &reqs, 1).await?;
+        tx.commit().await?;
+        self.bump(tenant).await;
+        Ok(v)
+    }
+
+    /// Voids a visit recorded by mistake: kept, marked voided, out of every total.
+    pub async fn void_visit(&self, ctx: &Ctx, id: Uuid, reason: String) -> Result<Visit, Error> {
+        let scope = ctx.require_tenant_role(WRITERS)?;
+        let user = ctx.require_user()?;
+        let reason = reason.trim().to_owned();
+        if reason.chars().count() < 3 || reason.chars().count() > 500 {
+            return Err(Error::validation("reason", "between 3 and 500 characters"));
+        }
+        let tenant = scope.tenant_id.0;
+        let tx = self.db.scoped(ctx).await?;
+        let old = load_for_update(&tx, tenant, id).await?;
+        may_correct(scope, user.0, &old)?;
+        if old.voided {
+            return Err(Error::conflict("the visit is already voided"));
+        }
+        let reqs = load_requests(&tx, tenant, &[id]).await?;
+        history(&tx, tenant, &old, &reqs, "voided", Some(reason), user.0).await?;
+        rollup::visit(&tx, &old, &reqs, -1).await?;
+        let row = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "update visits set status = 'voided', voided_at = now(), revision = revision + 1, updated_at = now() \
+                     where tenant_id = $1 and id = $2 returning {VISIT_COLUMNS}"
+                ),
+                vec![tenant.into(), id.into()],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or(Error::NotFound)?;
+        tx.commit().await?;
+        self.bump(tenant).await;
+        visit(&row)
+    }
+
+    /// The association's journal, newest first (viewers read dashboards only).
+    pub async fn list_visits(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest,
+        f: VisitFilter,
+    ) -> Result<Page<Visit>, Error> {
+        let scope = ctx.require_tenant_role(WRITERS)?;
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                &format!(
+                    "select {VISIT_COLUMNS} from visits where tenant_id = $1 \
+                     and ($2::uuid is null or site_id = $2) and ($3::timestamptz is null or occurred_at >= $3) \
+                     and ($4::timestamptz is null or occurred_at < $4) and ($5 or status = 'recorded') \
+                     and ($6::uuid is null or id < $6) order by id desc limit $7"
+                ),
+                vec![
+                    scope.tenant_id.0.into(),
+                    f.site_id.into(),
+                    f.from.into(),
+                    f.to.into(),
+                    f.include_voided.into(),
+                    page.after.into(),
+                    (page.fetch() as i64).into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        let rows: Vec<Visit> = rows.iter().map(visit).collect::<Result<_, _>>()?;
+        Ok(Page::from_rows(rows, &page))
+    }
+
+    pub async fn visits_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Visit>, Error> {
+        let Ok(scope) = ctx.require_tenant_role(WRITERS) else {
+            return Ok(Vec::new());
+        };
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                &format!(
+                    "select {VISIT_COLUMNS} from visits where tenant_id = $1 and id = any($2)"
+                ),
+                vec![scope.tenant_id.0.into(), ids.to_vec().into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        rows.iter().map(visit).collect()
+    }
+
+    pub async fn requests_of(&self, ctx: &Ctx, visit_ids: &[Uuid]) -> Result<Vec<Request>, Error> {
+        let scope = ctx.require_tenant_role(WRITERS)?;
+        let tx = self.db.scoped(ctx).await?;
+        let rows = load_requests(&tx, scope.tenant_id.0, visit_ids).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Sensitive notes: the association's writers only.
+    pub async fn notes_of(&self, ctx: &Ctx, visit_id: Uuid) -> Result<Vec<Note>, Error> {
+        let scope = ctx.require_tenant_role(WRITERS)?;
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                "select id, visit_id, body, created_by, created_at from visit_notes where tenant_id = $1 and visit_id = $2 order by id",
+                vec![scope.tenant_id.0.into(), visit_id.into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Note {
+                    id: r.try_get_by_index(0).map_err(map_err)?,
+                    visit_id: r.try_get_by_index(1).map_err(map_err)?,
+                    body: r.try_get_by_index(2).map_err(map_err)?,
+                    created_by: r.try_get_by_index(3).map_err(map_err)?,
+                    created_at: r.try_get_by_index(4).map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn history_of(&self, ctx: &Ctx, visit_id: Uuid) -> Result<Vec<Revision>, Error> {
+        let scope = ctx.require_tenant_role(WRITERS)?;
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                "select revision, action, previous::text, reason, changed_by, changed_at from visit_revisions \
+                 where tenant_id = $1 and visit_id = $2 order by revision",
+                vec![scope.tenant_id.0.into(), visit_id.into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                let prev: String = r.try_get_by_index(2).map_err(map_err)?;
+                Ok(Revision {
+                    revision: r.try_get_by_index(0).map_err(map_err)?,
+                    action: r.try_get_by_index(1).map_err(map_err)?,
+                    previous: serde_json::from_str(&prev).map_err(Error::internal)?,
+                    reason: r.try_get_by_index(3).map_err(map_err)?,
+                    changed_by: r.try_get_by_index(4).map_err(map_err)?,
+                    changed_at: r.try_get_by_index(5).map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The network's request themes.
+    pub async fn themes(&self, ctx: &Ctx, workshops: bool) -> Result<Vec<Theme>, Error> {
+        ctx.require_user()?;
+        let tx = self.db.scoped(ctx).await?;
+        let table = if workshops {
+            "workshop_themes"
+        } else {
+            "request_themes"
+        };
+        let rows = tx
+            .query_all_raw(stmt(
+                &format!("select code, label_fr from {table} order by position"),
+                vec![],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Theme {
+                    code: r.try_get_by_index(0).map_err(map_err)?,
+                    label_fr: r.try_get_by_index(1).map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The author may correct their own entry; coordinators and directors anyone's.
+fn may_correct(scope: TenantScope, user: Uuid, v: &Visit) -> Result<(), Error> {
+    if LEADS.contains(&scope.role) || v.created_by == Some(user) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "only the author, a coordinator or the director may correct this visit",
+        ))
+    }
+}
+
+async fn history(
+    tx: &Scoped,
+    tenant: Uuid,
+    v: &Visit,
+    reqs: &[Request],
+    action: &str,
+    reason: Option<String>,
+    user: Uuid,
+) -> Result<(), Error> {
+    tx.execute_raw(stmt(
+        "insert into visit_revisions (tenant_id, id, visit_id, revision, action, previous, reason, changed_by) \
+         values ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)",
+        vec![
+            tenant.into(),
+            Uuid::now_v7().into(),
+            v.id.into(),
+            v.revision.into(),
+            action.into(),
+            snapshot(v, reqs).to_string().into(),
+            reason.into(),
+            user.into(),
+        ],
+    ))
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}

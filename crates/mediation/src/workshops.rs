@@ -1,0 +1,198 @@
+//! Workshops (animations collectives): theme, site, date, duration, facilitator,
+//! funding partner, attendance; named attendees only with their consent.
+
+use crate::model::*;
+use crate::repo::{map_err, stmt};
+use crate::{Journal, LEADS, WRITERS, rollup, rules};
+use kernel::{Ctx, Error, Page, PageRequest};
+use sea_orm::{ConnectionTrait, QueryResult};
+use uuid::Uuid;
+
+const COLUMNS: &str = "id, site_id, theme, title, held_on, duration_minutes, facilitator_id, funding_partner_id, attendees, status, created_at";
+
+fn row(r: &QueryResult) -> Result<Workshop, Error> {
+    let status: String = r.try_get_by_index(9).map_err(map_err)?;
+    Ok(Workshop {
+        id: r.try_get_by_index(0).map_err(map_err)?,
+        site_id: r.try_get_by_index(1).map_err(map_err)?,
+        theme: r.try_get_by_index(2).map_err(map_err)?,
+        title: r.try_get_by_index(3).map_err(map_err)?,
+        held_on: r.try_get_by_index(4).map_err(map_err)?,
+        duration_minutes: r.try_get_by_index(5).map_err(map_err)?,
+        facilitator_id: r.try_get_by_index(6).map_err(map_err)?,
+        funding_partner_id: r.try_get_by_index(7).map_err(map_err)?,
+        attendees: r.try_get_by_index(8).map_err(map_err)?,
+        voided: status == "voided",
+        created_at: r.try_get_by_index(10).map_err(map_err)?,
+    })
+}
+
+impl Journal {
+    /// Records a workshop, idempotent under the client's key.
+    pub async fn record_workshop(
+        &self,
+        ctx: &Ctx,
+        client_key: &str,
+        input: WorkshopInput,
+    ) -> Result<(Workshop, bool), Error> {
+        let scope = ctx.require_tenant_role(WRITERS)?;
+        let user = ctx.require_user()?;
+        let key = rules::check_client_key(client_key)?;
+        let w = rules::check_workshop(input, chrono::Utc::now().date_naive())?;
+        let tenant = scope.tenant_id.0;
+        let tx = self.db.scoped(ctx).await?;
+        if let Some(r) = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "select {COLUMNS} from workshops where tenant_id = $1 and client_key = $2"
+                ),
+                vec![tenant.into(), key.clone().into()],
+            ))
+            .await
+            .map_err(map_err)?
+        {
+            tx.commit().await?;
+            return Ok((row(&r)?, true));
+        }
+        let facilitator = match w.facilitator_id {
+            Some(f) => f,
+            None => tx
+                .query_one_raw(stmt("select id from memberships where tenant_id = $1 and user_id = $2 and status = 'active'", vec![tenant.into(), user.0.into()]))
+                .await
+                .map_err(map_err)?
+                .ok_or(Error::Forbidden("no active membership"))?
+                .try_get_by_index(0)
+                .map_err(map_err)?,
+        };
+        let site_ok = tx
+            .query_one_raw(stmt(
+                "select 1 from sites where tenant_id = $1 and id = $2 and opened_on <= $3 and (closed_on is null or closed_on >= $3)",
+                vec![tenant.into(), w.site_id.into(), w.held_on.into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        if site_ok.is_none() {
+            return Err(Error::validation(
+                "siteId",
+                "unknown site, or not open on that day",
+            ));
+        }
+        self.require_consent(&tx, tenant, &w.named_attendees, w.held_on)
+            .await?;
+        let r = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "insert into workshops (tenant_id, id, site_id, theme, title, held_on, duration_minutes, facilitator_id, \
+                     funding_partner_id, attendees, client_key, created_by) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     returning {COLUMNS}"
+                ),
+                vec![
+                    tenant.into(),
+                    Uuid::now_v7().into(),
+                    w.site_id.into(),
+                    w.theme.clone().into(),
+                    w.title.clone().into(),
+                    w.held_on.into(),
+                    w.duration_minutes.into(),
+                    facilitator.into(),
+                    w.funding_partner_id.into(),
+                    w.attendees.into(),
+                    key.into(),
+                    user.0.into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or_else(|| Error::internal_msg("no row"))?;
+        let ws = row(&r)?;
+        for b in &w.named_attendees {
+            tx.execute_raw(stmt(
+                "insert into workshop_attendees (tenant_id, id, workshop_id, beneficiary_id) values ($1, $2, $3, $4) on conflict do nothing",
+                vec![tenant.into(), Uuid::now_v7().into(), ws.id.into(), (*b).into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        }
+        rollup::workshop(
+            &tx,
+            tenant,
+            ws.site_id,
+            ws.held_on,
+            &ws.theme,
+            ws.attendees,
+            1,
+        )
+        .await?;
+        tx.commit().await?;
+        self.bump(tenant).await;
+        Ok((ws, false))
+    }
+
+    /// Voids a workshop recorded by mistake (coordinators, directors).
+    pub async fn void_workshop(&self, ctx: &Ctx, id: Uuid) -> Result<Workshop, Error> {
+        let scope = ctx.require_tenant_role(LEADS)?;
+        let tenant = scope.tenant_id.0;
+        let tx = self.db.scoped(ctx).await?;
+        let r = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "select {COLUMNS} from workshops where tenant_id = $1 and id = $2 for update"
+                ),
+                vec![tenant.into(), id.into()],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or(Error::NotFound)?;
+        let w = row(&r)?;
+        if w.voided {
+            return Err(Error::conflict("the workshop is already voided"));
+        }
+        rollup::workshop(&tx, tenant, w.site_id, w.held_on, &w.theme, w.attendees, -1).await?;
+        let r = tx
+            .query_one_raw(stmt(
+                &format!("update workshops set status = 'voided', updated_at = now() where tenant_id = $1 and id = $2 returning {COLUMNS}"),
+                vec![tenant.into(), id.into()],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or(Error::NotFound)?;
+        tx.commit().await?;
+        self.bump(tenant).await;
+        row(&r)
+    }
+
+    pub async fn list_workshops(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest,
+    ) -> Result<Page<Workshop>, Error> {
+        let scope = ctx.require_tenant()?;
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                &format!("select {COLUMNS} from workshops where tenant_id = $1 and ($2::uuid is null or id < $2) order by id desc limit $3"),
+                vec![scope.tenant_id.0.into(), page.after.into(), (page.fetch() as i64).into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        let rows = rows.iter().map(row).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, &page))
+    }
+
+    pub async fn workshops_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Workshop>, Error> {
+        let Some(scope) = ctx.tenant() else {
+            return Ok(Vec::new());
+        };
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                &format!("select {COLUMNS} from workshops where tenant_id = $1 and id = any($2)"),
+                vec![scope.tenant_id.0.into(), ids.to_vec().into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        rows.iter().map(row).collect()
+    }
+}
