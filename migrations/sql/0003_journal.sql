@@ -325,6 +325,14 @@ begin
   end loop;
 end $$;
 
+-- An amendment replaces a visit's requests; named attendees can be corrected.
+create policy visit_requests_delete on visit_requests for delete using (
+  (tenant_id = (select app.tenant_id()) and (select app.tenant_role()) in ('director', 'coordinator', 'mediator'))
+  or (select app.is_system()));
+create policy workshop_attendees_delete on workshop_attendees for delete using (
+  (tenant_id = (select app.tenant_id()) and (select app.tenant_role()) in ('director', 'coordinator'))
+  or (select app.is_system()));
+
 grant select on request_themes, workshop_themes to passerelle_app;
 grant select, insert, update on beneficiaries, consents, visits, visit_requests, workshops, survey_campaigns,
   visit_daily, request_daily, workshop_daily to passerelle_app;

@@ -8,6 +8,7 @@ mod support;
 mod auth;
 mod catalog;
 mod isolation;
+mod journal;
 mod limits;
 mod oidc;
 mod ops;

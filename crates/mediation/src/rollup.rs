@@ -16,12 +16,27 @@ fn err(e: sea_orm::DbErr) -> Error {
     Error::from(db::DbError::from(e))
 }
 
+/// A withdrawal must find the row it withdraws from; anything else means the rollups
+/// and the journal disagree, which must stop the write rather than skew totals.
+fn expect_rows(done: u64, wanted: u64, what: &str) -> Result<(), Error> {
+    if done == wanted {
+        Ok(())
+    } else {
+        Err(Error::internal_msg(format!(
+            "{what} rollup out of step with the journal"
+        )))
+    }
+}
+
 pub(crate) async fn visit(
     tx: &Scoped,
     v: &Visit,
     requests: &[Request],
     sign: i32,
 ) -> Result<(), Error> {
+    if sign < 0 {
+        return withdraw_visit(tx, v, requests).await;
+    }
     tx.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!(
@@ -93,6 +108,81 @@ pub(crate) async fn visit(
     Ok(())
 }
 
+/// PostgreSQL checks an upsert's proposed row before it finds the conflict, so a
+/// negative contribution cannot go through INSERT ... ON CONFLICT: withdrawals are
+/// plain updates of rows that must exist.
+async fn withdraw_visit(tx: &Scoped, v: &Visit, requests: &[Request]) -> Result<(), Error> {
+    let done = tx
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!(
+                "update visit_daily set visits = visits - 1, minutes = minutes - $5 \
+                 where tenant_id = $1 and site_id = $2 and day = {PARIS_DAY} and channel = $4"
+            ),
+            [
+                v.tenant_id.into(),
+                v.site_id.into(),
+                v.occurred_at.into(),
+                v.channel.as_str().into(),
+                i64::from(v.duration_minutes).into(),
+            ],
+        ))
+        .await
+        .map_err(err)?
+        .rows_affected();
+    expect_rows(done, 1, "visit")?;
+    let mut groups: BTreeMap<(String, &str, Uuid), (i32, i32)> = BTreeMap::new();
+    for r in requests {
+        let e = groups
+            .entry((
+                r.theme.clone(),
+                r.kind.as_str(),
+                r.partner_id.unwrap_or(Uuid::nil()),
+            ))
+            .or_default();
+        e.0 += 1;
+        e.1 += i32::from(r.mediation_act);
+    }
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let n = groups.len() as u64;
+    let (mut themes, mut kinds, mut partners, mut reqs, mut acts) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for ((theme, kind, partner), (c, a)) in groups {
+        themes.push(theme);
+        kinds.push(kind.to_owned());
+        partners.push(partner);
+        reqs.push(c);
+        acts.push(a);
+    }
+    let done = tx
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!(
+                "update request_daily r set requests = r.requests - u.n, mediation_acts = r.mediation_acts - u.a \
+                 from unnest($5::text[], $6::text[], $7::uuid[], $8::int[], $9::int[]) as u(theme, kind, partner, n, a) \
+                 where r.tenant_id = $1 and r.site_id = $2 and r.day = {PARIS_DAY} and r.channel = $4 \
+                   and r.theme = u.theme and r.kind = u.kind and r.partner_key = u.partner"
+            ),
+            [
+                v.tenant_id.into(),
+                v.site_id.into(),
+                v.occurred_at.into(),
+                v.channel.as_str().into(),
+                themes.into(),
+                kinds.into(),
+                partners.into(),
+                reqs.into(),
+                acts.into(),
+            ],
+        ))
+        .await
+        .map_err(err)?
+        .rows_affected();
+    expect_rows(done, n, "request")
+}
+
 pub(crate) async fn workshop(
     tx: &Scoped,
     tenant: Uuid,
@@ -102,6 +192,25 @@ pub(crate) async fn workshop(
     attendees: i32,
     sign: i32,
 ) -> Result<(), Error> {
+    if sign < 0 {
+        let done = tx
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "update workshop_daily set workshops = workshops - 1, attendees = attendees - $5 \
+                 where tenant_id = $1 and site_id = $2 and day = $3 and theme = $4",
+                [
+                    tenant.into(),
+                    site.into(),
+                    day.into(),
+                    theme.into(),
+                    attendees.into(),
+                ],
+            ))
+            .await
+            .map_err(err)?
+            .rows_affected();
+        return expect_rows(done, 1, "workshop");
+    }
     tx.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "insert into workshop_daily (tenant_id, site_id, day, theme, workshops, attendees) values ($1, $2, $3, $4, $5, $6) \
