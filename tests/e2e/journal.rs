@@ -50,7 +50,7 @@ pub fn visit(site: &str, partner: &str, minutes_ago: i64) -> Value {
     })
 }
 
-async fn with_partner(app: &TestApp) -> (TestTenant, String, String) {
+pub async fn with_partner(app: &TestApp) -> (TestTenant, String, String) {
     let t = app.tenant().await;
     testkit::fixtures::populate(app.db, &t).await;
     let db = app.db.app().await;

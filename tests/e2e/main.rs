@@ -7,6 +7,7 @@ mod support;
 
 mod auth;
 mod catalog;
+mod dashboard;
 mod isolation;
 mod journal;
 mod limits;

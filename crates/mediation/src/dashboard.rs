@@ -700,7 +700,7 @@ mod tests {
         );
         let mut ly = Series::new();
         ly.insert(
-            (d(2026, 2, 1), String::new()),
+            (d(2025, 2, 1), String::new()),
             Counts {
                 people: Some(3),
                 ..Counts::empty(Dimension::None)
