@@ -408,9 +408,16 @@ fn assemble(
     }
 }
 
+/// Cache keys of an association live under its tenant-scoped prefix.
+fn tenant_scope(tenant: Uuid) -> String {
+    db::redis_pool::tenant_key(kernel::TenantId(tenant), &[])
+}
+
+const NETWORK_SCOPE: &str = "passerelle:network";
+
 fn cache_key(scope: &str, version: i64, q: &DashboardQuery) -> String {
     format!(
-        "passerelle:{scope}:dash:v{version}:{}:{}:{:?}:{:?}:{}:{}",
+        "{scope}:dash:v{version}:{}:{}:{:?}:{:?}:{}:{}",
         q.from,
         q.to,
         q.granularity,
@@ -421,7 +428,7 @@ fn cache_key(scope: &str, version: i64, q: &DashboardQuery) -> String {
 }
 
 fn version_key(scope: &str) -> String {
-    format!("passerelle:{scope}:dashver")
+    format!("{scope}:dashver")
 }
 
 async fn cache_get(
@@ -494,9 +501,9 @@ pub(crate) async fn invalidate(redis: Option<&RedisPool>, tenant: Uuid) {
         return;
     };
     let mut p = redis::pipe();
-    p.incr(version_key(&format!("t:{tenant}")), 1)
+    p.incr(version_key(&tenant_scope(tenant)), 1)
         .ignore()
-        .incr(version_key("network"), 1)
+        .incr(version_key(NETWORK_SCOPE), 1)
         .ignore();
     if !matches!(
         tokio::time::timeout(
@@ -564,7 +571,7 @@ impl Journal {
             ));
         }
         let tenant = scope.tenant_id.0;
-        let cache_scope = format!("t:{tenant}");
+        let cache_scope = tenant_scope(tenant);
         let (hit, key) = cache_get(self.redis.as_ref(), &cache_scope, &q).await;
         if let Some(mut d) = hit {
             d.cached = true;
@@ -585,7 +592,7 @@ impl Journal {
     ) -> Result<Dashboard, Error> {
         ctx.require_union_role(&UnionRole::ALL)?;
         validate(&q)?;
-        let (hit, key) = cache_get(self.redis.as_ref(), "network", &q).await;
+        let (hit, key) = cache_get(self.redis.as_ref(), NETWORK_SCOPE, &q).await;
         if let Some(mut d) = hit {
             d.cached = true;
             return Ok(d);
