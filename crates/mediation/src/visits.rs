@@ -23,7 +23,11 @@ pub struct VisitFilter {
     pub include_voided: bool,
 }
 
-async fn caller_membership(tx: &Scoped, scope: TenantScope, user: Uuid) -> Result<Uuid, Error> {
+pub(crate) async fn caller_membership(
+    tx: &Scoped,
+    scope: TenantScope,
+    user: Uuid,
+) -> Result<Uuid, Error> {
     tx.query_one_raw(stmt(
         "select id from memberships where tenant_id = $1 and user_id = $2 and status = 'active'",
         vec![scope.tenant_id.0.into(), user.into()],

@@ -56,13 +56,7 @@ impl Journal {
         }
         let facilitator = match w.facilitator_id {
             Some(f) => f,
-            None => tx
-                .query_one_raw(stmt("select id from memberships where tenant_id = $1 and user_id = $2 and status = 'active'", vec![tenant.into(), user.0.into()]))
-                .await
-                .map_err(map_err)?
-                .ok_or(Error::Forbidden("no active membership"))?
-                .try_get_by_index(0)
-                .map_err(map_err)?,
+            None => crate::visits::caller_membership(&tx, scope, user.0).await?,
         };
         let site_ok = tx
             .query_one_raw(stmt(
