@@ -464,6 +464,8 @@ impl Dashboard {
     }
 }
 
+/// A dashboard view. Periods are whole: `from` and `to` are widened to the weeks or
+/// months that contain them.
 #[derive(InputObject)]
 pub struct DashboardInput {
     from: NaiveDate,

@@ -174,6 +174,15 @@ pub struct Dashboard {
 const LOOKBACK: u32 = 6;
 const CACHE_TTL_SECS: u64 = 600;
 
+/// Periods are whole: `from` and `to` are widened to the periods that contain them,
+/// so that totals are the sum of the rows shown.
+fn whole_periods(mut q: DashboardQuery) -> DashboardQuery {
+    let g = q.granularity;
+    q.from = g.start(q.from);
+    q.to = g.next(g.start(q.to)) - Days::new(1);
+    q
+}
+
 fn validate(q: &DashboardQuery) -> Result<(), Error> {
     if q.to < q.from {
         return Err(Error::validation("to", "before from"));
@@ -564,6 +573,7 @@ impl Journal {
     pub async fn dashboard(&self, ctx: &Ctx, q: DashboardQuery) -> Result<Dashboard, Error> {
         let scope = ctx.require_tenant()?;
         validate(&q)?;
+        let q = whole_periods(q);
         if q.dimension == Dimension::Tenant || q.tenant_id.is_some() {
             return Err(Error::validation(
                 "dimension",
@@ -592,6 +602,7 @@ impl Journal {
     ) -> Result<Dashboard, Error> {
         ctx.require_union_role(&UnionRole::ALL)?;
         validate(&q)?;
+        let q = whole_periods(q);
         let (hit, key) = cache_get(self.redis.as_ref(), NETWORK_SCOPE, &q).await;
         if let Some(mut d) = hit {
             d.cached = true;
@@ -675,6 +686,19 @@ mod tests {
             Granularity::Week.last_year(d(2026, 11, 23)).weekday(),
             d(2026, 11, 23).weekday()
         );
+    }
+
+    #[test]
+    fn periods_are_whole() {
+        let q = whole_periods(DashboardQuery {
+            from: d(2026, 1, 15),
+            to: d(2026, 3, 3),
+            granularity: Granularity::Month,
+            dimension: Dimension::None,
+            site_id: None,
+            tenant_id: None,
+        });
+        assert_eq!((q.from, q.to), (d(2026, 1, 1), d(2026, 3, 31)));
     }
 
     #[test]
