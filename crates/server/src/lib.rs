@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod ratelimit;
 pub mod seed;
+mod seed_journal;
 mod seed_sites;
 pub mod telemetry;
 

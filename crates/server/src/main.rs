@@ -1,6 +1,7 @@
-//! passerelle: migrate | seed --demo | serve | demo | schema
+//! passerelle: migrate | seed --demo [--visits N] | serve | demo | schema
 
 use server::config::Config;
+use server::seed::{DEFAULT_VISITS, MAX_VISITS};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: passerelle <command>
@@ -8,7 +9,9 @@ const USAGE: &str = "usage: passerelle <command>
 commands:
   demo          create the database if missing, migrate, seed the demo network, serve
   migrate       create roles if absent and apply migrations (needs DATABASE_ADMIN_URL)
-  seed --demo   load the demo network (idempotent)
+  seed --demo [--visits N]
+                load the demo network and a year of its journal, N visits across the
+                network (default 25000, at most 20000000; 0: no journal); idempotent
   serve         serve HTTP on PASSERELLE_LISTEN
   schema        print the GraphQL schema (SDL)";
 
@@ -17,15 +20,50 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The flags after `seed --demo`: `--visits N` or `--visits=N` (digits, `_` allowed).
+fn seed_visits(flags: &[&str]) -> Result<u64, String> {
+    let value = match flags {
+        [] => return Ok(DEFAULT_VISITS),
+        ["--visits", n] => *n,
+        ["--visits"] => {
+            return Err(format!(
+                "--visits: a number from 0 to {MAX_VISITS} is missing"
+            ));
+        }
+        [flag] => match flag.strip_prefix("--visits=") {
+            Some(n) => n,
+            None => return Err(format!("seed --demo: unknown option {flag}")),
+        },
+        _ => return Err(format!("seed --demo: unexpected {}", flags.join(" "))),
+    };
+    let digits: String = value.chars().filter(|&c| c != '_').collect();
+    match digits.parse::<u64>() {
+        Ok(n) if n <= MAX_VISITS && value.chars().all(|c| c.is_ascii_digit() || c == '_') => Ok(n),
+        _ => Err(format!(
+            "--visits: a whole number from 0 to {MAX_VISITS}, not {value:?}"
+        )),
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let visits = match args.as_slice() {
+        ["seed", "--demo", flags @ ..] => match seed_visits(flags) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("passerelle: {e}");
+                return ExitCode::from(64);
+            }
+        },
+        _ => DEFAULT_VISITS,
+    };
     match args.as_slice() {
         ["schema"] => {
             print!("{}", graphql::sdl());
             ExitCode::SUCCESS
         }
-        ["migrate"] | ["seed", "--demo"] | ["serve"] | ["demo"] => {
+        ["migrate"] | ["seed", "--demo", ..] | ["serve"] | ["demo"] => {
             let config = match Config::from_env() {
                 Ok(c) => c,
                 Err(e) => return fail(e),
@@ -37,7 +75,7 @@ fn main() -> ExitCode {
                 Ok(rt) => rt,
                 Err(e) => return fail(format!("cannot start the runtime: {e}")),
             };
-            rt.block_on(run(args[0], config))
+            rt.block_on(run(args[0], config, visits))
         }
         ["help"] | ["--help"] | ["-h"] => {
             println!("{USAGE}");
@@ -50,7 +88,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: &str, config: Config) -> ExitCode {
+async fn run(command: &str, config: Config, visits: u64) -> ExitCode {
     let json_logs = !config.is_development();
     let telemetry = match server::telemetry::init(config.otlp_endpoint.as_deref(), json_logs) {
         Ok(t) => t,
@@ -66,7 +104,7 @@ async fn run(command: &str, config: Config) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        "seed" => seed(&config).await,
+        "seed" => seed(&config, visits).await,
         "serve" => serve(config, false).await,
         "demo" => demo(config).await,
         _ => ExitCode::from(64),
@@ -75,14 +113,15 @@ async fn run(command: &str, config: Config) -> ExitCode {
     code
 }
 
-async fn seed(config: &Config) -> ExitCode {
+async fn seed(config: &Config, visits: u64) -> ExitCode {
     let db = match db::Db::connect(&config.database_url, &db::PoolOptions::default()).await {
         Ok(db) => db,
         Err(e) => return fail(format!("DATABASE_URL: cannot connect: {e}")),
     };
-    match server::seed::demo(&db).await {
-        Ok(()) => {
+    match server::seed::demo(&db, visits).await {
+        Ok(journal) => {
             println!("demo network loaded");
+            println!("{journal}");
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
@@ -122,7 +161,7 @@ async fn demo(config: Config) -> ExitCode {
     if let Err(e) = migrations::setup(&config.database_admin_url, &config.database_url).await {
         return fail(e);
     }
-    let code = seed(&config).await;
+    let code = seed(&config, DEFAULT_VISITS).await;
     if code != ExitCode::SUCCESS {
         return code;
     }

@@ -1,10 +1,14 @@
-//! `passerelle seed --demo`: a small, realistic network to click through. Idempotent:
-//! every row is keyed by a natural key (slug, email, name) and skipped when present.
-//! Demo accounts sign in through the development issuer (subject = email).
+//! `passerelle seed --demo`: a small, realistic network to click through, with a year
+//! of mediation journal (see `seed_journal`). Idempotent: every row is keyed by a
+//! natural key (slug, email, name) and skipped when present; an association whose
+//! journal was already generated is left alone. Demo accounts sign in through the
+//! development issuer (subject = email).
 
 use kernel::Ctx;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
+
+pub use crate::seed_journal::{DEFAULT_VISITS, JournalSummary, MAX_VISITS};
 
 pub struct DemoTenant {
     pub slug: &'static str,
@@ -206,7 +210,9 @@ pub(crate) async fn exec(
     Ok(())
 }
 
-pub async fn demo(db: &db::Db) -> Result<(), SeedError> {
+/// Loads the demo network and generates `visits` journal visits across it (0: no
+/// journal), in one transaction.
+pub async fn demo(db: &db::Db, visits: u64) -> Result<JournalSummary, SeedError> {
     let ctx = Ctx::system("seed demo data");
     let tx = db.scoped(&ctx).await?;
     for t in TENANTS {
@@ -256,6 +262,7 @@ pub async fn demo(db: &db::Db) -> Result<(), SeedError> {
         }
     }
     crate::seed_sites::seed_sites(&tx).await?;
+    let journal = crate::seed_journal::seed_journal(&tx, visits).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(journal)
 }
