@@ -404,7 +404,11 @@ fn assemble(
                     trend: t,
                 });
             }
-            history.push(c.people.unwrap_or(0));
+            // Periods before a series' first activity are no history, not zero attendance.
+            let people = c.people.unwrap_or(0);
+            if people > 0 || !history.is_empty() {
+                history.push(people);
+            }
             p = g.next(p);
         }
     }
@@ -747,6 +751,33 @@ mod tests {
         assert_eq!(dash.totals.requests, 9);
         assert_eq!(dash.last_year_totals.people, Some(3));
         assert_eq!(dash.rows[1].last_year.people, Some(3));
+    }
+
+    #[test]
+    fn a_new_series_is_not_an_unusual_rise() {
+        let q = DashboardQuery {
+            from: d(2026, 1, 1),
+            to: d(2026, 3, 31),
+            granularity: Granularity::Month,
+            dimension: Dimension::None,
+            site_id: None,
+            tenant_id: None,
+        };
+        let mut cur = Series::new();
+        for m in 1..=3 {
+            cur.insert(
+                (d(2026, m, 1), String::new()),
+                Counts {
+                    people: Some(900),
+                    ..Counts::empty(Dimension::None)
+                },
+            );
+        }
+        let dash = assemble(&q, cur, Series::new(), HashMap::new(), d(2026, 11, 23));
+        assert!(
+            dash.rows.iter().all(|r| r.trend.is_none()),
+            "no history before January: no judgement"
+        );
     }
 
     #[test]
