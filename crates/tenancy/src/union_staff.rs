@@ -3,7 +3,7 @@
 use crate::{Tenancy, audit, errors, validate};
 use entity::union_invitation;
 use kernel::{Ctx, Error, UnionRole};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement};
+use sea_orm::{ActiveModelTrait, Set};
 use uuid::Uuid;
 
 impl Tenancy {
@@ -31,24 +31,5 @@ impl Tenancy {
         audit::union_event(&tx, ctx, None, "union_staff.invited", Some(inv.id)).await?;
         tx.commit().await?;
         Ok(inv)
-    }
-
-    /// Union staff currently holding a role (admins only). Returns (user id, role).
-    pub async fn union_staff_count(&self, ctx: &Ctx) -> Result<i64, Error> {
-        ctx.require_union_role(&[UnionRole::Admin])?;
-        let tx = self.db.scoped(ctx).await?;
-        let n = tx
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "select count(*) from union_staff",
-            ))
-            .await
-            .map_err(errors::orm)?
-            .map(|r| r.try_get_by_index::<i64>(0))
-            .transpose()
-            .map_err(errors::orm)?
-            .unwrap_or(0);
-        tx.commit().await?;
-        Ok(n)
     }
 }
