@@ -130,16 +130,6 @@ impl Journal {
         let scope = ctx.require_tenant_role(WRITERS)?;
         check_consent(&consent, chrono::Utc::now().date_naive())?;
         let tx = self.db.scoped(ctx).await?;
-        let exists = tx
-            .query_one_raw(stmt(
-                "select 1 from beneficiaries where tenant_id = $1 and id = $2",
-                vec![scope.tenant_id.0.into(), beneficiary.into()],
-            ))
-            .await
-            .map_err(map_err)?;
-        if exists.is_none() {
-            return Err(Error::NotFound);
-        }
         let c = insert_consent(&tx, scope.tenant_id.0, beneficiary, &consent).await?;
         tx.commit().await?;
         Ok(c)
@@ -160,7 +150,6 @@ impl Journal {
             .await
             .map_err(map_err)?;
         let Some(row) = row else {
-            drop(tx);
             return Err(Error::NotFound);
         };
         tx.commit().await?;

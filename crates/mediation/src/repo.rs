@@ -35,6 +35,8 @@ pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {
                 Error::validation("facilitatorId", "not a member of the association")
             }
             "visits_beneficiary_fkey" => Error::validation("beneficiaryId", "unknown beneficiary"),
+            // A consent for a beneficiary of another association (or none): as missing.
+            "consents_beneficiary_fkey" => Error::NotFound,
             "beneficiaries_pseudonym_key" => Error::conflict("pseudonym: already used"),
             "survey_answers_client_key_key" => {
                 Error::conflict("clientKey: this answer is already recorded")

@@ -167,6 +167,18 @@ async fn load_requests(
     rows.iter().map(request).collect()
 }
 
+async fn by_client_key(tx: &Scoped, tenant: Uuid, key: &str) -> Result<Option<Visit>, Error> {
+    tx.query_one_raw(stmt(
+        &format!("select {VISIT_COLUMNS} from visits where tenant_id = $1 and client_key = $2"),
+        vec![tenant.into(), key.into()],
+    ))
+    .await
+    .map_err(map_err)?
+    .as_ref()
+    .map(visit)
+    .transpose()
+}
+
 async fn load_for_update(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Visit, Error> {
     let r = tx
         .query_one_raw(stmt(
@@ -209,19 +221,10 @@ impl Journal {
         let tx = self.db.scoped(ctx).await?;
         // The replay check comes first: a double submit must not fail on validation
         // that depends on time (a site closed since, say).
-        if let Some(r) = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "select {VISIT_COLUMNS} from visits where tenant_id = $1 and client_key = $2"
-                ),
-                vec![tenant.into(), key.clone().into()],
-            ))
-            .await
-            .map_err(map_err)?
-        {
+        if let Some(v) = by_client_key(&tx, tenant, &key).await? {
             tx.commit().await?;
             return Ok(Recorded {
-                visit: visit(&r)?,
+                visit: v,
                 replayed: true,
             });
         }
@@ -258,17 +261,14 @@ impl Journal {
             .await
             .map_err(map_err)?;
         let Some(row) = row else {
-            // Raced with the same key: the other transaction won; return its visit.
-            drop(tx);
-            let tx = self.db.scoped(ctx).await?;
-            let r = tx
-                .query_one_raw(stmt(&format!("select {VISIT_COLUMNS} from visits where tenant_id = $1 and client_key = $2"), vec![tenant.into(), key.into()]))
-                .await
-                .map_err(map_err)?
+            // Raced with the same key and the other transaction won. Under READ
+            // COMMITTED this next statement already sees its committed visit.
+            let v = by_client_key(&tx, tenant, &key)
+                .await?
                 .ok_or_else(|| Error::internal_msg("client key vanished"))?;
             tx.commit().await?;
             return Ok(Recorded {
-                visit: visit(&r)?,
+                visit: v,
                 replayed: true,
             });
         };

@@ -51,6 +51,8 @@ pub enum StartError {
     Database(#[source] db::DbError),
     #[error("REDIS_URL: {0}")]
     Redis(String),
+    #[error("HTTP client for the OIDC issuer: {0}")]
+    Http(String),
     #[error("development issuer: {0}")]
     DevIssuer(String),
     #[error("PASSERELLE_BOOTSTRAP_ADMIN_EMAIL: {0}")]
@@ -76,7 +78,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
-        .map_err(|e| StartError::Redis(e.to_string()))?;
+        .map_err(|e| StartError::Http(e.to_string()))?;
     let remotes: Vec<Arc<RemoteIssuer>> = config
         .oidc_issuer
         .iter()
