@@ -45,6 +45,11 @@ macro_rules! sql_migration {
 sql_migration!(m0001, "m20261123_000001_tenancy", "../sql/0001_tenancy.sql");
 sql_migration!(m0002, "m20261123_000002_sites", "../sql/0002_sites.sql");
 sql_migration!(m0003, "m20261123_000003_journal", "../sql/0003_journal.sql");
+sql_migration!(
+    m0004,
+    "m20261123_000004_partners",
+    "../sql/0004_partners.sql"
+);
 
 pub struct Migrator;
 
@@ -55,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001::Migration),
             Box::new(m0002::Migration),
             Box::new(m0003::Migration),
+            Box::new(m0004::Migration),
         ]
     }
 }

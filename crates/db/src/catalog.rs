@@ -5,13 +5,16 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 /// Every check is one query returning `(check, object)` rows for what is wrong.
 /// `$1` is the application login role, `$2` the application group role.
+/// A tenant table has a NOT NULL `tenant_id`; a network table whose rows may belong to
+/// one association (an agreement: national when `tenant_id` is null) is checked for
+/// row-level security like every table, but is keyed network-wide.
 const CHECKS: &str = r#"
 with tenant_tables as (
   select c.oid, c.relname, c.relrowsecurity, c.relforcerowsecurity
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
   where n.nspname = 'public' and c.relkind in ('r', 'p')
     and exists (select 1 from pg_attribute a
-                where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped)
+                where a.attrelid = c.oid and a.attname = 'tenant_id' and a.attnotnull and not a.attisdropped)
 ), app_roles as (
   select r.oid, r.rolname, r.rolsuper, r.rolbypassrls
   from pg_roles r where r.rolname in ($1, $2)

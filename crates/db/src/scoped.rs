@@ -33,6 +33,14 @@ fn settings(ctx: &Ctx) -> [String; 6] {
             partner_id.map(|p| p.to_string()).unwrap_or_default(),
             "user".to_owned(),
         ],
+        Scope::Client { partner_id, .. } => [
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            partner_id.to_string(),
+            "client".to_owned(),
+        ],
         Scope::System { .. } => [
             String::new(),
             String::new(),

@@ -45,6 +45,7 @@ pub struct Services {
     pub tenancy: ::tenancy::Tenancy,
     pub sites: ::sites::Sites,
     pub journal: ::mediation::Journal,
+    pub partners: ::partners::Partners,
 }
 
 pub fn build(services: Services, limits: &Limits, introspection: bool) -> PasserelleSchema {

@@ -3,7 +3,9 @@
 //! row-level security reads. Cross-tenant readers are built by explicit, greppable
 //! constructors (`Ctx::system`), never by a flag someone can forget to clear.
 
-use crate::{Error, PartnerId, Result, TenantId, TenantRole, UnionRole, UserId};
+use crate::{
+    ApiClientId, Error, PartnerId, PartnerScope, Result, TenantId, TenantRole, UnionRole, UserId,
+};
 use uuid::Uuid;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +40,14 @@ pub enum Scope {
         tenant: Option<TenantScope>,
         union_role: Option<UnionRole>,
         partner_id: Option<PartnerId>,
+    },
+    /// A partner firm's machine: an API client authenticated by the client-credentials
+    /// grant (or by a token of the external issuer registered for it). It reaches
+    /// only what its partner's agreements cover, and only within its scopes.
+    Client {
+        client_id: ApiClientId,
+        partner_id: PartnerId,
+        scopes: Vec<PartnerScope>,
     },
     /// The platform itself (login resolution, seeding, bootstrap). The reason is
     /// recorded in the transaction so that logs and audits can say why.
@@ -76,6 +86,24 @@ impl Ctx {
         }
     }
 
+    pub fn client(
+        client_id: ApiClientId,
+        partner_id: PartnerId,
+        scopes: Vec<PartnerScope>,
+        request_id: RequestId,
+    ) -> Self {
+        Self {
+            actor: Actor {
+                scope: Scope::Client {
+                    client_id,
+                    partner_id,
+                    scopes,
+                },
+            },
+            request_id,
+        }
+    }
+
     /// The platform acting for itself, across tenants. Every call site must say why.
     pub fn system(reason: &'static str) -> Self {
         Self {
@@ -101,27 +129,28 @@ impl Ctx {
     pub fn user_id(&self) -> Option<UserId> {
         match &self.actor.scope {
             Scope::User { user_id, .. } => Some(*user_id),
-            Scope::System { .. } => None,
+            Scope::Client { .. } | Scope::System { .. } => None,
         }
     }
 
     pub fn tenant(&self) -> Option<TenantScope> {
         match &self.actor.scope {
             Scope::User { tenant, .. } => *tenant,
-            Scope::System { .. } => None,
+            Scope::Client { .. } | Scope::System { .. } => None,
         }
     }
 
     pub fn union_role(&self) -> Option<UnionRole> {
         match &self.actor.scope {
             Scope::User { union_role, .. } => *union_role,
-            Scope::System { .. } => None,
+            Scope::Client { .. } | Scope::System { .. } => None,
         }
     }
 
     pub fn partner_id(&self) -> Option<PartnerId> {
         match &self.actor.scope {
             Scope::User { partner_id, .. } => *partner_id,
+            Scope::Client { partner_id, .. } => Some(*partner_id),
             Scope::System { .. } => None,
         }
     }
@@ -130,9 +159,43 @@ impl Ctx {
         matches!(self.actor.scope, Scope::System { .. })
     }
 
-    /// The signed-in person, or UNAUTHENTICATED for the platform itself.
+    /// The API client acting, if a machine is.
+    pub fn client_id(&self) -> Option<ApiClientId> {
+        match &self.actor.scope {
+            Scope::Client { client_id, .. } => Some(*client_id),
+            _ => None,
+        }
+    }
+
+    /// The signed-in person; an API client is FORBIDDEN (people only), the platform
+    /// itself UNAUTHENTICATED.
     pub fn require_user(&self) -> Result<UserId> {
-        self.user_id().ok_or(Error::Unauthenticated)
+        match &self.actor.scope {
+            Scope::User { user_id, .. } => Ok(*user_id),
+            Scope::Client { .. } => Err(Error::Forbidden("reserved to signed-in people")),
+            Scope::System { .. } => Err(Error::Unauthenticated),
+        }
+    }
+
+    /// The partner firm acting, when it holds `scope`: a partner's people hold every
+    /// scope, an API client the ones granted to it.
+    pub fn require_partner(&self, scope: PartnerScope) -> Result<PartnerId> {
+        match &self.actor.scope {
+            Scope::User {
+                partner_id: Some(p),
+                ..
+            } => Ok(*p),
+            Scope::Client {
+                partner_id, scopes, ..
+            } => {
+                if scopes.contains(&scope) {
+                    Ok(*partner_id)
+                } else {
+                    Err(Error::Forbidden("this API client lacks the scope needed"))
+                }
+            }
+            _ => Err(Error::Forbidden("reserved to partner firms")),
+        }
     }
 
     /// The active tenant, whatever the role.
@@ -176,5 +239,20 @@ mod tests {
         assert!(ctx.require_tenant_role(&[TenantRole::Mediator]).is_ok());
         assert!(ctx.require_union_role(&[UnionRole::Admin]).is_err());
         assert!(Ctx::system("test").require_user().is_err());
+        let p = PartnerId::new();
+        let client = Ctx::client(
+            ApiClientId::new(),
+            p,
+            vec![PartnerScope::OutreachRead],
+            RequestId::new(),
+        );
+        assert_eq!(
+            client.require_partner(PartnerScope::OutreachRead).ok(),
+            Some(p)
+        );
+        assert!(client.require_partner(PartnerScope::OutreachWrite).is_err());
+        assert!(client.require_user().is_err());
+        assert!(client.require_tenant().is_err());
+        assert!(ctx.require_partner(PartnerScope::AgreementsRead).is_err());
     }
 }

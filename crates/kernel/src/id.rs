@@ -46,4 +46,11 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(TenantId, UserId, MembershipId, InvitationId, PartnerId);
+id_type!(
+    TenantId,
+    UserId,
+    MembershipId,
+    InvitationId,
+    PartnerId,
+    ApiClientId
+);

@@ -11,6 +11,6 @@ pub mod role;
 
 pub use ctx::{Actor, Ctx, RequestId, Scope, TenantScope};
 pub use error::{Error, ErrorCode, Result};
-pub use id::{InvitationId, MembershipId, PartnerId, TenantId, UserId};
+pub use id::{ApiClientId, InvitationId, MembershipId, PartnerId, TenantId, UserId};
 pub use page::{Page, PageRequest};
-pub use role::{TenantRole, UnionRole};
+pub use role::{PartnerScope, TenantRole, UnionRole};

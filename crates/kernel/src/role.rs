@@ -76,3 +76,47 @@ impl UnionRole {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
+
+/// What a partner's API client may do, granted per client and carried by each token.
+/// A partner's people (partner users) hold every scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum PartnerScope {
+    #[serde(rename = "agreements:read")]
+    AgreementsRead,
+    #[serde(rename = "activity:read")]
+    ActivityRead,
+    #[serde(rename = "outreach:read")]
+    OutreachRead,
+    #[serde(rename = "outreach:write")]
+    OutreachWrite,
+}
+
+impl PartnerScope {
+    pub const ALL: [PartnerScope; 4] = [
+        PartnerScope::AgreementsRead,
+        PartnerScope::ActivityRead,
+        PartnerScope::OutreachRead,
+        PartnerScope::OutreachWrite,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PartnerScope::AgreementsRead => "agreements:read",
+            PartnerScope::ActivityRead => "activity:read",
+            PartnerScope::OutreachRead => "outreach:read",
+            PartnerScope::OutreachWrite => "outreach:write",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Parses a space-separated OAuth scope string; unknown scopes are ignored.
+    pub fn parse_list(s: &str) -> Vec<Self> {
+        let mut v: Vec<Self> = s.split_whitespace().filter_map(Self::parse).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}

@@ -124,6 +124,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         tenancy: tenancy.clone(),
         sites: sites::Sites::new(db.clone()),
         journal: mediation::Journal::new(db.clone(), Some(redis.clone())),
+        partners: partners::Partners::new(db.clone(), Some(redis.clone())),
     };
     let limits = graphql::Limits::default();
     let schema = graphql::build(services.clone(), &limits, config.introspection);
