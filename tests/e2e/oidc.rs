@@ -371,3 +371,79 @@ async fn uninvited_email_is_refused() {
 
     provider.stop().await;
 }
+
+const MACHINE_CLIENT_ID: &str = "passerelle-e2e-machine";
+const MACHINE_CLIENT_SECRET: &str = "machine secret for tests only";
+
+/// A client-credentials token from the provider for its machine client.
+async fn machine_token(issuer: &str, scope: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{issuer}/token"))
+        .basic_auth(MACHINE_CLIENT_ID, Some(MACHINE_CLIENT_SECRET))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("resource", AUDIENCE),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    let resp = expect_status(resp, 200, "client credentials at the provider").await;
+    let body: Value = resp.json().await.expect("json");
+    body["access_token"].as_str().expect("access_token").to_owned()
+}
+
+/// A partner's machine signing in at the network's identity provider: accepted only
+/// once registered as an API client of that partner, with the scopes both the token
+/// and the registration grant.
+#[tokio::test]
+async fn registered_machine_client_of_the_external_issuer() {
+    let provider = Provider::start().await;
+    let app = spawn_for(&provider).await;
+    let (partner, _) = app.partner("Veolia", "water").await;
+    crate::partners::agreement_in_force(&app, partner).await;
+    let token = machine_token(&provider.issuer, "agreements:read outreach:read").await;
+    let who = "{ viewer { partner { id } } }";
+
+    // Not registered: refused.
+    let r = app.gql.run(&token, None, who, json!({})).await;
+    assert_eq!((r.status, r.code()), (403, Some("FORBIDDEN")), "{:?}", r.body);
+
+    let client = Uuid::now_v7();
+    let admin = app.db.admin().await;
+    admin
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "insert into partner_api_clients (id, partner_id, client_id, name, external_issuer, external_subject, scopes) \
+             values ($1, $2, $3, 'Back-office Veolia', $4, $5, '{outreach:read,outreach:write}')",
+            vec![
+                client.into(),
+                partner.into(),
+                format!("pc_{}", client.simple()).into(),
+                provider.issuer.clone().into(),
+                MACHINE_CLIENT_ID.into(),
+            ],
+        ))
+        .await
+        .expect("register client");
+    let r = app.gql.run(&token, None, who, json!({})).await;
+    assert!(r.ok(), "{:?}", r.body);
+    assert_eq!(
+        r.data()["viewer"]["partner"]["id"],
+        kernel::gid::encode("PartnerOrganisation", partner)
+    );
+
+    // Revoked: refused at once.
+    admin
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "update partner_api_clients set status = 'revoked', revoked_at = now() where id = $1",
+            vec![client.into()],
+        ))
+        .await
+        .expect("revoke");
+    let r = app.gql.run(&token, None, who, json!({})).await;
+    assert_eq!((r.status, r.code()), (403, Some("FORBIDDEN")));
+    let _ = admin.close().await;
+    provider.stop().await;
+}

@@ -86,6 +86,15 @@ impl TestApp {
         u
     }
 
+    /// A new partner organisation (sector e.g. "energy") and one of its people.
+    pub async fn partner(&self, name: &str, sector: &str) -> (uuid::Uuid, TestUser) {
+        let db = self.db.app().await;
+        let p = testkit::fixtures::partner_org(&db, name, sector).await;
+        let u = testkit::fixtures::partner_user(&db, &self.issuer.url, p).await;
+        db.close().await;
+        (p, u)
+    }
+
     /// Row count of `table` where `cond` (as the superuser: RLS does not apply).
     pub async fn count(&self, sql: &str) -> i64 {
         use sea_orm::ConnectionTrait;

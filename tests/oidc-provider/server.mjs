@@ -30,6 +30,11 @@ const REDIRECT_URI = process.env.REDIRECT_URI || 'http://127.0.0.1:9/callback';
 const AUDIENCE = process.env.AUDIENCE || 'passerelle-api';
 const PASSWORD = 'correct horse';
 const RS_SCOPE = 'api';
+// A confidential machine client (client-credentials grant), standing for a partner
+// firm's back office that signs in at the network's identity provider.
+const MACHINE_CLIENT_ID = process.env.MACHINE_CLIENT_ID || 'passerelle-e2e-machine';
+const MACHINE_CLIENT_SECRET = process.env.MACHINE_CLIENT_SECRET || 'machine secret for tests only';
+const PARTNER_SCOPES = 'agreements:read activity:read outreach:read outreach:write';
 
 // RFC 8707 resource indicators must be absolute URIs and oidc-provider enforces
 // it. When AUDIENCE is not one (the default `passerelle-api` is not), the
@@ -204,6 +209,13 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     redirect_uris: [REDIRECT_URI],
+  }, {
+    client_id: MACHINE_CLIENT_ID,
+    client_secret: MACHINE_CLIENT_SECRET,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
   }],
   jwks: { keys: [signingJwk] },
   cookies: {
@@ -229,6 +241,7 @@ const provider = new Provider(issuer, {
   pkce: { methods: ['S256'], required: () => true },
   features: {
     devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
       defaultResource: async (_ctx, _client, oneOf) => oneOf ?? RESOURCE,
@@ -236,7 +249,7 @@ const provider = new Provider(issuer, {
       getResourceServerInfo: async (_ctx, resourceIndicator) => {
         if (resourceIndicator !== RESOURCE) throw new Provider.errors.InvalidTarget();
         return {
-          scope: RS_SCOPE,
+          scope: `${RS_SCOPE} ${PARTNER_SCOPES}`,
           audience: AUDIENCE,
           accessTokenTTL: 3600,
           accessTokenFormat: 'jwt',

@@ -13,6 +13,10 @@ pub struct Verified {
     pub email: Option<String>,
     pub email_verified: bool,
     pub name: Option<String>,
+    /// OAuth client of a client-credentials token (RFC 9068 `client_id`).
+    pub client_id: Option<String>,
+    /// Space-separated scopes the token carries.
+    pub scope: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -25,6 +29,10 @@ struct Claims {
     email_verified: Option<serde_json::Value>,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +140,8 @@ impl Verifier {
             email: c.email.map(|e| e.trim().to_lowercase()),
             email_verified,
             name: c.name,
+            client_id: c.client_id,
+            scope: c.scope,
         })
     }
 }

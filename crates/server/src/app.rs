@@ -36,6 +36,7 @@ pub struct AppState {
     pub redis: RedisPool,
     pub verifier: Arc<Verifier>,
     pub tenancy: tenancy::Tenancy,
+    pub partners: partners::Partners,
     pub limiter: Arc<RateLimiter>,
     pub endpoint: Arc<Endpoint>,
 }
@@ -120,11 +121,12 @@ pub async fn build(config: Config) -> Result<App, StartError> {
             .await
             .map_err(|e| StartError::Bootstrap(e.to_string()))?;
     }
+    let partners = partners::Partners::new(db.clone(), Some(redis.clone()));
     let services = graphql::Services {
         tenancy: tenancy.clone(),
         sites: sites::Sites::new(db.clone()),
         journal: mediation::Journal::new(db.clone(), Some(redis.clone())),
-        partners: partners::Partners::new(db.clone(), Some(redis.clone())),
+        partners: partners.clone(),
     };
     let limits = graphql::Limits::default();
     let schema = graphql::build(services.clone(), &limits, config.introspection);
@@ -144,6 +146,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         redis,
         verifier,
         tenancy,
+        partners,
         limiter,
         endpoint: endpoint.clone(),
     };
@@ -158,6 +161,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/oauth/token", post(crate::oauth::token))
         .merge(gql);
     if state.verifier.dev().is_some() {
         router = router.route("/dev/token", post(dev_token));
@@ -294,6 +298,22 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
                 "expected a Bearer token",
             );
         }
+        Some(Some(token)) if partners::Partners::is_client_token(token) => {
+            match s.partners.check_token(token).await {
+                Ok(check) => match client_ctx(check, &req) {
+                    Ok(ctx) => Some(ctx),
+                    Err(r) => return r,
+                },
+                Err(e) => {
+                    tracing::error!(error = %e, "checking a partner token failed");
+                    return error_response(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "INTERNAL",
+                        "internal error",
+                    );
+                }
+            }
+        }
         Some(Some(token)) => match s.verifier.verify(token).await {
             Err(e) => {
                 if let Decision::Deny { retry_after_secs } =
@@ -312,6 +332,35 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
                         error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &e.to_string())
                     }
                 };
+            }
+            // A machine token of the external issuer (client-credentials grant there):
+            // it names its client and is no person.
+            Ok(v) if v.client_id.is_some() && v.email.is_none() => {
+                match s
+                    .partners
+                    .check_external(&v.issuer, &v.subject, v.scope.as_deref())
+                    .await
+                {
+                    Ok(partners::clients::TokenCheck::Invalid) => {
+                        return error_response(
+                            StatusCode::FORBIDDEN,
+                            "FORBIDDEN",
+                            "no active Passerelle API client is registered for this client",
+                        );
+                    }
+                    Ok(check) => match client_ctx(check, &req) {
+                        Ok(ctx) => Some(ctx),
+                        Err(r) => return r,
+                    },
+                    Err(e) => {
+                        tracing::error!(error = %e, "resolving an external client failed");
+                        return error_response(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "INTERNAL",
+                            "internal error",
+                        );
+                    }
+                }
             }
             Ok(v) => {
                 let identity = tenancy::LoginIdentity {
@@ -363,15 +412,52 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
             }
         },
     };
-    let key = match ctx.as_ref().and_then(Ctx::user_id) {
-        Some(u) => format!("u:{u}"),
-        None => client_key(&req),
+    let key = match (
+        ctx.as_ref().and_then(Ctx::user_id),
+        ctx.as_ref().and_then(Ctx::client_id),
+    ) {
+        (Some(u), _) => format!("u:{u}"),
+        (None, Some(c)) => format!("c:{c}"),
+        (None, None) => client_key(&req),
     };
     if let Decision::Deny { retry_after_secs } = s.limiter.check(&key).await {
         return rate_limited(retry_after_secs);
     }
     req.extensions_mut().insert(RequestActor(ctx));
     next.run(req).await
+}
+
+/// An API client's context, or the answer refusing it. A tenant header means
+/// nothing to a partner's machine: it is refused rather than ignored.
+fn client_ctx(check: partners::clients::TokenCheck, req: &Request) -> Result<Ctx, Response> {
+    use partners::clients::TokenCheck;
+    match check {
+        TokenCheck::Valid(p) => {
+            if req.headers().contains_key(TENANT_HEADER) {
+                return Err(error_response(
+                    StatusCode::FORBIDDEN,
+                    "FORBIDDEN",
+                    "a partner API client works in no association: drop X-Passerelle-Tenant",
+                ));
+            }
+            Ok(Ctx::client(
+                p.client_id,
+                p.partner_id,
+                p.scopes,
+                request_id(req),
+            ))
+        }
+        TokenCheck::Invalid => Err(error_response(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "unknown, expired or revoked token",
+        )),
+        TokenCheck::NoAgreementInForce => Err(error_response(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "the partner has no agreement in force today",
+        )),
+    }
 }
 
 #[derive(serde::Deserialize)]

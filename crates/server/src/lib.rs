@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+mod oauth;
 pub mod ratelimit;
 pub mod seed;
 mod seed_journal;

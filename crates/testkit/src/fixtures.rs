@@ -87,6 +87,35 @@ pub async fn union_user(db: &db::Db, issuer: &str, role: &str) -> TestUser {
     u
 }
 
+/// A partner organisation with a unique name.
+pub async fn partner_org(db: &db::Db, name: &str, sector: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    exec(
+        db,
+        "insert into partner_organisations (id, name, sector) values ($1, $2, $3)",
+        vec![id.into(), format!("{name} {}", suffix()).into(), sector.into()],
+    )
+    .await;
+    id
+}
+
+/// A person working for partner `partner`.
+pub async fn partner_user(db: &db::Db, issuer: &str, partner: Uuid) -> TestUser {
+    let u = user(
+        db,
+        issuer,
+        &format!("agent-{}@partner.test.example", suffix()),
+    )
+    .await;
+    exec(
+        db,
+        "insert into partner_users (user_id, partner_id) values ($1, $2)",
+        vec![u.id.into(), partner.into()],
+    )
+    .await;
+    u
+}
+
 pub async fn add_member(db: &db::Db, tenant: Uuid, u: &mut TestUser, role: &str) {
     let id = Uuid::now_v7();
     exec(
@@ -209,4 +238,80 @@ pub async fn populate(tdb: &TestDb, t: &TestTenant) {
     exec(&db, "insert into survey_answers (tenant_id, id, campaign_id, score, answered_on, client_key) values ($1, $2, $3, 4, current_date - 1, $4)",
         vec![t.id.into(), Uuid::now_v7().into(), camp.into(), format!("fixture-answer-{}", t.slug).into()]).await;
     db.close().await;
+}
+
+/// What `populate_partner` made.
+#[derive(Clone, Debug)]
+pub struct TestPartner {
+    pub id: Uuid,
+    pub user: TestUser,
+    pub local_agreement: Uuid,
+    pub national_agreement: Uuid,
+    pub campaign: Uuid,
+    pub case: Uuid,
+}
+
+/// A partner firm working with association `t` (after `populate`): one of its people,
+/// a contact, a local agreement with `t` and a national framework, both covering `t`'s
+/// main site and in force today, with a target, payments, a revision and coded
+/// activity; an outreach campaign in `t` with a case and an attempt. Everything a
+/// partner can own, so the isolation suite probes it all.
+pub async fn populate_partner(tdb: &TestDb, issuer: &str, t: &TestTenant) -> TestPartner {
+    let db = tdb.app().await;
+    let s = suffix();
+    let partner = partner_org(&db, &format!("Partenaire {}", t.slug), "energy").await;
+    let user = partner_user(&db, issuer, partner).await;
+    let tx = db.scoped(&Ctx::system("test fixture")).await.expect("scope");
+    let site: Uuid = tx
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "select id from sites where tenant_id = $1 and kind = 'site' order by id limit 1",
+            [t.id.into()],
+        ))
+        .await
+        .expect("site query")
+        .expect("populate made a site")
+        .try_get_by_index(0)
+        .expect("site id");
+    tx.commit().await.expect("commit");
+    exec(&db, "insert into partner_contacts (id, partner_id, full_name, job_title, email, phone) values ($1, $2, $3, 'Chargée de partenariat', $4, '+33 4 72 00 00 00')",
+        vec![Uuid::now_v7().into(), partner.into(), format!("Contact {s}").into(), format!("contact-{s}@partner.test.example").into()]).await;
+    let (local, national) = (Uuid::now_v7(), Uuid::now_v7());
+    for (id, tenant, kind) in [(local, Some(t.id), "LOC"), (national, None, "NAT")] {
+        exec(&db, "insert into agreements (id, partner_id, tenant_id, reference, title, starts_on, ends_on, status, services, themes, workshop_themes, funding_cents, reporting_frequency, revision) \
+                   values ($1, $2, $3, $4, $5, current_date - 60, current_date + 300, 'active', '{partner_visits,outreach,workshops}', '{energy,water}', '{energy_saving}', 1200000, 'quarterly', 2)",
+            vec![id.into(), partner.into(), tenant.into(), format!("{kind}-{s}").into(), format!("Convention {kind} {}", t.slug).into()]).await;
+        exec(&db, "insert into agreement_sites (agreement_id, partner_id, tenant_id, site_id) values ($1, $2, $3, $4)",
+            vec![id.into(), partner.into(), t.id.into(), site.into()]).await;
+        exec(&db, "insert into agreement_targets (agreement_id, partner_id, indicator, annual_target) values ($1, $2, 'mediation_acts', 400)",
+            vec![id.into(), partner.into()]).await;
+        exec(&db, "insert into agreement_payments (id, agreement_id, partner_id, kind, on_date, amount_cents, label) values ($1, $2, $3, 'received', current_date - 20, 300000, $4)",
+            vec![Uuid::now_v7().into(), id.into(), partner.into(), format!("Acompte {kind} {s}").into()]).await;
+        exec(&db, "insert into agreement_revisions (id, agreement_id, partner_id, tenant_id, revision, previous, reason) values ($1, $2, $3, $4, 1, $5, $6)",
+            vec![Uuid::now_v7().into(), id.into(), partner.into(), tenant.into(),
+                 serde_json::json!({"title": format!("Ancien titre {kind} {s}")}).into(), format!("Avenant {kind} {s}").into()]).await;
+        exec(&db, "insert into agreement_activity_monthly (agreement_id, partner_id, tenant_id, site_id, month, activity, theme, count, mediation_acts) \
+                   values ($1, $2, $3, $4, date_trunc('month', current_date)::date, 'request', 'energy', 7, 5)",
+            vec![id.into(), partner.into(), t.id.into(), site.into()]).await;
+    }
+    let (campaign, case) = (Uuid::now_v7(), Uuid::now_v7());
+    exec(&db, "insert into outreach_campaigns (tenant_id, id, agreement_id, partner_id, title, purpose, legal_basis, starts_on, ends_on) \
+               values ($1, $2, $3, $4, $5, 'unpaid_energy_bills', 'legitimate_interest', current_date - 10, current_date + 80)",
+        vec![t.id.into(), campaign.into(), local.into(), partner.into(), format!("Campagne impayés {}", t.slug).into()]).await;
+    exec(&db, "insert into outreach_cases (tenant_id, id, campaign_id, partner_id, customer_ref, full_name, phone, email, address, postal_code, status, attempts, submitted_by_user) \
+               values ($1, $2, $3, $4, $5, $6, '+33 6 11 22 33 44', $7, $8, '69009', 'in_progress', 1, $9)",
+        vec![t.id.into(), case.into(), campaign.into(), partner.into(), format!("CLI-{s}").into(), format!("Résidente {s}").into(),
+             format!("residente-{s}@mail.test.example").into(), format!("{s} rue des Sondes").into(), user.id.into()]).await;
+    exec(&db, "insert into outreach_attempts (tenant_id, id, case_id, channel, attempted_at, result, note, mediator_id) \
+               values ($1, $2, $3, 'phone', now() - interval '1 day', 'no_answer', $4, $5)",
+        vec![t.id.into(), Uuid::now_v7().into(), case.into(), format!("Messagerie pleine {s}").into(), t.mediator.membership_id.expect("membership").into()]).await;
+    db.close().await;
+    TestPartner {
+        id: partner,
+        user,
+        local_agreement: local,
+        national_agreement: national,
+        campaign,
+        case,
+    }
 }

@@ -1,0 +1,250 @@
+//! Partner API clients: registration by the union admin (secret shown once, stored
+//! as an argon2 hash), the client-credentials grant at /oauth/token, scopes, and what
+//! stops a client: a wrong secret, rotation, revocation, no agreement in force.
+//! Every refusal leaves nothing behind (no token row).
+
+use crate::support::*;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub(crate) const CREATE_CLIENT: &str = "mutation($i: CreatePartnerApiClientInput!) { createPartnerApiClient(input: $i) { secret apiClient { id clientId name scopes status hasSecret partner { name } } } }";
+
+/// An active national agreement in force today for `partner`, written as the
+/// superuser (agreements have their own tests).
+pub(crate) async fn agreement_in_force(app: &TestApp, partner: Uuid) -> Uuid {
+    use sea_orm::ConnectionTrait;
+    let id = Uuid::now_v7();
+    let admin = app.db.admin().await;
+    admin
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "insert into agreements (id, partner_id, reference, title, starts_on, ends_on, status, services, themes) \
+             values ($1, $2, $3, 'Convention cadre de test', current_date - 30, current_date + 300, 'active', \
+                     '{partner_visits,outreach}', '{energy}')",
+            [id.into(), partner.into(), format!("TEST-{}", &id.simple().to_string()[..12]).into()],
+        ))
+        .await
+        .expect("agreement");
+    let _ = admin.close().await;
+    id
+}
+
+pub(crate) async fn set_agreement_status(app: &TestApp, agreement: Uuid, status: &str) {
+    use sea_orm::ConnectionTrait;
+    let admin = app.db.admin().await;
+    admin
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "update agreements set status = $2 where id = $1",
+            [agreement.into(), status.into()],
+        ))
+        .await
+        .expect("agreement status");
+    let _ = admin.close().await;
+}
+
+/// Registers a client for `partner` with `scopes`; returns (global id, client_id, secret).
+pub(crate) async fn register(
+    app: &TestApp,
+    admin: &testkit::TestUser,
+    partner: Uuid,
+    scopes: &[&str],
+) -> (String, String, String) {
+    let r = app
+        .as_user(
+            admin,
+            None,
+            CREATE_CLIENT,
+            json!({"i": {
+                "partnerId": kernel::gid::encode("PartnerOrganisation", partner),
+                "name": "Portail recouvrement",
+                "scopes": scopes,
+            }}),
+        )
+        .await;
+    assert!(r.ok(), "{:?}", r.body);
+    let p = &r.data()["createPartnerApiClient"];
+    (
+        p["apiClient"]["id"].as_str().expect("id").to_owned(),
+        p["apiClient"]["clientId"].as_str().expect("client id").to_owned(),
+        p["secret"].as_str().expect("secret").to_owned(),
+    )
+}
+
+pub(crate) struct TokenReply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl TokenReply {
+    pub fn token(&self) -> &str {
+        self.body["access_token"].as_str().unwrap_or_else(|| panic!("no token: {:?}", self.body))
+    }
+}
+
+pub(crate) async fn token(
+    app: &TestApp,
+    client_id: &str,
+    secret: &str,
+    scope: Option<&str>,
+) -> TokenReply {
+    let mut form = vec![("grant_type", "client_credentials")];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    let resp = reqwest::Client::new()
+        .post(format!("{}/oauth/token", app.base))
+        .basic_auth(client_id, Some(secret))
+        .form(&form)
+        .send()
+        .await
+        .expect("token request");
+    let status = resp.status().as_u16();
+    let body = resp.json().await.unwrap_or(Value::Null);
+    TokenReply { status, body }
+}
+
+async fn tokens(app: &TestApp) -> i64 {
+    app.count("select count(*) from partner_access_tokens").await
+}
+
+const WHO: &str = "{ viewer { partner { name } } }";
+
+#[tokio::test]
+async fn client_credentials_end_to_end() {
+    let app = spawn_app().await;
+    let admin = app.union_user("admin").await;
+    let (partner, partner_user) = app.partner("EDF", "energy").await;
+    let (other, other_user) = app.partner("ENGIE", "energy").await;
+    let agreement = agreement_in_force(&app, partner).await;
+    agreement_in_force(&app, other).await;
+    let (gid, client_id, secret) = register(&app, &admin, partner, &["AGREEMENTS_READ", "OUTREACH_READ"]).await;
+    assert!(client_id.starts_with("pc_") && secret.starts_with("pcs_"));
+
+    // Stored as an argon2id hash, never in clear.
+    let clear = app
+        .count(&format!(
+            "select count(*) from partner_api_clients where secret_hash like '$argon2id$%' \
+             and position('{secret}' in secret_hash) = 0"
+        ))
+        .await;
+    assert_eq!(clear, 1);
+
+    // The partner's people see their client (no secret anywhere); another partner does not.
+    let list = "{ partnerApiClients { edges { node { id clientId hasSecret } } } }";
+    let r = app.as_user(&partner_user, None, list, json!({})).await;
+    assert!(r.ok(), "{:?}", r.body);
+    assert_eq!(r.data()["partnerApiClients"]["edges"][0]["node"]["id"], gid);
+    assert!(!r.body.to_string().contains(&secret));
+    let r = app.as_user(&other_user, None, list, json!({})).await;
+    assert_eq!(r.data()["partnerApiClients"]["edges"], json!([]));
+    // Only the union admin registers clients.
+    let r = app
+        .as_user(
+            &partner_user,
+            None,
+            CREATE_CLIENT,
+            json!({"i": {"partnerId": kernel::gid::encode("PartnerOrganisation", partner), "name": "X", "scopes": ["OUTREACH_WRITE"]}}),
+        )
+        .await;
+    assert_eq!(r.code(), Some("FORBIDDEN"));
+
+    // The grant: Basic auth and form auth both work; the token is opaque and works.
+    let t = token(&app, &client_id, &secret, None).await;
+    assert_eq!(t.status, 200, "{:?}", t.body);
+    assert_eq!(t.body["token_type"], "Bearer");
+    assert_eq!(t.body["scope"], "agreements:read outreach:read");
+    assert!(t.body["expires_in"].as_i64().expect("expires_in") <= 3600);
+    let r = app.gql.run(t.token(), None, WHO, json!({})).await;
+    assert!(r.ok(), "{:?}", r.body);
+    assert!(r.data()["viewer"]["partner"]["name"].as_str().expect("name").starts_with("EDF"));
+    let resp = reqwest::Client::new()
+        .post(format!("{}/oauth/token", app.base))
+        .form(&[("grant_type", "client_credentials"), ("client_id", client_id.as_str()), ("client_secret", secret.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 200);
+    // A machine never works inside an association.
+    let r = app.gql.run(t.token(), Some("anything"), WHO, json!({})).await;
+    assert_eq!(r.status, 403);
+
+    // Refusals leave nothing behind.
+    let before = tokens(&app).await;
+    let bad = token(&app, &client_id, "pcs_wrong", None).await;
+    assert_eq!((bad.status, bad.body["error"].as_str(), bad.body["code"].as_str()), (401, Some("invalid_client"), Some("UNAUTHENTICATED")));
+    let unknown = token(&app, "pc_doesnotexist0000000000", &secret, None).await;
+    assert_eq!((unknown.status, unknown.body["code"].as_str()), (401, Some("UNAUTHENTICATED")));
+    let scope = token(&app, &client_id, &secret, Some("outreach:write")).await;
+    assert_eq!((scope.status, scope.body["error"].as_str(), scope.body["code"].as_str()), (400, Some("invalid_scope"), Some("FORBIDDEN")));
+    let grant = reqwest::Client::new()
+        .post(format!("{}/oauth/token", app.base))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[("grant_type", "password")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(grant.status().as_u16(), 400);
+    assert_eq!(tokens(&app).await, before);
+
+    // A narrower token holds only what it asked for.
+    let narrow = token(&app, &client_id, &secret, Some("outreach:read")).await;
+    assert_eq!(narrow.body["scope"], "outreach:read");
+
+    // The agreement ends: no new token, and tokens already issued stop working.
+    set_agreement_status(&app, agreement, "ended").await;
+    let before = tokens(&app).await;
+    let ended = token(&app, &client_id, &secret, None).await;
+    assert_eq!((ended.status, ended.body["error"].as_str(), ended.body["code"].as_str()), (400, Some("unauthorized_client"), Some("FORBIDDEN")));
+    assert_eq!(tokens(&app).await, before);
+    let r = app.gql.run(t.token(), None, WHO, json!({})).await;
+    assert_eq!((r.status, r.code()), (403, Some("FORBIDDEN")));
+    set_agreement_status(&app, agreement, "active").await;
+    let r = app.gql.run(t.token(), None, WHO, json!({})).await;
+    assert!(r.ok(), "{:?}", r.body);
+
+    // Rotation: the old secret and the tokens issued with it stop at once.
+    let rotate = "mutation($i: PartnerApiClientInput!) { rotatePartnerApiClientSecret(input: $i) { secret apiClient { id } } }";
+    let r = app.as_user(&admin, None, rotate, json!({"i": {"apiClientId": gid}})).await;
+    assert!(r.ok(), "{:?}", r.body);
+    let new_secret = r.data()["rotatePartnerApiClientSecret"]["secret"].as_str().expect("secret").to_owned();
+    assert_ne!(new_secret, secret);
+    assert_eq!(token(&app, &client_id, &secret, None).await.status, 401);
+    let r = app.gql.run(t.token(), None, WHO, json!({})).await;
+    assert_eq!((r.status, r.code()), (401, Some("UNAUTHENTICATED")));
+    let fresh = token(&app, &client_id, &new_secret, None).await;
+    assert_eq!(fresh.status, 200);
+
+    // Revocation: final, immediate.
+    let revoke = "mutation($i: PartnerApiClientInput!) { revokePartnerApiClient(input: $i) { apiClient { status revokedAt } } }";
+    let r = app.as_user(&partner_user, None, revoke, json!({"i": {"apiClientId": gid}})).await;
+    assert_eq!(r.code(), Some("FORBIDDEN"));
+    let r = app.as_user(&admin, None, revoke, json!({"i": {"apiClientId": gid}})).await;
+    assert_eq!(r.data()["revokePartnerApiClient"]["apiClient"]["status"], "REVOKED", "{:?}", r.body);
+    let r = app.gql.run(fresh.token(), None, WHO, json!({})).await;
+    assert_eq!((r.status, r.code()), (401, Some("UNAUTHENTICATED")));
+    assert_eq!(token(&app, &client_id, &new_secret, None).await.status, 401);
+    let r = app.as_user(&admin, None, rotate, json!({"i": {"apiClientId": gid}})).await;
+    assert_eq!(r.code(), Some("NOT_FOUND"));
+}
+
+#[tokio::test]
+async fn client_registration_validates_its_input() {
+    let app = spawn_app().await;
+    let admin = app.union_user("admin").await;
+    let (partner, _) = app.partner("SNCF", "transport").await;
+    let before = app.count("select count(*) from partner_api_clients").await;
+    let pid = kernel::gid::encode("PartnerOrganisation", partner);
+    for (input, field) in [
+        (json!({"partnerId": pid, "name": "x", "scopes": ["OUTREACH_READ"]}), "name"),
+        (json!({"partnerId": pid, "name": "Portail", "scopes": []}), "scopes"),
+        (json!({"partnerId": kernel::gid::encode("PartnerOrganisation", Uuid::now_v7()), "name": "Portail", "scopes": ["OUTREACH_READ"]}), "partnerId"),
+        (json!({"partnerId": pid, "name": "Portail", "scopes": ["OUTREACH_READ"], "withSecret": false}), "withSecret"),
+        (json!({"partnerId": pid, "name": "Portail", "scopes": ["OUTREACH_READ"], "externalIssuer": "https://idp.example"}), "externalSubject"),
+    ] {
+        let r = app.as_user(&admin, None, CREATE_CLIENT, json!({"i": input})).await;
+        assert_eq!(r.code(), Some("VALIDATION"), "{input}: {:?}", r.body);
+        assert_eq!(r.body["errors"][0]["extensions"]["field"], field, "{:?}", r.body);
+    }
+    assert_eq!(app.count("select count(*) from partner_api_clients").await, before);
+}
