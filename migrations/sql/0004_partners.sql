@@ -70,19 +70,22 @@ create table agreements (
 create index agreements_partner_idx on agreements (partner_id);
 create index agreements_tenant_idx on agreements (tenant_id) where tenant_id is not null;
 
--- Amendments keep the previous state.
+-- Amendments and status changes keep the previous state (action: 'amended' or
+-- 'status').
 create table agreement_revisions (
   id uuid primary key,
   agreement_id uuid not null,
   partner_id uuid not null,
   tenant_id uuid,
   revision integer not null,
+  action text not null default 'amended',
   previous jsonb not null,
   reason text not null,
   changed_by uuid,
   changed_at timestamptz not null default now(),
   constraint agreement_revisions_agreement_fkey foreign key (agreement_id, partner_id) references agreements (id, partner_id),
-  constraint agreement_revisions_key unique (agreement_id, revision)
+  constraint agreement_revisions_key unique (agreement_id, revision),
+  constraint agreement_revisions_action_check check (action in ('amended', 'status'))
 );
 
 -- The sites an agreement covers. A local agreement covers only its association's sites.

@@ -326,7 +326,40 @@ const UNION_MAY_READ: &[&str] = &[
     "visit_daily",
     "request_daily",
     "workshop_daily",
+    // Agreements (local ones carry their association), which sites they cover, and
+    // the monthly aggregates coded to them.
+    "agreements",
+    "agreement_revisions",
+    "agreement_sites",
+    "agreement_activity_monthly",
 ];
+
+/// Partner tables (rows carrying a partner_id) the union reads: the agreements and
+/// what hangs off them, contacts, API clients. Not outreach: that stays between the
+/// partner and the association.
+const UNION_MAY_READ_OF_PARTNERS: &[&str] = &[
+    "agreements",
+    "agreement_revisions",
+    "agreement_sites",
+    "agreement_targets",
+    "agreement_payments",
+    "agreement_activity_monthly",
+    "partner_contacts",
+    "partner_api_clients",
+    "partner_users",
+];
+
+/// Rows of the prober's own association a partner of it may read whole: the
+/// coverage and aggregates of its own agreements, its own campaigns. Its cases it
+/// reads without their contact data.
+const PARTNER_READS_OWN: &[&str] = &[
+    "agreement_sites",
+    "agreement_activity_monthly",
+    "outreach_campaigns",
+];
+
+/// The only mutations a partner may run.
+const PARTNER_MUTATIONS: &[&str] = &["submitOutreachCases", "uploadOutreachCasesCsv"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
@@ -343,10 +376,12 @@ struct Actor {
     class: Class,
 }
 
-/// One row of B: the strings that would give it away.
+/// One row the probers must not see: the strings that would give it away, and the
+/// classes of actor it is hidden from.
 struct Row {
     table: String,
     needles: Vec<String>,
+    hidden_from: Vec<Class>,
 }
 
 struct Secrets {
@@ -361,7 +396,7 @@ impl Secrets {
     fn leaked<'a>(&'a self, body: &str, class: Class) -> Vec<&'a str> {
         self.rows
             .iter()
-            .filter(|r| !(class == Class::Union && self.union_tables.contains(&r.table)))
+            .filter(|r| r.hidden_from.contains(&class))
             .flat_map(|r| r.needles.iter())
             .filter(|n| body.contains(n.as_str()))
             .map(String::as_str)
@@ -392,14 +427,20 @@ fn texts(row: &serde_json::Map<String, Value>) -> Vec<String> {
 
 /// Everything of B, read as the superuser, minus what A shares with it (enum values,
 /// common words): ids, global ids, and distinctive text.
+#[allow(clippy::too_many_arguments)]
 async fn collect_secrets(
     admin: &DatabaseConnection,
     app_url: &str,
     a: uuid::Uuid,
     b: uuid::Uuid,
+    pa: uuid::Uuid,
+    pb: uuid::Uuid,
     tables: &[String],
+    partner_tables: &[String],
 ) -> Secrets {
     let people = |t: uuid::Uuid| format!("select user_id from memberships where tenant_id = '{t}'");
+    let partner_people =
+        |p: uuid::Uuid| format!("select user_id from partner_users where partner_id = '{p}'");
     let mut sources: Vec<(String, String, String)> = tables
         .iter()
         .map(|t| {
@@ -420,10 +461,38 @@ async fn collect_secrets(
         format!("select * from users where id in ({})", people(b)),
         format!("select * from users where id in ({})", people(a)),
     ));
+    // B's partner: everything it owns, and its people.
+    let first_partner_source = sources.len();
+    for t in partner_tables {
+        sources.push((
+            t.clone(),
+            format!("select * from {t} where partner_id = '{pb}'"),
+            format!("select * from {t} where partner_id = '{pa}'"),
+        ));
+    }
+    sources.push((
+        "users".into(),
+        format!("select * from users where id in ({})", partner_people(pb)),
+        format!("select * from users where id in ({})", partner_people(pa)),
+    ));
     let gid_type: HashMap<&str, &str> = graphql::GLOBAL_ID_TYPES.iter().copied().collect();
     let mut rows = Vec::new();
     let mut ids = Vec::new();
-    for (table, b_sql, a_sql) in sources {
+    let mut from_partner: Vec<bool> = Vec::new();
+    for (i, (table, b_sql, a_sql)) in sources.into_iter().enumerate() {
+        let partner_source = i >= first_partner_source;
+        let hidden_from = {
+            let mut h = vec![Class::Staff, Class::Partner, Class::Anonymous];
+            let union_reads = if partner_source {
+                UNION_MAY_READ_OF_PARTNERS.contains(&table.as_str()) && table != "users"
+            } else {
+                false
+            };
+            if !union_reads {
+                h.push(Class::Union);
+            }
+            h
+        };
         let shared: BTreeSet<String> = rows_json(admin, a_sql)
             .await
             .iter()
@@ -451,7 +520,9 @@ async fn collect_secrets(
             rows.push(Row {
                 table: table.clone(),
                 needles,
+                hidden_from: hidden_from.clone(),
             });
+            from_partner.push(partner_source);
         }
     }
     // What row-level security lets a union auditor read of B.
@@ -485,6 +556,12 @@ async fn collect_secrets(
         }
     }
     let _ = app.close().await;
+    // Tenant rows of B the union reads by design are not hidden from it.
+    for (r, partner_source) in rows.iter_mut().zip(from_partner) {
+        if !partner_source && union_tables.contains(&r.table) {
+            r.hidden_from.retain(|c| *c != Class::Union);
+        }
+    }
     Secrets {
         rows,
         union_tables,
@@ -492,18 +569,119 @@ async fn collect_secrets(
     }
 }
 
+/// What of A (the probers' own association) its partner must not see: everything
+/// but the coverage and aggregates of its own agreements, its own campaigns, the
+/// covered sites and the association's name; and of its own cases, the contact data.
+async fn hidden_from_own_partner(
+    admin: &DatabaseConnection,
+    a: uuid::Uuid,
+    b: uuid::Uuid,
+    pa: uuid::Uuid,
+    tables: &[String],
+    partner_tables: &[String],
+) -> Vec<Row> {
+    let mut out = Vec::new();
+    for t in tables {
+        let mut cond = String::new();
+        if PARTNER_READS_OWN.contains(&t.as_str()) {
+            cond = format!(" and partner_id <> '{pa}'");
+        } else if t == "sites" {
+            cond = format!(
+                " and id not in (select site_id from agreement_sites where partner_id = '{pa}')"
+            );
+        } else if t == "outreach_cases" {
+            cond = format!(" and partner_id <> '{pa}'");
+        }
+        let _ = partner_tables;
+        let shared: BTreeSet<String> =
+            rows_json(admin, format!("select * from {t} where tenant_id = '{b}'"))
+                .await
+                .iter()
+                .flat_map(texts)
+                .collect();
+        for row in rows_json(
+            admin,
+            format!("select * from {t} where tenant_id = '{a}'{cond}"),
+        )
+        .await
+        {
+            let needles: Vec<String> = texts(&row)
+                .into_iter()
+                .filter(|t| {
+                    t.len() >= 6 && !shared.contains(t) && uuid::Uuid::parse_str(t).is_err()
+                })
+                .collect();
+            out.push(Row {
+                table: t.clone(),
+                needles,
+                hidden_from: vec![Class::Partner],
+            });
+        }
+    }
+    // Its own cases: the partner handed the contact data over; it never gets it back.
+    for row in rows_json(
+        admin,
+        format!(
+            "select full_name, phone, email, address from outreach_cases              where tenant_id = '{a}' and partner_id = '{pa}'"
+        ),
+    )
+    .await
+    {
+        out.push(Row {
+            table: "outreach_cases".into(),
+            needles: texts(&row).into_iter().filter(|t| t.len() >= 6).collect(),
+            hidden_from: vec![Class::Partner],
+        });
+    }
+    // A's people (staff emails and names).
+    for row in rows_json(
+        admin,
+        format!(
+            "select email, display_name from users where id in \
+             (select user_id from memberships where tenant_id = '{a}')"
+        ),
+    )
+    .await
+    {
+        out.push(Row {
+            table: "users".into(),
+            needles: texts(&row).into_iter().filter(|t| t.len() >= 6).collect(),
+            hidden_from: vec![Class::Partner],
+        });
+    }
+    out
+}
+
 /// A digest of every row that belongs to B: all tables with a tenant_id (found in the
 /// catalog, so new tables are covered), B's people, their identities and roles.
 async fn fingerprint(
     admin: &DatabaseConnection,
     b: uuid::Uuid,
+    pb: uuid::Uuid,
     tables: &[String],
-    with_tenant_row: bool,
+    partner_tables: &[String],
+    class: Class,
 ) -> String {
+    // The union admin may legitimately change an association's status, the sites an
+    // agreement covers, and a partner's agreements, contacts and clients.
+    let union = class == Class::Union;
+    let with_tenant_row = !union;
     let mut parts: Vec<String> = tables
         .iter()
+        .filter(|t| !(union && t.as_str() == "agreement_sites"))
         .map(|t| format!("select t::text as x from {t} t where tenant_id = '{b}'"))
         .collect();
+    for t in partner_tables {
+        if union && UNION_MAY_READ_OF_PARTNERS.contains(&t.as_str()) {
+            continue;
+        }
+        parts.push(format!(
+            "select t::text from {t} t where partner_id = '{pb}'"
+        ));
+    }
+    parts.push(format!(
+        "select p::text from partner_organisations p where id = '{pb}'"
+    ));
     let people = format!("select user_id from memberships where tenant_id = '{b}'");
     parts.push(format!(
         "select u::text from users u where id in ({people})"
@@ -544,6 +722,9 @@ async fn no_probe_crosses_a_tenant_line() {
     let b = app.tenant().await;
     testkit::fixtures::populate(app.db, &a).await;
     testkit::fixtures::populate(app.db, &b).await;
+    // A's partner (the probing partner) works with A only; B's partner with B only.
+    let pa = testkit::fixtures::populate_partner(app.db, &app.issuer.url, &a).await;
+    let pb = testkit::fixtures::populate_partner(app.db, &app.issuer.url, &b).await;
     let schema = Schema::parse(&graphql::sdl());
     let admin_conn = app.db.admin().await;
 
@@ -557,12 +738,52 @@ async fn no_probe_crosses_a_tenant_line() {
         .iter()
         .map(|r| r.try_get_by_index::<String>(0).unwrap())
         .collect();
-    let secrets = collect_secrets(&admin_conn, &app.db.app_url, a.id, b.id, &tenant_tables).await;
+    let partner_tables: Vec<String> = admin_conn
+        .query_all_raw(Statement::from_string(DbBackend::Postgres,
+            "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace \
+             join pg_attribute a on a.attrelid = c.oid and a.attname = 'partner_id' and not a.attisdropped \
+             where n.nspname = 'public' and c.relkind = 'r' and c.relname <> 'visit_requests' order by 1"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect();
+    let mut secrets = collect_secrets(
+        &admin_conn,
+        &app.db.app_url,
+        a.id,
+        b.id,
+        pa.id,
+        pb.id,
+        &tenant_tables,
+        &partner_tables,
+    )
+    .await;
+    secrets.rows.extend(
+        hidden_from_own_partner(
+            &admin_conn,
+            a.id,
+            b.id,
+            pa.id,
+            &tenant_tables,
+            &partner_tables,
+        )
+        .await,
+    );
     // The prober's own ids, one per type, to fill the ID fields that are not the target.
     let mut own_ids: HashMap<String, String> = HashMap::new();
-    for g in collect_secrets(&admin_conn, &app.db.app_url, b.id, a.id, &tenant_tables)
-        .await
-        .ids
+    for g in collect_secrets(
+        &admin_conn,
+        &app.db.app_url,
+        b.id,
+        a.id,
+        pb.id,
+        pa.id,
+        &tenant_tables,
+        &partner_tables,
+    )
+    .await
+    .ids
     {
         own_ids.entry(type_of(&g)).or_insert(g);
     }
@@ -602,41 +823,17 @@ async fn no_probe_crosses_a_tenant_line() {
         own.body
     );
 
-    // Actors on the other side of the line.
-    let partner = {
-        let db = app.db.app().await;
-        let u = testkit::fixtures::user(
-            &db,
-            &app.issuer.url,
-            &format!("partner-{}@partner.test.example", testkit::suffix()),
-        )
+    // ... and B's partner's data when it is there.
+    let own = app
+        .as_user(&pb.user, None, "{ agreements { edges { node { id reference title } } } outreachCampaigns { edges { node { id title } } } }", json!({}))
         .await;
-        let tx = db
-            .scoped(&kernel::Ctx::system("isolation fixture"))
-            .await
-            .unwrap();
-        let pid = uuid::Uuid::now_v7();
-        tx.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "insert into partner_organisations (id, name, sector) values ($1, $2, 'energy')",
-            [
-                pid.into(),
-                format!("Partenaire {}", testkit::suffix()).into(),
-            ],
-        ))
-        .await
-        .unwrap();
-        tx.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "insert into partner_users (user_id, partner_id) values ($1, $2)",
-            [u.id.into(), pid.into()],
-        ))
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        db.close().await;
-        u
-    };
+    assert!(
+        secrets.leaked(&own.body.to_string(), Class::Partner).len() >= 4,
+        "the detector sees B's partner's own data: {}",
+        own.body
+    );
+
+    // Actors on the other side of the line.
     let mut actors = Vec::new();
     for (label, u) in [
         ("A director", &a.director),
@@ -661,11 +858,35 @@ async fn no_probe_crosses_a_tenant_line() {
         });
     }
     actors.push(Actor {
-        label: "partner user".into(),
-        token: Some(app.token(&partner)),
+        label: "A's partner: a person".into(),
+        token: Some(app.token(&pa.user)),
         tenant: None,
         class: Class::Partner,
     });
+    // A's partner's machine, with every scope, through the client-credentials grant.
+    {
+        let admin = app.union_user("admin").await;
+        let (_, client_id, secret) = crate::partners::register(
+            &app,
+            &admin,
+            pa.id,
+            &[
+                "AGREEMENTS_READ",
+                "ACTIVITY_READ",
+                "OUTREACH_READ",
+                "OUTREACH_WRITE",
+            ],
+        )
+        .await;
+        let t = crate::partners::token(&app, &client_id, &secret, None).await;
+        assert_eq!(t.status, 200, "{:?}", t.body);
+        actors.push(Actor {
+            label: "A's partner: an API client".into(),
+            token: Some(t.token().to_owned()),
+            tenant: None,
+            class: Class::Partner,
+        });
+    }
     actors.push(Actor {
         label: "anonymous".into(),
         token: None,
@@ -736,8 +957,10 @@ async fn no_probe_crosses_a_tenant_line() {
                         fingerprint(
                             &admin_conn,
                             b.id,
+                            pb.id,
                             &tenant_tables,
-                            actor.class != Class::Union,
+                            &partner_tables,
+                            actor.class,
                         )
                         .await
                     } else {
@@ -755,8 +978,10 @@ async fn no_probe_crosses_a_tenant_line() {
                         fingerprint(
                             &admin_conn,
                             b.id,
+                            pb.id,
                             &tenant_tables,
-                            actor.class != Class::Union,
+                            &partner_tables,
+                            actor.class,
                         )
                         .await
                     } else {
@@ -775,6 +1000,18 @@ async fn no_probe_crosses_a_tenant_line() {
                             actor.label,
                             field.name,
                             before != after
+                        ));
+                    }
+                    // A partner runs no mutation but outreach submission.
+                    if writes
+                        && actor.class == Class::Partner
+                        && !PARTNER_MUTATIONS.contains(&field.name.as_str())
+                        && (r.body["errors"].as_array().is_none_or(|e| e.is_empty())
+                            || !r.body["data"][&field.name].is_null())
+                    {
+                        leaks.push(format!(
+                            "{} ran mutation {} ({})",
+                            actor.label, field.name, r.body
                         ));
                     }
                     if let Some(errs) = r.body["errors"].as_array() {

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod agreements;
 mod auth;
 mod catalog;
 mod dashboard;
@@ -13,6 +14,8 @@ mod journal;
 mod limits;
 mod oidc;
 mod ops;
+mod outreach;
+mod partners;
 mod schema;
 mod sites;
 mod telemetry;

@@ -390,7 +390,10 @@ async fn machine_token(issuer: &str, scope: &str) -> String {
         .expect("token request");
     let resp = expect_status(resp, 200, "client credentials at the provider").await;
     let body: Value = resp.json().await.expect("json");
-    body["access_token"].as_str().expect("access_token").to_owned()
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 /// A partner's machine signing in at the network's identity provider: accepted only
@@ -407,7 +410,12 @@ async fn registered_machine_client_of_the_external_issuer() {
 
     // Not registered: refused.
     let r = app.gql.run(&token, None, who, json!({})).await;
-    assert_eq!((r.status, r.code()), (403, Some("FORBIDDEN")), "{:?}", r.body);
+    assert_eq!(
+        (r.status, r.code()),
+        (403, Some("FORBIDDEN")),
+        "{:?}",
+        r.body
+    );
 
     let client = Uuid::now_v7();
     let admin = app.db.admin().await;

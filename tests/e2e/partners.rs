@@ -66,7 +66,10 @@ pub(crate) async fn register(
     let p = &r.data()["createPartnerApiClient"];
     (
         p["apiClient"]["id"].as_str().expect("id").to_owned(),
-        p["apiClient"]["clientId"].as_str().expect("client id").to_owned(),
+        p["apiClient"]["clientId"]
+            .as_str()
+            .expect("client id")
+            .to_owned(),
         p["secret"].as_str().expect("secret").to_owned(),
     )
 }
@@ -78,7 +81,9 @@ pub(crate) struct TokenReply {
 
 impl TokenReply {
     pub fn token(&self) -> &str {
-        self.body["access_token"].as_str().unwrap_or_else(|| panic!("no token: {:?}", self.body))
+        self.body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no token: {:?}", self.body))
     }
 }
 
@@ -104,8 +109,13 @@ pub(crate) async fn token(
     TokenReply { status, body }
 }
 
-async fn tokens(app: &TestApp) -> i64 {
-    app.count("select count(*) from partner_access_tokens").await
+/// Tokens held for this client (other tests run beside this one).
+async fn tokens(app: &TestApp, client_id: &str) -> i64 {
+    app.count(&format!(
+        "select count(*) from partner_access_tokens t join partner_api_clients c on c.id = t.client_id \
+         where c.client_id = '{client_id}'"
+    ))
+    .await
 }
 
 const WHO: &str = "{ viewer { partner { name } } }";
@@ -118,7 +128,8 @@ async fn client_credentials_end_to_end() {
     let (other, other_user) = app.partner("ENGIE", "energy").await;
     let agreement = agreement_in_force(&app, partner).await;
     agreement_in_force(&app, other).await;
-    let (gid, client_id, secret) = register(&app, &admin, partner, &["AGREEMENTS_READ", "OUTREACH_READ"]).await;
+    let (gid, client_id, secret) =
+        register(&app, &admin, partner, &["AGREEMENTS_READ", "OUTREACH_READ"]).await;
     assert!(client_id.starts_with("pc_") && secret.starts_with("pcs_"));
 
     // Stored as an argon2id hash, never in clear.
@@ -157,26 +168,55 @@ async fn client_credentials_end_to_end() {
     assert!(t.body["expires_in"].as_i64().expect("expires_in") <= 3600);
     let r = app.gql.run(t.token(), None, WHO, json!({})).await;
     assert!(r.ok(), "{:?}", r.body);
-    assert!(r.data()["viewer"]["partner"]["name"].as_str().expect("name").starts_with("EDF"));
+    assert!(
+        r.data()["viewer"]["partner"]["name"]
+            .as_str()
+            .expect("name")
+            .starts_with("EDF")
+    );
     let resp = reqwest::Client::new()
         .post(format!("{}/oauth/token", app.base))
-        .form(&[("grant_type", "client_credentials"), ("client_id", client_id.as_str()), ("client_secret", secret.as_str())])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+        ])
         .send()
         .await
         .expect("post");
     assert_eq!(resp.status().as_u16(), 200);
     // A machine never works inside an association.
-    let r = app.gql.run(t.token(), Some("anything"), WHO, json!({})).await;
+    let r = app
+        .gql
+        .run(t.token(), Some("anything"), WHO, json!({}))
+        .await;
     assert_eq!(r.status, 403);
 
     // Refusals leave nothing behind.
-    let before = tokens(&app).await;
+    let before = tokens(&app, &client_id).await;
     let bad = token(&app, &client_id, "pcs_wrong", None).await;
-    assert_eq!((bad.status, bad.body["error"].as_str(), bad.body["code"].as_str()), (401, Some("invalid_client"), Some("UNAUTHENTICATED")));
+    assert_eq!(
+        (
+            bad.status,
+            bad.body["error"].as_str(),
+            bad.body["code"].as_str()
+        ),
+        (401, Some("invalid_client"), Some("UNAUTHENTICATED"))
+    );
     let unknown = token(&app, "pc_doesnotexist0000000000", &secret, None).await;
-    assert_eq!((unknown.status, unknown.body["code"].as_str()), (401, Some("UNAUTHENTICATED")));
+    assert_eq!(
+        (unknown.status, unknown.body["code"].as_str()),
+        (401, Some("UNAUTHENTICATED"))
+    );
     let scope = token(&app, &client_id, &secret, Some("outreach:write")).await;
-    assert_eq!((scope.status, scope.body["error"].as_str(), scope.body["code"].as_str()), (400, Some("invalid_scope"), Some("FORBIDDEN")));
+    assert_eq!(
+        (
+            scope.status,
+            scope.body["error"].as_str(),
+            scope.body["code"].as_str()
+        ),
+        (400, Some("invalid_scope"), Some("FORBIDDEN"))
+    );
     let grant = reqwest::Client::new()
         .post(format!("{}/oauth/token", app.base))
         .basic_auth(&client_id, Some(&secret))
@@ -185,7 +225,7 @@ async fn client_credentials_end_to_end() {
         .await
         .expect("post");
     assert_eq!(grant.status().as_u16(), 400);
-    assert_eq!(tokens(&app).await, before);
+    assert_eq!(tokens(&app, &client_id).await, before);
 
     // A narrower token holds only what it asked for.
     let narrow = token(&app, &client_id, &secret, Some("outreach:read")).await;
@@ -193,10 +233,17 @@ async fn client_credentials_end_to_end() {
 
     // The agreement ends: no new token, and tokens already issued stop working.
     set_agreement_status(&app, agreement, "ended").await;
-    let before = tokens(&app).await;
+    let before = tokens(&app, &client_id).await;
     let ended = token(&app, &client_id, &secret, None).await;
-    assert_eq!((ended.status, ended.body["error"].as_str(), ended.body["code"].as_str()), (400, Some("unauthorized_client"), Some("FORBIDDEN")));
-    assert_eq!(tokens(&app).await, before);
+    assert_eq!(
+        (
+            ended.status,
+            ended.body["error"].as_str(),
+            ended.body["code"].as_str()
+        ),
+        (400, Some("unauthorized_client"), Some("FORBIDDEN"))
+    );
+    assert_eq!(tokens(&app, &client_id).await, before);
     let r = app.gql.run(t.token(), None, WHO, json!({})).await;
     assert_eq!((r.status, r.code()), (403, Some("FORBIDDEN")));
     set_agreement_status(&app, agreement, "active").await;
@@ -205,9 +252,14 @@ async fn client_credentials_end_to_end() {
 
     // Rotation: the old secret and the tokens issued with it stop at once.
     let rotate = "mutation($i: PartnerApiClientInput!) { rotatePartnerApiClientSecret(input: $i) { secret apiClient { id } } }";
-    let r = app.as_user(&admin, None, rotate, json!({"i": {"apiClientId": gid}})).await;
+    let r = app
+        .as_user(&admin, None, rotate, json!({"i": {"apiClientId": gid}}))
+        .await;
     assert!(r.ok(), "{:?}", r.body);
-    let new_secret = r.data()["rotatePartnerApiClientSecret"]["secret"].as_str().expect("secret").to_owned();
+    let new_secret = r.data()["rotatePartnerApiClientSecret"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
     assert_ne!(new_secret, secret);
     assert_eq!(token(&app, &client_id, &secret, None).await.status, 401);
     let r = app.gql.run(t.token(), None, WHO, json!({})).await;
@@ -217,14 +269,30 @@ async fn client_credentials_end_to_end() {
 
     // Revocation: final, immediate.
     let revoke = "mutation($i: PartnerApiClientInput!) { revokePartnerApiClient(input: $i) { apiClient { status revokedAt } } }";
-    let r = app.as_user(&partner_user, None, revoke, json!({"i": {"apiClientId": gid}})).await;
+    let r = app
+        .as_user(
+            &partner_user,
+            None,
+            revoke,
+            json!({"i": {"apiClientId": gid}}),
+        )
+        .await;
     assert_eq!(r.code(), Some("FORBIDDEN"));
-    let r = app.as_user(&admin, None, revoke, json!({"i": {"apiClientId": gid}})).await;
-    assert_eq!(r.data()["revokePartnerApiClient"]["apiClient"]["status"], "REVOKED", "{:?}", r.body);
+    let r = app
+        .as_user(&admin, None, revoke, json!({"i": {"apiClientId": gid}}))
+        .await;
+    assert_eq!(
+        r.data()["revokePartnerApiClient"]["apiClient"]["status"],
+        "REVOKED",
+        "{:?}",
+        r.body
+    );
     let r = app.gql.run(fresh.token(), None, WHO, json!({})).await;
     assert_eq!((r.status, r.code()), (401, Some("UNAUTHENTICATED")));
     assert_eq!(token(&app, &client_id, &new_secret, None).await.status, 401);
-    let r = app.as_user(&admin, None, rotate, json!({"i": {"apiClientId": gid}})).await;
+    let r = app
+        .as_user(&admin, None, rotate, json!({"i": {"apiClientId": gid}}))
+        .await;
     assert_eq!(r.code(), Some("NOT_FOUND"));
 }
 
@@ -236,15 +304,39 @@ async fn client_registration_validates_its_input() {
     let before = app.count("select count(*) from partner_api_clients").await;
     let pid = kernel::gid::encode("PartnerOrganisation", partner);
     for (input, field) in [
-        (json!({"partnerId": pid, "name": "x", "scopes": ["OUTREACH_READ"]}), "name"),
-        (json!({"partnerId": pid, "name": "Portail", "scopes": []}), "scopes"),
-        (json!({"partnerId": kernel::gid::encode("PartnerOrganisation", Uuid::now_v7()), "name": "Portail", "scopes": ["OUTREACH_READ"]}), "partnerId"),
-        (json!({"partnerId": pid, "name": "Portail", "scopes": ["OUTREACH_READ"], "withSecret": false}), "withSecret"),
-        (json!({"partnerId": pid, "name": "Portail", "scopes": ["OUTREACH_READ"], "externalIssuer": "https://idp.example"}), "externalSubject"),
+        (
+            json!({"partnerId": pid, "name": "x", "scopes": ["OUTREACH_READ"]}),
+            "name",
+        ),
+        (
+            json!({"partnerId": pid, "name": "Portail", "scopes": []}),
+            "scopes",
+        ),
+        (
+            json!({"partnerId": kernel::gid::encode("PartnerOrganisation", Uuid::now_v7()), "name": "Portail", "scopes": ["OUTREACH_READ"]}),
+            "partnerId",
+        ),
+        (
+            json!({"partnerId": pid, "name": "Portail", "scopes": ["OUTREACH_READ"], "withSecret": false}),
+            "withSecret",
+        ),
+        (
+            json!({"partnerId": pid, "name": "Portail", "scopes": ["OUTREACH_READ"], "externalIssuer": "https://idp.example"}),
+            "externalSubject",
+        ),
     ] {
-        let r = app.as_user(&admin, None, CREATE_CLIENT, json!({"i": input})).await;
+        let r = app
+            .as_user(&admin, None, CREATE_CLIENT, json!({"i": input}))
+            .await;
         assert_eq!(r.code(), Some("VALIDATION"), "{input}: {:?}", r.body);
-        assert_eq!(r.body["errors"][0]["extensions"]["field"], field, "{:?}", r.body);
+        assert_eq!(
+            r.body["errors"][0]["extensions"]["field"], field,
+            "{:?}",
+            r.body
+        );
     }
-    assert_eq!(app.count("select count(*) from partner_api_clients").await, before);
+    assert_eq!(
+        app.count("select count(*) from partner_api_clients").await,
+        before
+    );
 }

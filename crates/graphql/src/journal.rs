@@ -6,6 +6,7 @@ use crate::context::{ctx, services};
 use crate::error::{Gql, to_gql};
 use crate::loaders::loaders;
 use crate::node::{decode_id, encode_id};
+use crate::partners::Agreement;
 use crate::sites::Site;
 use crate::tenancy::{Membership, PartnerOrganisation};
 use async_graphql::connection::Connection;
@@ -193,6 +194,33 @@ impl VisitRequest {
     async fn referred_to(&self) -> Option<&str> {
         self.0.referred_to.as_deref()
     }
+    /// The partner agreement this request is coded to.
+    async fn agreement(&self, c: &Context<'_>) -> async_graphql::Result<Option<Agreement>> {
+        coded(c, self.0.agreement_id).await
+    }
+    /// While the request is not coded: the one agreement it fits, when exactly one
+    /// does (see codeVisitRequests).
+    async fn proposed_agreement(
+        &self,
+        c: &Context<'_>,
+    ) -> async_graphql::Result<Option<Agreement>> {
+        if self.0.agreement_id.is_some() || self.0.kind != mediation::RequestKind::Partner {
+            return Ok(None);
+        }
+        let l = loaders(c)?;
+        let proposed = l.request_proposal.load_one(self.0.id).await?;
+        coded(c, proposed).await
+    }
+}
+
+async fn coded(
+    c: &Context<'_>,
+    agreement: Option<uuid::Uuid>,
+) -> async_graphql::Result<Option<Agreement>> {
+    match agreement {
+        Some(a) => Ok(loaders(c)?.agreement.load_one(a).await?.map(Agreement)),
+        None => Ok(None),
+    }
 }
 
 #[derive(SimpleObject)]
@@ -330,6 +358,22 @@ impl Workshop {
     }
     async fn status(&self) -> EntryStatus {
         status(self.0.voided)
+    }
+    /// The partner agreement this workshop is coded to.
+    async fn agreement(&self, c: &Context<'_>) -> async_graphql::Result<Option<Agreement>> {
+        coded(c, self.0.agreement_id).await
+    }
+    /// While the workshop is not coded: the one agreement it fits (for its funding
+    /// partner, or any partner without one), when exactly one does (see codeWorkshop).
+    async fn proposed_agreement(
+        &self,
+        c: &Context<'_>,
+    ) -> async_graphql::Result<Option<Agreement>> {
+        if self.0.agreement_id.is_some() || self.0.voided {
+            return Ok(None);
+        }
+        let proposed = loaders(c)?.workshop_proposal.load_one(self.0.id).await?;
+        coded(c, proposed).await
     }
 }
 
@@ -644,6 +688,9 @@ pub struct VisitRequestInput {
     /// Defaults to the outcome's meaning (mediated or resolved).
     mediation_act: Option<bool>,
     referred_to: Option<String>,
+    /// The partner agreement to code this partner request to: it must cover the
+    /// site, the day, the theme and the partner. An amendment that omits it uncodes.
+    agreement_id: Option<ID>,
 }
 
 #[derive(InputObject)]
@@ -682,6 +729,10 @@ fn visit_input(f: VisitFields) -> Result<mediation::VisitInput, Error> {
             outcome: r.outcome.into(),
             mediation_act: r.mediation_act,
             referred_to: r.referred_to,
+            agreement_id: r
+                .agreement_id
+                .map(|a| decode_id(&format!("requests[{i}].agreementId"), &a, "Agreement"))
+                .transpose()?,
         });
     }
     Ok(mediation::VisitInput {
@@ -806,6 +857,9 @@ pub struct RecordWorkshopInput {
     /// Beneficiaries named on the attendance sheet: each needs a valid consent.
     #[graphql(default)]
     named_attendee_ids: Vec<ID>,
+    /// The partner agreement to code the workshop to (it must cover workshops, the
+    /// site, the day and the theme); its partner becomes the funding partner.
+    agreement_id: Option<ID>,
 }
 
 #[derive(SimpleObject)]
@@ -986,6 +1040,11 @@ impl JournalMutation {
                 .gql()?,
             attendees: input.attendees,
             named_attendees: named,
+            agreement_id: input
+                .agreement_id
+                .map(|a| decode_id("agreementId", &a, "Agreement"))
+                .transpose()
+                .gql()?,
         };
         let (w, replayed) = services(c)?
             .journal

@@ -4,6 +4,7 @@
 //! here. `http` is the transport: it reads the body itself, under a hard limit,
 //! because async-graphql's axum integration would read any size.
 
+mod clients;
 mod connection;
 mod context;
 mod error;
@@ -12,6 +13,8 @@ mod journal;
 mod limits;
 mod loaders;
 mod node;
+mod outreach;
+mod partners;
 mod sites;
 mod telemetry;
 mod tenancy;
@@ -25,16 +28,22 @@ pub use limits::Limits;
 #[derive(MergedObject, Default)]
 pub struct Query(
     node::NodeQuery,
+    clients::ClientsQuery,
     tenancy::TenancyQuery,
     sites::SitesQuery,
     journal::JournalQuery,
+    partners::PartnersQuery,
+    outreach::OutreachQuery,
 );
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
+    clients::ClientsMutation,
     tenancy::TenancyMutation,
     sites::SitesMutation,
     journal::JournalMutation,
+    partners::PartnersMutation,
+    outreach::OutreachMutation,
 );
 
 pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -72,6 +81,7 @@ pub const GLOBAL_ID_TYPES: &[(&str, &str)] = &[
     ("memberships", "Membership"),
     ("invitations", "Invitation"),
     ("partner_organisations", "PartnerOrganisation"),
+    ("partner_api_clients", "PartnerApiClient"),
     ("sites", "Site"),
     ("site_closures", "SiteClosure"),
     ("site_labels", "SiteLabel"),
@@ -80,6 +90,11 @@ pub const GLOBAL_ID_TYPES: &[(&str, &str)] = &[
     ("consents", "Consent"),
     ("workshops", "Workshop"),
     ("survey_campaigns", "SurveyCampaign"),
+    ("agreements", "Agreement"),
+    ("agreement_payments", "AgreementPayment"),
+    ("partner_contacts", "PartnerContact"),
+    ("outreach_campaigns", "OutreachCampaign"),
+    ("outreach_cases", "OutreachCase"),
 ];
 
 /// Tables whose rows have no global id: they are only ever read through a parent
@@ -87,6 +102,8 @@ pub const GLOBAL_ID_TYPES: &[(&str, &str)] = &[
 pub const NO_GLOBAL_ID: &[&str] = &[
     "site_opening_hours",
     "tenant_audit_log",
+    // Only their hashes exist, read by the token check, never through the API.
+    "partner_access_tokens",
     "visit_requests",
     "visit_notes",
     "visit_revisions",
@@ -95,6 +112,14 @@ pub const NO_GLOBAL_ID: &[&str] = &[
     "visit_daily",
     "request_daily",
     "workshop_daily",
+    // An agreement's history, covered sites, targets and coded activity: read
+    // through the agreement (or the activity and report queries).
+    "agreement_revisions",
+    "agreement_sites",
+    "agreement_targets",
+    "agreement_activity_monthly",
+    // Read through their case, inside the association only.
+    "outreach_attempts",
 ];
 
 pub fn sdl() -> String {

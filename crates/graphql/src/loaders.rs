@@ -160,6 +160,148 @@ impl Loader<Uuid> for RequestsLoader {
     }
 }
 
+macro_rules! outreach_loader {
+    ($name:ident, $model:ty, $method:ident) => {
+        pub(crate) struct $name {
+            svc: ::partners::Partners,
+            ctx: Ctx,
+        }
+
+        impl Loader<Uuid> for $name {
+            type Value = $model;
+            type Error = async_graphql::Error;
+
+            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, $model>, Self::Error> {
+                let rows = self
+                    .svc
+                    .$method(&self.ctx, keys)
+                    .await
+                    .map_err(crate::error::to_gql)?;
+                Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+            }
+        }
+    };
+}
+
+outreach_loader!(
+    OutreachCampaignLoader,
+    ::partners::outreach::Campaign,
+    outreach_campaigns_by_ids
+);
+outreach_loader!(
+    OutreachCaseLoader,
+    ::partners::outreach::Case,
+    outreach_cases_by_ids
+);
+
+/// A case's attempts, oldest first (the association's staff only).
+pub(crate) struct OutreachAttemptsLoader {
+    svc: ::partners::Partners,
+    ctx: Ctx,
+}
+
+impl Loader<Uuid> for OutreachAttemptsLoader {
+    type Value = Vec<::partners::outreach::Attempt>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .svc
+            .outreach_attempts_of(&self.ctx, keys)
+            .await
+            .map_err(crate::error::to_gql)?;
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for a in rows {
+            out.entry(a.case_id).or_default().push(a);
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) struct AgreementLoader {
+    svc: ::partners::Partners,
+    ctx: Ctx,
+}
+
+impl Loader<Uuid> for AgreementLoader {
+    type Value = ::partners::agreements::Agreement;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .svc
+            .agreements_by_ids(&self.ctx, keys)
+            .await
+            .map_err(crate::error::to_gql)?;
+        Ok(rows.into_iter().map(|a| (a.id, a)).collect())
+    }
+}
+
+/// An agreement's covered sites, targets and payments.
+pub(crate) struct AgreementDetailsLoader {
+    svc: ::partners::Partners,
+    ctx: Ctx,
+}
+
+impl Loader<Uuid> for AgreementDetailsLoader {
+    type Value = ::partners::agreements::Details;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .svc
+            .agreement_details(&self.ctx, keys)
+            .await
+            .map_err(crate::error::to_gql)?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
+/// A partner's contacts.
+pub(crate) struct PartnerContactsLoader {
+    svc: ::partners::Partners,
+    ctx: Ctx,
+}
+
+impl Loader<Uuid> for PartnerContactsLoader {
+    type Value = Vec<::partners::agreements::Contact>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = self
+            .svc
+            .partner_contacts(&self.ctx, keys)
+            .await
+            .map_err(crate::error::to_gql)?;
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for c in rows {
+            out.entry(c.partner_id).or_default().push(c);
+        }
+        Ok(out)
+    }
+}
+
+/// The agreement proposed for each request (or workshop): the only one it fits.
+pub(crate) struct ProposalLoader {
+    svc: ::mediation::Journal,
+    ctx: Ctx,
+    workshops: bool,
+}
+
+impl Loader<Uuid> for ProposalLoader {
+    type Value = Uuid;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Uuid>, Self::Error> {
+        let r = if self.workshops {
+            self.svc.proposed_for_workshops(&self.ctx, keys).await
+        } else {
+            self.svc.proposed_for_requests(&self.ctx, keys).await
+        };
+        r.map_err(crate::error::to_gql)
+    }
+}
+
 pub struct Loaders {
     pub(crate) tenant: DataLoader<TenantLoader>,
     pub(crate) membership: DataLoader<MembershipLoader>,
@@ -173,6 +315,14 @@ pub struct Loaders {
     pub(crate) workshop: DataLoader<WorkshopLoader>,
     pub(crate) survey: DataLoader<SurveyLoader>,
     pub(crate) requests: DataLoader<RequestsLoader>,
+    pub(crate) agreement: DataLoader<AgreementLoader>,
+    pub(crate) agreement_details: DataLoader<AgreementDetailsLoader>,
+    pub(crate) partner_contacts: DataLoader<PartnerContactsLoader>,
+    pub(crate) request_proposal: DataLoader<ProposalLoader>,
+    pub(crate) workshop_proposal: DataLoader<ProposalLoader>,
+    pub(crate) outreach_campaign: DataLoader<OutreachCampaignLoader>,
+    pub(crate) outreach_case: DataLoader<OutreachCaseLoader>,
+    pub(crate) outreach_attempts: DataLoader<OutreachAttemptsLoader>,
 }
 
 fn dl<L: Loader<Uuid>>(l: L) -> DataLoader<L> {
@@ -229,6 +379,40 @@ impl Loaders {
             }),
             requests: dl(RequestsLoader {
                 svc: svc.journal.clone(),
+                ctx: ctx.clone(),
+            }),
+            agreement: dl(AgreementLoader {
+                svc: svc.partners.clone(),
+                ctx: ctx.clone(),
+            }),
+            agreement_details: dl(AgreementDetailsLoader {
+                svc: svc.partners.clone(),
+                ctx: ctx.clone(),
+            }),
+            partner_contacts: dl(PartnerContactsLoader {
+                svc: svc.partners.clone(),
+                ctx: ctx.clone(),
+            }),
+            request_proposal: dl(ProposalLoader {
+                svc: svc.journal.clone(),
+                ctx: ctx.clone(),
+                workshops: false,
+            }),
+            workshop_proposal: dl(ProposalLoader {
+                svc: svc.journal.clone(),
+                ctx: ctx.clone(),
+                workshops: true,
+            }),
+            outreach_campaign: dl(OutreachCampaignLoader {
+                svc: svc.partners.clone(),
+                ctx: ctx.clone(),
+            }),
+            outreach_case: dl(OutreachCaseLoader {
+                svc: svc.partners.clone(),
+                ctx: ctx.clone(),
+            }),
+            outreach_attempts: dl(OutreachAttemptsLoader {
+                svc: svc.partners.clone(),
                 ctx: ctx.clone(),
             }),
         }

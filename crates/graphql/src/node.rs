@@ -1,8 +1,11 @@
 //! The Relay `Node` interface and the `node` / `nodes` root fields. An id of another
 //! tenant resolves exactly like a missing one: null.
 
+use crate::clients::PartnerApiClient;
 use crate::journal::{Beneficiary, SurveyCampaign, Visit, Workshop};
 use crate::loaders::loaders;
+use crate::outreach::{OutreachCampaign, OutreachCase};
+use crate::partners::Agreement;
 use crate::sites::Site;
 use crate::tenancy::{Invitation, Membership, PartnerOrganisation, Tenant, User};
 use async_graphql::{Context, ID, Interface, Object};
@@ -17,11 +20,15 @@ pub enum Node {
     User(User),
     Invitation(Invitation),
     PartnerOrganisation(PartnerOrganisation),
+    PartnerApiClient(PartnerApiClient),
     Site(Site),
     Visit(Visit),
     Beneficiary(Beneficiary),
     Workshop(Workshop),
     SurveyCampaign(SurveyCampaign),
+    Agreement(Agreement),
+    OutreachCampaign(OutreachCampaign),
+    OutreachCase(OutreachCase),
 }
 
 pub(crate) const MAX_NODES: usize = 100;
@@ -65,6 +72,16 @@ async fn load(c: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
             .load_one(uuid)
             .await?
             .map(|m| Node::PartnerOrganisation(PartnerOrganisation(m))),
+        "PartnerApiClient" => {
+            let ctx = crate::context::ctx(c)?;
+            crate::context::services(c)?
+                .partners
+                .api_clients_by_ids(ctx, &[uuid])
+                .await
+                .map_err(crate::error::to_gql)?
+                .pop()
+                .map(|m| Node::PartnerApiClient(PartnerApiClient(m)))
+        }
         "Site" => l.site.load_one(uuid).await?.map(|m| Node::Site(Site(m))),
         "Visit" => l.visit.load_one(uuid).await?.map(|m| Node::Visit(Visit(m))),
         "Beneficiary" => l
@@ -82,6 +99,21 @@ async fn load(c: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
             .load_one(uuid)
             .await?
             .map(|m| Node::SurveyCampaign(SurveyCampaign(m))),
+        "Agreement" => l
+            .agreement
+            .load_one(uuid)
+            .await?
+            .map(|m| Node::Agreement(Agreement(m))),
+        "OutreachCampaign" => l
+            .outreach_campaign
+            .load_one(uuid)
+            .await?
+            .map(|m| Node::OutreachCampaign(OutreachCampaign(m))),
+        "OutreachCase" => l
+            .outreach_case
+            .load_one(uuid)
+            .await?
+            .map(|m| Node::OutreachCase(OutreachCase(m))),
         _ => None,
     })
 }

@@ -307,6 +307,20 @@ impl PartnerOrganisation {
             PartnerReach::National
         }
     }
+    /// The people to deal with there (the union, and the partner itself).
+    async fn contacts(
+        &self,
+        c: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::partners::PartnerContact>> {
+        Ok(loaders(c)?
+            .partner_contacts
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(crate::partners::contact)
+            .collect())
+    }
 }
 
 /// An invitation to join the union's staff.

@@ -5,6 +5,7 @@
 //! as every write.
 
 mod beneficiaries;
+mod coding;
 pub mod dashboard;
 mod model;
 mod repo;

@@ -85,6 +85,8 @@ pub struct NewRequest {
     /// Defaults to what the outcome implies.
     pub mediation_act: Option<bool>,
     pub referred_to: Option<String>,
+    /// The partner agreement this request is coded to (partner requests only).
+    pub agreement_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -135,6 +137,14 @@ pub struct Request {
     pub outcome: Outcome,
     pub mediation_act: bool,
     pub referred_to: Option<String>,
+    pub agreement_id: Option<Uuid>,
+}
+
+/// Codes (or, with no agreement, uncodes) the request at `position` of a visit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestCoding {
+    pub position: i16,
+    pub agreement_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug)]
@@ -210,6 +220,9 @@ pub struct WorkshopInput {
     pub funding_partner_id: Option<Uuid>,
     pub attendees: i32,
     pub named_attendees: Vec<Uuid>,
+    /// The partner agreement the workshop is coded to; its partner becomes the
+    /// funding partner when none is given.
+    pub agreement_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug)]
@@ -223,6 +236,7 @@ pub struct Workshop {
     pub facilitator_id: Uuid,
     pub funding_partner_id: Option<Uuid>,
     pub attendees: i32,
+    pub agreement_id: Option<Uuid>,
     pub voided: bool,
     pub created_at: DateTime<FixedOffset>,
 }

@@ -25,6 +25,10 @@ pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {
             "workshops_funding_partner_id_fkey" => {
                 Error::validation("fundingPartnerId", "unknown partner")
             }
+            "visit_requests_agreement_id_fkey" => {
+                Error::validation("requests.agreementId", "unknown agreement")
+            }
+            "workshops_agreement_id_fkey" => Error::validation("agreementId", "unknown agreement"),
             "visits_site_fkey" | "workshops_site_fkey" | "survey_campaigns_site_fkey" => {
                 Error::validation("siteId", "unknown site")
             }
@@ -83,8 +87,7 @@ pub(crate) fn visit(r: &QueryResult) -> Result<Visit, Error> {
     })
 }
 
-pub(crate) const REQUEST_COLUMNS: &str =
-    "id, visit_id, position, theme, kind, partner_id, outcome, mediation_act, referred_to";
+pub(crate) const REQUEST_COLUMNS: &str = "id, visit_id, position, theme, kind, partner_id, outcome, mediation_act, referred_to, agreement_id";
 
 pub(crate) fn request(r: &QueryResult) -> Result<Request, Error> {
     let kind: String = r.try_get_by_index(4).map_err(map_err)?;
@@ -99,6 +102,7 @@ pub(crate) fn request(r: &QueryResult) -> Result<Request, Error> {
         outcome: parse(&outcome, Outcome::parse)?,
         mediation_act: r.try_get_by_index(7).map_err(map_err)?,
         referred_to: r.try_get_by_index(8).map_err(map_err)?,
+        agreement_id: r.try_get_by_index(9).map_err(map_err)?,
     })
 }
 
@@ -111,6 +115,7 @@ pub(crate) fn snapshot(v: &Visit, requests: &[Request]) -> serde_json::Value {
         "requests": requests.iter().map(|r| serde_json::json!({
             "theme": r.theme, "kind": r.kind.as_str(), "partnerId": r.partner_id,
             "outcome": r.outcome.as_str(), "mediationAct": r.mediation_act, "referredTo": r.referred_to,
+            "agreementId": r.agreement_id,
         })).collect::<Vec<_>>(),
     })
 }

@@ -3,7 +3,7 @@
 //! are exact at every commit. A negative count would violate a check constraint:
 //! a withdrawal that was never added fails loudly instead of skewing a dashboard.
 
-use crate::model::{Request, Visit};
+use crate::model::{Request, Visit, Workshop};
 use db::Scoped;
 use kernel::Error;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -28,12 +28,15 @@ fn expect_rows(done: u64, wanted: u64, what: &str) -> Result<(), Error> {
     }
 }
 
+/// A visit's contribution: the daily rollups and, for requests coded to an
+/// agreement, the agreement's monthly activity.
 pub(crate) async fn visit(
     tx: &Scoped,
     v: &Visit,
     requests: &[Request],
     sign: i32,
 ) -> Result<(), Error> {
+    agreement_requests(tx, v, requests, sign).await?;
     if sign < 0 {
         return withdraw_visit(tx, v, requests).await;
     }
@@ -221,4 +224,117 @@ pub(crate) async fn workshop(
     .await
     .map_err(err)?;
     Ok(())
+}
+
+/// Paris calendar month (its first day) of the timestamptz in `$3`.
+const PARIS_MONTH: &str =
+    "date_trunc('month', ($3::timestamptz at time zone 'Europe/Paris'))::date";
+
+/// The coded requests' contribution to `agreement_activity_monthly`, per agreement
+/// and theme. Coding (`code_requests`) calls it with only the requests it changes.
+pub(crate) async fn agreement_requests(
+    tx: &Scoped,
+    v: &Visit,
+    requests: &[Request],
+    sign: i32,
+) -> Result<(), Error> {
+    let mut groups: BTreeMap<(Uuid, String), (i32, i32)> = BTreeMap::new();
+    for r in requests {
+        if let Some(a) = r.agreement_id {
+            let e = groups.entry((a, r.theme.clone())).or_default();
+            e.0 += 1;
+            e.1 += i32::from(r.mediation_act);
+        }
+    }
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let n = groups.len() as u64;
+    let (mut agreements, mut themes, mut counts, mut acts) = (vec![], vec![], vec![], vec![]);
+    for ((a, theme), (c, m)) in groups {
+        agreements.push(a);
+        themes.push(theme);
+        counts.push(c);
+        acts.push(m);
+    }
+    let values = [
+        v.tenant_id.into(),
+        v.site_id.into(),
+        v.occurred_at.into(),
+        agreements.into(),
+        themes.into(),
+        counts.into(),
+        acts.into(),
+    ];
+    let sql = if sign < 0 {
+        format!(
+            "update agreement_activity_monthly m set count = m.count - u.n, mediation_acts = m.mediation_acts - u.a \
+             from unnest($4::uuid[], $5::text[], $6::int[], $7::int[]) as u(agreement, theme, n, a) \
+             where m.agreement_id = u.agreement and m.tenant_id = $1 and m.site_id = $2 and m.month = {PARIS_MONTH} \
+               and m.activity = 'request' and m.theme = u.theme"
+        )
+    } else {
+        // The partner comes from the agreement: the caller reads it, since coding
+        // checked the agreement through app.agreement_candidates as the caller.
+        format!(
+            "insert into agreement_activity_monthly (agreement_id, partner_id, tenant_id, site_id, month, activity, theme, count, mediation_acts) \
+             select u.agreement, a.partner_id, $1, $2, {PARIS_MONTH}, 'request', u.theme, u.n, u.a \
+             from unnest($4::uuid[], $5::text[], $6::int[], $7::int[]) as u(agreement, theme, n, a) \
+             join agreements a on a.id = u.agreement \
+             on conflict (agreement_id, tenant_id, site_id, month, activity, theme) do update \
+             set count = agreement_activity_monthly.count + excluded.count, \
+                 mediation_acts = agreement_activity_monthly.mediation_acts + excluded.mediation_acts"
+        )
+    };
+    let done = tx
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await
+        .map_err(err)?
+        .rows_affected();
+    expect_rows(done, n, "agreement activity")
+}
+
+/// A coded workshop's contribution to its agreement's monthly activity.
+pub(crate) async fn agreement_workshop(
+    tx: &Scoped,
+    tenant: Uuid,
+    w: &Workshop,
+    sign: i32,
+) -> Result<(), Error> {
+    let Some(agreement) = w.agreement_id else {
+        return Ok(());
+    };
+    let values = [
+        tenant.into(),
+        w.site_id.into(),
+        w.held_on.into(),
+        agreement.into(),
+        w.theme.clone().into(),
+        w.attendees.into(),
+    ];
+    let sql = if sign < 0 {
+        "update agreement_activity_monthly set count = count - 1, attendees = attendees - $6 \
+         where agreement_id = $4 and tenant_id = $1 and site_id = $2 and month = date_trunc('month', $3::date)::date \
+           and activity = 'workshop' and theme = $5"
+    } else {
+        "insert into agreement_activity_monthly (agreement_id, partner_id, tenant_id, site_id, month, activity, theme, count, attendees) \
+         select $4, a.partner_id, $1, $2, date_trunc('month', $3::date)::date, 'workshop', $5, 1, $6 \
+         from agreements a where a.id = $4 \
+         on conflict (agreement_id, tenant_id, site_id, month, activity, theme) do update \
+         set count = agreement_activity_monthly.count + 1, attendees = agreement_activity_monthly.attendees + excluded.attendees"
+    };
+    let done = tx
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await
+        .map_err(err)?
+        .rows_affected();
+    expect_rows(done, 1, "agreement activity")
 }

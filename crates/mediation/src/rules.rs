@@ -1,6 +1,6 @@
 //! Input rules for the journal, pure and unit-tested. Failures name the GraphQL field.
 
-use crate::model::{RequestKind, VisitInput, WorkshopInput};
+use crate::model::{RequestCoding, RequestKind, VisitInput, WorkshopInput};
 use chrono::{DateTime, Duration, Utc};
 use kernel::Error;
 
@@ -84,6 +84,9 @@ pub(crate) fn check_visit(mut v: VisitInput, now: DateTime<Utc>) -> Result<Visit
             }
             _ => {}
         }
+        if r.kind == RequestKind::General && r.agreement_id.is_some() {
+            return Err(not_codable(i));
+        }
         r.theme = r.theme.trim().to_owned();
         if r.theme.is_empty() {
             return Err(Error::validation(
@@ -140,6 +143,45 @@ pub(crate) fn check_workshop(
     Ok(w)
 }
 
+fn not_codable(i: usize) -> Error {
+    Error::validation(
+        format!("requests[{i}].agreementId"),
+        "only a partner request can be coded to an agreement",
+    )
+}
+
+/// Codings of a visit's requests: at least one, each position once and present
+/// among the visit's `kinds`, and agreements only on partner requests.
+pub(crate) fn check_codings(codings: &[RequestCoding], kinds: &[RequestKind]) -> Result<(), Error> {
+    if codings.is_empty() || codings.len() > MAX_REQUESTS {
+        return Err(Error::validation(
+            "requests",
+            format!("between 1 and {MAX_REQUESTS} codings"),
+        ));
+    }
+    for (i, c) in codings.iter().enumerate() {
+        if codings[..i].iter().any(|o| o.position == c.position) {
+            return Err(Error::validation(
+                format!("requests[{i}].position"),
+                "given twice",
+            ));
+        }
+        let kind = usize::try_from(c.position)
+            .ok()
+            .and_then(|p| kinds.get(p))
+            .ok_or_else(|| {
+                Error::validation(
+                    format!("requests[{i}].position"),
+                    "the visit has no request at this position",
+                )
+            })?;
+        if *kind == RequestKind::General && c.agreement_id.is_some() {
+            return Err(not_codable(i));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn check_client_key(k: &str) -> Result<String, Error> {
     let k = k.trim();
     if (8..=100).contains(&k.len())
@@ -180,6 +222,7 @@ mod tests {
                 outcome: Outcome::Mediated,
                 mediation_act: None,
                 referred_to: None,
+                agreement_id: None,
             }],
         }
     }
@@ -259,6 +302,45 @@ mod tests {
         let mut v = visit(now);
         v.requests[0].kind = RequestKind::General;
         assert_eq!(field(check_visit(v, now)), "requests[0].partnerId");
+        let mut v = visit(now);
+        v.requests[0].kind = RequestKind::General;
+        v.requests[0].partner_id = None;
+        v.requests[0].agreement_id = Some(Uuid::now_v7());
+        assert_eq!(field(check_visit(v, now)), "requests[0].agreementId");
+    }
+
+    #[test]
+    fn codings_name_the_request() {
+        use RequestKind::{General, Partner};
+        let a = Some(Uuid::now_v7());
+        let c = |position, agreement_id| RequestCoding {
+            position,
+            agreement_id,
+        };
+        let kinds = [Partner, General];
+        let f = |r: Result<(), Error>| match r {
+            Err(Error::Validation { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert!(check_codings(&[c(0, a)], &kinds).is_ok());
+        assert!(
+            check_codings(&[c(1, None)], &kinds).is_ok(),
+            "uncoding is always fine"
+        );
+        assert_eq!(f(check_codings(&[], &kinds)), "requests");
+        assert_eq!(
+            f(check_codings(&[c(0, a), c(0, None)], &kinds)),
+            "requests[1].position"
+        );
+        assert_eq!(f(check_codings(&[c(2, a)], &kinds)), "requests[0].position");
+        assert_eq!(
+            f(check_codings(&[c(-1, a)], &kinds)),
+            "requests[0].position"
+        );
+        assert_eq!(
+            f(check_codings(&[c(0, a), c(1, a)], &kinds)),
+            "requests[1].agreementId"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::model::*;
 use crate::repo::{REQUEST_COLUMNS, VISIT_COLUMNS, map_err, request, snapshot, stmt, visit};
-use crate::{Journal, LEADS, WRITERS, rollup, rules};
+use crate::{Journal, LEADS, WRITERS, coding, rollup, rules};
 use db::Scoped;
 use kernel::{Ctx, Error, Page, PageRequest, TenantScope};
 use sea_orm::ConnectionTrait;
@@ -114,6 +114,28 @@ async fn check_refs(
     Ok(())
 }
 
+/// Each request coded to an agreement must fit it (site, Paris day, theme, partner).
+async fn check_codes(tx: &Scoped, tenant: Uuid, v: &VisitInput) -> Result<(), Error> {
+    if v.requests.iter().all(|r| r.agreement_id.is_none()) {
+        return Ok(());
+    }
+    let day = coding::paris_day(tx, v.occurred_at).await?;
+    for (i, r) in v.requests.iter().enumerate() {
+        if let Some(a) = r.agreement_id {
+            let entry = coding::Entry {
+                tenant,
+                site: v.site_id,
+                day,
+                service: coding::PARTNER_VISITS,
+                theme: &r.theme,
+                partner: r.partner_id,
+            };
+            coding::check(tx, &entry, a, &format!("requests[{i}].agreementId")).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn insert_requests(
     tx: &Scoped,
     tenant: Uuid,
@@ -124,11 +146,11 @@ async fn insert_requests(
     let rows = tx
         .query_all_raw(stmt(
             &format!(
-                "insert into visit_requests (tenant_id, id, visit_id, position, theme, kind, partner_id, outcome, mediation_act, referred_to) \
+                "insert into visit_requests (tenant_id, id, visit_id, position, theme, kind, partner_id, outcome, mediation_act, referred_to, agreement_id) \
                  select $1, u.id, $2, u.pos, u.theme, u.kind, nullif(u.partner, '00000000-0000-0000-0000-000000000000'::uuid), \
-                   u.outcome, u.act, nullif(u.referred, '') \
-                 from unnest($3::uuid[], $4::int2[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::bool[], $10::text[]) \
-                   as u(id, pos, theme, kind, partner, outcome, act, referred) \
+                   u.outcome, u.act, nullif(u.referred, ''), nullif(u.agreement, '00000000-0000-0000-0000-000000000000'::uuid) \
+                 from unnest($3::uuid[], $4::int2[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::bool[], $10::text[], $11::uuid[]) \
+                   as u(id, pos, theme, kind, partner, outcome, act, referred, agreement) \
                  returning {REQUEST_COLUMNS}"
             ),
             vec![
@@ -143,6 +165,7 @@ async fn insert_requests(
                 reqs.iter().map(|r| r.outcome.as_str().to_owned()).collect::<Vec<_>>().into(),
                 reqs.iter().map(|r| r.mediation_act.unwrap_or(false)).collect::<Vec<_>>().into(),
                 reqs.iter().map(|r| r.referred_to.clone().unwrap_or_default()).collect::<Vec<String>>().into(),
+                reqs.iter().map(|r| r.agreement_id.unwrap_or(Uuid::nil())).collect::<Vec<Uuid>>().into(),
             ],
         ))
         .await
@@ -233,6 +256,7 @@ impl Journal {
             None => caller_membership(&tx, scope, user.0).await?,
         };
         check_refs(&tx, tenant, &input, mediator).await?;
+        check_codes(&tx, tenant, &input).await?;
         let row = tx
             .query_one_raw(stmt(
                 &format!(
@@ -312,6 +336,7 @@ impl Journal {
         }
         let mediator = input.mediator_id.unwrap_or(old.mediator_id);
         check_refs(&tx, tenant, &input, mediator).await?;
+        check_codes(&tx, tenant, &input).await?;
         let old_reqs = load_requests(&tx, tenant, &[id]).await?;
         history(&tx, tenant, &old, &old_reqs, "amended", reason, user.0).await?;
         rollup::visit(&tx, &old, &old_reqs, -1).await?;
@@ -386,6 +411,75 @@ impl Journal {
         tx.commit().await?;
         self.bump(tenant).await;
         visit(&row)
+    }
+
+    /// Codes requests of a recorded visit to agreements, or uncodes them (any writer:
+    /// coding classifies the entry, it does not correct it). The agreements' monthly
+    /// activity follows in the same transaction.
+    pub async fn code_requests(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        codings: Vec<RequestCoding>,
+    ) -> Result<Visit, Error> {
+        let scope = ctx.require_tenant_role(WRITERS)?;
+        let tenant = scope.tenant_id.0;
+        let tx = self.db.scoped(ctx).await?;
+        let v = load_for_update(&tx, tenant, id).await?;
+        if v.voided {
+            return Err(Error::conflict("a voided visit cannot be coded"));
+        }
+        let reqs = load_requests(&tx, tenant, &[id]).await?;
+        let kinds: Vec<RequestKind> = reqs.iter().map(|r| r.kind).collect();
+        rules::check_codings(&codings, &kinds)?;
+        let day = coding::paris_day(&tx, v.occurred_at.to_utc()).await?;
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        for (i, c) in codings.iter().enumerate() {
+            let Some(r) = reqs.iter().find(|r| r.position == c.position) else {
+                continue;
+            };
+            if r.agreement_id == c.agreement_id {
+                continue;
+            }
+            if let Some(a) = c.agreement_id {
+                let entry = coding::Entry {
+                    tenant,
+                    site: v.site_id,
+                    day,
+                    service: coding::PARTNER_VISITS,
+                    theme: &r.theme,
+                    partner: r.partner_id,
+                };
+                coding::check(&tx, &entry, a, &format!("requests[{i}].agreementId")).await?;
+            }
+            before.push(r.clone());
+            after.push(Request {
+                agreement_id: c.agreement_id,
+                ..r.clone()
+            });
+        }
+        if !after.is_empty() {
+            tx.execute_raw(stmt(
+                "update visit_requests r set agreement_id = nullif(u.agreement, '00000000-0000-0000-0000-000000000000'::uuid) \
+                 from unnest($3::uuid[], $4::uuid[]) as u(id, agreement) where r.tenant_id = $1 and r.visit_id = $2 and r.id = u.id",
+                vec![
+                    tenant.into(),
+                    id.into(),
+                    after.iter().map(|r| r.id).collect::<Vec<_>>().into(),
+                    after
+                        .iter()
+                        .map(|r| r.agreement_id.unwrap_or(Uuid::nil()))
+                        .collect::<Vec<_>>()
+                        .into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?;
+            rollup::agreement_requests(&tx, &v, &before, -1).await?;
+            rollup::agreement_requests(&tx, &v, &after, 1).await?;
+        }
+        tx.commit().await?;
+        Ok(v)
     }
 
     /// The association's journal, newest first (viewers read dashboards only).

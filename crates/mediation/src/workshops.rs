@@ -1,14 +1,16 @@
 //! Workshops (animations collectives): theme, site, date, duration, facilitator,
-//! funding partner, attendance; named attendees only with their consent.
+//! funding partner, attendance; named attendees only with their consent; coding to
+//! the partner agreement that funds them.
 
 use crate::model::*;
 use crate::repo::{map_err, stmt};
-use crate::{Journal, LEADS, WRITERS, rollup, rules};
+use crate::{Journal, LEADS, WRITERS, coding, rollup, rules};
+use db::Scoped;
 use kernel::{Ctx, Error, Page, PageRequest};
 use sea_orm::{ConnectionTrait, QueryResult};
 use uuid::Uuid;
 
-const COLUMNS: &str = "id, site_id, theme, title, held_on, duration_minutes, facilitator_id, funding_partner_id, attendees, status, created_at";
+const COLUMNS: &str = "id, site_id, theme, title, held_on, duration_minutes, facilitator_id, funding_partner_id, attendees, status, created_at, agreement_id";
 
 fn row(r: &QueryResult) -> Result<Workshop, Error> {
     let status: String = r.try_get_by_index(9).map_err(map_err)?;
@@ -24,7 +26,36 @@ fn row(r: &QueryResult) -> Result<Workshop, Error> {
         attendees: r.try_get_by_index(8).map_err(map_err)?,
         voided: status == "voided",
         created_at: r.try_get_by_index(10).map_err(map_err)?,
+        agreement_id: r.try_get_by_index(11).map_err(map_err)?,
     })
+}
+
+/// Checks that a workshop (at `site` on `day`, on `theme`, funded by `funding`)
+/// fits `agreement`, and returns the funding partner it must have: the agreement's
+/// partner, which a different funding partner contradicts.
+async fn check_code(
+    tx: &Scoped,
+    tenant: Uuid,
+    (site, day, theme, funding): (Uuid, chrono::NaiveDate, &str, Option<Uuid>),
+    agreement: Uuid,
+) -> Result<Uuid, Error> {
+    let partner = coding::agreement_partner(tx, agreement, "agreementId").await?;
+    if funding.is_some_and(|p| p != partner) {
+        return Err(Error::validation(
+            "agreementId",
+            "the agreement is with another partner than the workshop's funding partner",
+        ));
+    }
+    let entry = coding::Entry {
+        tenant,
+        site,
+        day,
+        service: coding::WORKSHOPS,
+        theme,
+        partner: Some(partner),
+    };
+    coding::check(tx, &entry, agreement, "agreementId").await?;
+    Ok(partner)
 }
 
 impl Journal {
@@ -73,11 +104,19 @@ impl Journal {
         }
         self.require_consent(&tx, tenant, &w.named_attendees, w.held_on)
             .await?;
+        let funding_partner = match w.agreement_id {
+            Some(a) => {
+                let on = (w.site_id, w.held_on, w.theme.as_str(), w.funding_partner_id);
+                Some(check_code(&tx, tenant, on, a).await?)
+            }
+            None => w.funding_partner_id,
+        };
         let r = tx
             .query_one_raw(stmt(
                 &format!(
                     "insert into workshops (tenant_id, id, site_id, theme, title, held_on, duration_minutes, facilitator_id, \
-                     funding_partner_id, attendees, client_key, created_by) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     funding_partner_id, attendees, client_key, created_by, agreement_id) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                      returning {COLUMNS}"
                 ),
                 vec![
@@ -89,10 +128,11 @@ impl Journal {
                     w.held_on.into(),
                     w.duration_minutes.into(),
                     facilitator.into(),
-                    w.funding_partner_id.into(),
+                    funding_partner.into(),
                     w.attendees.into(),
                     key.into(),
                     user.0.into(),
+                    w.agreement_id.into(),
                 ],
             ))
             .await
@@ -117,6 +157,7 @@ impl Journal {
             1,
         )
         .await?;
+        rollup::agreement_workshop(&tx, tenant, &ws, 1).await?;
         tx.commit().await?;
         self.bump(tenant).await;
         Ok((ws, false))
@@ -142,6 +183,7 @@ impl Journal {
             return Err(Error::conflict("the workshop is already voided"));
         }
         rollup::workshop(&tx, tenant, w.site_id, w.held_on, &w.theme, w.attendees, -1).await?;
+        rollup::agreement_workshop(&tx, tenant, &w, -1).await?;
         let r = tx
             .query_one_raw(stmt(
                 &format!("update workshops set status = 'voided', updated_at = now() where tenant_id = $1 and id = $2 returning {COLUMNS}"),
@@ -153,6 +195,65 @@ impl Journal {
         tx.commit().await?;
         self.bump(tenant).await;
         row(&r)
+    }
+
+    /// Codes a held workshop to an agreement, or uncodes it with `None` (any writer).
+    /// Coding sets the funding partner when the workshop has none.
+    pub async fn code_workshop(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        agreement: Option<Uuid>,
+    ) -> Result<Workshop, Error> {
+        let scope = ctx.require_tenant_role(WRITERS)?;
+        let tenant = scope.tenant_id.0;
+        let tx = self.db.scoped(ctx).await?;
+        let r = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "select {COLUMNS} from workshops where tenant_id = $1 and id = $2 for update"
+                ),
+                vec![tenant.into(), id.into()],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or(Error::NotFound)?;
+        let old = row(&r)?;
+        if old.voided {
+            return Err(Error::conflict("a voided workshop cannot be coded"));
+        }
+        if old.agreement_id == agreement {
+            tx.commit().await?;
+            return Ok(old);
+        }
+        let funding = match agreement {
+            Some(a) => {
+                let on = (
+                    old.site_id,
+                    old.held_on,
+                    old.theme.as_str(),
+                    old.funding_partner_id,
+                );
+                Some(check_code(&tx, tenant, on, a).await?)
+            }
+            None => old.funding_partner_id,
+        };
+        let r = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "update workshops set agreement_id = $3, funding_partner_id = $4, updated_at = now() \
+                     where tenant_id = $1 and id = $2 returning {COLUMNS}"
+                ),
+                vec![tenant.into(), id.into(), agreement.into(), funding.into()],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or(Error::NotFound)?;
+        let new = row(&r)?;
+        rollup::agreement_workshop(&tx, tenant, &old, -1).await?;
+        rollup::agreement_workshop(&tx, tenant, &new, 1).await?;
+        tx.commit().await?;
+        Ok(new)
     }
 
     pub async fn list_workshops(

@@ -1,1 +1,645 @@
-//! (in progress)
+//! Agreements (conventions) between a partner firm and the union (a national
+//! framework) or one association (a local agreement): their terms, amendments with
+//! history, status workflow, covered sites, yearly targets, funding and payments;
+//! the partner's contacts; the activity coded to them and the agreement report.
+//!
+//! Who writes: the union admin any agreement; an association's director its local
+//! agreements, acting in that association. Who reads: the union every agreement;
+//! an association its local agreements and the national ones covering one of its
+//! sites (never which other associations those cover, nor their money); a partner
+//! its own (scope agreements:read for API clients). Row-level security enforces the
+//! same underneath.
+
+mod contacts;
+pub mod model;
+mod repo;
+pub mod report;
+pub mod rules;
+
+pub use model::*;
+
+use crate::Partners;
+use chrono::NaiveDate;
+use db::Scoped;
+use kernel::{Ctx, Error, Page, PageRequest, PartnerScope, TenantRole, UnionRole};
+use repo::{AGREEMENT_COLUMNS, PAYMENT_COLUMNS, Reader, map_err, stmt};
+use sea_orm::ConnectionTrait;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// FORBIDDEN unless `ctx` may write an agreement of association `tenant` (None: a
+/// national framework, the union admin's alone).
+fn may_write(ctx: &Ctx, tenant: Option<Uuid>) -> Result<(), Error> {
+    if ctx.union_role() == Some(UnionRole::Admin) {
+        return Ok(());
+    }
+    let Some(t) = tenant else {
+        return Err(Error::Forbidden(
+            "national frameworks are managed by the union's administrators",
+        ));
+    };
+    match ctx.tenant() {
+        Some(s) if s.tenant_id.0 == t && s.role == TenantRole::Director => Ok(()),
+        _ => Err(Error::Forbidden(
+            "a local agreement is managed by the union's administrators or the association's director",
+        )),
+    }
+}
+
+async fn load(tx: &Scoped, ctx: &Ctx, id: Uuid, lock: bool) -> Result<Agreement, Error> {
+    let r = tx
+        .query_one_raw(stmt(
+            &format!(
+                "select {AGREEMENT_COLUMNS} from agreements where id = $1{}",
+                if lock { " for update" } else { "" }
+            ),
+            vec![id.into()],
+        ))
+        .await
+        .map_err(map_err)?
+        .ok_or(Error::NotFound)?;
+    repo::agreement(ctx, &r)
+}
+
+/// The agreement, locked, when the caller may write it: FORBIDDEN when the caller
+/// only reads it (a locking read would hide it, the update policy applying).
+async fn load_for_write(tx: &Scoped, ctx: &Ctx, id: Uuid) -> Result<Agreement, Error> {
+    let a = load(tx, ctx, id, false).await?;
+    may_write(ctx, a.tenant_id)?;
+    load(tx, ctx, id, true).await
+}
+
+/// Covered sites, targets and payments of `ids`, as row-level security shows them.
+async fn details(tx: &Scoped, ids: &[Uuid]) -> Result<Vec<(Uuid, Details)>, Error> {
+    let mut out: HashMap<Uuid, Details> = HashMap::new();
+    let rows = tx
+        .query_all_raw(stmt(
+            "select agreement_id, tenant_id, site_id from agreement_sites where agreement_id = any($1) \
+             order by agreement_id, tenant_id, site_id",
+            vec![ids.to_vec().into()],
+        ))
+        .await
+        .map_err(map_err)?;
+    for r in &rows {
+        let id: Uuid = r.try_get_by_index(0).map_err(map_err)?;
+        out.entry(id).or_default().sites.push(CoveredSite {
+            tenant_id: r.try_get_by_index(1).map_err(map_err)?,
+            site_id: r.try_get_by_index(2).map_err(map_err)?,
+        });
+    }
+    let rows = tx
+        .query_all_raw(stmt(
+            "select agreement_id, indicator, annual_target from agreement_targets where agreement_id = any($1)",
+            vec![ids.to_vec().into()],
+        ))
+        .await
+        .map_err(map_err)?;
+    for r in &rows {
+        let id: Uuid = r.try_get_by_index(0).map_err(map_err)?;
+        let ind: String = r.try_get_by_index(1).map_err(map_err)?;
+        out.entry(id).or_default().targets.push(Target {
+            indicator: repo::parse(&ind, Indicator::parse)?,
+            annual_target: r.try_get_by_index(2).map_err(map_err)?,
+        });
+    }
+    let rows = tx
+        .query_all_raw(stmt(
+            &format!(
+                "select {PAYMENT_COLUMNS} from agreement_payments where agreement_id = any($1) order by on_date, id"
+            ),
+            vec![ids.to_vec().into()],
+        ))
+        .await
+        .map_err(map_err)?;
+    for r in &rows {
+        let (id, p) = repo::payment(r)?;
+        out.entry(id).or_default().payments.push(p);
+    }
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let mut d = out.remove(id).unwrap_or_default();
+            d.targets.sort_by_key(|t| t.indicator);
+            (*id, d)
+        })
+        .collect())
+}
+
+/// The first code of `codes` missing from `table`, with its position.
+async fn unknown_code(tx: &Scoped, table: &str, codes: &[String]) -> Result<Option<usize>, Error> {
+    if codes.is_empty() {
+        return Ok(None);
+    }
+    let r = tx
+        .query_one_raw(stmt(
+            &format!(
+                "select array_agg(t) from unnest($1::text[]) t where not exists (select 1 from {table} where code = t)"
+            ),
+            vec![codes.to_vec().into()],
+        ))
+        .await
+        .map_err(map_err)?
+        .ok_or_else(|| Error::internal_msg("no row"))?;
+    let bad: Option<Vec<String>> = r.try_get_by_index(0).map_err(map_err)?;
+    Ok(bad
+        .and_then(|b| b.into_iter().next())
+        .and_then(|b| codes.iter().position(|c| *c == b)))
+}
+
+/// Checks the terms against the catalogues and writes the covered sites (the ones
+/// not covered yet) and, when `replace_targets`, the targets.
+async fn write_terms(
+    tx: &Scoped,
+    a: &Agreement,
+    t: &Terms,
+    replace_sites: bool,
+    replace_targets: bool,
+) -> Result<(), Error> {
+    if let Some(i) = unknown_code(tx, "request_themes", &t.themes).await? {
+        return Err(Error::validation(
+            format!("themes[{i}]"),
+            "not a theme of the network's catalogue",
+        ));
+    }
+    if let Some(i) = unknown_code(tx, "workshop_themes", &t.workshop_themes).await? {
+        return Err(Error::validation(
+            format!("workshopThemes[{i}]"),
+            "not a workshop theme of the catalogue",
+        ));
+    }
+    if replace_sites {
+        // Sites are read as the caller: a director reads only the association's
+        // own, so another association's site is as unknown as a missing one.
+        let rows = tx
+            .query_all_raw(stmt(
+                "select id, ($2::uuid is null or tenant_id = $2) from sites where id = any($1)",
+                vec![t.site_ids.clone().into(), a.tenant_id.into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        let mut found: HashMap<Uuid, bool> = HashMap::new();
+        for r in &rows {
+            found.insert(
+                r.try_get_by_index(0).map_err(map_err)?,
+                r.try_get_by_index(1).map_err(map_err)?,
+            );
+        }
+        for (i, s) in t.site_ids.iter().enumerate() {
+            match found.get(s) {
+                None => return Err(Error::validation(format!("siteIds[{i}]"), "unknown site")),
+                Some(false) => {
+                    return Err(Error::validation(
+                        format!("siteIds[{i}]"),
+                        "a local agreement covers only its own association's sites",
+                    ));
+                }
+                Some(true) => {}
+            }
+        }
+        tx.execute_raw(stmt(
+            "delete from agreement_sites where agreement_id = $1 and not (site_id = any($2))",
+            vec![a.id.into(), t.site_ids.clone().into()],
+        ))
+        .await
+        .map_err(map_err)?;
+        tx.execute_raw(stmt(
+            "insert into agreement_sites (agreement_id, partner_id, tenant_id, site_id) \
+             select $1, $2, s.tenant_id, s.id from sites s where s.id = any($3) on conflict do nothing",
+            vec![a.id.into(), a.partner_id.into(), t.site_ids.clone().into()],
+        ))
+        .await
+        .map_err(map_err)?;
+    }
+    if replace_targets {
+        tx.execute_raw(stmt(
+            "delete from agreement_targets where agreement_id = $1",
+            vec![a.id.into()],
+        ))
+        .await
+        .map_err(map_err)?;
+        tx.execute_raw(stmt(
+            "insert into agreement_targets (agreement_id, partner_id, indicator, annual_target) \
+             select $1, $2, u.indicator, u.target from unnest($3::text[], $4::int[]) as u(indicator, target)",
+            vec![
+                a.id.into(),
+                a.partner_id.into(),
+                t.targets
+                    .iter()
+                    .map(|x| x.indicator.as_str().to_owned())
+                    .collect::<Vec<_>>()
+                    .into(),
+                t.targets
+                    .iter()
+                    .map(|x| x.annual_target)
+                    .collect::<Vec<_>>()
+                    .into(),
+            ],
+        ))
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+/// Keeps the state an amendment or a status change replaces.
+async fn keep_history(
+    tx: &Scoped,
+    ctx: &Ctx,
+    a: &Agreement,
+    action: &str,
+    reason: &str,
+) -> Result<(), Error> {
+    let d = details(tx, &[a.id])
+        .await?
+        .into_iter()
+        .next()
+        .map(|(_, d)| d)
+        .unwrap_or_default();
+    // Writers read the whole agreement: its funding is always shown to them.
+    let funding = a.funding_cents.unwrap_or_default();
+    tx.execute_raw(stmt(
+        "insert into agreement_revisions (id, agreement_id, partner_id, tenant_id, revision, action, previous, reason, changed_by) \
+         values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)",
+        vec![
+            Uuid::now_v7().into(),
+            a.id.into(),
+            a.partner_id.into(),
+            a.tenant_id.into(),
+            a.revision.into(),
+            action.into(),
+            repo::snapshot(a, funding, &d).to_string().into(),
+            reason.into(),
+            ctx.user_id().map(|u| u.0).into(),
+        ],
+    ))
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+impl Partners {
+    /// Creates an agreement, as a draft. A national framework (no association): the
+    /// union admin; a local one: the union admin, or the association's director.
+    pub async fn create_agreement(&self, ctx: &Ctx, new: NewAgreement) -> Result<Agreement, Error> {
+        may_write(ctx, new.tenant_id)?;
+        let reference = rules::check_reference(&new.reference)?;
+        let terms = rules::check_terms(new.terms)?;
+        let tx = self.db.scoped(ctx).await?;
+        let partner = tx
+            .query_one_raw(stmt(
+                "select 1 from partner_organisations where id = $1",
+                vec![new.partner_id.into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        if partner.is_none() {
+            return Err(Error::validation("partnerId", "unknown partner"));
+        }
+        if let Some(t) = new.tenant_id {
+            let found = tx
+                .query_one_raw(stmt("select 1 from tenants where id = $1", vec![t.into()]))
+                .await
+                .map_err(map_err)?;
+            if found.is_none() {
+                return Err(Error::validation("tenantId", "unknown association"));
+            }
+        }
+        let r = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "insert into agreements (id, partner_id, tenant_id, reference, title, starts_on, ends_on, services, themes, \
+                     workshop_themes, funding_cents, reporting_frequency, created_by) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning {AGREEMENT_COLUMNS}"
+                ),
+                vec![
+                    Uuid::now_v7().into(),
+                    new.partner_id.into(),
+                    new.tenant_id.into(),
+                    reference.into(),
+                    terms.title.clone().into(),
+                    terms.starts_on.into(),
+                    terms.ends_on.into(),
+                    terms
+                        .services
+                        .iter()
+                        .map(|s| s.as_str().to_owned())
+                        .collect::<Vec<_>>()
+                        .into(),
+                    terms.themes.clone().into(),
+                    terms.workshop_themes.clone().into(),
+                    terms.funding_cents.into(),
+                    terms.reporting_frequency.as_str().into(),
+                    ctx.user_id().map(|u| u.0).into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or_else(|| Error::internal_msg("no row"))?;
+        let a = repo::agreement(ctx, &r)?;
+        write_terms(&tx, &a, &terms, true, true).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Amends an agreement's terms (not its parties nor its reference). The previous
+    /// state, covered sites and targets included, is kept in its history. Activity
+    /// already coded to it stays coded: it was delivered under the previous terms.
+    pub async fn amend_agreement(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        amendment: Amendment,
+        reason: &str,
+    ) -> Result<Agreement, Error> {
+        let reason = rules::check_reason(reason)?;
+        if amendment.is_empty() {
+            return Err(Error::validation("input", "nothing to amend"));
+        }
+        let tx = self.db.scoped(ctx).await?;
+        let old = load_for_write(&tx, ctx, id).await?;
+        if old.status == AgreementStatus::Ended {
+            return Err(Error::conflict("an ended agreement cannot be amended"));
+        }
+        let current = details(&tx, &[id])
+            .await?
+            .into_iter()
+            .next()
+            .map(|(_, d)| d)
+            .unwrap_or_default();
+        let (replace_sites, replace_targets) =
+            (amendment.site_ids.is_some(), amendment.targets.is_some());
+        let terms = rules::check_terms(amendment.apply(Terms {
+            title: old.title.clone(),
+            starts_on: old.starts_on,
+            ends_on: old.ends_on,
+            services: old.services.clone(),
+            themes: old.themes.clone(),
+            workshop_themes: old.workshop_themes.clone(),
+            site_ids: current.sites.iter().map(|s| s.site_id).collect(),
+            targets: current.targets.clone(),
+            funding_cents: old.funding_cents.unwrap_or_default(),
+            reporting_frequency: old.reporting_frequency,
+        }))?;
+        keep_history(&tx, ctx, &old, "amended", &reason).await?;
+        let r = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "update agreements set title = $2, starts_on = $3, ends_on = $4, services = $5, themes = $6, \
+                     workshop_themes = $7, funding_cents = $8, reporting_frequency = $9, revision = revision + 1, \
+                     updated_at = now() where id = $1 returning {AGREEMENT_COLUMNS}"
+                ),
+                vec![
+                    id.into(),
+                    terms.title.clone().into(),
+                    terms.starts_on.into(),
+                    terms.ends_on.into(),
+                    terms
+                        .services
+                        .iter()
+                        .map(|s| s.as_str().to_owned())
+                        .collect::<Vec<_>>()
+                        .into(),
+                    terms.themes.clone().into(),
+                    terms.workshop_themes.clone().into(),
+                    terms.funding_cents.into(),
+                    terms.reporting_frequency.as_str().into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or(Error::NotFound)?;
+        let a = repo::agreement(ctx, &r)?;
+        write_terms(&tx, &a, &terms, replace_sites, replace_targets).await?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Moves an agreement along its workflow: draft -> active <-> suspended, active
+    /// or suspended -> ended, which is final. Only active and ended agreements take
+    /// coded activity. The reason goes into the history.
+    pub async fn set_agreement_status(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        status: AgreementStatus,
+        reason: &str,
+    ) -> Result<Agreement, Error> {
+        let reason = rules::check_reason(reason)?;
+        let tx = self.db.scoped(ctx).await?;
+        let old = load_for_write(&tx, ctx, id).await?;
+        if old.status == status {
+            return Err(Error::conflict(format!(
+                "the agreement is already {}",
+                status.as_str()
+            )));
+        }
+        if !old.status.may_become(status) {
+            return Err(Error::conflict(if old.status == AgreementStatus::Ended {
+                "an ended agreement is final".to_owned()
+            } else {
+                format!(
+                    "an agreement cannot go from {} to {}",
+                    old.status.as_str(),
+                    status.as_str()
+                )
+            }));
+        }
+        keep_history(&tx, ctx, &old, "status", &reason).await?;
+        let r = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "update agreements set status = $2, revision = revision + 1, updated_at = now() \
+                     where id = $1 returning {AGREEMENT_COLUMNS}"
+                ),
+                vec![id.into(), status.as_str().into()],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or(Error::NotFound)?;
+        let a = repo::agreement(ctx, &r)?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Records a scheduled instalment or a payment received.
+    pub async fn record_agreement_payment(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        p: NewPayment,
+    ) -> Result<(Agreement, Payment), Error> {
+        let p = rules::check_payment(p, chrono::Utc::now().date_naive())?;
+        let tx = self.db.scoped(ctx).await?;
+        let a = load(&tx, ctx, id, false).await?;
+        may_write(ctx, a.tenant_id)?;
+        let r = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "insert into agreement_payments (id, agreement_id, partner_id, kind, on_date, amount_cents, label, created_by) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8) returning {PAYMENT_COLUMNS}"
+                ),
+                vec![
+                    Uuid::now_v7().into(),
+                    a.id.into(),
+                    a.partner_id.into(),
+                    p.kind.as_str().into(),
+                    p.on_date.into(),
+                    p.amount_cents.into(),
+                    p.label.into(),
+                    ctx.user_id().map(|u| u.0).into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or_else(|| Error::internal_msg("no row"))?;
+        let (_, payment) = repo::payment(&r)?;
+        tx.commit().await?;
+        Ok((a, payment))
+    }
+
+    /// The agreements the caller reads, newest first.
+    pub async fn list_agreements(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest,
+        f: AgreementFilter,
+    ) -> Result<Page<Agreement>, Error> {
+        let reader = Reader::of(ctx, PartnerScope::AgreementsRead)?;
+        let own = match reader {
+            Reader::Partner(p) => Some(p.0),
+            _ => None,
+        };
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                &format!(
+                    "select {AGREEMENT_COLUMNS} from agreements where ($1::text is null or status = $1) \
+                     and ($2::uuid is null or partner_id = $2) and ($3::uuid is null or partner_id = $3) \
+                     and ($4::uuid is null or id < $4) order by id desc limit $5"
+                ),
+                vec![
+                    f.status.map(|s| s.as_str().to_owned()).into(),
+                    f.partner_id.into(),
+                    own.into(),
+                    page.after.into(),
+                    (page.fetch() as i64).into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        let rows = rows
+            .iter()
+            .map(|r| repo::agreement(ctx, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, &page))
+    }
+
+    /// Agreements by id (DataLoader): those the caller reads, silently.
+    pub async fn agreements_by_ids(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+    ) -> Result<Vec<Agreement>, Error> {
+        if Reader::of(ctx, PartnerScope::AgreementsRead).is_err() {
+            return Ok(Vec::new());
+        }
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                &format!("select {AGREEMENT_COLUMNS} from agreements where id = any($1)"),
+                vec![ids.to_vec().into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        rows.iter().map(|r| repo::agreement(ctx, r)).collect()
+    }
+
+    /// Covered sites, targets and payments of several agreements (DataLoader). An
+    /// association sees its own covered sites only, and the payments of its local
+    /// agreements only.
+    pub async fn agreement_details(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, Details)>, Error> {
+        if Reader::of(ctx, PartnerScope::AgreementsRead).is_err() {
+            return Ok(Vec::new());
+        }
+        let tx = self.db.scoped(ctx).await?;
+        let out = details(&tx, ids).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Previous states, oldest first. An association reading a national framework
+    /// sees its own sites in them, and no money.
+    pub async fn agreement_history(&self, ctx: &Ctx, id: Uuid) -> Result<Vec<Revision>, Error> {
+        Reader::of(ctx, PartnerScope::AgreementsRead)?;
+        let tx = self.db.scoped(ctx).await?;
+        let a = load(&tx, ctx, id, false).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                "select revision, action, previous::text, reason, changed_at from agreement_revisions \
+                 where agreement_id = $1 order by revision",
+                vec![id.into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        let redact = a.is_national() && repo::association_only(ctx, a.partner_id);
+        rows.iter()
+            .map(|r| {
+                let prev: String = r.try_get_by_index(2).map_err(map_err)?;
+                let prev: serde_json::Value =
+                    serde_json::from_str(&prev).map_err(Error::internal)?;
+                Ok(Revision {
+                    revision: r.try_get_by_index(0).map_err(map_err)?,
+                    action: r.try_get_by_index(1).map_err(map_err)?,
+                    previous: if redact {
+                        repo::redact(prev, ctx.tenant().map(|t| t.tenant_id.0))
+                    } else {
+                        prev
+                    },
+                    reason: r.try_get_by_index(3).map_err(map_err)?,
+                    changed_at: r.try_get_by_index(4).map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The agreements an entry of the active association would fit (the front desk
+    /// asks before recording): `partner` None means any partner.
+    pub async fn agreement_candidates(
+        &self,
+        ctx: &Ctx,
+        site: Uuid,
+        day: NaiveDate,
+        service: Service,
+        theme: &str,
+        partner: Option<Uuid>,
+    ) -> Result<Vec<Agreement>, Error> {
+        let scope = ctx.require_tenant()?;
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                &format!(
+                    "select {AGREEMENT_COLUMNS} from agreements where id in \
+                     (select c from app.agreement_candidates($1, $2, $3, $4, $5, $6) c) order by id"
+                ),
+                vec![
+                    scope.tenant_id.0.into(),
+                    site.into(),
+                    day.into(),
+                    service.as_str().into(),
+                    theme.trim().into(),
+                    partner.into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        rows.iter().map(|r| repo::agreement(ctx, r)).collect()
+    }
+}

@@ -187,17 +187,21 @@ fn token_hash(token: &str) -> Vec<u8> {
 /// argon2id with the crate's defaults (19 MiB, 2 passes): OWASP's minimum. CPU-heavy,
 /// so it runs on the blocking pool.
 async fn hash_secret(secret: String) -> Result<String, Error> {
-    tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        rand::rng().fill(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| Error::internal_msg(e.to_string()))?;
-        Argon2::default()
-            .hash_password(secret.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| Error::internal_msg(e.to_string()))
-    })
-    .await
-    .map_err(Error::internal)?
+    tokio::task::spawn_blocking(move || hash_secret_blocking(&secret))
+        .await
+        .map_err(Error::internal)?
+}
+
+/// The same hash on the calling thread, for callers that schedule it themselves (the
+/// demo seed hashes its clients' fixed secrets).
+pub fn hash_secret_blocking(secret: &str) -> Result<String, Error> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::internal_msg(e.to_string()))?;
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::internal_msg(e.to_string()))
 }
 
 /// A hash nobody's secret matches, verified against when the client is unknown so
@@ -221,7 +225,11 @@ async fn verify_secret(secret: String, hash: Option<String>) -> Result<bool, Err
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| decoy_hash().to_owned());
         let ok = PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(secret.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false);
         known && ok
     })
@@ -385,9 +393,9 @@ impl Partners {
             partner
         } else {
             ctx.require_user()?;
-            let own = ctx
-                .partner_id()
-                .ok_or(Error::Forbidden("reserved to the union admin and the partner"))?;
+            let own = ctx.partner_id().ok_or(Error::Forbidden(
+                "reserved to the union admin and the partner",
+            ))?;
             if partner.is_some_and(|p| p != own.0) {
                 return Ok(Page {
                     items: vec![],
@@ -417,7 +425,11 @@ impl Partners {
         Ok(Page::from_rows(items, &page))
     }
 
-    pub async fn api_clients_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<ApiClient>, Error> {
+    pub async fn api_clients_by_ids(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+    ) -> Result<Vec<ApiClient>, Error> {
         if ctx.union_role() != Some(UnionRole::Admin) && ctx.require_user().is_err() {
             return Ok(vec![]);
         }

@@ -199,13 +199,35 @@ pub async fn build(config: Config) -> Result<App, StartError> {
 
 /// Binds and serves until SIGINT/SIGTERM, then drains in-flight requests.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(
+    let housekeeping = tokio::spawn(housekeeping(app.state.partners.clone()));
+    let served = axum::serve(
         listener,
         app.router
             .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
-    .await
+    .await;
+    housekeeping.abort();
+    served
+}
+
+/// Hourly, from a minute after start: purge the contact data of outreach campaigns
+/// past their retention, and sweep expired partner tokens. Idempotent, so several
+/// replicas doing it at once is harmless. `passerelle purge` runs the purge by hand.
+async fn housekeeping(partners: partners::Partners) {
+    let start = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut every = tokio::time::interval_at(start, Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match partners.purge_expired_outreach().await {
+            Ok(p) => tracing::info!(purged = ?p, "outreach purge"),
+            Err(e) => tracing::error!(error = %e, "outreach purge failed"),
+        }
+        match partners.sweep_expired_tokens().await {
+            Ok(n) => tracing::info!(swept = n, "expired partner tokens swept"),
+            Err(e) => tracing::error!(error = %e, "sweeping partner tokens failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -429,6 +451,8 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
 
 /// An API client's context, or the answer refusing it. A tenant header means
 /// nothing to a partner's machine: it is refused rather than ignored.
+// The error is the HTTP answer itself, built at most once per refused request.
+#[allow(clippy::result_large_err)]
 fn client_ctx(check: partners::clients::TokenCheck, req: &Request) -> Result<Ctx, Response> {
     use partners::clients::TokenCheck;
     match check {

@@ -7,6 +7,7 @@ mod oauth;
 pub mod ratelimit;
 pub mod seed;
 mod seed_journal;
+mod seed_partners;
 mod seed_sites;
 pub mod telemetry;
 

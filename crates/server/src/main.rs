@@ -1,4 +1,4 @@
-//! passerelle: migrate | seed --demo [--visits N] | serve | demo | schema
+//! passerelle: migrate | seed --demo [--visits N] | serve | demo | schema | purge
 
 use server::config::Config;
 use server::seed::{DEFAULT_VISITS, MAX_VISITS};
@@ -13,7 +13,9 @@ commands:
                 load the demo network and a year of its journal, N visits across the
                 network (default 25000, at most 20000000; 0: no journal); idempotent
   serve         serve HTTP on PASSERELLE_LISTEN
-  schema        print the GraphQL schema (SDL)";
+  schema        print the GraphQL schema (SDL)
+  purge         erase the contact data of outreach campaigns closed longer than their
+                retention period (outcome counts stay); run it daily";
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("passerelle: {msg}");
@@ -63,7 +65,7 @@ fn main() -> ExitCode {
             print!("{}", graphql::sdl());
             ExitCode::SUCCESS
         }
-        ["migrate"] | ["seed", "--demo", ..] | ["serve"] | ["demo"] => {
+        ["migrate"] | ["seed", "--demo", ..] | ["serve"] | ["demo"] | ["purge"] => {
             let config = match Config::from_env() {
                 Ok(c) => c,
                 Err(e) => return fail(e),
@@ -105,12 +107,37 @@ async fn run(command: &str, config: Config, visits: u64) -> ExitCode {
             }
         }
         "seed" => seed(&config, visits).await,
+        "purge" => purge(&config).await,
         "serve" => serve(config, false).await,
         "demo" => demo(config).await,
         _ => ExitCode::from(64),
     };
     telemetry.shutdown();
     code
+}
+
+async fn purge(config: &Config) -> ExitCode {
+    let db = match db::Db::connect(&config.database_url, &db::PoolOptions::default()).await {
+        Ok(db) => db,
+        Err(e) => return fail(format!("DATABASE_URL: cannot connect: {e}")),
+    };
+    match partners::Partners::new(db, None)
+        .purge_expired_outreach()
+        .await
+    {
+        Ok(p) => {
+            println!(
+                "outreach purge: {} cases purged in {} campaigns ({} attempt notes erased)",
+                p.cases, p.campaigns, p.attempt_notes
+            );
+            ExitCode::SUCCESS
+        }
+        // The operator needs the cause that a client would never see.
+        Err(e) => match std::error::Error::source(&e) {
+            Some(cause) => fail(format!("outreach purge failed: {e}: {cause}")),
+            None => fail(format!("outreach purge failed: {e}")),
+        },
+    }
 }
 
 async fn seed(config: &Config, visits: u64) -> ExitCode {
@@ -208,4 +235,19 @@ fn print_banner(addr: std::net::SocketAddr) {
         "Plusieurs associations ? Choisir avec l'en-tête « X-Passerelle-Tenant: pimms-nimes »."
     );
     println!();
+    // Development only (`demo` refuses to run elsewhere): these secrets are fixed.
+    let clients = server::seed::demo_api_clients();
+    println!("Clients d'API des partenaires (secrets de démonstration, à ne jamais réutiliser) :");
+    for c in &clients {
+        println!("  {:<18} {:<22} {}", c.partner, c.client_id, c.secret);
+    }
+    if let Some(c) = clients.first() {
+        println!("Obtenir un jeton partenaire (client_credentials, authentification HTTP Basic) :");
+        println!(
+            "  curl -s -X POST {base}/oauth/token -u '{}:{}' -d grant_type=client_credentials",
+            c.client_id, c.secret
+        );
+        println!("puis l'envoyer en en-tête « Authorization: Bearer <jeton> » à {base}/graphql.");
+        println!();
+    }
 }

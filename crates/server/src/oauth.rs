@@ -45,15 +45,15 @@ fn oauth_error(status: StatusCode, error: &str, code: &str, description: &str) -
 /// (RFC 6749 §2.3.1).
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let b64 = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic "))?;
+    let b64 = v
+        .strip_prefix("Basic ")
+        .or_else(|| v.strip_prefix("basic "))?;
     let raw = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .ok()?;
     let raw = String::from_utf8(raw).ok()?;
     let (id, secret) = raw.split_once(':')?;
-    let decode = |s: &str| {
-        form_urlencoded_decode(s)
-    };
+    let decode = |s: &str| form_urlencoded_decode(s);
     Some((decode(id)?, decode(secret)?))
 }
 

@@ -1,5 +1,6 @@
 //! `passerelle seed --demo`: a small, realistic network to click through, with a year
-//! of mediation journal (see `seed_journal`). Idempotent: every row is keyed by a
+//! of mediation journal (see `seed_journal`) and its partners' agreements, coding,
+//! API clients and outreach (see `seed_partners`). Idempotent: every row is keyed by a
 //! natural key (slug, email, name) and skipped when present; an association whose
 //! journal was already generated is left alone. Demo accounts sign in through the
 //! development issuer (subject = email).
@@ -9,6 +10,20 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
 pub use crate::seed_journal::{DEFAULT_VISITS, JournalSummary, MAX_VISITS};
+pub use crate::seed_partners::{DemoApiClient, PartnerSummary, demo_api_clients};
+
+/// What one `seed --demo` added: the journal, then the partners' side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub journal: JournalSummary,
+    pub partners: PartnerSummary,
+}
+
+impl std::fmt::Display for DemoSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n{}", self.journal, self.partners)
+    }
+}
 
 pub struct DemoTenant {
     pub slug: &'static str,
@@ -69,6 +84,20 @@ const fn staff(
         memberships: m,
         union_role: None,
         partner: None,
+    }
+}
+
+const fn partner_user(
+    email: &'static str,
+    name: &'static str,
+    partner: &'static str,
+) -> DemoAccount {
+    DemoAccount {
+        email,
+        name,
+        memberships: &[],
+        union_role: None,
+        partner: Some(partner),
     }
 }
 
@@ -190,6 +219,24 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         union_role: None,
         partner: Some("EDF"),
     },
+    partner_user("relations.pimms@engie.example", "Nathalie Perrin", "ENGIE"),
+    partner_user("relations.pimms@sncf.example", "Romain Lefèvre", "SNCF"),
+    partner_user(
+        "relations.pimms@laposte.example",
+        "Céline Bertrand",
+        "La Poste",
+    ),
+    partner_user(
+        "relations.pimms@keolis.example",
+        "Antoine Marchal",
+        "Keolis",
+    ),
+    partner_user("relations.pimms@veolia.example", "Sandrine Roux", "Veolia"),
+    partner_user(
+        "relations.pimms@eaudugrandlyon.example",
+        "Benoît Chevalier",
+        "Eau du Grand Lyon",
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -198,6 +245,9 @@ pub enum SeedError {
     Db(#[from] db::DbError),
     #[error("seed: {0}")]
     Sql(#[from] sea_orm::DbErr),
+    /// The demo data itself is wrong (a date out of range, a hash that failed).
+    #[error("seed: {0}")]
+    Demo(String),
 }
 
 pub(crate) async fn exec(
@@ -211,8 +261,8 @@ pub(crate) async fn exec(
 }
 
 /// Loads the demo network and generates `visits` journal visits across it (0: no
-/// journal), in one transaction.
-pub async fn demo(db: &db::Db, visits: u64) -> Result<JournalSummary, SeedError> {
+/// journal), then the partners' side, in one transaction.
+pub async fn demo(db: &db::Db, visits: u64) -> Result<DemoSummary, SeedError> {
     let ctx = Ctx::system("seed demo data");
     let tx = db.scoped(&ctx).await?;
     for t in TENANTS {
@@ -263,6 +313,7 @@ pub async fn demo(db: &db::Db, visits: u64) -> Result<JournalSummary, SeedError>
     }
     crate::seed_sites::seed_sites(&tx).await?;
     let journal = crate::seed_journal::seed_journal(&tx, visits).await?;
+    let partners = crate::seed_partners::seed_partners(&tx).await?;
     tx.commit().await?;
-    Ok(journal)
+    Ok(DemoSummary { journal, partners })
 }

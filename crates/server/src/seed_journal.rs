@@ -60,7 +60,7 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn count(n: u64, one: &str, many: &str) -> String {
+pub(crate) fn count(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n > 1 { many } else { one })
 }
 

@@ -93,7 +93,11 @@ pub async fn partner_org(db: &db::Db, name: &str, sector: &str) -> Uuid {
     exec(
         db,
         "insert into partner_organisations (id, name, sector) values ($1, $2, $3)",
-        vec![id.into(), format!("{name} {}", suffix()).into(), sector.into()],
+        vec![
+            id.into(),
+            format!("{name} {}", suffix()).into(),
+            sector.into(),
+        ],
     )
     .await;
     id
@@ -259,9 +263,12 @@ pub struct TestPartner {
 pub async fn populate_partner(tdb: &TestDb, issuer: &str, t: &TestTenant) -> TestPartner {
     let db = tdb.app().await;
     let s = suffix();
-    let partner = partner_org(&db, &format!("Partenaire {}", t.slug), "energy").await;
+    let partner = partner_org(&db, "Partenaire", "energy").await;
     let user = partner_user(&db, issuer, partner).await;
-    let tx = db.scoped(&Ctx::system("test fixture")).await.expect("scope");
+    let tx = db
+        .scoped(&Ctx::system("test fixture"))
+        .await
+        .expect("scope");
     let site: Uuid = tx
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,

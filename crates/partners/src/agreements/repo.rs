@@ -1,0 +1,192 @@
+//! Row mapping, constraint mapping, and who is reading.
+
+use super::model::*;
+use db::DbError;
+use kernel::{Ctx, Error, PartnerId, PartnerScope, TenantScope, UnionRole};
+use sea_orm::{DbBackend, QueryResult, Statement, Value};
+use uuid::Uuid;
+
+pub(crate) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// Constraint names to client errors. Unknown ones are bugs: INTERNAL.
+pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {
+    match DbError::from(e) {
+        DbError::Constraint(c) => match c.as_str() {
+            "agreements_reference_key" => {
+                Error::conflict("reference: another agreement already has it")
+            }
+            "agreements_reference_format" => Error::validation("reference", "invalid format"),
+            "agreements_partner_id_fkey" | "partner_contacts_partner_id_fkey" => {
+                Error::validation("partnerId", "unknown partner")
+            }
+            "agreements_tenant_id_fkey" => Error::validation("tenantId", "unknown association"),
+            "agreement_sites_local_tenant" => Error::validation(
+                "siteIds",
+                "a local agreement covers only its own association's sites",
+            ),
+            "agreement_sites_site_fkey" => Error::validation("siteIds", "unknown site"),
+            "partner_contacts_email_format" => Error::validation("email", "invalid format"),
+            "partner_contacts_phone_format" => Error::validation("phone", "invalid format"),
+            _ => Error::from(DbError::Constraint(c)),
+        },
+        other => Error::from(other),
+    }
+}
+
+pub(crate) fn parse<T>(s: &str, f: fn(&str) -> Option<T>) -> Result<T, Error> {
+    f(s).ok_or_else(|| Error::internal_msg(format!("unexpected code {s:?} in agreements")))
+}
+
+/// Who reads, as far as agreements are concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reader {
+    /// Any union role: every agreement, exact figures.
+    Union(UnionRole),
+    /// An association's staff (any role): its local agreements and the national ones
+    /// covering one of its sites, its own share only. A person who is also a
+    /// partner's reads both (row-level security adds them up).
+    Association(TenantScope),
+    /// A partner firm's person or API client: its own agreements, small counts hidden.
+    Partner(PartnerId),
+}
+
+impl Reader {
+    /// The caller, or FORBIDDEN; a partner needs `scope`.
+    pub(crate) fn of(ctx: &Ctx, scope: PartnerScope) -> Result<Self, Error> {
+        if let Some(r) = ctx.union_role() {
+            return Ok(Reader::Union(r));
+        }
+        if let Some(t) = ctx.tenant() {
+            return Ok(Reader::Association(t));
+        }
+        if ctx.partner_id().is_some() {
+            return ctx.require_partner(scope).map(Reader::Partner);
+        }
+        Err(Error::Forbidden(
+            "reserved to the union, the associations and partner firms",
+        ))
+    }
+
+    /// Counts of 1 to 4 are hidden from partners: a partner is outside the
+    /// associations, and small counts at a site in a month may point at a person.
+    pub(crate) fn suppresses(self) -> bool {
+        matches!(self, Reader::Partner(_))
+    }
+}
+
+/// Whether `ctx` reads an agreement as an association only: then the money and the
+/// other associations of a national framework stay hidden.
+pub(crate) fn association_only(ctx: &Ctx, partner: Uuid) -> bool {
+    ctx.union_role().is_none() && ctx.partner_id() != Some(PartnerId(partner))
+}
+
+pub(crate) const AGREEMENT_COLUMNS: &str = "id, partner_id, tenant_id, reference, title, starts_on, ends_on, status, services, themes, \
+     workshop_themes, funding_cents, reporting_frequency, revision, created_at, updated_at";
+
+pub(crate) fn agreement(ctx: &Ctx, r: &QueryResult) -> Result<Agreement, Error> {
+    let status: String = r.try_get_by_index(7).map_err(map_err)?;
+    let services: Vec<String> = r.try_get_by_index(8).map_err(map_err)?;
+    let freq: String = r.try_get_by_index(12).map_err(map_err)?;
+    let partner_id: Uuid = r.try_get_by_index(1).map_err(map_err)?;
+    let tenant_id: Option<Uuid> = r.try_get_by_index(2).map_err(map_err)?;
+    let funding: i64 = r.try_get_by_index(11).map_err(map_err)?;
+    Ok(Agreement {
+        id: r.try_get_by_index(0).map_err(map_err)?,
+        partner_id,
+        tenant_id,
+        reference: r.try_get_by_index(3).map_err(map_err)?,
+        title: r.try_get_by_index(4).map_err(map_err)?,
+        starts_on: r.try_get_by_index(5).map_err(map_err)?,
+        ends_on: r.try_get_by_index(6).map_err(map_err)?,
+        status: parse(&status, AgreementStatus::parse)?,
+        services: services
+            .iter()
+            .map(|s| parse(s, Service::parse))
+            .collect::<Result<_, _>>()?,
+        themes: r.try_get_by_index(9).map_err(map_err)?,
+        workshop_themes: r.try_get_by_index(10).map_err(map_err)?,
+        funding_cents: (tenant_id.is_some() || !association_only(ctx, partner_id))
+            .then_some(funding),
+        reporting_frequency: parse(&freq, ReportingFrequency::parse)?,
+        revision: r.try_get_by_index(13).map_err(map_err)?,
+        created_at: r.try_get_by_index(14).map_err(map_err)?,
+        updated_at: r.try_get_by_index(15).map_err(map_err)?,
+    })
+}
+
+pub(crate) const PAYMENT_COLUMNS: &str =
+    "id, agreement_id, kind, on_date, amount_cents, label, created_at";
+
+pub(crate) fn payment(r: &QueryResult) -> Result<(Uuid, Payment), Error> {
+    let kind: String = r.try_get_by_index(2).map_err(map_err)?;
+    Ok((
+        r.try_get_by_index(1).map_err(map_err)?,
+        Payment {
+            id: r.try_get_by_index(0).map_err(map_err)?,
+            kind: parse(&kind, PaymentKind::parse)?,
+            on_date: r.try_get_by_index(3).map_err(map_err)?,
+            amount_cents: r.try_get_by_index(4).map_err(map_err)?,
+            label: r.try_get_by_index(5).map_err(map_err)?,
+            created_at: r.try_get_by_index(6).map_err(map_err)?,
+        },
+    ))
+}
+
+pub(crate) const CONTACT_COLUMNS: &str =
+    "id, partner_id, full_name, job_title, email, phone, created_at";
+
+pub(crate) fn contact(r: &QueryResult) -> Result<Contact, Error> {
+    Ok(Contact {
+        id: r.try_get_by_index(0).map_err(map_err)?,
+        partner_id: r.try_get_by_index(1).map_err(map_err)?,
+        full_name: r.try_get_by_index(2).map_err(map_err)?,
+        job_title: r.try_get_by_index(3).map_err(map_err)?,
+        email: r.try_get_by_index(4).map_err(map_err)?,
+        phone: r.try_get_by_index(5).map_err(map_err)?,
+        created_at: r.try_get_by_index(6).map_err(map_err)?,
+    })
+}
+
+/// The state an amendment or a status change replaces, as kept in the history.
+pub(crate) fn snapshot(a: &Agreement, funding: i64, d: &Details) -> serde_json::Value {
+    serde_json::json!({
+        "title": a.title, "startsOn": a.starts_on, "endsOn": a.ends_on, "status": a.status.as_str(),
+        "services": a.services.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "themes": a.themes, "workshopThemes": a.workshop_themes, "fundingCents": funding,
+        "reportingFrequency": a.reporting_frequency.as_str(),
+        "sites": d.sites.iter().map(|s| serde_json::json!({"tenantId": s.tenant_id, "siteId": s.site_id})).collect::<Vec<_>>(),
+        "targets": d.targets.iter().map(|t| serde_json::json!({"indicator": t.indicator.as_str(), "annualTarget": t.annual_target})).collect::<Vec<_>>(),
+    })
+}
+
+/// A previous state as an association reading a national framework may see it: its
+/// own sites only, no money.
+pub(crate) fn redact(mut previous: serde_json::Value, tenant: Option<Uuid>) -> serde_json::Value {
+    if let Some(o) = previous.as_object_mut() {
+        o.remove("fundingCents");
+        let own = tenant.map(|t| t.to_string());
+        if let Some(serde_json::Value::Array(sites)) = o.get_mut("sites") {
+            sites.retain(|s| s["tenantId"].as_str() == own.as_deref());
+        }
+    }
+    previous
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_only_the_readers_sites() {
+        let (mine, theirs) = (Uuid::now_v7(), Uuid::now_v7());
+        let prev = serde_json::json!({"fundingCents": 12, "title": "x", "sites": [
+            {"tenantId": mine, "siteId": Uuid::now_v7()}, {"tenantId": theirs, "siteId": Uuid::now_v7()}]});
+        let r = redact(prev, Some(mine));
+        assert!(r.get("fundingCents").is_none());
+        assert_eq!(r["sites"].as_array().map(Vec::len), Some(1));
+        assert_eq!(r["sites"][0]["tenantId"], mine.to_string());
+        assert_eq!(r["title"], "x");
+    }
+}

@@ -1,0 +1,388 @@
+//! Campaigns: opened by the association under an agreement, closed by it; read by
+//! its staff and the commissioning partner, with their dashboard.
+
+use super::repo::{CAMPAIGN_COLUMNS, Reader, campaign, map_err, stmt};
+use super::*;
+use crate::Partners;
+use db::Scoped;
+use kernel::{Ctx, Error, Page, PageRequest};
+use sea_orm::ConnectionTrait;
+
+/// A campaign's numbers: cases by status and outcome, attempts. Counts survive the
+/// purge (only contact data and free text go).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Dashboard {
+    pub cases: i64,
+    /// Every status, zeros included, in the order of `CaseStatus::ALL`.
+    pub by_status: Vec<(CaseStatus, i64)>,
+    /// Every outcome, zeros included, in the order of `Outcome::ALL`.
+    pub by_outcome: Vec<(Outcome, i64)>,
+    pub attempts: i64,
+}
+
+impl Dashboard {
+    pub fn closed(&self) -> i64 {
+        self.by_status
+            .iter()
+            .filter(|(s, _)| *s == CaseStatus::Closed)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Closed cases whose outcome restored contact.
+    pub fn contacted(&self) -> i64 {
+        self.by_outcome
+            .iter()
+            .filter(|(o, _)| o.is_contact())
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Contacted / closed cases; None before any case is closed.
+    pub fn contact_rate(&self) -> Option<f64> {
+        let closed = self.closed();
+        (closed > 0).then(|| self.contacted() as f64 / closed as f64)
+    }
+
+    /// Attempts per submitted case; None without cases.
+    pub fn attempts_per_case(&self) -> Option<f64> {
+        (self.cases > 0).then(|| self.attempts as f64 / self.cases as f64)
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    // Leading = + - @ would be formulas in a spreadsheet: neutralised with a quote.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// French spreadsheets write decimals with a comma.
+fn decimal(x: Option<f64>) -> String {
+    x.map(|x| format!("{x:.3}").replace('.', ","))
+        .unwrap_or_default()
+}
+
+/// The dashboard as CSV, as French spreadsheets open it: semicolons, UTF-8 with a BOM.
+pub fn to_csv(title: &str, d: &Dashboard) -> String {
+    let mut out = String::from("\u{feff}campagne;indicateur;code;libellé;valeur\r\n");
+    let title = csv_field(title);
+    let mut line = |indicator: &str, code: &str, label: &str, value: String| {
+        out.push_str(&format!(
+            "{title};{indicator};{code};{};{value}\r\n",
+            csv_field(label)
+        ));
+    };
+    line("cas", "total", "Cas transmis", d.cases.to_string());
+    for (s, n) in &d.by_status {
+        line("statut", s.as_str(), s.label_fr(), n.to_string());
+    }
+    for (o, n) in &d.by_outcome {
+        line("issue", o.as_str(), o.label_fr(), n.to_string());
+    }
+    line("tentatives", "total", "Tentatives", d.attempts.to_string());
+    line(
+        "tentatives",
+        "par_cas",
+        "Tentatives par cas",
+        decimal(d.attempts_per_case()),
+    );
+    line(
+        "contact",
+        "taux",
+        "Taux de contact (cas clôturés)",
+        decimal(d.contact_rate()),
+    );
+    out
+}
+
+/// A campaign the reader may see, or None (another's and a missing one alike).
+pub(crate) async fn visible(
+    tx: &Scoped,
+    reader: Reader,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Campaign>, Error> {
+    let (col, value) = reader.scope();
+    let lock = if lock { " for update" } else { "" };
+    tx.query_one_raw(stmt(
+        &format!("select {CAMPAIGN_COLUMNS} from outreach_campaigns c where c.id = $1 and c.{col} = $2{lock}"),
+        vec![id.into(), value.into()],
+    ))
+    .await
+    .map_err(map_err)?
+    .as_ref()
+    .map(campaign)
+    .transpose()
+}
+
+impl Partners {
+    /// Opens a campaign (the association's director or coordinator) under an agreement
+    /// that is active, covers outreach and binds this association: local to it, or
+    /// national and covering one of its sites. Its period lies within the agreement's
+    /// and is not over yet.
+    pub async fn open_outreach_campaign(
+        &self,
+        ctx: &Ctx,
+        input: NewCampaign,
+    ) -> Result<Campaign, Error> {
+        let scope = ctx.require_tenant_role(LEADS)?;
+        let user = ctx.require_user()?;
+        let c = rules::check_campaign(input)?;
+        let tenant = scope.tenant_id.0;
+        let tx = self.db.scoped(ctx).await?;
+        // The binding is checked here, not left to row-level security: a director who
+        // is also union staff reads every agreement.
+        let a = tx
+            .query_one_raw(stmt(
+                "select a.partner_id, a.status, 'outreach' = any (a.services), a.starts_on, a.ends_on, \
+                   (select (now() at time zone 'Europe/Paris')::date) \
+                 from agreements a where a.id = $1 \
+                   and (a.tenant_id = $2 or (a.tenant_id is null and exists \
+                        (select 1 from agreement_sites s where s.agreement_id = a.id and s.tenant_id = $2)))",
+                vec![c.agreement_id.into(), tenant.into()],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or_else(|| Error::validation("agreementId", "unknown agreement"))?;
+        let partner: Uuid = a.try_get_by_index(0).map_err(map_err)?;
+        let status: String = a.try_get_by_index(1).map_err(map_err)?;
+        let outreach: bool = a.try_get_by_index(2).map_err(map_err)?;
+        let (a_start, a_end): (NaiveDate, NaiveDate) = (
+            a.try_get_by_index(3).map_err(map_err)?,
+            a.try_get_by_index(4).map_err(map_err)?,
+        );
+        let today: NaiveDate = a.try_get_by_index(5).map_err(map_err)?;
+        if status != "active" {
+            return Err(Error::validation(
+                "agreementId",
+                "the agreement is not active",
+            ));
+        }
+        if !outreach {
+            return Err(Error::validation(
+                "agreementId",
+                "the agreement does not cover outreach",
+            ));
+        }
+        if c.starts_on < a_start {
+            return Err(Error::validation(
+                "startsOn",
+                format!("before the agreement's start ({a_start})"),
+            ));
+        }
+        if c.ends_on > a_end {
+            return Err(Error::validation(
+                "endsOn",
+                format!("after the agreement's end ({a_end})"),
+            ));
+        }
+        if c.ends_on < today {
+            return Err(Error::validation("endsOn", "already over"));
+        }
+        let r = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "insert into outreach_campaigns as c (tenant_id, id, agreement_id, partner_id, title, purpose, legal_basis, \
+                     starts_on, ends_on, max_attempts, retention_days, created_by) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning {CAMPAIGN_COLUMNS}"
+                ),
+                vec![
+                    tenant.into(),
+                    Uuid::now_v7().into(),
+                    c.agreement_id.into(),
+                    partner.into(),
+                    c.title.into(),
+                    c.purpose.as_str().into(),
+                    c.legal_basis.as_str().into(),
+                    c.starts_on.into(),
+                    c.ends_on.into(),
+                    (c.max_attempts as i16).into(),
+                    c.retention_days.into(),
+                    user.0.into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or_else(|| Error::internal_msg("no row"))?;
+        tx.commit().await?;
+        campaign(&r)
+    }
+
+    /// Closes a campaign (director or coordinator): no more cases are submitted or
+    /// worked; cases still open stay as they are. The retention period runs from now.
+    pub async fn close_outreach_campaign(&self, ctx: &Ctx, id: Uuid) -> Result<Campaign, Error> {
+        let scope = ctx.require_tenant_role(LEADS)?;
+        let reader = Reader::Staff {
+            tenant: scope.tenant_id.0,
+            worker: true,
+        };
+        let tx = self.db.scoped(ctx).await?;
+        let c = visible(&tx, reader, id, true)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if c.status == CampaignStatus::Closed {
+            return Err(Error::conflict("the campaign is already closed"));
+        }
+        let r = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "update outreach_campaigns c set status = 'closed', closed_at = now() \
+                     where c.tenant_id = $1 and c.id = $2 returning {CAMPAIGN_COLUMNS}"
+                ),
+                vec![c.tenant_id.into(), id.into()],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or(Error::NotFound)?;
+        tx.commit().await?;
+        campaign(&r)
+    }
+
+    /// The association's campaigns, or the partner's (across associations), newest first.
+    pub async fn outreach_campaigns(
+        &self,
+        ctx: &Ctx,
+        status: Option<CampaignStatus>,
+        page: PageRequest,
+    ) -> Result<Page<Campaign>, Error> {
+        let (col, value) = Reader::of(ctx)?.scope();
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                &format!(
+                    "select {CAMPAIGN_COLUMNS} from outreach_campaigns c where c.{col} = $1 \
+                     and ($2::text is null or c.status = $2) and ($3::uuid is null or c.id < $3) \
+                     order by c.id desc limit $4"
+                ),
+                vec![
+                    value.into(),
+                    status.map(|s| s.as_str().to_owned()).into(),
+                    page.after.into(),
+                    (page.fetch() as i64).into(),
+                ],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        let rows = rows.iter().map(campaign).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(rows, &page))
+    }
+
+    /// For `node` and loaders: the campaigns among `ids` the caller may see.
+    pub async fn outreach_campaigns_by_ids(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+    ) -> Result<Vec<Campaign>, Error> {
+        let Ok(reader) = Reader::of(ctx) else {
+            return Ok(Vec::new());
+        };
+        let (col, value) = reader.scope();
+        let tx = self.db.scoped(ctx).await?;
+        let rows = tx
+            .query_all_raw(stmt(
+                &format!("select {CAMPAIGN_COLUMNS} from outreach_campaigns c where c.{col} = $1 and c.id = any($2)"),
+                vec![value.into(), ids.to_vec().into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        rows.iter().map(campaign).collect()
+    }
+
+    /// A campaign's numbers (the association's staff, viewers included, and the partner).
+    pub async fn outreach_dashboard(&self, ctx: &Ctx, id: Uuid) -> Result<Dashboard, Error> {
+        let reader = Reader::of(ctx)?;
+        let tx = self.db.scoped(ctx).await?;
+        let c = visible(&tx, reader, id, false)
+            .await?
+            .ok_or(Error::NotFound)?;
+        let rows = tx
+            .query_all_raw(stmt(
+                "select status, coalesce(outcome, ''), count(*), coalesce(sum(attempts), 0)::bigint \
+                 from outreach_cases where tenant_id = $1 and campaign_id = $2 group by 1, 2",
+                vec![c.tenant_id.into(), c.id.into()],
+            ))
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        let mut d = Dashboard {
+            by_status: CaseStatus::ALL.iter().map(|s| (*s, 0)).collect(),
+            by_outcome: Outcome::ALL.iter().map(|o| (*o, 0)).collect(),
+            ..Dashboard::default()
+        };
+        for r in rows {
+            let status: String = r.try_get_by_index(0).map_err(map_err)?;
+            let outcome: String = r.try_get_by_index(1).map_err(map_err)?;
+            let n: i64 = r.try_get_by_index(2).map_err(map_err)?;
+            let attempts: i64 = r.try_get_by_index(3).map_err(map_err)?;
+            let status = repo::parse(&status, CaseStatus::parse)?;
+            d.cases += n;
+            d.attempts += attempts;
+            if let Some(e) = d.by_status.iter_mut().find(|(s, _)| *s == status) {
+                e.1 += n;
+            }
+            if !outcome.is_empty() {
+                let outcome = repo::parse(&outcome, Outcome::parse)?;
+                if let Some(e) = d.by_outcome.iter_mut().find(|(o, _)| *o == outcome) {
+                    e.1 += n;
+                }
+            }
+        }
+        Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dash() -> Dashboard {
+        let mut d = Dashboard {
+            cases: 5,
+            attempts: 7,
+            by_status: vec![
+                (CaseStatus::Pending, 1),
+                (CaseStatus::InProgress, 1),
+                (CaseStatus::Closed, 3),
+            ],
+            by_outcome: Outcome::ALL.iter().map(|o| (*o, 0)).collect(),
+        };
+        for (o, n) in d.by_outcome.iter_mut() {
+            *n = match o {
+                Outcome::PaymentPlanAgreed => 1,
+                Outcome::Refused | Outcome::Unreachable => 1,
+                _ => 0,
+            };
+        }
+        d
+    }
+
+    #[test]
+    fn rates() {
+        let d = dash();
+        assert_eq!(d.closed(), 3);
+        assert_eq!(d.contacted(), 1, "a refusal restores no contact");
+        assert_eq!(d.contact_rate(), Some(1.0 / 3.0));
+        assert_eq!(d.attempts_per_case(), Some(1.4));
+        assert_eq!(Dashboard::default().contact_rate(), None);
+    }
+
+    #[test]
+    fn csv_for_spreadsheets() {
+        let csv = to_csv("=Impayés; hiver", &dash());
+        assert!(csv.starts_with("\u{feff}campagne;indicateur;code;libellé;valeur\r\n"));
+        assert!(csv.contains(
+            "\"'=Impayés; hiver\";contact;taux;Taux de contact (cas clôturés);0,333\r\n"
+        ));
+        assert!(csv.contains(";tentatives;par_cas;Tentatives par cas;1,400\r\n"));
+    }
+}
