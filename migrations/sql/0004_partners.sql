@@ -33,6 +33,20 @@ create table partner_contacts (
 );
 create index partner_contacts_partner_idx on partner_contacts (partner_id);
 
+-- A partner's people join by invitation from the union admin: at their first login
+-- with the invited (verified) email they become partner users.
+create table partner_invitations (
+  id uuid primary key,
+  partner_id uuid not null references partner_organisations (id),
+  email text not null,
+  invited_by uuid references users (id),
+  created_at timestamptz not null default now(),
+  accepted_at timestamptz,
+  constraint partner_invitations_email_format check (email = lower(email) and email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$')
+);
+create unique index partner_invitations_pending_email_key on partner_invitations (email) where accepted_at is null;
+create index partner_invitations_partner_idx on partner_invitations (partner_id);
+
 -- Agreements ---------------------------------------------------------------------------
 -- A national framework binds the partner and the union (tenant_id null); a local
 -- agreement binds the partner and one association.
@@ -438,6 +452,12 @@ create policy agreement_activity_monthly_update on agreement_activity_monthly fo
   with check ((tenant_id = (select app.tenant_id()) and (select app.tenant_role()) in ('director', 'coordinator', 'mediator'))
               or (select app.is_system()));
 
+alter table partner_invitations enable row level security;
+alter table partner_invitations force row level security;
+create policy partner_invitations_all on partner_invitations for all
+  using ((select app.union_role()) = 'admin' or (select app.is_system()))
+  with check ((select app.union_role()) = 'admin' or (select app.is_system()));
+
 alter table partner_api_clients enable row level security;
 alter table partner_api_clients force row level security;
 create policy partner_api_clients_read on partner_api_clients for select using (
@@ -497,7 +517,7 @@ create policy outreach_attempts_update on outreach_attempts for update
   using ((select app.is_system())) with check ((select app.is_system()));
 
 grant execute on function app.agreement_candidates(uuid, uuid, date, text, text, uuid) to passerelle_app;
-grant select, insert, update on partner_contacts, agreements, agreement_sites, agreement_activity_monthly,
+grant select, insert, update on partner_invitations, partner_contacts, agreements, agreement_sites, agreement_activity_monthly,
   partner_api_clients, outreach_campaigns, outreach_cases, outreach_attempts to passerelle_app;
 grant select, insert on agreement_revisions, agreement_targets, agreement_payments to passerelle_app;
 -- Covered sites and targets are replaced on amendment; expired tokens are swept.

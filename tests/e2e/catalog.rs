@@ -39,7 +39,7 @@ async fn catalog_check_catches_a_table_without_rls() {
     let tx = admin.begin().await.unwrap();
     let table = format!("probe_{}", testkit::suffix());
     tx.execute_unprepared(&format!(
-        "create table {table} (tenant_id uuid, x int); grant select on {table} to passerelle_app"
+        "create table {table} (tenant_id uuid not null, x int); grant select on {table} to passerelle_app"
     ))
     .await
     .unwrap();

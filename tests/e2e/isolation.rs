@@ -347,15 +347,7 @@ const UNION_MAY_READ_OF_PARTNERS: &[&str] = &[
     "partner_contacts",
     "partner_api_clients",
     "partner_users",
-];
-
-/// Rows of the prober's own association a partner of it may read whole: the
-/// coverage and aggregates of its own agreements, its own campaigns. Its cases it
-/// reads without their contact data.
-const PARTNER_READS_OWN: &[&str] = &[
-    "agreement_sites",
-    "agreement_activity_monthly",
-    "outreach_campaigns",
+    "partner_invitations",
 ];
 
 /// The only mutations a partner may run.
@@ -582,17 +574,17 @@ async fn hidden_from_own_partner(
 ) -> Vec<Row> {
     let mut out = Vec::new();
     for t in tables {
-        let mut cond = String::new();
-        if PARTNER_READS_OWN.contains(&t.as_str()) {
-            cond = format!(" and partner_id <> '{pa}'");
+        // Rows of its own (its agreements and what hangs off them, its campaigns and
+        // cases: the cases' contact data is checked below) and the sites it covers.
+        let cond = if partner_tables.contains(t) {
+            format!(" and partner_id <> '{pa}'")
         } else if t == "sites" {
-            cond = format!(
+            format!(
                 " and id not in (select site_id from agreement_sites where partner_id = '{pa}')"
-            );
-        } else if t == "outreach_cases" {
-            cond = format!(" and partner_id <> '{pa}'");
-        }
-        let _ = partner_tables;
+            )
+        } else {
+            String::new()
+        };
         let shared: BTreeSet<String> =
             rows_json(admin, format!("select * from {t} where tenant_id = '{b}'"))
                 .await

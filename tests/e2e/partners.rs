@@ -340,3 +340,72 @@ async fn client_registration_validates_its_input() {
         before
     );
 }
+
+/// A partner's person joins by invitation from the union admin, at first login.
+#[tokio::test]
+async fn a_partner_person_joins_by_invitation() {
+    let app = spawn_app().await;
+    let admin = app.union_user("admin").await;
+    let (partner, partner_user) = app.partner("La Poste", "postal").await;
+    let pid = kernel::gid::encode("PartnerOrganisation", partner);
+    let email = format!("agent-{}@laposte.test.example", testkit::suffix());
+    let invite = "mutation($i: InvitePartnerUserInput!) { invitePartnerUser(input: $i) { partnerInvitation { id email acceptedAt partner { id } } } }";
+    let who = "{ viewer { partner { id } } }";
+
+    let r = app
+        .as_user(
+            &partner_user,
+            None,
+            invite,
+            json!({"i": {"partnerId": pid, "email": email}}),
+        )
+        .await;
+    assert_eq!(r.code(), Some("FORBIDDEN"));
+    let r = app
+        .as_user(
+            &admin,
+            None,
+            invite,
+            json!({"i": {"partnerId": pid, "email": "not an email"}}),
+        )
+        .await;
+    assert_eq!(r.code(), Some("VALIDATION"));
+    // Not invited yet: refused.
+    let token = app.issuer.token(&format!("sub-{}", Uuid::now_v7()), &email);
+    let r = app.gql.run(&token, None, who, json!({})).await;
+    assert_eq!(r.status, 403);
+
+    let r = app
+        .as_user(
+            &admin,
+            None,
+            invite,
+            json!({"i": {"partnerId": pid, "email": email}}),
+        )
+        .await;
+    assert!(r.ok(), "{:?}", r.body);
+    assert_eq!(
+        r.data()["invitePartnerUser"]["partnerInvitation"]["partner"]["id"],
+        pid
+    );
+    let r = app
+        .as_user(
+            &admin,
+            None,
+            invite,
+            json!({"i": {"partnerId": pid, "email": email}}),
+        )
+        .await;
+    assert_eq!(r.code(), Some("CONFLICT"));
+
+    let r = app.gql.run(&token, None, who, json!({})).await;
+    assert!(r.ok(), "{:?}", r.body);
+    assert_eq!(r.data()["viewer"]["partner"]["id"], pid);
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from partner_invitations where email = '{email}' and accepted_at is not null"
+        ))
+        .await,
+        1
+    );
+}

@@ -82,6 +82,7 @@ pub const GLOBAL_ID_TYPES: &[(&str, &str)] = &[
     ("invitations", "Invitation"),
     ("partner_organisations", "PartnerOrganisation"),
     ("partner_api_clients", "PartnerApiClient"),
+    ("partner_invitations", "PartnerInvitation"),
     ("sites", "Site"),
     ("site_closures", "SiteClosure"),
     ("site_labels", "SiteLabel"),

@@ -519,6 +519,44 @@ pub struct PartnerOrganisationPayload {
     partner_organisation: PartnerOrganisation,
 }
 
+#[derive(InputObject)]
+pub struct InvitePartnerUserInput {
+    partner_id: ID,
+    email: String,
+}
+
+/// An invitation for a partner firm's person: they become one of its users at their
+/// first login with this (verified) email.
+pub struct PartnerInvitation(pub ::tenancy::partners::PartnerInvitation);
+
+#[Object]
+impl PartnerInvitation {
+    async fn id(&self) -> ID {
+        encode_id("PartnerInvitation", self.0.id)
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn partner(&self, c: &Context<'_>) -> async_graphql::Result<Option<PartnerOrganisation>> {
+        Ok(loaders(c)?
+            .partner
+            .load_one(self.0.partner_id)
+            .await?
+            .map(PartnerOrganisation))
+    }
+    async fn created_at(&self) -> DateTime<FixedOffset> {
+        self.0.created_at
+    }
+    async fn accepted_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.0.accepted_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct InvitePartnerUserPayload {
+    partner_invitation: PartnerInvitation,
+}
+
 #[derive(Default)]
 pub struct TenancyMutation;
 
@@ -693,6 +731,24 @@ impl TenancyMutation {
                 created_at: i.created_at,
                 accepted_at: i.accepted_at,
             },
+        })
+    }
+
+    /// Invites a person of a partner firm (union admins).
+    async fn invite_partner_user(
+        &self,
+        c: &Context<'_>,
+        input: InvitePartnerUserInput,
+    ) -> async_graphql::Result<InvitePartnerUserPayload> {
+        let ctx = ctx(c)?;
+        let partner = decode_id("partnerId", &input.partner_id, "PartnerOrganisation").gql()?;
+        let inv = services(c)?
+            .tenancy
+            .invite_partner_user(ctx, partner, &input.email)
+            .await
+            .gql()?;
+        Ok(InvitePartnerUserPayload {
+            partner_invitation: PartnerInvitation(inv),
         })
     }
 

@@ -20,7 +20,64 @@ pub const SECTORS: &[&str] = &[
     "other",
 ];
 
+/// An invitation for a partner's person, accepted at their first login.
+#[derive(Clone, Debug)]
+pub struct PartnerInvitation {
+    pub id: Uuid,
+    pub partner_id: Uuid,
+    pub email: String,
+    pub created_at: chrono::DateTime<chrono::FixedOffset>,
+    pub accepted_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
 impl Tenancy {
+    /// Invites a person of partner `partner_id` (union admin). At their first login with
+    /// this verified email, they become one of the partner's users.
+    pub async fn invite_partner_user(
+        &self,
+        ctx: &Ctx,
+        partner_id: Uuid,
+        email: &str,
+    ) -> Result<PartnerInvitation, Error> {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        ctx.require_union_role(&[UnionRole::Admin])?;
+        let email = validate::email("email", email)?;
+        let tx = self.db.scoped(ctx).await?;
+        let row = tx
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "insert into partner_invitations (id, partner_id, email, invited_by) values ($1, $2, $3, $4) \
+                 returning id, partner_id, email, created_at, accepted_at",
+                [
+                    Uuid::now_v7().into(),
+                    partner_id.into(),
+                    email.into(),
+                    ctx.user_id().map(|u| u.0).into(),
+                ],
+            ))
+            .await
+            .map_err(|e| match db::DbError::from(e) {
+                db::DbError::Constraint(c) if c == "partner_invitations_partner_id_fkey" => {
+                    Error::validation("partnerId", "unknown partner")
+                }
+                db::DbError::Constraint(c) if c == "partner_invitations_pending_email_key" => {
+                    Error::conflict("email: an invitation is already pending for this address")
+                }
+                other => Error::from(other),
+            })?
+            .ok_or_else(|| Error::internal_msg("insert returned nothing"))?;
+        let inv = PartnerInvitation {
+            id: row.try_get_by_index(0).map_err(errors::orm)?,
+            partner_id: row.try_get_by_index(1).map_err(errors::orm)?,
+            email: row.try_get_by_index(2).map_err(errors::orm)?,
+            created_at: row.try_get_by_index(3).map_err(errors::orm)?,
+            accepted_at: row.try_get_by_index(4).map_err(errors::orm)?,
+        };
+        audit::union_event(&tx, ctx, None, "partner_user.invited", Some(inv.id)).await?;
+        tx.commit().await?;
+        Ok(inv)
+    }
+
     pub async fn create_partner(
         &self,
         ctx: &Ctx,

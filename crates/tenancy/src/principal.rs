@@ -79,6 +79,7 @@ select u.id, u.email,
   exists (select 1 from invitations i
           where i.email = u.email and i.status = 'pending' and i.expires_at > now())
   or exists (select 1 from union_invitations ui where ui.email = u.email and ui.accepted_at is null)
+  or exists (select 1 from partner_invitations pi where pi.email = u.email and pi.accepted_at is null)
     as pending
 from user_identities ident join users u on u.id = ident.user_id
 where ident.issuer = $1 and ident.subject = $2
@@ -196,6 +197,7 @@ async fn first_login(
             "select exists (select 1 from invitations where email = $1 and status = 'pending' \
                             and expires_at > now()) \
                  or exists (select 1 from union_invitations where email = $1 and accepted_at is null) \
+                 or exists (select 1 from partner_invitations where email = $1 and accepted_at is null) \
                  or exists (select 1 from users where email = $1)",
             [email.into()],
         ))
@@ -281,6 +283,17 @@ async fn accept_pending(tx: &db::Scoped, user_id: Uuid, email: &str) -> Result<(
            where email = $2 and accepted_at is null returning role) \
          insert into union_staff (user_id, role) select $1, role from accepted \
          on conflict (user_id) do update set role = excluded.role",
+        vec![user_id.into(), email.into()],
+    )
+    .await?;
+    // A person works for one partner: a second invitation does not move them.
+    exec(
+        tx,
+        "with accepted as ( \
+           update partner_invitations set accepted_at = now() \
+           where email = $2 and accepted_at is null returning partner_id) \
+         insert into partner_users (user_id, partner_id) select $1, partner_id from accepted \
+         on conflict (user_id) do nothing",
         vec![user_id.into(), email.into()],
     )
     .await?;

@@ -283,6 +283,16 @@ pub async fn populate_partner(tdb: &TestDb, issuer: &str, t: &TestTenant) -> Tes
     tx.commit().await.expect("commit");
     exec(&db, "insert into partner_contacts (id, partner_id, full_name, job_title, email, phone) values ($1, $2, $3, 'Chargée de partenariat', $4, '+33 4 72 00 00 00')",
         vec![Uuid::now_v7().into(), partner.into(), format!("Contact {s}").into(), format!("contact-{s}@partner.test.example").into()]).await;
+    exec(
+        &db,
+        "insert into partner_invitations (id, partner_id, email) values ($1, $2, $3)",
+        vec![
+            Uuid::now_v7().into(),
+            partner.into(),
+            format!("invitee-{s}@partner.test.example").into(),
+        ],
+    )
+    .await;
     let (local, national) = (Uuid::now_v7(), Uuid::now_v7());
     for (id, tenant, kind) in [(local, Some(t.id), "LOC"), (national, None, "NAT")] {
         exec(&db, "insert into agreements (id, partner_id, tenant_id, reference, title, starts_on, ends_on, status, services, themes, workshop_themes, funding_cents, reporting_frequency, revision) \
