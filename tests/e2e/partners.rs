@@ -135,8 +135,8 @@ async fn client_credentials_end_to_end() {
     // Stored as an argon2id hash, never in clear.
     let clear = app
         .count(&format!(
-            "select count(*) from partner_api_clients where secret_hash like '$argon2id$%' \
-             and position('{secret}' in secret_hash) = 0"
+            "select count(*) from partner_api_clients where client_id = '{client_id}' \
+             and secret_hash like '$argon2id$%' and position('{secret}' in secret_hash) = 0"
         ))
         .await;
     assert_eq!(clear, 1);
@@ -301,7 +301,11 @@ async fn client_registration_validates_its_input() {
     let app = spawn_app().await;
     let admin = app.union_user("admin").await;
     let (partner, _) = app.partner("SNCF", "transport").await;
-    let before = app.count("select count(*) from partner_api_clients").await;
+    let before = app
+        .count(&format!(
+            "select count(*) from partner_api_clients where partner_id = '{partner}'"
+        ))
+        .await;
     let pid = kernel::gid::encode("PartnerOrganisation", partner);
     for (input, field) in [
         (
@@ -336,7 +340,10 @@ async fn client_registration_validates_its_input() {
         );
     }
     assert_eq!(
-        app.count("select count(*) from partner_api_clients").await,
+        app.count(&format!(
+            "select count(*) from partner_api_clients where partner_id = '{partner}'"
+        ))
+        .await,
         before
     );
 }

@@ -192,7 +192,14 @@ impl Partners {
                 ],
             ))
             .await
-            .map_err(map_err)?;
+            .map_err(|e| {
+                // The policy admits cases to open campaigns only: closed meanwhile.
+                if db::error::is_denied(&e) {
+                    Error::validation("campaignId", "the campaign is closed")
+                } else {
+                    map_err(e)
+                }
+            })?;
         tx.commit().await?;
         let mut out = rows
             .iter()
