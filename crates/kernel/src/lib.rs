@@ -14,3 +14,20 @@ pub use error::{Error, ErrorCode, Result};
 pub use id::{ApiClientId, InvitationId, MembershipId, PartnerId, TenantId, UserId};
 pub use page::{Page, PageRequest};
 pub use role::{PartnerScope, TenantRole, UnionRole};
+
+/// A closed set of codes stored in PostgreSQL (check constraints: part of the database
+/// contract), each with its French label for people. One definition for every domain.
+#[macro_export]
+macro_rules! code_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),* }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $code),* } }
+            pub fn label_fr(self) -> &'static str { match self { $($name::$variant => $label),* } }
+            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.as_str() == s) }
+        }
+    };
+}

@@ -35,19 +35,7 @@ pub(crate) const WORKERS: &[TenantRole] = &[
 /// Who opens and closes campaigns.
 pub(crate) const LEADS: &[TenantRole] = &[TenantRole::Director, TenantRole::Coordinator];
 
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),* }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $code),* } }
-            pub fn label_fr(self) -> &'static str { match self { $($name::$variant => $label),* } }
-            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.as_str() == s) }
-        }
-    };
-}
+use kernel::code_enum;
 
 code_enum!(
     /// What the partner wants settled with its customers.

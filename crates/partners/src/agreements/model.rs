@@ -5,19 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use uuid::Uuid;
 
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),* }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $code),* } }
-            pub fn label_fr(self) -> &'static str { match self { $($name::$variant => $label),* } }
-            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.as_str() == s) }
-        }
-    };
-}
+use kernel::code_enum;
 
 code_enum!(
     /// draft -> active <-> suspended, active or suspended -> ended (final).
