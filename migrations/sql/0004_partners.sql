@@ -205,7 +205,9 @@ create table agreement_activity_monthly (
   constraint agreement_activity_monthly_month_check check (month = date_trunc('month', month)::date),
   constraint agreement_activity_monthly_nonnegative check (count >= 0 and mediation_acts >= 0 and attendees >= 0)
 );
-create index agreement_activity_monthly_partner_idx on agreement_activity_monthly (partner_id, month);
+-- A partner's listing pages through its rows in this order.
+create index agreement_activity_monthly_partner_idx on agreement_activity_monthly
+  (partner_id, agreement_id, tenant_id, site_id, month, activity, theme);
 create index agreement_activity_monthly_tenant_idx on agreement_activity_monthly (tenant_id, month);
 
 -- Partner API clients and their tokens --------------------------------------------------------

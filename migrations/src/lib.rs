@@ -50,6 +50,7 @@ sql_migration!(
     "m20261123_000004_partners",
     "../sql/0004_partners.sql"
 );
+sql_migration!(m0005, "m20261123_000005_regions", "../sql/0005_regions.sql");
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002::Migration),
             Box::new(m0003::Migration),
             Box::new(m0004::Migration),
+            Box::new(m0005::Migration),
         ]
     }
 }

@@ -264,6 +264,25 @@ async fn dashboard_totals_equal_the_journal_after_random_corrections() {
         r.data()["networkDashboard"]["rows"][0]["label"],
         t.name.as_str()
     );
+    // By region: the association's sites are in Lyon (department 69).
+    let r = app.as_user(&analyst, None, q, json!({"i": {"from": from.to_string(), "to": today.to_string(), "dimension": "REGION", "tenantId": t.gid()}})).await;
+    assert!(r.ok(), "{:?}", r.body);
+    assert_eq!(
+        r.data()["networkDashboard"]["rows"][0]["key"],
+        "84",
+        "{:?}",
+        r.body
+    );
+    assert_eq!(
+        r.data()["networkDashboard"]["rows"][0]["label"],
+        "Auvergne-Rhône-Alpes"
+    );
+    assert_eq!(
+        r.data()["networkDashboard"]["totals"]["people"]
+            .as_i64()
+            .unwrap(),
+        n + 1
+    );
     assert_eq!(
         app.as_user(
             &analyst,

@@ -416,3 +416,104 @@ async fn a_partner_person_joins_by_invitation() {
         1
     );
 }
+
+/// A partner's listing of its coded requests: 20 a page, with the site's name, small
+/// counts hidden, its own rows only.
+#[tokio::test]
+async fn a_partner_pages_through_its_coded_activity() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let t = app.tenant().await;
+    testkit::fixtures::populate(app.db, &t).await;
+    let (partner, partner_user) = app.partner("ENGIE", "energy").await;
+    let (_, other_user) = app.partner("EDF", "energy").await;
+    let agreement = agreement_in_force(&app, partner).await;
+    let admin = app.db.admin().await;
+    let site: Uuid = admin
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            format!(
+                "select id from sites where tenant_id = '{}' and kind = 'site' limit 1",
+                t.id
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index(0)
+        .unwrap();
+    admin
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "insert into agreement_sites (agreement_id, partner_id, tenant_id, site_id) values ($1, $2, $3, $4)",
+            [agreement.into(), partner.into(), t.id.into(), site.into()],
+        ))
+        .await
+        .unwrap();
+    // 25 rows: 12 months x 2 themes + 1; counts 1..=25 (the first four hidden).
+    let mut n = 0;
+    for m in 0..13 {
+        for theme in ["energy", "water"] {
+            n += 1;
+            if n > 25 {
+                break;
+            }
+            admin
+                .execute_raw(sea_orm::Statement::from_sql_and_values(
+                    sea_orm::DbBackend::Postgres,
+                    "insert into agreement_activity_monthly (agreement_id, partner_id, tenant_id, site_id, month, activity, theme, count, mediation_acts) \
+                     values ($1, $2, $3, $4, (date_trunc('month', current_date) - make_interval(months => $5))::date, 'request', $6, $7, 0)",
+                    [agreement.into(), partner.into(), t.id.into(), site.into(), m.into(), theme.into(), n.into()],
+                ))
+                .await
+                .unwrap();
+        }
+    }
+    let _ = admin.close().await;
+    let q = "query($after: String) { codedActivity(first: 20, after: $after) { edges { cursor node { month theme requests requestsValue site { name } } } pageInfo { hasNextPage endCursor } } }";
+    let r = app.as_user(&partner_user, None, q, json!({})).await;
+    assert!(r.ok(), "{:?}", r.body);
+    let page = &r.data()["codedActivity"];
+    let edges = page["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 20);
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    assert!(edges.iter().all(|e| {
+        e["node"]["site"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("Site principal")
+    }));
+    let after = page["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+    let r = app
+        .as_user(&partner_user, None, q, json!({"after": after}))
+        .await;
+    let rest = r.data()["codedActivity"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(rest.len(), 5);
+    assert_eq!(r.data()["codedActivity"]["pageInfo"]["hasNextPage"], false);
+    let all: Vec<&Value> = edges.iter().chain(rest.iter()).collect();
+    let hidden = all.iter().filter(|e| e["node"]["requests"] == "<5").count();
+    assert_eq!(hidden, 4);
+    assert!(
+        all.iter()
+            .filter(|e| e["node"]["requests"] == "<5")
+            .all(|e| e["node"]["requestsValue"].is_null())
+    );
+    // No row twice across pages.
+    let mut cursors: Vec<&str> = all.iter().map(|e| e["cursor"].as_str().unwrap()).collect();
+    cursors.sort();
+    cursors.dedup();
+    assert_eq!(cursors.len(), 25);
+
+    // Another partner sees none of it; an association's staff is sent to agreementActivity.
+    let r = app.as_user(&other_user, None, q, json!({})).await;
+    assert_eq!(r.data()["codedActivity"]["edges"], json!([]));
+    let r = app.as_user(&t.director, None, q, json!({})).await;
+    assert_eq!(r.code(), Some("FORBIDDEN"));
+    let r = app
+        .as_user(&partner_user, None, q, json!({"after": "bogus"}))
+        .await;
+    assert_eq!(r.code(), Some("VALIDATION"));
+}

@@ -428,6 +428,8 @@ pub enum DashboardDimension {
     Partner,
     /// Network dashboard only.
     Tenant,
+    /// The sites' region (from their postcode's department).
+    Region,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

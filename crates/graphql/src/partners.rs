@@ -501,6 +501,55 @@ fn opt_id(field: &str, id: Option<ID>, type_name: &str) -> Result<Option<Uuid>, 
     id.map(|i| decode_id(field, &i, type_name)).transpose()
 }
 
+/// A covered site as a partner sees it in its listing: its name, nothing internal.
+#[derive(SimpleObject)]
+pub struct CodedActivitySite {
+    id: ID,
+    name: String,
+}
+
+/// Partner requests coded to one agreement at one site, in one month, on one theme.
+pub struct CodedActivityRow(ag::listing::CodedRow);
+
+#[Object]
+impl CodedActivityRow {
+    /// First day of the month (Paris calendar).
+    async fn month(&self) -> NaiveDate {
+        self.0.cursor.month
+    }
+    /// A code of requestThemes.
+    async fn theme(&self) -> &str {
+        &self.0.cursor.theme
+    }
+    async fn agreement(&self, c: &Context<'_>) -> async_graphql::Result<Option<Agreement>> {
+        Ok(loaders(c)?
+            .agreement
+            .load_one(self.0.cursor.agreement_id)
+            .await?
+            .map(Agreement))
+    }
+    async fn site(&self) -> CodedActivitySite {
+        CodedActivitySite {
+            id: encode_id("Site", self.0.cursor.site_id),
+            name: self.0.site_name.clone(),
+        }
+    }
+    /// "12", or "<5" when from 1 to 4.
+    async fn requests(&self) -> &str {
+        &self.0.requests.text
+    }
+    /// Null when suppressed.
+    async fn requests_value(&self) -> Option<i64> {
+        self.0.requests.value
+    }
+    async fn mediation_acts(&self) -> &str {
+        &self.0.mediation_acts.text
+    }
+    async fn mediation_acts_value(&self) -> Option<i64> {
+        self.0.mediation_acts.value
+    }
+}
+
 #[derive(Default)]
 pub struct PartnersQuery;
 
@@ -582,6 +631,32 @@ impl PartnersQuery {
             suppressed: a.suppressed,
             rows: a.rows.into_iter().map(AgreementActivityRow).collect(),
         })
+    }
+
+    /// A partner's coded requests, page by page: one row per agreement, site, month
+    /// and theme, with the site's name; counts from 1 to 4 read "<5". Partners only
+    /// (activity:read); months between `from` and `to` when given.
+    async fn coded_activity(
+        &self,
+        c: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> async_graphql::Result<Connection<String, CodedActivityRow>> {
+        let ctx = ctx(c)?;
+        let page = services(c)?
+            .partners
+            .coded_activity(ctx, first, after.as_deref(), from, to)
+            .await
+            .gql()?;
+        let mut conn = Connection::new(after.is_some(), page.has_next_page);
+        conn.edges.extend(
+            page.rows.into_iter().map(|r| {
+                async_graphql::connection::Edge::new(r.cursor.encode(), CodedActivityRow(r))
+            }),
+        );
+        Ok(conn)
     }
 
     /// An agreement's report: deliverables against targets per reporting period

@@ -72,27 +72,47 @@ pub enum Dimension {
     Partner,
     /// Union only: one row per association.
     Tenant,
+    /// The sites' region (from the postcode's department).
+    Region,
 }
 
 impl Dimension {
     fn people_apply(self) -> bool {
         matches!(
             self,
-            Dimension::None | Dimension::Site | Dimension::Channel | Dimension::Tenant
+            Dimension::None
+                | Dimension::Site
+                | Dimension::Channel
+                | Dimension::Tenant
+                | Dimension::Region
         )
     }
     fn workshops_apply(self) -> bool {
-        matches!(self, Dimension::None | Dimension::Site | Dimension::Tenant)
+        matches!(
+            self,
+            Dimension::None | Dimension::Site | Dimension::Tenant | Dimension::Region
+        )
     }
     fn key(self) -> &'static str {
         match self {
             Dimension::None => "''",
-            Dimension::Site => "site_id::text",
-            Dimension::Channel => "channel",
-            Dimension::Theme => "theme",
-            Dimension::Kind => "kind",
-            Dimension::Partner => "partner_key::text",
-            Dimension::Tenant => "tenant_id::text",
+            Dimension::Site => "x.site_id::text",
+            Dimension::Channel => "x.channel",
+            Dimension::Theme => "x.theme",
+            Dimension::Kind => "x.kind",
+            Dimension::Partner => "x.partner_key::text",
+            Dimension::Tenant => "x.tenant_id::text",
+            Dimension::Region => "coalesce(d.region_code, '')",
+        }
+    }
+    /// What the rollup (aliased x) is joined to, to reach the key.
+    fn join(self) -> &'static str {
+        match self {
+            Dimension::Region => {
+                " join sites s on s.tenant_id = x.tenant_id and s.id = x.site_id \
+                 left join departments d on d.code = s.department"
+            }
+            _ => "",
         }
     }
 }
@@ -219,21 +239,22 @@ pub fn statements(
             q.tenant_id.into(),
         ]
     };
-    let filter = "($2::uuid is null or tenant_id = $2) and day between $3 and $4 \
-                  and ($5::uuid is null or site_id = $5) and ($6::uuid is null or tenant_id = $6)";
+    let filter = "($2::uuid is null or x.tenant_id = $2) and x.day between $3 and $4 \
+                  and ($5::uuid is null or x.site_id = $5) and ($6::uuid is null or x.tenant_id = $6)";
+    let j = d.join();
     let mut out = Vec::new();
     if d.people_apply() {
         out.push(("visit", format!(
-            "select date_trunc($1, day)::date, {k}, sum(visits)::bigint, sum(minutes)::bigint from visit_daily where {filter} group by 1, 2",
+            "select date_trunc($1, x.day)::date, {k}, sum(x.visits)::bigint, sum(x.minutes)::bigint from visit_daily x{j} where {filter} group by 1, 2",
             k = d.key()), values()));
     }
     let rk = d.key();
     out.push(("request", format!(
-        "select date_trunc($1, day)::date, {rk}, sum(requests)::bigint, sum(mediation_acts)::bigint from request_daily where {filter} group by 1, 2"),
+        "select date_trunc($1, x.day)::date, {rk}, sum(x.requests)::bigint, sum(x.mediation_acts)::bigint from request_daily x{j} where {filter} group by 1, 2"),
         values()));
     if d.workshops_apply() {
         out.push(("workshop", format!(
-            "select date_trunc($1, day)::date, {k}, sum(workshops)::bigint, sum(attendees)::bigint from workshop_daily where {filter} group by 1, 2",
+            "select date_trunc($1, x.day)::date, {k}, sum(x.workshops)::bigint, sum(x.attendees)::bigint from workshop_daily x{j} where {filter} group by 1, 2",
             k = d.key()), values()));
     }
     out
@@ -312,6 +333,7 @@ async fn labels(
         Dimension::Site => "select id::text, name from sites where id = any($2)",
         Dimension::Partner => "select id::text, name from partner_organisations where id = any($2)",
         Dimension::Tenant => "select id::text, name from tenants where id = any($2)",
+        Dimension::Region => "select code, name from regions where code = any($1)",
     };
     let rows = tx
         .query_all_raw(stmt(table, vec![keys.to_vec().into(), ids.into()]))

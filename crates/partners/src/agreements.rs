@@ -11,6 +11,7 @@
 //! same underneath.
 
 mod contacts;
+pub mod listing;
 pub mod model;
 mod repo;
 pub mod report;
