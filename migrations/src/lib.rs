@@ -51,6 +51,11 @@ sql_migration!(
     "../sql/0004_partners.sql"
 );
 sql_migration!(m0005, "m20261123_000005_regions", "../sql/0005_regions.sql");
+sql_migration!(
+    m0006,
+    "m20261123_000006_principal_events",
+    "../sql/0006_principal_events.sql"
+);
 
 pub struct Migrator;
 
@@ -63,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003::Migration),
             Box::new(m0004::Migration),
             Box::new(m0005::Migration),
+            Box::new(m0006::Migration),
         ]
     }
 }

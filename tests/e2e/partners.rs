@@ -517,3 +517,92 @@ async fn a_partner_pages_through_its_coded_activity() {
         .await;
     assert_eq!(r.code(), Some("VALIDATION"));
 }
+
+/// With the principal cache on, a change through the API (suspension, revocation)
+/// still stops the caller: PostgreSQL's notification empties every server's cache.
+#[tokio::test]
+async fn cached_principals_are_forgotten_when_they_change() {
+    let app = spawn_with(|v| {
+        v.insert("PASSERELLE_PRINCIPAL_CACHE_SECS".into(), "300".into());
+    })
+    .await;
+    let admin = app.union_user("admin").await;
+    let t = app.tenant().await;
+    let (partner, _) = app.partner("Keolis", "transport").await;
+    agreement_in_force(&app, partner).await;
+    let (gid, client_id, secret) = register(&app, &admin, partner, &["AGREEMENTS_READ"]).await;
+    let machine = token(&app, &client_id, &secret, None)
+        .await
+        .token()
+        .to_owned();
+    let director = app.token(&t.director);
+    let me = "{ viewer { activeTenant { id } } }";
+    // Warm the cache (the listener may take a moment to start).
+    for _ in 0..3 {
+        assert!(
+            app.gql
+                .run(&director, Some(&t.slug), me, json!({}))
+                .await
+                .ok()
+        );
+        assert!(app.gql.run(&machine, None, WHO, json!({})).await.ok());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // The cache is really used: a change made behind its back (triggers off, so no
+    // notification) is not seen.
+    {
+        use sea_orm::ConnectionTrait;
+        let su = app.db.admin().await;
+        su.execute_unprepared(&format!(
+            "set session_replication_role = replica; \
+             update memberships set status = 'deactivated', deactivated_at = now() where user_id = '{}'; \
+             set session_replication_role = origin",
+            t.director.id
+        ))
+        .await
+        .unwrap();
+        let _ = su.close().await;
+    }
+    assert!(
+        app.gql
+            .run(&director, Some(&t.slug), me, json!({}))
+            .await
+            .ok(),
+        "served from the cache"
+    );
+
+    let r = app
+        .as_user(
+            &admin,
+            None,
+            "mutation($i: SuspendTenantInput!) { suspendTenant(input: $i) { tenant { id } } }",
+            json!({"i": {"tenantId": t.gid(), "reason": "Contrôle de la franchise"}}),
+        )
+        .await;
+    assert!(r.ok(), "{:?}", r.body);
+    let r = app
+        .as_user(&admin, None, "mutation($i: PartnerApiClientInput!) { revokePartnerApiClient(input: $i) { apiClient { id } } }",
+            json!({"i": {"apiClientId": gid}}))
+        .await;
+    assert!(r.ok(), "{:?}", r.body);
+
+    // Notifications are asynchronous: allow them a moment, not a TTL.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let d = app
+            .gql
+            .run(&director, Some(&t.slug), me, json!({}))
+            .await
+            .status;
+        let m = app.gql.run(&machine, None, WHO, json!({})).await.status;
+        if d == 403 && m == 401 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still served from the cache: director {d}, machine {m}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

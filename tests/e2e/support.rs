@@ -25,6 +25,9 @@ pub fn base_config(tdb: &TestDb, issuer: &str) -> HashMap<String, String> {
         ("PASSERELLE_OIDC_AUDIENCE", testkit::AUDIENCE),
         ("PASSERELLE_DB_MAX_CONNECTIONS", "4"),
         ("PASSERELLE_RATE_LIMIT_PER_MINUTE", "100000"),
+        // Tests change roles and clients and look at once: the cache (invalidated by
+        // notifications, asynchronously) has its own test.
+        ("PASSERELLE_PRINCIPAL_CACHE_SECS", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -39,6 +39,14 @@ impl Default for PoolOptions {
     }
 }
 
+/// What `Db::listen` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListenEvent<'a> {
+    Listening,
+    Notified(&'a str),
+    Lost,
+}
+
 impl Db {
     pub async fn connect(url: &str, opts: &PoolOptions) -> Result<Self, DbError> {
         let mut o = ConnectOptions::new(url.to_owned());
@@ -70,6 +78,28 @@ impl Db {
     /// parameters. See `scoped.rs`.
     pub async fn scoped(&self, ctx: &kernel::Ctx) -> Result<Scoped, DbError> {
         Scoped::begin(&self.conn, ctx).await
+    }
+
+    /// Waits for notifications on `channel` and reports them, and when the listening
+    /// connection is established or lost (then notifications may have been missed).
+    /// Retries every second; runs until dropped.
+    pub async fn listen(&self, channel: &str, on_event: impl Fn(ListenEvent<'_>)) {
+        use sea_orm::sqlx::postgres::PgListener;
+        let pool = self.conn.get_postgres_connection_pool();
+        loop {
+            if let Ok(mut l) = PgListener::connect_with(pool).await
+                && l.listen(channel).await.is_ok()
+            {
+                on_event(ListenEvent::Listening);
+                // try_recv answers None when the connection was lost (notifications
+                // meanwhile are gone): start again from a fresh connection.
+                while let Ok(Some(n)) = l.try_recv().await {
+                    on_event(ListenEvent::Notified(n.payload()));
+                }
+            }
+            on_event(ListenEvent::Lost);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     pub async fn close(self) {

@@ -184,6 +184,11 @@ fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// A key for caches that stand for a token without holding it: its SHA-256.
+pub fn token_key(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(token_hash(token))
+}
+
 /// argon2id with the crate's defaults (19 MiB, 2 passes): OWASP's minimum. CPU-heavy,
 /// so it runs on the blocking pool.
 async fn hash_secret(secret: String) -> Result<String, Error> {

@@ -37,6 +37,7 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     pub tenancy: tenancy::Tenancy,
     pub partners: partners::Partners,
+    pub principals: Arc<crate::principals::PrincipalCache>,
     pub limiter: Arc<RateLimiter>,
     pub endpoint: Arc<Endpoint>,
 }
@@ -140,6 +141,10 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         redis.clone(),
         config.rate_limit_per_minute,
     ));
+    let principals = Arc::new(crate::principals::PrincipalCache::new(
+        config.principal_cache_secs,
+    ));
+    tokio::spawn(principals.clone().follow(db.clone()));
     let state = AppState {
         config: Arc::new(config),
         db,
@@ -147,6 +152,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         verifier,
         tenancy,
         partners,
+        principals,
         limiter,
         endpoint: endpoint.clone(),
     };
@@ -321,7 +327,16 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
             );
         }
         Some(Some(token)) if partners::Partners::is_client_token(token) => {
-            match s.partners.check_token(token).await {
+            let key = partners::clients::token_key(token);
+            let check = match s.principals.client(&key) {
+                Some(p) => Ok(partners::clients::TokenCheck::Valid(p)),
+                None => s.partners.check_token(token).await.inspect(|c| {
+                    if let partners::clients::TokenCheck::Valid(p) = c {
+                        s.principals.put_client(key, p);
+                    }
+                }),
+            };
+            match check {
                 Ok(check) => match client_ctx(check, &req) {
                     Ok(ctx) => Some(ctx),
                     Err(r) => return r,
@@ -392,7 +407,17 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
                     email_verified: v.email_verified,
                     name: v.name,
                 };
-                let principal = match s.tenancy.resolve(&identity).await {
+                let cached = s.principals.user(&identity.issuer, &identity.subject);
+                let resolved = match cached {
+                    Some(p) => Ok(Some(p)),
+                    None => s.tenancy.resolve(&identity).await.inspect(|p| {
+                        if let Some(p) = p {
+                            s.principals
+                                .put_user(&identity.issuer, &identity.subject, p);
+                        }
+                    }),
+                };
+                let principal = match resolved {
                     Ok(Some(p)) => p,
                     Ok(None) => {
                         return error_response(

@@ -26,6 +26,9 @@ pub struct Config {
     /// Requests per minute per actor on /graphql.
     pub rate_limit_per_minute: u32,
     pub db_max_connections: u32,
+    /// Seconds a resolved principal is reused (0: never). Invalidated at once by
+    /// PostgreSQL notifications on any change to memberships, roles, clients...
+    pub principal_cache_secs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +188,15 @@ impl Config {
                     "expected an integer from 1 to 1000",
                 )
             })?;
+        let principal_cache_secs = get("PASSERELLE_PRINCIPAL_CACHE_SECS")
+            .map(|v| v.parse::<u64>().ok().filter(|n| *n <= 3600))
+            .unwrap_or(Some(30))
+            .ok_or_else(|| {
+                bad(
+                    "PASSERELLE_PRINCIPAL_CACHE_SECS",
+                    "expected seconds from 0 to 3600",
+                )
+            })?;
         Ok(Self {
             database_url,
             database_admin_url,
@@ -198,6 +210,7 @@ impl Config {
             introspection,
             rate_limit_per_minute,
             db_max_connections,
+            principal_cache_secs,
         })
     }
 

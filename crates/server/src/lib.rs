@@ -4,6 +4,7 @@
 pub mod app;
 pub mod config;
 mod oauth;
+pub mod principals;
 pub mod ratelimit;
 pub mod seed;
 mod seed_journal;
