@@ -126,7 +126,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let services = graphql::Services {
         tenancy: tenancy.clone(),
         sites: sites::Sites::new(db.clone()),
-        journal: mediation::Journal::new(db.clone(), Some(redis.clone())),
+        journal: mediation::Journal::new(db.clone(), config.dashboard_cache.then(|| redis.clone())),
         partners: partners.clone(),
     };
     let limits = graphql::Limits::default();

@@ -29,6 +29,8 @@ pub struct Config {
     /// Seconds a resolved principal is reused (0: never). Invalidated at once by
     /// PostgreSQL notifications on any change to memberships, roles, clients...
     pub principal_cache_secs: u64,
+    /// Dashboards cached in Redis (on by default; off to measure them uncached).
+    pub dashboard_cache: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -197,6 +199,11 @@ impl Config {
                     "expected seconds from 0 to 3600",
                 )
             })?;
+        let dashboard_cache = match get("PASSERELLE_DASHBOARD_CACHE").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => return Err(bad("PASSERELLE_DASHBOARD_CACHE", "expected on or off")),
+        };
         Ok(Self {
             database_url,
             database_admin_url,
@@ -211,6 +218,7 @@ impl Config {
             rate_limit_per_minute,
             db_max_connections,
             principal_cache_secs,
+            dashboard_cache,
         })
     }
 

@@ -7,6 +7,7 @@ mod oauth;
 pub mod principals;
 pub mod ratelimit;
 pub mod seed;
+pub mod seed_bench;
 mod seed_journal;
 mod seed_partners;
 mod seed_sites;

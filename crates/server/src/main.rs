@@ -1,4 +1,5 @@
-//! passerelle: migrate | seed --demo [--visits N] | serve | demo | schema | purge
+//! passerelle: migrate | seed --demo [--visits N] | seed --bench --size S|M|L [--visits N]
+//! | serve | demo | schema | purge
 
 use server::config::Config;
 use server::seed::{DEFAULT_VISITS, MAX_VISITS};
@@ -12,6 +13,10 @@ commands:
   seed --demo [--visits N]
                 load the demo network and a year of its journal, N visits across the
                 network (default 25000, at most 20000000; 0: no journal); idempotent
+  seed --bench --size S|M|L [--visits N]
+                load the benchmark dataset of bench/WORKLOADS.md: 40 associations,
+                3000 sites, a year of journal of 200k (S), 2M (M) or 10M (L) visits,
+                or N; a second run adds nothing
   serve         serve HTTP on PASSERELLE_LISTEN
   schema        print the GraphQL schema (SDL)
   purge         erase the contact data of outreach campaigns closed longer than their
@@ -47,25 +52,39 @@ fn seed_visits(flags: &[&str]) -> Result<u64, String> {
     }
 }
 
+/// What `seed` loads, with its number of visits.
+#[derive(Clone, Copy)]
+enum Seed {
+    Demo(u64),
+    Bench(u64),
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let visits = match args.as_slice() {
-        ["seed", "--demo", flags @ ..] => match seed_visits(flags) {
-            Ok(n) => n,
-            Err(e) => {
-                eprintln!("passerelle: {e}");
-                return ExitCode::from(64);
-            }
-        },
-        _ => DEFAULT_VISITS,
+    let parsed = match args.as_slice() {
+        ["seed", "--demo", flags @ ..] => seed_visits(flags).map(Seed::Demo),
+        ["seed", "--bench", flags @ ..] => server::seed_bench::parse_flags(flags).map(Seed::Bench),
+        _ => Ok(Seed::Demo(DEFAULT_VISITS)),
+    };
+    let visits = match parsed {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("passerelle: {e}");
+            return ExitCode::from(64);
+        }
     };
     match args.as_slice() {
         ["schema"] => {
             print!("{}", graphql::sdl());
             ExitCode::SUCCESS
         }
-        ["migrate"] | ["seed", "--demo", ..] | ["serve"] | ["demo"] | ["purge"] => {
+        ["migrate"]
+        | ["seed", "--demo", ..]
+        | ["seed", "--bench", ..]
+        | ["serve"]
+        | ["demo"]
+        | ["purge"] => {
             let config = match Config::from_env() {
                 Ok(c) => c,
                 Err(e) => return fail(e),
@@ -90,7 +109,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: &str, config: Config, visits: u64) -> ExitCode {
+async fn run(command: &str, config: Config, visits: Seed) -> ExitCode {
     let json_logs = !config.is_development();
     let telemetry = match server::telemetry::init(config.otlp_endpoint.as_deref(), json_logs) {
         Ok(t) => t,
@@ -140,10 +159,22 @@ async fn purge(config: &Config) -> ExitCode {
     }
 }
 
-async fn seed(config: &Config, visits: u64) -> ExitCode {
+async fn seed(config: &Config, what: Seed) -> ExitCode {
     let db = match db::Db::connect(&config.database_url, &db::PoolOptions::default()).await {
         Ok(db) => db,
         Err(e) => return fail(format!("DATABASE_URL: cannot connect: {e}")),
+    };
+    let visits = match what {
+        Seed::Demo(n) => n,
+        Seed::Bench(n) => {
+            return match server::seed_bench::bench(&db, n, Some(&config.database_admin_url)).await {
+                Ok(summary) => {
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            };
+        }
     };
     match server::seed::demo(&db, visits).await {
         Ok(journal) => {
@@ -188,7 +219,7 @@ async fn demo(config: Config) -> ExitCode {
     if let Err(e) = migrations::setup(&config.database_admin_url, &config.database_url).await {
         return fail(e);
     }
-    let code = seed(&config, DEFAULT_VISITS).await;
+    let code = seed(&config, Seed::Demo(DEFAULT_VISITS)).await;
     if code != ExitCode::SUCCESS {
         return code;
     }

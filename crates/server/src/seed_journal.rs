@@ -317,7 +317,7 @@ fn pick_int(r: &str, choices: &[(&str, f64)]) -> String {
 /// A version 7 UUID (RFC 9562) from a timestamptz expression (its milliseconds) and 32
 /// random hex digits: 48 bits of time, version 7, 12 random bits, variant 10, 62
 /// random bits.
-fn uuid7(ts: &str, hex: &str) -> String {
+pub(crate) fn uuid7(ts: &str, hex: &str) -> String {
     let ms = format!("lpad(to_hex((extract(epoch from {ts}) * 1000)::bigint), 12, '0')");
     format!(
         "(substr({ms}, 1, 8) || '-' || substr({ms}, 9, 4) || '-7' || substr({hex}, 1, 3) || '-' \
@@ -326,7 +326,7 @@ fn uuid7(ts: &str, hex: &str) -> String {
     )
 }
 
-const RANDOM_HEX: &str = "md5(random()::text || random()::text)";
+pub(crate) const RANDOM_HEX: &str = "md5(random()::text || random()::text)";
 
 fn case_of(column: &str, arms: impl IntoIterator<Item = (String, String)>) -> String {
     let arms: Vec<String> = arms
@@ -463,6 +463,42 @@ const ALLOCATE: &str = "with e as ( \
   r as (select rn, base + (row_number() over (order by frac desc, rn) <= $1::bigint - sum(base) over ())::int as n from f) \
   update seed_slots s set n = r.n from r where s.rn = r.rn";
 
+/// Shares each association's target (`$2`, in the order of the associations `$1`)
+/// among its slots in proportion to their weights, by systematic rounding of the
+/// running total (the rounding of the largest remainder would give every visit to
+/// the heaviest slots when there are fewer visits than slots).
+const ALLOCATE_BY_ASSOCIATION: &str = "with t as ( \
+    select * from unnest($1::uuid[], $2::int8[]) as t(tenant_id, n)), \
+  e as ( \
+    select s.rn, s.tenant_id, t.n::float8 * sum(s.w) over (partition by s.tenant_id order by s.rn) \
+      / sum(s.w) over (partition by s.tenant_id) as c \
+    from seed_slots s join t on t.tenant_id = s.tenant_id), \
+  r as ( \
+    select rn, (floor(c + 0.5) - floor(coalesce(lag(c) over (partition by tenant_id order by rn), 0) + 0.5))::int as n \
+    from e) \
+  update seed_slots s set n = r.n from r where s.rn = r.rn and r.n <> 0";
+
+/// `total` shared in proportion to `shares` (largest remainder: the parts add up).
+fn split(total: u64, shares: &[f64]) -> Vec<i64> {
+    let sum: f64 = shares.iter().sum();
+    if sum <= 0.0 {
+        return vec![0; shares.len()];
+    }
+    let exact: Vec<f64> = shares.iter().map(|s| total as f64 * s / sum).collect();
+    let mut parts: Vec<i64> = exact.iter().map(|x| x.floor() as i64).collect();
+    let missing = (total as i64 - parts.iter().sum::<i64>()).max(0) as usize;
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
+    for &i in order.iter().take(missing) {
+        parts[i] += 1;
+    }
+    parts
+}
+
 /// The number of requests of a visit, drawn from 16 random bits of its id (the last
 /// four hex digits), so the requests pass finds the count the visits pass used for
 /// the duration. `hex4` is an SQL expression of four hex digits.
@@ -529,8 +565,9 @@ fn visits_sql() -> String {
 /// Pass 2, one month of one association: the requests of the visits of pass 1, and the
 /// history of the voided ones (the state before the void, as the API keeps it).
 /// Parameters: $1 tenant, $2 month, $3..$6 partner mix (ids, themes, lower bounds,
-/// names), $7/$8 partner shares of first and later requests. Returns the number of
-/// requests.
+/// names), $7/$8 partner shares of first and later requests, $9 the agreement each
+/// partner of the mix codes to ('' or past the end: none; only requests of recorded
+/// visits are coded, like the coder does). Returns the number of requests.
 fn requests_sql() -> String {
     let referral = case_of("gtheme", REFERRALS.iter().map(|(t, r)| (lit(t), lit(r))));
     let request_id = uuid7("at", "hx");
@@ -550,14 +587,15 @@ fn requests_sql() -> String {
              ($3::uuid[])[pi] as partner_id, \
              coalesce(($4::text[])[pi], gtheme) as theme, \
              outcome, outcome in ('mediated', 'resolved') as act, \
-             case when outcome = 'oriented' then coalesce(($6::text[])[pi], {referral}) end as referred_to \
+             case when outcome = 'oriented' then coalesce(($6::text[])[pi], {referral}) end as referred_to, \
+             case when recorded then nullif(($9::text[])[pi], '')::uuid end as agreement_id \
            from ( \
-             select visit_id, pos, partner, {request_id} as id, \
+             select visit_id, pos, partner, recorded, {request_id} as id, \
                case when partner then width_bucket(rp, $5::float8[]) end as pi, \
                case when partner then {partner_outcome} else {general_outcome} end as outcome, \
                {general_theme} as gtheme \
              from ( \
-               select v.id as visit_id, v.at, g.pos, \
+               select v.id as visit_id, v.at, g.pos, v.status = 'recorded' as recorded, \
                  random() < case when g.pos = 1 then $7::float8 else $8::float8 end as partner, \
                  random() as rp, random() as rg, random() as ro, \
                  {RANDOM_HEX} as hx \
@@ -565,8 +603,8 @@ fn requests_sql() -> String {
              offset 0) q1), \
          r as ( \
            insert into visit_requests (tenant_id, id, visit_id, position, theme, kind, partner_id, outcome, \
-             mediation_act, referred_to) \
-           select $1, id, visit_id, pos, theme, kind, partner_id, outcome, act, referred_to from q), \
+             mediation_act, referred_to, agreement_id) \
+           select $1, id, visit_id, pos, theme, kind, partner_id, outcome, act, referred_to, agreement_id from q), \
          rev as ( \
            insert into visit_revisions (tenant_id, id, visit_id, revision, action, previous, reason, changed_by, changed_at) \
            select $1, {revision_id}, v.id, 1, 'voided', \
@@ -810,17 +848,25 @@ async fn recorders(
     Ok((!ids.is_empty()).then_some((ids, users)))
 }
 
-/// The partner mix of one association: (ids, themes, lower bounds, names).
-type PartnerMix = (Vec<Uuid>, Vec<String>, Vec<f64>, Vec<String>);
+/// The partner mix of one association: (ids, themes, lower bounds, names, agreements
+/// to code to: an id as text, or '' to leave the request uncoded).
+type PartnerMix = (Vec<Uuid>, Vec<String>, Vec<f64>, Vec<String>, Vec<String>);
 
-fn partner_mix(slug: &str, partners: &[(Uuid, String)]) -> PartnerMix {
-    let mut mix: Vec<(Uuid, &str, f64, &str)> = vec![];
-    for &(name, theme, weight, only) in PARTNER_MIX {
-        if only.is_some_and(|o| o != slug) {
+fn partner_mix(slug: &str, partners: &[(Uuid, String)], spec: &JournalSpec) -> PartnerMix {
+    let mut mix: Vec<(Uuid, &str, f64, &str, String)> = vec![];
+    for &(name, theme, weight, _) in PARTNER_MIX {
+        let reserved = spec.local_partners.iter().find(|l| l.0 == name);
+        if reserved.is_some_and(|(_, slugs)| !slugs.iter().any(|s| s == slug)) {
             continue;
         }
         if let Some((id, _)) = partners.iter().find(|p| p.1 == name) {
-            mix.push((*id, theme, weight, name));
+            let agreement = spec
+                .coding
+                .iter()
+                .find(|c| c.0 == slug && c.1 == name && c.2 == theme)
+                .map(|c| c.3.to_string())
+                .unwrap_or_default();
+            mix.push((*id, theme, weight, name, agreement));
         }
     }
     (
@@ -828,6 +874,7 @@ fn partner_mix(slug: &str, partners: &[(Uuid, String)]) -> PartnerMix {
         mix.iter().map(|m| m.1.to_owned()).collect(),
         lower_bounds(mix.iter().map(|m| m.2)),
         mix.iter().map(|m| m.3.to_owned()).collect(),
+        mix.iter().map(|m| m.4.clone()).collect(),
     )
 }
 
@@ -839,32 +886,86 @@ fn first_count(rows: &[QueryResult]) -> Result<u64, SeedError> {
     }
 }
 
+/// What to generate: which associations share the visits, which partners only some
+/// of them see, how partner requests are coded, and the optional parts.
+pub(crate) struct JournalSpec {
+    /// The associations (slugs) sharing `visits`.
+    pub slugs: Vec<String>,
+    pub visits: u64,
+    /// Partners of the mix whose requests occur only at these associations.
+    pub local_partners: Vec<(String, Vec<String>)>,
+    /// (association slug, partner, theme, agreement): partner requests of recorded
+    /// visits coded at insert time, cheaper than coding them afterwards row by row.
+    pub coding: Vec<(String, String, String, Uuid)>,
+    pub workshops: bool,
+    pub surveys: bool,
+    /// Generate only these associations (the plan, hence each one's share, still
+    /// covers all of `slugs`), so that several sessions can share the work.
+    pub only: Option<Vec<String>>,
+    /// Each association's share of `visits` (None: in proportion to the weights of
+    /// all slots, as the demo does).
+    pub shares: Option<Vec<(String, f64)>>,
+    /// The key of the advisory lock held meanwhile: two seeds at once would both find
+    /// an association empty. The demo's, `passerelle seed journal`, is also taken by
+    /// `seed_partners`.
+    pub lock: String,
+}
+
 /// Generates the journal of every demo association not yet seeded, `visits` visits
 /// in total across the network (0: none). Runs inside the seed's transaction.
 pub(crate) async fn seed_journal(
     tx: &db::Scoped,
     visits: u64,
 ) -> Result<JournalSummary, SeedError> {
+    let spec = JournalSpec {
+        slugs: TENANTS.iter().map(|t| t.slug.to_owned()).collect(),
+        visits,
+        local_partners: PARTNER_MIX
+            .iter()
+            .filter_map(|p| p.3.map(|only| (p.0.to_owned(), vec![only.to_owned()])))
+            .collect(),
+        // The demo codes afterwards (`seed_partners`), with the agreements' full rule.
+        coding: vec![],
+        workshops: true,
+        surveys: true,
+        only: None,
+        shares: None,
+        lock: "passerelle seed journal".into(),
+    };
+    generate(tx, &spec).await
+}
+
+/// Generates the journal of the spec's associations not yet seeded. Runs inside the
+/// seed's transaction.
+pub(crate) async fn generate(
+    tx: &db::Scoped,
+    spec: &JournalSpec,
+) -> Result<JournalSummary, SeedError> {
     let mut out = JournalSummary::default();
-    if visits == 0 {
+    if spec.visits == 0 {
         return Ok(out);
     }
-    let visits = visits.min(MAX_VISITS);
+    let visits = spec.visits.min(MAX_VISITS);
     // Two seeds at once would both find an association empty.
     exec(
         tx,
-        "select pg_advisory_xact_lock(hashtextextended('passerelle seed journal', 0))",
-        vec![],
+        "select pg_advisory_xact_lock(hashtextextended($1, 0))",
+        vec![spec.lock.clone().into()],
     )
     .await?;
-    let slugs: Vec<String> = TENANTS.iter().map(|t| t.slug.to_owned()).collect();
+    let slugs = spec.slugs.clone();
     let mut all = vec![];
+    let mut all_slugs = vec![];
     let mut todo = vec![];
     for r in query(tx, TENANT_STATE, vec![slugs.into()]).await? {
         let id: Uuid = r.try_get_by_index(0)?;
         let slug: String = r.try_get_by_index(1)?;
         let seeded: bool = r.try_get_by_index(2)?;
         all.push(id);
+        all_slugs.push(slug.clone());
+        if spec.only.as_ref().is_some_and(|o| !o.contains(&slug)) {
+            continue;
+        }
         if seeded {
             out.skipped += 1;
         } else {
@@ -887,8 +988,40 @@ pub(crate) async fn seed_journal(
     // Bounded all the same: one month of one association at a time.
     exec(tx, "set local work_mem = '64MB'", vec![]).await?;
     exec(tx, "select setseed(0.2014)", vec![]).await?;
-    exec(tx, PLAN, vec![all.into(), holidays.into()]).await?;
-    exec(tx, ALLOCATE, vec![(visits as i64).into()]).await?;
+    let planning = std::time::Instant::now();
+    exec(tx, PLAN, vec![all.clone().into(), holidays.into()]).await?;
+    tracing::debug!(
+        secs = planning.elapsed().as_secs_f64(),
+        "seed journal: slots planned"
+    );
+    match &spec.shares {
+        None => exec(tx, ALLOCATE, vec![(visits as i64).into()]).await?,
+        Some(shares) => {
+            let of = |slug: &String| shares.iter().find(|s| &s.0 == slug).map_or(0.0, |s| s.1);
+            let targets = split(visits, &all_slugs.iter().map(of).collect::<Vec<_>>());
+            exec(
+                tx,
+                ALLOCATE_BY_ASSOCIATION,
+                vec![all.into(), targets.into()],
+            )
+            .await?
+        }
+    }
+    tracing::debug!(
+        secs = planning.elapsed().as_secs_f64(),
+        "seed journal: visits allocated"
+    );
+    // Every batch reads one association's month: without an index each would scan
+    // the whole plan (1.5M slots at 3,000 sites).
+    exec(
+        tx,
+        "create index on seed_slots (tenant_id, month, rn)",
+        vec![],
+    )
+    .await?;
+    exec(tx, "analyze seed_slots", vec![]).await?;
+    let started = std::time::Instant::now();
+    tracing::debug!("seed journal: plan ready");
     let names: Vec<String> = PARTNER_MIX.iter().map(|p| p.0.to_owned()).collect();
     let mut partners: Vec<(Uuid, String)> = vec![];
     for r in query(
@@ -935,9 +1068,15 @@ pub(crate) async fn seed_journal(
         }
         work.push((tenant, slug, staff, users, months));
     }
+    tracing::debug!(
+        secs = started.elapsed().as_secs_f64(),
+        visits = out.visits,
+        "seed journal: visits in"
+    );
     let (requests_q, workshops_q, surveys_q) = (requests_sql(), workshops_sql(), surveys_sql());
     for (tenant, slug, staff, users, months) in work {
-        let (p_ids, p_themes, p_bounds, p_names) = partner_mix(&slug, &partners);
+        let (p_ids, p_themes, p_bounds, p_names, p_agreements) =
+            partner_mix(&slug, &partners, spec);
         let (first, others) = if p_ids.is_empty() {
             (0.0, 0.0)
         } else {
@@ -958,25 +1097,32 @@ pub(crate) async fn seed_journal(
                         p_names.clone().into(),
                         first.into(),
                         others.into(),
+                        p_agreements.clone().into(),
                     ],
                 )
                 .await?,
             )?;
         }
-        reseed(tx, &format!("{slug}/workshops")).await?;
-        out.workshops += first_count(
-            &query(
-                tx,
-                &workshops_q,
-                vec![tenant.into(), staff.into(), users.into()],
-            )
-            .await?,
-        )?;
-        reseed(tx, &format!("{slug}/surveys")).await?;
-        out.survey_answers += first_count(&query(tx, &surveys_q, vec![tenant.into()]).await?)?;
+        if spec.workshops {
+            reseed(tx, &format!("{slug}/workshops")).await?;
+            out.workshops += first_count(
+                &query(
+                    tx,
+                    &workshops_q,
+                    vec![tenant.into(), staff.into(), users.into()],
+                )
+                .await?,
+            )?;
+        }
+        if spec.surveys {
+            reseed(tx, &format!("{slug}/surveys")).await?;
+            out.survey_answers += first_count(&query(tx, &surveys_q, vec![tenant.into()]).await?)?;
+        }
+        tracing::debug!(secs = started.elapsed().as_secs_f64(), %slug, "seed journal: requests in");
         for q in ROLLUPS {
             exec(tx, q, vec![tenant.into()]).await?;
         }
+        tracing::debug!(secs = started.elapsed().as_secs_f64(), %slug, "seed journal: rollups in");
         out.associations += 1;
     }
     Ok(out)

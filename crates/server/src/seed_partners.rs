@@ -1081,8 +1081,9 @@ async fn code_journal(tx: &db::Scoped) -> Result<(u64, u64), SeedError> {
 /// theme) with the coded requests of recorded visits (and their mediation acts), or
 /// the held workshops (and their attendees). Rows that no longer match anything are
 /// zeroed (the application role may not delete them). Only rows that differ are
-/// written, so a second run writes nothing. $1 demo references.
-const REBUILD_MONTHLY: &str = "with demo as materialized ( \
+/// written, so a second run writes nothing. $1 demo references (the benchmark seed
+/// passes its own).
+pub(crate) const REBUILD_MONTHLY: &str = "with demo as materialized ( \
     select id, partner_id from agreements where reference = any ($1::text[])), \
   agg as materialized ( \
     select r.agreement_id, d.partner_id, v.tenant_id, v.site_id, \
