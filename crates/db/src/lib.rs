@@ -39,6 +39,12 @@ impl Default for PoolOptions {
     }
 }
 
+/// A raw PostgreSQL statement with bind parameters: how repositories write SQL that
+/// sea-query cannot say (row values, arrays, policies' functions).
+pub fn stmt(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+    Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+}
+
 /// What `Db::listen` reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListenEvent<'a> {

@@ -2,6 +2,7 @@
 //! roles, and the error every layer speaks. No IO here, no web, no ORM: domain
 //! crates and the gateway both depend on it, so it must stay small and cheap to build.
 
+pub mod csv;
 pub mod ctx;
 pub mod error;
 pub mod gid;

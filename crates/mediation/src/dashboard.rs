@@ -642,20 +642,6 @@ impl Journal {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    // Leading = + - @ would be formulas in a spreadsheet: neutralised with a quote.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 fn opt(n: Option<i64>) -> String {
     n.map(|n| n.to_string()).unwrap_or_default()
 }
@@ -674,8 +660,8 @@ pub fn to_csv(d: &Dashboard) -> String {
         };
         let cells = [
             r.period.to_string(),
-            csv_field(&r.key),
-            csv_field(&r.label),
+            kernel::csv::field(&r.key),
+            kernel::csv::field(&r.label),
             opt(r.counts.people),
             opt(r.counts.minutes),
             r.counts.requests.to_string(),
@@ -804,8 +790,11 @@ mod tests {
 
     #[test]
     fn csv_is_safe_for_spreadsheets() {
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("a;b"), "\"a;b\"");
-        assert_eq!(csv_field("Lyon-Vaise"), "Lyon-Vaise");
+        assert_eq!(
+            kernel::csv::field("=HYPERLINK(\"x\")"),
+            "\"'=HYPERLINK(\"\"x\"\")\""
+        );
+        assert_eq!(kernel::csv::field("a;b"), "\"a;b\"");
+        assert_eq!(kernel::csv::field("Lyon-Vaise"), "Lyon-Vaise");
     }
 }

@@ -3,11 +3,9 @@
 use crate::model::*;
 use db::DbError;
 use kernel::Error;
-use sea_orm::{DbBackend, QueryResult, Statement, Value};
+use sea_orm::QueryResult;
 
-pub(crate) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
+pub(crate) use db::stmt;
 
 /// Constraint names to client errors. Unknown ones are bugs: INTERNAL.
 pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {

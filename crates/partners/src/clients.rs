@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use db::DbError;
 use kernel::{ApiClientId, Ctx, Error, Page, PageRequest, PartnerId, PartnerScope, UnionRole};
 use rand::Rng;
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, QueryResult};
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 use uuid::Uuid;
@@ -112,9 +112,7 @@ pub enum TokenCheck {
     NoAgreementInForce,
 }
 
-fn stmt(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
+use db::stmt;
 
 fn map_err(e: sea_orm::DbErr) -> Error {
     match DbError::from(e) {

@@ -13,8 +13,6 @@ use kernel::{Ctx, Error, PartnerScope};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
-pub const MAX_PAGE: u64 = 100;
-
 /// Where a page ends: the key of its last row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodedCursor {
@@ -79,16 +77,8 @@ impl Partners {
                 "a partner's listing: the union and associations read agreementActivity",
             ));
         };
-        let first = match first {
-            None => 20,
-            Some(n) if (0..=MAX_PAGE as i32).contains(&n) => n as u64,
-            Some(_) => {
-                return Err(Error::validation(
-                    "first",
-                    format!("must be between 0 and {MAX_PAGE}"),
-                ));
-            }
-        };
+        // The network's page bounds (1 to 100, 20 by default), cursors of our own.
+        let first = kernel::PageRequest::new(first, None)?.first;
         let after = match after {
             None => None,
             Some(c) => Some(

@@ -638,20 +638,6 @@ impl Partners {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    // Leading = + - @ would be formulas in a spreadsheet: neutralised with a quote.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// A decimal as French spreadsheets read it: one digit after a comma.
 fn decimal(x: Option<f64>) -> String {
     x.map(|x| format!("{x:.1}").replace('.', ","))
@@ -671,12 +657,12 @@ pub fn to_csv(r: &Report) -> String {
     };
     let whole = |label: &str, start: NaiveDate, end: NaiveDate, d: &Deliverable| {
         [
-            csv_field(label),
+            kernel::csv::field(label),
             start.to_string(),
             end.to_string(),
             String::new(),
             "Ensemble".to_owned(),
-            csv_field(d.indicator.label_fr()),
+            kernel::csv::field(d.indicator.label_fr()),
             d.achieved.text.clone(),
             decimal(d.target),
             decimal(d.rate.map(|x| x * 100.0)),
@@ -689,12 +675,12 @@ pub fn to_csv(r: &Report) -> String {
         for s in &p.sites {
             for (i, shown) in &s.achieved {
                 line([
-                    csv_field(&p.label),
+                    kernel::csv::field(&p.label),
                     p.start.to_string(),
                     p.end.to_string(),
-                    csv_field(&s.tenant_name),
-                    csv_field(&s.site_name),
-                    csv_field(i.label_fr()),
+                    kernel::csv::field(&s.tenant_name),
+                    kernel::csv::field(&s.site_name),
+                    kernel::csv::field(i.label_fr()),
                     shown.text.clone(),
                     String::new(),
                     String::new(),
@@ -880,7 +866,10 @@ mod tests {
 
     #[test]
     fn csv_is_safe_for_spreadsheets() {
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("a;b"), "\"a;b\"");
+        assert_eq!(
+            kernel::csv::field("=HYPERLINK(\"x\")"),
+            "\"'=HYPERLINK(\"\"x\"\")\""
+        );
+        assert_eq!(kernel::csv::field("a;b"), "\"a;b\"");
     }
 }

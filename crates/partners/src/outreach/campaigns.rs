@@ -50,20 +50,6 @@ impl Dashboard {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    // Leading = + - @ would be formulas in a spreadsheet: neutralised with a quote.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if s.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// French spreadsheets write decimals with a comma.
 fn decimal(x: Option<f64>) -> String {
     x.map(|x| format!("{x:.3}").replace('.', ","))
@@ -73,11 +59,11 @@ fn decimal(x: Option<f64>) -> String {
 /// The dashboard as CSV, as French spreadsheets open it: semicolons, UTF-8 with a BOM.
 pub fn to_csv(title: &str, d: &Dashboard) -> String {
     let mut out = String::from("\u{feff}campagne;indicateur;code;libellé;valeur\r\n");
-    let title = csv_field(title);
+    let title = kernel::csv::field(title);
     let mut line = |indicator: &str, code: &str, label: &str, value: String| {
         out.push_str(&format!(
             "{title};{indicator};{code};{};{value}\r\n",
-            csv_field(label)
+            kernel::csv::field(label)
         ));
     };
     line("cas", "total", "Cas transmis", d.cases.to_string());

@@ -3,11 +3,9 @@
 use super::*;
 use db::{DbError, Scoped};
 use kernel::{Ctx, Error, PartnerScope, TenantScope};
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
+use sea_orm::{ConnectionTrait, QueryResult};
 
-pub(crate) fn stmt(sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
-}
+pub(crate) use db::stmt;
 
 /// Constraint names to client errors. The rules check inputs first, so most of these
 /// only fire on a race; unknown ones are bugs: INTERNAL.
