@@ -16,6 +16,7 @@ mod oidc;
 mod ops;
 mod outreach;
 mod partners;
+mod read_unit;
 mod schema;
 mod sites;
 mod telemetry;

@@ -10,7 +10,7 @@ mod scoped;
 
 pub use error::{DbError, constraint_of};
 pub use redis_pool::{RedisPool, RedisStatus};
-pub use scoped::Scoped;
+pub use scoped::{ReadUnit, Scoped};
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
 use std::time::Duration;

@@ -89,7 +89,18 @@ pub async fn post(State(ep): State<Arc<Endpoint>>, req: Request) -> Response {
     if let Some(ctx) = &actor.0 {
         batch = batch.data(Arc::new(Loaders::new(&ep.services, ctx)));
     }
-    let mut resp = ep.schema.execute_batch(batch).await;
+    let mut resp = match batch {
+        // One operation of a known caller: its reads share one transaction when it
+        // turns out to be a query (db::ReadUnit; the ReadShare extension decides).
+        BatchRequest::Single(req) if actor.0.is_some() => {
+            let (r, end) = db::ReadUnit::new().run(ep.schema.execute(req)).await;
+            if end.is_err() {
+                tracing::warn!("the query's shared read transaction did not end cleanly");
+            }
+            BatchResponse::Single(r)
+        }
+        batch => ep.schema.execute_batch(batch).await,
+    };
     match &mut resp {
         BatchResponse::Single(r) => finish_errors(&mut r.errors),
         BatchResponse::Batch(rs) => rs.iter_mut().for_each(|r| finish_errors(&mut r.errors)),

@@ -15,6 +15,7 @@ mod loaders;
 mod node;
 mod outreach;
 mod partners;
+mod read_share;
 mod sites;
 mod telemetry;
 mod tenancy;
@@ -65,7 +66,8 @@ pub fn build(services: Services, limits: &Limits, introspection: bool) -> Passer
         .limit_recursive_depth(limits.max_recursive_depth)
         .limit_directives(limits.max_directives)
         .extension(limits::DocumentLimits::new(limits))
-        .extension(telemetry::Telemetry);
+        .extension(telemetry::Telemetry)
+        .extension(read_share::ReadShare);
     if !introspection {
         b = b.disable_introspection();
     }

@@ -325,8 +325,10 @@ pub struct Loaders {
     pub(crate) outreach_attempts: DataLoader<OutreachAttemptsLoader>,
 }
 
+/// Loads run in spawned tasks; `carry` gives them the operation's read unit, so
+/// they share its transaction (db::ReadUnit).
 fn dl<L: Loader<Uuid>>(l: L) -> DataLoader<L> {
-    DataLoader::new(l, tokio::spawn).delay(LOADER_DELAY)
+    DataLoader::new(l, |fut| tokio::spawn(db::ReadUnit::carry(fut))).delay(LOADER_DELAY)
 }
 
 impl Loaders {
