@@ -30,10 +30,13 @@ create table bench_pgbench.w2 (
   tenant_id uuid not null,
   user_id uuid not null,
   first_day date not null,
-  last_day date not null
+  last_day date not null,
+  -- The sites whose names the dashboard looks up (the keys it found).
+  site_ids text not null
 );
 insert into bench_pgbench.w2
-select row_number() over (), t.id, d.user_id, m.first_day, (m.first_day + interval '1 month' - interval '1 day')::date
+select row_number() over (), t.id, d.user_id, m.first_day, (m.first_day + interval '1 month' - interval '1 day')::date,
+       (select array_agg(s.id)::text from sites s where s.tenant_id = t.id)
 from tenants t
 join lateral (
   select mm.user_id from memberships mm
@@ -46,9 +49,62 @@ cross join (
 ) m
 where t.status = 'active';
 
+-- W1: a mediator of each association (the bench accounts) with each of its open
+-- sites, as the load generator draws them.
+create table bench_pgbench.w1 (
+  n integer primary key,
+  tenant_id uuid not null,
+  user_id uuid not null,
+  membership_id uuid not null,
+  site_id uuid not null,
+  edf uuid not null
+);
+insert into bench_pgbench.w1
+select row_number() over (), t.id, m.user_id, m.id, s.id, (select id from partner_organisations where name = 'EDF')
+from tenants t
+join users u on u.email = 'bench-mediator@' || t.slug || '.bench.example'
+join memberships m on m.tenant_id = t.id and m.user_id = u.id and m.status = 'active'
+join sites s on s.tenant_id = t.id and s.closed_on is null
+where t.slug like 'bench-%' and t.status = 'active';
+
+-- W3: the partners' bench users, each with rows of its coded activity where a
+-- previous page may have ended (the keyset the next page starts after).
+create table bench_pgbench.w3 (
+  n integer primary key,
+  partner_id uuid not null,
+  user_id uuid not null,
+  agreement_id uuid not null,
+  tenant_id uuid not null,
+  site_id uuid not null,
+  month date not null,
+  theme text not null
+);
+insert into bench_pgbench.w3
+select row_number() over (), a.partner_id, pu.user_id, a.agreement_id, a.tenant_id, a.site_id, a.month, a.theme
+from (select * from agreement_activity_monthly tablesample bernoulli (10) where activity = 'request' limit 10000) a
+join partner_users pu on pu.partner_id = a.partner_id
+join users u on u.id = pu.user_id and u.email like 'bench@%.bench.example';
+
+-- W4: the union analyst and the last 12 whole months.
+create table bench_pgbench.w4 (
+  n integer primary key,
+  user_id uuid not null,
+  first_day date not null,
+  last_day date not null
+);
+insert into bench_pgbench.w4
+select 1, us.user_id,
+       (date_trunc('month', current_date) - interval '12 months')::date,
+       (date_trunc('month', current_date) - interval '1 day')::date
+from union_staff us join users u on u.id = us.user_id
+where u.email = 'bench-analyst@union.bench.example';
+
 grant usage on schema bench_pgbench to :"app_role";
 grant select on all tables in schema bench_pgbench to :"app_role";
 commit;
 
 select 'w0' as ids, count(*) from bench_pgbench.w0
-union all select 'w2', count(*) from bench_pgbench.w2;
+union all select 'w1', count(*) from bench_pgbench.w1
+union all select 'w2', count(*) from bench_pgbench.w2
+union all select 'w3', count(*) from bench_pgbench.w3
+union all select 'w4', count(*) from bench_pgbench.w4;

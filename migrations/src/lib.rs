@@ -56,6 +56,11 @@ sql_migration!(
     "m20261123_000006_principal_events",
     "../sql/0006_principal_events.sql"
 );
+sql_migration!(
+    m0007,
+    "m20261123_000007_rollup_day_indexes",
+    "../sql/0007_rollup_day_indexes.sql"
+);
 
 pub struct Migrator;
 
@@ -69,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004::Migration),
             Box::new(m0005::Migration),
             Box::new(m0006::Migration),
+            Box::new(m0007::Migration),
         ]
     }
 }
