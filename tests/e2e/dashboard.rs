@@ -264,6 +264,62 @@ async fn dashboard_totals_equal_the_journal_after_random_corrections() {
         r.data()["networkDashboard"]["rows"][0]["label"],
         t.name.as_str()
     );
+    // The union's view is cached and, unlike an association's, not made stale by a
+    // write: it lives NETWORK_TTL_SECS (national figures to within five minutes).
+    let q2 =
+        "query($i: DashboardInput!) { networkDashboard(input: $i) { cached totals { people } } }";
+    let vars = json!({"i": {"from": from.to_string(), "to": today.to_string(), "dimension": "TENANT", "tenantId": t.gid()}});
+    let r = app.as_user(&analyst, None, q2, vars.clone()).await;
+    assert_eq!(r.data()["networkDashboard"]["cached"], true, "{:?}", r.body);
+    let r = app.as_user(&t.mediator, None, RECORD, json!({"i": {"clientKey": uuid::Uuid::now_v7().to_string(), "visit": visit(&sites[0], &p, 30)}})).await;
+    assert!(r.ok());
+    let r = app.as_user(&analyst, None, q2, vars).await;
+    assert_eq!(r.data()["networkDashboard"]["cached"], true);
+    assert_eq!(
+        r.data()["networkDashboard"]["totals"]["people"]
+            .as_i64()
+            .unwrap(),
+        n + 1
+    );
+    let mut conn = redis::Client::open("redis://127.0.0.1:6379")
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("passerelle:network:dash:*{}", t.id))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(!keys.is_empty());
+    for k in keys {
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(&k)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            ttl > 0 && ttl <= mediation::dashboard::NETWORK_TTL_SECS as i64,
+            "{k}: {ttl}"
+        );
+    }
+    // The association's own view was made stale by the same write.
+    let own = app
+        .as_user(
+            &t.viewer,
+            None,
+            DASH,
+            json!({"i": {"from": from.to_string(), "to": today.to_string()}}),
+        )
+        .await;
+    assert_eq!(own.data()["dashboard"]["cached"], false);
+    assert_eq!(
+        own.data()["dashboard"]["totals"]["people"]
+            .as_i64()
+            .unwrap(),
+        n + 2
+    );
+
     // By region: the association's sites are in Lyon (department 69).
     let r = app.as_user(&analyst, None, q, json!({"i": {"from": from.to_string(), "to": today.to_string(), "dimension": "REGION", "tenantId": t.gid()}})).await;
     assert!(r.ok(), "{:?}", r.body);
@@ -281,7 +337,7 @@ async fn dashboard_totals_equal_the_journal_after_random_corrections() {
         r.data()["networkDashboard"]["totals"]["people"]
             .as_i64()
             .unwrap(),
-        n + 1
+        n + 2
     );
     assert_eq!(
         app.as_user(

@@ -193,6 +193,8 @@ pub struct Dashboard {
 
 const LOOKBACK: u32 = 6;
 const CACHE_TTL_SECS: u64 = 600;
+/// How old the union's statistics may be (see `invalidate`).
+pub const NETWORK_TTL_SECS: u64 = 300;
 
 /// Periods are whole: `from` and `to` are widened to the periods that contain them,
 /// so that totals are the sum of the rows shown.
@@ -514,7 +516,7 @@ async fn cache_get(
     (d, Some(key))
 }
 
-async fn cache_put(redis: Option<&RedisPool>, key: String, d: &Dashboard) {
+async fn cache_put(redis: Option<&RedisPool>, key: String, d: &Dashboard, ttl_secs: u64) {
     let (Some(pool), Ok(body)) = (redis, serde_json::to_string(d)) else {
         return;
     };
@@ -527,25 +529,27 @@ async fn cache_put(redis: Option<&RedisPool>, key: String, d: &Dashboard) {
             .arg(key)
             .arg(body)
             .arg("EX")
-            .arg(CACHE_TTL_SECS)
+            .arg(ttl_secs)
             .query_async::<()>(&mut conn),
     )
     .await;
 }
 
-/// After a journal write: bumps the association's and the network's versions, so
-/// every cached view of either is stale at once. If Redis is unreachable the bump is
-/// lost and cached views may live up to their TTL (ten minutes).
+/// After a journal write: bumps the association's version, so every cached view of
+/// it is stale at once. If Redis is unreachable the bump is lost and cached views may
+/// live up to their TTL (ten minutes).
+///
+/// The network's views are not bumped: any association's write would make the
+/// union's statistics stale, and recomputing a national year (seconds on a large
+/// network, bench/README.md) after every visit recorded anywhere would keep the
+/// database busy with it. They live NETWORK_TTL_SECS instead.
 pub(crate) async fn invalidate(redis: Option<&RedisPool>, tenant: Uuid) {
     let Some(pool) = redis else { return };
     let Some(mut conn) = pool.conn().await else {
         return;
     };
     let mut p = redis::pipe();
-    p.incr(version_key(&tenant_scope(tenant)), 1)
-        .ignore()
-        .incr(version_key(NETWORK_SCOPE), 1)
-        .ignore();
+    p.incr(version_key(&tenant_scope(tenant)), 1).ignore();
     if !matches!(
         tokio::time::timeout(
             db::redis_pool::REDIS_TIMEOUT,
@@ -621,7 +625,7 @@ impl Journal {
         }
         let d = self.compute(ctx, Some(tenant), &q).await?;
         if let Some(key) = key {
-            cache_put(self.redis.as_ref(), key, &d).await;
+            cache_put(self.redis.as_ref(), key, &d, CACHE_TTL_SECS).await;
         }
         Ok(d)
     }
@@ -635,6 +639,14 @@ impl Journal {
         ctx.require_union_role(&UnionRole::ALL)?;
         validate(&q)?;
         let q = whole_periods(q);
+        if let (Some(mut d), _) = cache_get(self.redis.as_ref(), NETWORK_SCOPE, &q).await {
+            d.cached = true;
+            return Ok(d);
+        }
+        // One national computation at a time in this process: the union's staff
+        // opening the same view at once wait for the first, then read its result
+        // from the cache, instead of each scanning the network's rollups.
+        let _turn = self.network_computing.lock().await;
         let (hit, key) = cache_get(self.redis.as_ref(), NETWORK_SCOPE, &q).await;
         if let Some(mut d) = hit {
             d.cached = true;
@@ -642,7 +654,7 @@ impl Journal {
         }
         let d = self.compute(ctx, None, &q).await?;
         if let Some(key) = key {
-            cache_put(self.redis.as_ref(), key, &d).await;
+            cache_put(self.redis.as_ref(), key, &d, NETWORK_TTL_SECS).await;
         }
         Ok(d)
     }

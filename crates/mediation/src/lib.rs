@@ -34,10 +34,16 @@ pub(crate) const LEADS: &[TenantRole] = &[TenantRole::Director, TenantRole::Coor
 pub struct Journal {
     db: Db,
     redis: Option<RedisPool>,
+    /// Serialises the network dashboard's computations (dashboard.rs).
+    network_computing: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Journal {
     pub fn new(db: Db, redis: Option<RedisPool>) -> Self {
-        Self { db, redis }
+        Self {
+            db,
+            redis,
+            network_computing: Default::default(),
+        }
     }
 }
