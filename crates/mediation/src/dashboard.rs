@@ -248,22 +248,21 @@ pub fn statements(
             filter.push_str(&format!(" and x.{column} = ${}", values.len()));
         }
     }
-    let values = || values.clone();
     let j = d.join();
     let mut out = Vec::new();
     if d.people_apply() {
         out.push(("visit", format!(
             "select date_trunc($1, x.day)::date, {k}, sum(x.visits)::bigint, sum(x.minutes)::bigint from visit_daily x{j} where {filter} group by 1, 2",
-            k = d.key()), values()));
+            k = d.key()), values.clone()));
     }
     let rk = d.key();
     out.push(("request", format!(
         "select date_trunc($1, x.day)::date, {rk}, sum(x.requests)::bigint, sum(x.mediation_acts)::bigint from request_daily x{j} where {filter} group by 1, 2"),
-        values()));
+        values.clone()));
     if d.workshops_apply() {
         out.push(("workshop", format!(
             "select date_trunc($1, x.day)::date, {k}, sum(x.workshops)::bigint, sum(x.attendees)::bigint from workshop_daily x{j} where {filter} group by 1, 2",
-            k = d.key()), values()));
+            k = d.key()), values.clone()));
     }
     out
 }

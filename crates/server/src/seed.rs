@@ -262,18 +262,14 @@ pub(crate) async fn exec(
 
 /// Loads the demo network and generates `visits` journal visits across it (0: no
 /// journal), then the partners' side, in one transaction.
-pub async fn demo(db: &db::Db, visits: u64) -> Result<DemoSummary, SeedError> {
-    let ctx = Ctx::system("seed demo data");
-    let tx = db.scoped(&ctx).await?;
-    for t in TENANTS {
-        exec(&tx, "insert into tenants (id, slug, name) values ($1, $2, $3) on conflict (slug) do nothing",
-            vec![Uuid::now_v7().into(), t.slug.into(), t.name.into()]).await?;
-    }
+/// The national partners (PARTNERS), by name: both the demo and the bench datasets
+/// have them.
+pub(crate) async fn partner_organisations(tx: &db::Scoped) -> Result<(), SeedError> {
     for (name, sector, reach) in PARTNERS {
         exec(
-            &tx,
+            tx,
             "insert into partner_organisations (id, name, sector, reach) values ($1, $2, $3, $4) \
-                   on conflict (name) do nothing",
+             on conflict (name) do nothing",
             vec![
                 Uuid::now_v7().into(),
                 (*name).into(),
@@ -283,6 +279,17 @@ pub async fn demo(db: &db::Db, visits: u64) -> Result<DemoSummary, SeedError> {
         )
         .await?;
     }
+    Ok(())
+}
+
+pub async fn demo(db: &db::Db, visits: u64) -> Result<DemoSummary, SeedError> {
+    let ctx = Ctx::system("seed demo data");
+    let tx = db.scoped(&ctx).await?;
+    for t in TENANTS {
+        exec(&tx, "insert into tenants (id, slug, name) values ($1, $2, $3) on conflict (slug) do nothing",
+            vec![Uuid::now_v7().into(), t.slug.into(), t.name.into()]).await?;
+    }
+    partner_organisations(&tx).await?;
     for a in ACCOUNTS {
         exec(&tx, "insert into users (id, email, display_name) values ($1, $2, $3) on conflict (email) do nothing",
             vec![Uuid::now_v7().into(), a.email.into(), a.name.into()]).await?;

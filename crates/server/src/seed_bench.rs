@@ -24,7 +24,7 @@
 //! the journal exists a second run adds nothing, whatever size it asks for (drop the
 //! database to change sizes). Measured on 2 cores: S in about 70 s, M in about 6 min.
 
-use crate::seed::{PARTNERS, SeedError, exec};
+use crate::seed::{SeedError, exec};
 use crate::seed_journal::{JournalSpec, JournalSummary, MAX_VISITS, RANDOM_HEX, count, uuid7};
 use kernel::Ctx;
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
@@ -427,9 +427,10 @@ async fn query(tx: &db::Scoped, q: &str, v: Vec<Value>) -> Result<Vec<QueryResul
         .await?)
 }
 
-async fn scalar(tx: &db::Scoped, q: &str, v: Vec<Value>) -> Result<i64, SeedError> {
+/// A count (or sum of counts) from the first column of the first row; 0 when none.
+async fn total(tx: &db::Scoped, q: &str, v: Vec<Value>) -> Result<u64, SeedError> {
     match query(tx, q, v).await?.first() {
-        Some(r) => Ok(r.try_get_by_index::<Option<i64>>(0)?.unwrap_or(0)),
+        Some(r) => Ok(r.try_get_by_index::<Option<i64>>(0)?.unwrap_or(0).max(0) as u64),
         None => Ok(0),
     }
 }
@@ -480,25 +481,12 @@ pub async fn bench(
     )
     .await?;
     associations(&tx, &slugs).await?;
-    for (name, sector, reach) in PARTNERS {
-        exec(
-            &tx,
-            "insert into partner_organisations (id, name, sector, reach) values ($1, $2, $3, $4) \
-             on conflict (name) do nothing",
-            vec![
-                Uuid::now_v7().into(),
-                (*name).into(),
-                (*sector).into(),
-                (*reach).into(),
-            ],
-        )
-        .await?;
-    }
+    crate::seed::partner_organisations(&tx).await?;
     accounts(&tx, &slugs).await?;
     sites(&tx).await?;
     let ids = create_agreements(&tx, &slugs).await?;
     let refs: Vec<String> = ids.keys().cloned().collect();
-    let seeded = scalar(
+    let seeded = total(
         &tx,
         "select count(*)::int8 from tenants t where t.slug = any($1::text[]) \
            and exists (select 1 from visits v where v.tenant_id = t.id and left(v.client_key, 5) = 'seed-')",
@@ -506,16 +494,15 @@ pub async fn bench(
     )
     .await?;
     let mut out = BenchSummary::default();
-    if seeded as usize >= ASSOCIATIONS {
+    if seeded >= ASSOCIATIONS as u64 {
         out.existing_visits = Some(
-            scalar(
+            total(
                 &tx,
                 "select sum(d.visits)::int8 from visit_daily d join tenants t on t.id = d.tenant_id \
                  where t.slug = any($1::text[])",
                 vec![slugs.clone().into()],
             )
-            .await?
-            .max(0) as u64,
+            .await?,
         );
     }
     tx.commit().await?;
@@ -562,45 +549,40 @@ pub async fn bench(
 
     let tx = db.scoped(&ctx).await?;
     if out.existing_visits.is_none() {
-        out.monthly_rows = scalar(
+        out.monthly_rows = total(
             &tx,
             crate::seed_partners::REBUILD_MONTHLY,
             vec![refs.clone().into()],
         )
-        .await?
-        .max(0) as u64;
+        .await?;
     }
-    out.associations = scalar(
+    out.associations = total(
         &tx,
         "select count(*)::int8 from tenants where slug = any($1::text[])",
         vec![slugs.clone().into()],
     )
-    .await?
-    .max(0) as u64;
-    out.sites = scalar(
+    .await?;
+    out.sites = total(
         &tx,
         "select count(*)::int8 from sites s join tenants t on t.id = s.tenant_id where t.slug = any($1::text[])",
         vec![slugs.clone().into()],
     )
-    .await?
-    .max(0) as u64;
-    out.accounts = scalar(
+    .await?;
+    out.accounts = total(
         &tx,
         "select count(*)::int8 from users where email like '%.bench.example'",
         vec![],
     )
-    .await?
-    .max(0) as u64;
+    .await?;
     out.agreements = ids.len() as u64;
     // The monthly aggregates equal the coded requests (only recorded visits' are coded).
-    out.coded_requests = scalar(
+    out.coded_requests = total(
         &tx,
         "select sum(count)::int8 from agreement_activity_monthly m join agreements a on a.id = m.agreement_id \
          where a.reference = any($1::text[]) and m.activity = 'request'",
         vec![refs.into()],
     )
-    .await?
-    .max(0) as u64;
+    .await?;
     tx.commit().await?;
     tracing::debug!(
         secs = started.elapsed().as_secs_f64(),
