@@ -9,6 +9,7 @@ mod agreements;
 mod auth;
 mod catalog;
 mod dashboard;
+mod graphiql;
 mod isolation;
 mod journal;
 mod limits;

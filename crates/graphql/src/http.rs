@@ -122,13 +122,106 @@ pub async fn post(State(ep): State<Arc<Endpoint>>, req: Request) -> Response {
     }
 }
 
-/// GraphiQL, in development only. The page loads GraphiQL from its CDN in the
-/// developer's browser; the server itself serves nothing but this page.
+/// Where GraphiQL's files are served (development only, like the page).
+pub const GRAPHIQL_ASSETS_PATH: &str = "/graphql/assets";
+
+/// One of GraphiQL's vendored files (crates/graphql/assets/graphiql, taken from the
+/// npm registry with `npm pack`; versions and licences in its README.md).
+pub struct Asset {
+    /// The URL name under GRAPHIQL_ASSETS_PATH. It carries the package version, so a
+    /// browser may keep a file for a year: an upgrade changes the name.
+    pub name: &'static str,
+    pub content_type: &'static str,
+    /// Subresource Integrity of `bytes` (sha384, base64), written in the page so a
+    /// browser refuses a file that is not the one vendored; a test recomputes it.
+    pub integrity: &'static str,
+    pub bytes: &'static [u8],
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// In the order the page loads them: the stylesheet, React, ReactDOM, GraphiQL.
+pub const GRAPHIQL_ASSETS: &[Asset] = &[
+    Asset {
+        name: "graphiql-3.8.3.min.css",
+        content_type: CSS,
+        integrity: "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM",
+        bytes: include_bytes!("../assets/graphiql/graphiql.min.css"),
+    },
+    Asset {
+        name: "react-18.3.1.production.min.js",
+        content_type: JS,
+        integrity: "sha384-DGyLxAyjq0f9SPpVevD6IgztCFlnMF6oW/XQGmfe+IsZ8TqEiDrcHkMLKI6fiB/Z",
+        bytes: include_bytes!("../assets/graphiql/react.production.min.js"),
+    },
+    Asset {
+        name: "react-dom-18.3.1.production.min.js",
+        content_type: JS,
+        integrity: "sha384-gTGxhz21lVGYNMcdJOyq01Edg0jhn/c22nsx0kyqP0TxaV5WVdsSH1fSDUf5YJj1",
+        bytes: include_bytes!("../assets/graphiql/react-dom.production.min.js"),
+    },
+    Asset {
+        name: "graphiql-3.8.3.min.js",
+        content_type: JS,
+        integrity: "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
+        bytes: include_bytes!("../assets/graphiql/graphiql.min.js"),
+    },
+];
+
+/// GraphiQL, in development only. Everything it loads comes from this binary
+/// (`graphiql_asset`), so it works without internet access and every file is
+/// checked by the browser against the integrity written here.
 pub async fn graphiql(State(ep): State<Arc<Endpoint>>) -> Response {
     if !ep.graphiql {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    Html(GRAPHIQL).into_response()
+    Html(graphiql_page()).into_response()
+}
+
+/// GET /graphql/assets/{name}: one of GRAPHIQL_ASSETS, whenever the page is served.
+pub async fn graphiql_asset(
+    State(ep): State<Arc<Endpoint>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    let asset = GRAPHIQL_ASSETS.iter().find(|a| a.name == name);
+    match asset {
+        Some(a) if ep.graphiql => (
+            [
+                (header::CONTENT_TYPE, a.content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            a.bytes,
+        )
+            .into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn graphiql_page() -> &'static str {
+    static PAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut head = String::new();
+        let mut scripts = String::new();
+        for a in GRAPHIQL_ASSETS {
+            let url = format!("{GRAPHIQL_ASSETS_PATH}/{}", a.name);
+            if a.content_type == CSS {
+                head.push_str(&format!(
+                    "  <link rel=\"stylesheet\" href=\"{url}\" integrity=\"{}\">\n",
+                    a.integrity
+                ));
+            } else {
+                scripts.push_str(&format!(
+                    "  <script src=\"{url}\" integrity=\"{}\"></script>\n",
+                    a.integrity
+                ));
+            }
+        }
+        GRAPHIQL
+            .replace("{{stylesheets}}", &head)
+            .replace("{{scripts}}", &scripts)
+    });
+    &PAGE
 }
 
 const GRAPHIQL: &str = r#"<!doctype html>
@@ -137,14 +230,10 @@ const GRAPHIQL: &str = r#"<!doctype html>
   <meta charset="utf-8">
   <title>Passerelle · GraphiQL</title>
   <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
-  <link rel="stylesheet" href="https://unpkg.com/graphiql@3/graphiql.min.css">
-</head>
+{{stylesheets}}</head>
 <body>
   <div id="graphiql">Chargement de GraphiQL…</div>
-  <script crossorigin src="https://unpkg.com/react@18/umd/react.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/react-dom@18/umd/react-dom.production.min.js"></script>
-  <script crossorigin src="https://unpkg.com/graphiql@3/graphiql.min.js"></script>
-  <script>
+{{scripts}}  <script>
     const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, {

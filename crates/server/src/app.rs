@@ -162,8 +162,17 @@ pub async fn build(config: Config) -> Result<App, StartError> {
             "/graphql",
             post(graphql::http::post).get(graphql::http::graphiql),
         )
-        .with_state(endpoint)
+        .with_state(endpoint.clone())
         .layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    // GraphiQL's own files: static, public, no caller to authenticate.
+    let gql = gql.merge(
+        Router::new()
+            .route(
+                &format!("{}/{{name}}", graphql::http::GRAPHIQL_ASSETS_PATH),
+                get(graphql::http::graphiql_asset),
+            )
+            .with_state(endpoint),
+    );
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
