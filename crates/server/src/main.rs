@@ -234,16 +234,20 @@ fn print_banner(addr: std::net::SocketAddr) {
     println!("  GraphiQL  {base}/graphql (dans un navigateur)");
     println!("  Santé     {base}/healthz   {base}/readyz");
     println!();
-    println!("Obtenir un jeton pour un compte de démonstration :");
+    // Two commands to paste as they are: the first keeps the token in $TOKEN for the
+    // second (deploy/check runs them against the demo in CI).
+    println!("Obtenir un jeton pour un compte de démonstration, puis l'envoyer en en-tête « Authorization: Bearer » :");
     println!(
-        "  curl -s -X POST {base}/dev/token -H 'content-type: application/json' -d '{{\"email\":\"direction@lyon.pimms.example\"}}'"
-    );
-    println!("puis l'envoyer en en-tête « Authorization: Bearer <jeton> » :");
-    println!(
-        "  curl -s {base}/graphql -H \"authorization: Bearer $TOKEN\" -H 'content-type: application/json' \\"
+        r#"  TOKEN=$(curl -s -X POST {base}/dev/token -H 'content-type: application/json' \"#
     );
     println!(
-        "       -d '{{\"query\":\"{{ viewer {{ user {{ displayName }} activeTenant {{ name }} activeRole }} }}\"}}'"
+        r#"    -d '{{"email":"direction@lyon.pimms.example"}}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')"#
+    );
+    println!(
+        r#"  curl -s {base}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \"#
+    );
+    println!(
+        r#"    -d '{{"query":"{{ viewer {{ user {{ displayName }} activeTenant {{ name }} activeRole }} }}"}}'"#
     );
     println!();
     println!("Comptes de démonstration :");
