@@ -236,10 +236,10 @@ fn print_banner(addr: std::net::SocketAddr) {
     println!();
     // Two commands to paste as they are: the first keeps the token in $TOKEN for the
     // second (deploy/check runs them against the demo in CI).
-    println!("Obtenir un jeton pour un compte de démonstration, puis l'envoyer en en-tête « Authorization: Bearer » :");
     println!(
-        r#"  TOKEN=$(curl -s -X POST {base}/dev/token -H 'content-type: application/json' \"#
+        "Obtenir un jeton pour un compte de démonstration, puis l'envoyer en en-tête « Authorization: Bearer » :"
     );
+    println!(r#"  TOKEN=$(curl -s -X POST {base}/dev/token -H 'content-type: application/json' \"#);
     println!(
         r#"    -d '{{"email":"direction@lyon.pimms.example"}}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')"#
     );
