@@ -412,7 +412,10 @@ async fn a_frozen_redis_costs_nothing_once_the_breaker_opens() {
         if ready(&app).await["redis"] == "down" {
             break;
         }
-        assert!(Instant::now() < deadline, "a frozen Redis was never seen down");
+        assert!(
+            Instant::now() < deadline,
+            "a frozen Redis was never seen down"
+        );
     }
     let mut slowest = Duration::ZERO;
     for _ in 0..10 {
