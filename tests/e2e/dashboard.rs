@@ -287,7 +287,7 @@ async fn dashboard_totals_equal_the_journal_after_random_corrections() {
         .await
         .unwrap();
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("passerelle:network:dash:*{}", t.id))
+        .arg(format!("passerelle:*:network:dash:*{}", t.id))
         .query_async(&mut conn)
         .await
         .unwrap();

@@ -18,6 +18,7 @@ mod ops;
 mod outreach;
 mod partners;
 mod read_unit;
+mod redis_faults;
 mod schema;
 mod sites;
 mod telemetry;

@@ -53,7 +53,7 @@ async fn actors_are_rate_limited_through_redis() {
         .await
         .unwrap();
     let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("passerelle:rl:u:{}:*", t.viewer.id))
+        .arg(format!("passerelle:*:rl:u:{}:*", t.viewer.id))
         .query_async(&mut conn)
         .await
         .unwrap();

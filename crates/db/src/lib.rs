@@ -9,8 +9,8 @@ pub mod redis_pool;
 mod scoped;
 
 pub use error::{DbError, constraint_of};
-pub use redis_pool::{RedisPool, RedisStatus};
-pub use scoped::{ReadUnit, Scoped};
+pub use redis_pool::{BreakerState, RedisOptions, RedisPool, RedisStatus};
+pub use scoped::{ReadUnit, Scoped, scoped_literals};
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
 use std::time::Duration;
@@ -43,6 +43,21 @@ impl Default for PoolOptions {
 /// sea-query cannot say (row values, arrays, policies' functions).
 pub fn stmt(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
     Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values)
+}
+
+fn sqlx_err(e: sea_orm::sqlx::Error) -> DbError {
+    let unavailable = matches!(
+        e,
+        sea_orm::sqlx::Error::Io(_)
+            | sea_orm::sqlx::Error::PoolTimedOut
+            | sea_orm::sqlx::Error::PoolClosed
+    );
+    let e = sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e));
+    if unavailable {
+        DbError::Unavailable(sea_orm::DbErr::Conn(e))
+    } else {
+        DbError::from(sea_orm::DbErr::Query(e))
+    }
 }
 
 /// What `Db::listen` reports.
@@ -84,6 +99,57 @@ impl Db {
     /// parameters. See `scoped.rs`.
     pub async fn scoped(&self, ctx: &kernel::Ctx) -> Result<Scoped, DbError> {
         Scoped::begin(&self.conn, ctx).await
+    }
+
+    /// One integer read under the actor's scope in ONE round trip and one implicit
+    /// transaction, for the reads that must stay that cheap (a cached dashboard's
+    /// version, bench/README.md): the scope settings and `sql` go as one
+    /// simple-protocol message, which PostgreSQL runs as a single transaction, so
+    /// the settings are in place before `sql` runs and end with it, exactly as in
+    /// `scoped`. The simple protocol takes no bind parameters: the settings are
+    /// written as literals by `scoped_literals` (ids and role names, checked), and
+    /// `sql` is a constant that reads them through the `app.*` functions. `sql` must
+    /// return exactly one row with one integer.
+    pub async fn scoped_scalar(
+        &self,
+        ctx: &kernel::Ctx,
+        sql: &'static str,
+    ) -> Result<i64, DbError> {
+        use sea_orm::sqlx::{self, Row};
+        let text = format!("{}; {sql}", scoped_literals(ctx)?);
+        let pool = self.conn.get_postgres_connection_pool();
+        let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(text))
+            .fetch_all(pool)
+            .await
+            .map_err(sqlx_err)?;
+        // The settings' row, then the answer's.
+        match rows.as_slice() {
+            [_, answer] => answer.try_get::<i64, _>(0).map_err(sqlx_err),
+            _ => Err(DbError::Other(sea_orm::DbErr::Custom(format!(
+                "scoped read: {} rows, expected 2",
+                rows.len()
+            )))),
+        }
+    }
+
+    /// What tells this deployment from any other sharing a Redis: the PostgreSQL
+    /// cluster's system identifier and the database's name.
+    pub async fn deployment_id(&self) -> Result<String, DbError> {
+        let row = self
+            .conn
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "select (select system_identifier::text from pg_control_system()), current_database()::text",
+            ))
+            .await?
+            .ok_or_else(|| DbError::Other(sea_orm::DbErr::Custom("no deployment id".into())))?;
+        let system: String = row.try_get_by_index(0).map_err(DbError::from)?;
+        let database: String = row.try_get_by_index(1).map_err(DbError::from)?;
+        Ok(format!(
+            "{}:{}",
+            redis_pool::prefix_part(&system),
+            redis_pool::prefix_part(&database)
+        ))
     }
 
     /// Waits for notifications on `channel` and reports them, and when the listening

@@ -72,6 +72,32 @@ const SET_SCOPE: &str = "select set_config('app.tenant_id', $1, true), \
      set_config('app.partner_id', $5, true), \
      set_config('app.actor_kind', $6, true)";
 
+/// `SET_SCOPE` with the settings written as literals, for `Db::scoped_scalar` (the
+/// simple protocol has no bind parameters). The settings are ids, role names and
+/// actor kinds, never free text: anything else is refused rather than quoted.
+pub fn scoped_literals(ctx: &Ctx) -> Result<String, DbError> {
+    let s = settings(ctx);
+    for v in &s {
+        if !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(DbError::Other(sea_orm::DbErr::Custom(
+                "a scope setting that is not an id or a name".into(),
+            )));
+        }
+    }
+    Ok(format!(
+        "select set_config('app.tenant_id', '{}', true), \
+         set_config('app.tenant_role', '{}', true), \
+         set_config('app.user_id', '{}', true), \
+         set_config('app.union_role', '{}', true), \
+         set_config('app.partner_id', '{}', true), \
+         set_config('app.actor_kind', '{}', true)",
+        s[0], s[1], s[2], s[3], s[4], s[5]
+    ))
+}
+
 impl Scoped {
     pub(crate) async fn begin(conn: &DatabaseConnection, ctx: &Ctx) -> Result<Self, DbError> {
         let settings = settings(ctx);

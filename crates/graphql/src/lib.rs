@@ -115,6 +115,8 @@ pub const NO_GLOBAL_ID: &[&str] = &[
     "visit_daily",
     "request_daily",
     "workshop_daily",
+    // A number per association, read by the dashboard to key its cache.
+    "dashboard_versions",
     // An agreement's history, covered sites, targets and coded activity: read
     // through the agreement (or the activity and report queries).
     "agreement_revisions",

@@ -2,8 +2,9 @@
 //! workshops and attendees by day, week or month, split by site, channel, theme,
 //! kind, partner (or association, for the union), with the same period last year
 //! beside it and unusual drops or rises flagged. Read from the daily rollups only,
-//! never from the journal; cached in Redis under versioned, tenant-scoped keys that
-//! every journal write bumps.
+//! never from the journal; cached in Redis under keys that carry the deployment, the
+//! association and its version, which every write of its rollups bumps in
+//! PostgreSQL (migration 0009).
 
 use crate::Journal;
 use crate::model::{Channel, RequestKind};
@@ -14,6 +15,8 @@ use kernel::{Ctx, Error, UnionRole};
 use sea_orm::{ConnectionTrait, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Semaphore, watch};
 use uuid::Uuid;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -450,16 +453,21 @@ fn assemble(
     }
 }
 
-/// Cache keys of an association live under its tenant-scoped prefix.
-fn tenant_scope(tenant: Uuid) -> String {
-    db::redis_pool::tenant_key(kernel::TenantId(tenant), &[])
-}
+/// The association's dashboard version, as the reader's scope sees it (0 before its
+/// first write): one statement, read before the rollups (migration 0009).
+const VERSION_SQL: &str = "select coalesce((select version from dashboard_versions \
+     where tenant_id = (select app.tenant_id())), 0)::bigint";
 
-const NETWORK_SCOPE: &str = "passerelle:network";
+/// How many network computations run at once in a process (each can take seconds
+/// on a large network); other views wait for a permit, identical views for the
+/// one in flight.
+pub const NETWORK_COMPUTATIONS: usize = 2;
 
-fn cache_key(scope: &str, version: i64, q: &DashboardQuery) -> String {
+/// The view's part of a cache key (under the deployment's prefix and the
+/// association, or `network`).
+fn view_key(q: &DashboardQuery) -> String {
     format!(
-        "{scope}:dash:v{version}:{}:{}:{:?}:{:?}:{}:{}",
+        "dash:{}:{}:{:?}:{:?}:{}:{}",
         q.from,
         q.to,
         q.granularity,
@@ -469,96 +477,101 @@ fn cache_key(scope: &str, version: i64, q: &DashboardQuery) -> String {
     )
 }
 
-fn version_key(scope: &str) -> String {
-    format!("{scope}:dashver")
+async fn cache_get(pool: &RedisPool, key: &str) -> Option<Dashboard> {
+    let mut get = redis::cmd("GET");
+    get.arg(key);
+    let body: Option<String> = pool.query(&get).await.flatten();
+    body.and_then(|s| serde_json::from_str::<Dashboard>(&s).ok())
 }
 
-async fn cache_get(
-    redis: Option<&RedisPool>,
-    scope: &str,
-    q: &DashboardQuery,
-) -> (Option<Dashboard>, Option<String>) {
-    let Some(pool) = redis else {
-        return (None, None);
+async fn cache_put(pool: &RedisPool, key: &str, d: &Dashboard, ttl_secs: u64) {
+    let Ok(body) = serde_json::to_string(d) else {
+        return;
     };
-    let Some(mut conn) = pool.conn().await else {
-        return (None, None);
-    };
-    let timeout = db::redis_pool::REDIS_TIMEOUT;
-    let version = match tokio::time::timeout(
-        timeout,
-        redis::cmd("GET")
-            .arg(version_key(scope))
-            .query_async::<Option<i64>>(&mut conn),
-    )
-    .await
-    {
-        Ok(Ok(v)) => v.unwrap_or(0),
-        _ => {
-            pool.report_failure();
-            return (None, None);
+    let mut set = redis::cmd("SET");
+    set.arg(key).arg(body).arg("EX").arg(ttl_secs);
+    // Not written is only not cached: the next reader computes it.
+    let _ = pool.query::<()>(&set).await;
+}
+
+/// What a network computation left for the requests that waited for it.
+type Outcome = Option<Result<Dashboard, Shared>>;
+
+/// An error shared with the requests that waited for the same computation.
+#[derive(Clone, Debug)]
+enum Shared {
+    Validation { field: String, reason: String },
+    Forbidden(&'static str),
+    Other,
+}
+
+impl Shared {
+    fn of(e: &Error) -> Self {
+        match e {
+            Error::Validation { field, reason } => Shared::Validation {
+                field: field.clone(),
+                reason: reason.clone(),
+            },
+            Error::Forbidden(r) => Shared::Forbidden(r),
+            _ => Shared::Other,
         }
-    };
-    let key = cache_key(scope, version, q);
-    let hit = match tokio::time::timeout(
-        timeout,
-        redis::cmd("GET")
-            .arg(&key)
-            .query_async::<Option<String>>(&mut conn),
-    )
-    .await
-    {
-        Ok(Ok(v)) => v,
-        _ => None,
-    };
-    let d = hit.and_then(|s| serde_json::from_str::<Dashboard>(&s).ok());
-    (d, Some(key))
+    }
+    fn error(&self) -> Error {
+        match self {
+            Shared::Validation { field, reason } => Error::validation(field, reason),
+            Shared::Forbidden(r) => Error::Forbidden(r),
+            Shared::Other => Error::internal_msg("network dashboard computation failed"),
+        }
+    }
 }
 
-async fn cache_put(redis: Option<&RedisPool>, key: String, d: &Dashboard, ttl_secs: u64) {
-    let (Some(pool), Ok(body)) = (redis, serde_json::to_string(d)) else {
-        return;
-    };
-    let Some(mut conn) = pool.conn().await else {
-        return;
-    };
-    let _ = tokio::time::timeout(
-        db::redis_pool::REDIS_TIMEOUT,
-        redis::cmd("SET")
-            .arg(key)
-            .arg(body)
-            .arg("EX")
-            .arg(ttl_secs)
-            .query_async::<()>(&mut conn),
-    )
-    .await;
+/// Network computations in flight, one per view (single flight), bounded by a
+/// semaphore. A computation runs in its own task: a request that gives up (its
+/// client, the 30 s timeout) does not waste it for the others waiting, and the
+/// result lands in the cache for the next ones.
+#[derive(Clone)]
+pub(crate) struct Flights {
+    inflight: Arc<Mutex<HashMap<String, watch::Receiver<Outcome>>>>,
+    permits: Arc<Semaphore>,
 }
 
-/// After a journal write: bumps the association's version, so every cached view of
-/// it is stale at once. If Redis is unreachable the bump is lost and cached views may
-/// live up to their TTL (ten minutes).
-///
-/// The network's views are not bumped: any association's write would make the
-/// union's statistics stale, and recomputing a national year (seconds on a large
-/// network, bench/README.md) after every visit recorded anywhere would keep the
-/// database busy with it. They live NETWORK_TTL_SECS instead.
-pub(crate) async fn invalidate(redis: Option<&RedisPool>, tenant: Uuid) {
-    let Some(pool) = redis else { return };
-    let Some(mut conn) = pool.conn().await else {
-        return;
-    };
-    let mut p = redis::pipe();
-    p.incr(version_key(&tenant_scope(tenant)), 1).ignore();
-    if !matches!(
-        tokio::time::timeout(
-            db::redis_pool::REDIS_TIMEOUT,
-            p.query_async::<()>(&mut conn)
-        )
-        .await,
-        Ok(Ok(()))
-    ) {
-        pool.report_failure();
-        tracing::warn!("dashboard cache version not bumped (redis unavailable)");
+impl Default for Flights {
+    fn default() -> Self {
+        Self {
+            inflight: Default::default(),
+            permits: Arc::new(Semaphore::new(NETWORK_COMPUTATIONS)),
+        }
+    }
+}
+
+impl Flights {
+    /// The flight for `key`: an existing one to wait for, or a new one that the
+    /// caller must run (the sender).
+    fn board(&self, key: &str) -> (watch::Receiver<Outcome>, Option<watch::Sender<Outcome>>) {
+        let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(rx) = map.get(key) {
+            return (rx.clone(), None);
+        }
+        let (tx, rx) = watch::channel(None);
+        map.insert(key.to_owned(), rx.clone());
+        (rx, Some(tx))
+    }
+}
+
+/// Removes a flight from the map when its task ends, however it ends.
+struct Landing {
+    flights: Flights,
+    key: String,
+}
+
+impl Drop for Landing {
+    fn drop(&mut self) {
+        let mut map = self
+            .flights
+            .inflight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        map.remove(&self.key);
     }
 }
 
@@ -604,7 +617,19 @@ impl Journal {
         ))
     }
 
+    /// The Redis pool when the cache is on and Redis answers (breaker closed).
+    fn cache(&self) -> Option<&RedisPool> {
+        self.redis
+            .as_ref()
+            .filter(|p| p.breaker_state() == db::BreakerState::Closed)
+    }
+
     /// The active association's dashboard (every staff role, viewers included).
+    ///
+    /// Cached under the association's version in PostgreSQL, read first (one
+    /// statement): a write bumps it in its own transaction, so a view cached before
+    /// the write is never read again, whatever Redis holds. The rollups are read
+    /// after the version, so a view is never older than its key.
     pub async fn dashboard(&self, ctx: &Ctx, q: DashboardQuery) -> Result<Dashboard, Error> {
         let scope = ctx.require_tenant()?;
         validate(&q)?;
@@ -615,21 +640,29 @@ impl Journal {
                 "by association is for the network dashboard",
             ));
         }
-        let tenant = scope.tenant_id.0;
-        let cache_scope = tenant_scope(tenant);
-        let (hit, key) = cache_get(self.redis.as_ref(), &cache_scope, &q).await;
-        if let Some(mut d) = hit {
-            d.cached = true;
-            return Ok(d);
-        }
-        let d = self.compute(ctx, Some(tenant), &q).await?;
-        if let Some(key) = key {
-            cache_put(self.redis.as_ref(), key, &d, CACHE_TTL_SECS).await;
+        let tenant = scope.tenant_id;
+        let key = match self.cache() {
+            Some(pool) => {
+                let version = self.db.scoped_scalar(ctx, VERSION_SQL).await?;
+                let key = pool.tenant_key(tenant, &[&format!("v{version}"), &view_key(&q)]);
+                if let Some(mut d) = cache_get(pool, &key).await {
+                    d.cached = true;
+                    return Ok(d);
+                }
+                Some((pool, key))
+            }
+            None => None,
+        };
+        let d = self.compute(ctx, Some(tenant.0), &q).await?;
+        if let Some((pool, key)) = key {
+            cache_put(pool, &key, &d, CACHE_TTL_SECS).await;
         }
         Ok(d)
     }
 
     /// The network's dashboard (union staff): aggregates only, across associations.
+    /// Cached NETWORK_TTL_SECS (see `NETWORK_TTL_SECS`); one computation per view at
+    /// a time in this process, at most NETWORK_COMPUTATIONS at once.
     pub async fn network_dashboard(
         &self,
         ctx: &Ctx,
@@ -638,24 +671,65 @@ impl Journal {
         ctx.require_union_role(&UnionRole::ALL)?;
         validate(&q)?;
         let q = whole_periods(q);
-        if let (Some(mut d), _) = cache_get(self.redis.as_ref(), NETWORK_SCOPE, &q).await {
+        let view = view_key(&q);
+        let cache = self.cache().cloned();
+        let key = cache.as_ref().map(|p| p.key(&["network", &view]));
+        if let (Some(pool), Some(key)) = (&cache, &key)
+            && let Some(mut d) = cache_get(pool, key).await
+        {
             d.cached = true;
             return Ok(d);
         }
-        // One national computation at a time in this process: the union's staff
-        // opening the same view at once wait for the first, then read its result
-        // from the cache, instead of each scanning the network's rollups.
-        let _turn = self.network_computing.lock().await;
-        let (hit, key) = cache_get(self.redis.as_ref(), NETWORK_SCOPE, &q).await;
-        if let Some(mut d) = hit {
-            d.cached = true;
-            return Ok(d);
+        let (mut rx, lead) = self.flights.board(&view);
+        if let Some(tx) = lead {
+            let this = self.clone();
+            let ctx = ctx.clone();
+            let landing = Landing {
+                flights: self.flights.clone(),
+                key: view,
+            };
+            tokio::spawn(async move {
+                let _landing = landing;
+                let out = async {
+                    let _permit = this
+                        .flights
+                        .permits
+                        .acquire()
+                        .await
+                        .map_err(Error::internal)?;
+                    // Filled meanwhile by another server, or by the flight before?
+                    if let (Some(pool), Some(key)) = (&cache, &key)
+                        && let Some(mut d) = cache_get(pool, key).await
+                    {
+                        d.cached = true;
+                        return Ok(d);
+                    }
+                    let d = this.compute(&ctx, None, &q).await?;
+                    if let (Some(pool), Some(key)) = (&cache, &key) {
+                        cache_put(pool, key, &d, NETWORK_TTL_SECS).await;
+                    }
+                    Ok::<_, Error>(d)
+                }
+                .await;
+                let _ = tx.send(Some(out.map_err(|e| {
+                    if e.code() == kernel::ErrorCode::Internal {
+                        tracing::error!(error = ?e, "network dashboard computation failed");
+                    }
+                    Shared::of(&e)
+                })));
+            });
         }
-        let d = self.compute(ctx, None, &q).await?;
-        if let Some(key) = key {
-            cache_put(self.redis.as_ref(), key, &d, NETWORK_TTL_SECS).await;
+        let landed = rx
+            .wait_for(Option::is_some)
+            .await
+            .map_err(Error::internal)?;
+        match &*landed {
+            Some(Ok(d)) => Ok(d.clone()),
+            Some(Err(e)) => Err(e.error()),
+            None => Err(Error::internal_msg(
+                "network dashboard flight without outcome",
+            )),
         }
-        Ok(d)
     }
 }
 

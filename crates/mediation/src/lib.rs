@@ -34,8 +34,8 @@ pub(crate) const LEADS: &[TenantRole] = &[TenantRole::Director, TenantRole::Coor
 pub struct Journal {
     db: Db,
     redis: Option<RedisPool>,
-    /// Serialises the network dashboard's computations (dashboard.rs).
-    network_computing: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The network dashboard's computations in flight (dashboard.rs).
+    flights: dashboard::Flights,
 }
 
 impl Journal {
@@ -43,7 +43,7 @@ impl Journal {
         Self {
             db,
             redis,
-            network_computing: Default::default(),
+            flights: Default::default(),
         }
     }
 }

@@ -217,10 +217,6 @@ async fn load_for_update(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Visit, E
 }
 
 impl Journal {
-    pub(crate) async fn bump(&self, tenant: Uuid) {
-        crate::dashboard::invalidate(self.redis.as_ref(), tenant).await;
-    }
-
     /// Records a visit with its requests in one transaction, idempotent under the
     /// client's key: a double submit returns the first recording.
     pub async fn record_visit(
@@ -308,7 +304,6 @@ impl Journal {
         }
         rollup::visit(&tx, &v, &reqs, 1).await?;
         tx.commit().await?;
-        self.bump(tenant).await;
         Ok(Recorded {
             visit: v,
             replayed: false,
@@ -375,7 +370,6 @@ impl Journal {
         let reqs = insert_requests(&tx, tenant, id, &input.requests).await?;
         rollup::visit(&tx, &v, &reqs, 1).await?;
         tx.commit().await?;
-        self.bump(tenant).await;
         Ok(v)
     }
 
@@ -409,7 +403,6 @@ impl Journal {
             .map_err(map_err)?
             .ok_or(Error::NotFound)?;
         tx.commit().await?;
-        self.bump(tenant).await;
         visit(&row)
     }
 

@@ -159,7 +159,6 @@ impl Journal {
         .await?;
         rollup::agreement_workshop(&tx, tenant, &ws, 1).await?;
         tx.commit().await?;
-        self.bump(tenant).await;
         Ok((ws, false))
     }
 
@@ -193,7 +192,6 @@ impl Journal {
             .map_err(map_err)?
             .ok_or(Error::NotFound)?;
         tx.commit().await?;
-        self.bump(tenant).await;
         row(&r)
     }
 

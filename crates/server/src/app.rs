@@ -12,7 +12,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use db::{Db, PoolOptions, RedisPool, RedisStatus};
+use db::{Db, PoolOptions, RedisOptions, RedisPool, RedisStatus};
 use graphql::RequestActor;
 use graphql::http::{Endpoint, error_response};
 use kernel::{Ctx, RequestId};
@@ -73,8 +73,24 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     )
     .await
     .map_err(StartError::Database)?;
-    let redis =
-        RedisPool::new(&config.redis_url, 4).map_err(|e| StartError::Redis(e.to_string()))?;
+    // Servers of two deployments may share a Redis: every key carries this one's.
+    let prefix = match &config.redis_prefix {
+        Some(p) => p.clone(),
+        None => format!(
+            "passerelle:{}",
+            db.deployment_id().await.map_err(StartError::Database)?
+        ),
+    };
+    let redis = RedisPool::new(
+        &config.redis_url,
+        RedisOptions {
+            prefix,
+            timeout: Duration::from_millis(config.redis_timeout_ms),
+            failures_to_open: config.redis_failures_to_open,
+            ..RedisOptions::default()
+        },
+    )
+    .map_err(|e| StartError::Redis(e.to_string()))?;
     redis.start().await;
 
     let http = reqwest::Client::builder()
@@ -274,6 +290,7 @@ async fn readyz(State(s): State<AppState>) -> Response {
     let body = serde_json::json!({
         "postgres": if pg { "up" } else { "down" },
         "redis": if redis { "up" } else { "down" },
+        "redisBreaker": s.redis.breaker_state().as_str(),
         "rateLimiting": if redis { "shared (redis)" } else { "in-process (redis unavailable)" },
     });
     // Redis down degrades (in-process rate limiting) but still serves: ready.

@@ -31,6 +31,14 @@ pub struct Config {
     pub principal_cache_secs: u64,
     /// Dashboards cached in Redis (on by default; off to measure them uncached).
     pub dashboard_cache: bool,
+    /// Every Redis key's prefix; None: derived from the database at start
+    /// (`passerelle:<system identifier>:<database>`), unique per deployment.
+    pub redis_prefix: Option<String>,
+    /// How long one Redis call may take before it counts as a failure.
+    pub redis_timeout_ms: u64,
+    /// Failures in a row (lasting at least a second) before Redis is left alone
+    /// until a probe answers.
+    pub redis_failures_to_open: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -204,6 +212,36 @@ impl Config {
             Some("off") => false,
             Some(_) => return Err(bad("PASSERELLE_DASHBOARD_CACHE", "expected on or off")),
         };
+        let redis_prefix = get("PASSERELLE_REDIS_PREFIX");
+        if let Some(p) = &redis_prefix
+            && (p.len() > 200
+                || !p
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b)))
+        {
+            return Err(bad(
+                "PASSERELLE_REDIS_PREFIX",
+                "expected at most 200 letters, digits, '_', '-', '.' or ':'",
+            ));
+        }
+        let redis_timeout_ms = get("PASSERELLE_REDIS_TIMEOUT_MS")
+            .map(|v| v.parse::<u64>().ok().filter(|n| (10..=10_000).contains(n)))
+            .unwrap_or(Some(db::redis_pool::DEFAULT_TIMEOUT.as_millis() as u64))
+            .ok_or_else(|| {
+                bad(
+                    "PASSERELLE_REDIS_TIMEOUT_MS",
+                    "expected milliseconds from 10 to 10000",
+                )
+            })?;
+        let redis_failures_to_open = get("PASSERELLE_REDIS_FAILURES_TO_OPEN")
+            .map(|v| v.parse::<u32>().ok().filter(|n| (1..=1000).contains(n)))
+            .unwrap_or(Some(db::redis_pool::DEFAULT_FAILURES_TO_OPEN))
+            .ok_or_else(|| {
+                bad(
+                    "PASSERELLE_REDIS_FAILURES_TO_OPEN",
+                    "expected an integer from 1 to 1000",
+                )
+            })?;
         Ok(Self {
             database_url,
             database_admin_url,
@@ -219,6 +257,9 @@ impl Config {
             db_max_connections,
             principal_cache_secs,
             dashboard_cache,
+            redis_prefix,
+            redis_timeout_ms,
+            redis_failures_to_open,
         })
     }
 
@@ -273,5 +314,14 @@ mod tests {
             cfg(&[("REDIS_URL", "http://x")]).err().map(|e| e.key),
             Some("REDIS_URL")
         );
+        for (k, v) in [
+            ("PASSERELLE_REDIS_PREFIX", "a b"),
+            ("PASSERELLE_REDIS_TIMEOUT_MS", "0"),
+            ("PASSERELLE_REDIS_FAILURES_TO_OPEN", "zero"),
+        ] {
+            assert_eq!(cfg(&[(k, v)]).err().map(|e| e.key), Some(k));
+        }
+        let c = cfg(&[("PASSERELLE_REDIS_PREFIX", "staging:passerelle")]).expect("prefix");
+        assert_eq!(c.redis_prefix.as_deref(), Some("staging:passerelle"));
     }
 }

@@ -1,5 +1,6 @@
-//! Per-actor rate limiting: a fixed one-minute window per actor, counted in Redis so
-//! that every replica shares it. When Redis is unreachable the count moves to this
+//! Per-actor rate limiting: a fixed one-minute window per actor, counted in Redis
+//! (under the deployment's prefix) so that every replica of this deployment, and
+//! only them, share it. When Redis is unreachable the count moves to this
 //! process (each replica then allows the full rate: a softer limit, not none).
 
 use db::RedisPool;
@@ -47,18 +48,11 @@ impl RateLimiter {
     }
 
     async fn redis_count(&self, actor: &str, window: u64) -> Option<u64> {
-        let mut conn = self.redis.conn().await?;
-        let key = format!("passerelle:rl:{actor}:{window}");
+        let key = self.redis.key(&["rl", actor, &window.to_string()]);
         let mut pipe = redis::pipe();
         pipe.atomic().incr(&key, 1u64).expire(&key, 120).ignore();
-        let fut = pipe.query_async::<(u64,)>(&mut conn);
-        match tokio::time::timeout(db::redis_pool::REDIS_TIMEOUT, fut).await {
-            Ok(Ok((n,))) => Some(n),
-            _ => {
-                self.redis.report_failure();
-                None
-            }
-        }
+        // None when Redis is down, frozen or its breaker open: counted here instead.
+        self.redis.query_pipe::<(u64,)>(&pipe).await.map(|(n,)| n)
     }
 
     fn local_count(&self, actor: &str, window: u64) -> u64 {
