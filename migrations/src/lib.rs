@@ -61,6 +61,11 @@ sql_migration!(
     "m20261123_000007_rollup_day_indexes",
     "../sql/0007_rollup_day_indexes.sql"
 );
+sql_migration!(
+    m0008,
+    "m20261123_000008_journal_integrity",
+    "../sql/0008_journal_integrity.sql"
+);
 
 pub struct Migrator;
 
@@ -75,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005::Migration),
             Box::new(m0006::Migration),
             Box::new(m0007::Migration),
+            Box::new(m0008::Migration),
         ]
     }
 }
