@@ -11,6 +11,7 @@ mod catalog;
 mod dashboard;
 mod isolation;
 mod journal;
+mod journal_integrity;
 mod limits;
 mod oidc;
 mod ops;
