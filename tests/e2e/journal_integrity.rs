@@ -156,7 +156,12 @@ async fn a_client_key_names_one_input_and_another_input_under_it_is_a_conflict()
             "heldOn": today.to_string(), "durationMinutes": 120, "attendees": attendees}})
     };
     let r = app.as_user(&t.mediator, None, ws, workshop(6)).await;
-    assert_eq!(r.data()["recordWorkshop"]["replayed"], false, "{:?}", r.body);
+    assert_eq!(
+        r.data()["recordWorkshop"]["replayed"],
+        false,
+        "{:?}",
+        r.body
+    );
     let before = app.count(&rows).await;
     let r = app.as_user(&t.mediator, None, ws, workshop(9)).await;
     assert_eq!(r.code(), Some("CONFLICT"), "{:?}", r.body);
@@ -176,12 +181,22 @@ async fn a_client_key_names_one_input_and_another_input_under_it_is_a_conflict()
     let ak = key();
     let a = |score: i32| json!({"i": {"campaignId": cid, "score": score, "answeredOn": today.to_string(), "clientKey": ak}});
     let r = app.as_user(&t.mediator, None, answer, a(4)).await;
-    assert_eq!(r.data()["recordSurveyAnswer"]["campaign"]["answers"], 1, "{:?}", r.body);
+    assert_eq!(
+        r.data()["recordSurveyAnswer"]["campaign"]["answers"],
+        1,
+        "{:?}",
+        r.body
+    );
     let r = app.as_user(&t.mediator, None, answer, a(1)).await;
     assert_eq!(r.code(), Some("CONFLICT"), "{:?}", r.body);
     assert_eq!(ext(&r, "field"), "clientKey");
     let r = app.as_user(&t.mediator, None, answer, a(4)).await;
-    assert_eq!(r.data()["recordSurveyAnswer"]["campaign"]["answers"], 1, "{:?}", r.body);
+    assert_eq!(
+        r.data()["recordSurveyAnswer"]["campaign"]["answers"],
+        1,
+        "{:?}",
+        r.body
+    );
 }
 
 #[tokio::test]
@@ -220,8 +235,12 @@ async fn coding_names_requests_from_zero_and_refuses_an_unknown_position() {
     }
     assert_eq!(app.count(&activity).await, 0, "nothing coded");
     let r = app
-        .as_user(&t.mediator, None, CODE,
-            json!({"i": {"visitId": id, "requests": [{"position": 1, "agreementId": x}]}}))
+        .as_user(
+            &t.mediator,
+            None,
+            CODE,
+            json!({"i": {"visitId": id, "requests": [{"position": 1, "agreementId": x}]}}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
     let reqs = &r.data()["codeVisitRequests"]["visit"]["requests"];
@@ -242,7 +261,8 @@ async fn amendments_keep_the_codings_that_still_fit_and_history_speaks_the_schem
     let y = agreement(&app, &t, &edf, &[&b]).await;
     let at = (chrono::Utc::now() - chrono::Duration::minutes(30)).to_rfc3339();
     let fields = |site: &str, minutes: i32, agreement: Option<&str>| {
-        let mut edf_req = json!({"theme": "energy", "kind": "PARTNER", "partnerId": edf, "outcome": "MEDIATED"});
+        let mut edf_req =
+            json!({"theme": "energy", "kind": "PARTNER", "partnerId": edf, "outcome": "MEDIATED"});
         if let Some(g) = agreement {
             edf_req["agreementId"] = json!(g);
         }
@@ -250,14 +270,20 @@ async fn amendments_keep_the_codings_that_still_fit_and_history_speaks_the_schem
             "requests": [edf_req, {"theme": "housing", "kind": "GENERAL", "outcome": "INFORMED"}]})
     };
     let r = app
-        .as_user(&t.mediator, None, RECORD_W,
-            json!({"i": {"clientKey": key(), "visit": fields(&a, 20, Some(&x))}}))
+        .as_user(
+            &t.mediator,
+            None,
+            RECORD_W,
+            json!({"i": {"clientKey": key(), "visit": fields(&a, 20, Some(&x))}}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
     let id = r.data()["recordVisit"]["visit"]["id"].clone();
     let coded_to = |agreement: &str| {
         let u = kernel::gid::decode(agreement).map(|(_, u)| u).unwrap();
-        format!("select coalesce(sum(count), 0) from agreement_activity_monthly where agreement_id = '{u}'")
+        format!(
+            "select coalesce(sum(count), 0) from agreement_activity_monthly where agreement_id = '{u}'"
+        )
     };
     assert_eq!(app.count(&coded_to(&x)).await, 1);
 
@@ -268,7 +294,12 @@ async fn amendments_keep_the_codings_that_still_fit_and_history_speaks_the_schem
         .await;
     assert!(r.ok(), "{:?}", r.body);
     let v = &r.data()["amendVisit"];
-    assert_eq!(v["visit"]["requests"][0]["agreement"]["id"], x.as_str(), "{:?}", r.body);
+    assert_eq!(
+        v["visit"]["requests"][0]["agreement"]["id"],
+        x.as_str(),
+        "{:?}",
+        r.body
+    );
     assert!(removed(&v["warnings"]).is_none(), "{:?}", r.body);
     assert_eq!(app.count(&coded_to(&x)).await, 1, "the rollup kept it once");
 
@@ -299,13 +330,20 @@ async fn amendments_keep_the_codings_that_still_fit_and_history_speaks_the_schem
     // Moved to the other site: X no longer covers it, so the coding goes, with a
     // warning, and the request proposes Y, the one agreement that fits there.
     let r = app
-        .as_user(&t.coordinator, None, AMEND,
-            json!({"i": {"visitId": id, "visit": fields(&b, 35, None), "reason": "Mauvais site"}}))
+        .as_user(
+            &t.coordinator,
+            None,
+            AMEND,
+            json!({"i": {"visitId": id, "visit": fields(&b, 35, None), "reason": "Mauvais site"}}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
     let v = &r.data()["amendVisit"];
     assert_eq!(v["visit"]["requests"][0]["agreement"], json!(null));
-    assert_eq!(v["visit"]["requests"][0]["proposedAgreement"]["id"], y.as_str());
+    assert_eq!(
+        v["visit"]["requests"][0]["proposedAgreement"]["id"],
+        y.as_str()
+    );
     let w = removed(&v["warnings"]).expect("a warning");
     assert_eq!(w["field"], "requests[0].agreementId");
     assert!(w["message"].as_str().unwrap().contains("convention"));
@@ -315,15 +353,35 @@ async fn amendments_keep_the_codings_that_still_fit_and_history_speaks_the_schem
     // An explicit null uncodes; an explicit agreement codes.
     let mut f = fields(&b, 35, Some(&y));
     let r = app
-        .as_user(&t.coordinator, None, AMEND, json!({"i": {"visitId": id, "visit": f.clone()}}))
+        .as_user(
+            &t.coordinator,
+            None,
+            AMEND,
+            json!({"i": {"visitId": id, "visit": f.clone()}}),
+        )
         .await;
-    assert_eq!(r.data()["amendVisit"]["visit"]["requests"][0]["agreement"]["id"], y.as_str(), "{:?}", r.body);
+    assert_eq!(
+        r.data()["amendVisit"]["visit"]["requests"][0]["agreement"]["id"],
+        y.as_str(),
+        "{:?}",
+        r.body
+    );
     assert_eq!(app.count(&coded_to(&y)).await, 1);
     f["requests"][0]["agreementId"] = json!(null);
     let r = app
-        .as_user(&t.coordinator, None, AMEND, json!({"i": {"visitId": id, "visit": f}}))
+        .as_user(
+            &t.coordinator,
+            None,
+            AMEND,
+            json!({"i": {"visitId": id, "visit": f}}),
+        )
         .await;
-    assert_eq!(r.data()["amendVisit"]["visit"]["requests"][0]["agreement"], json!(null), "{:?}", r.body);
+    assert_eq!(
+        r.data()["amendVisit"]["visit"]["requests"][0]["agreement"],
+        json!(null),
+        "{:?}",
+        r.body
+    );
     assert!(removed(&r.data()["amendVisit"]["warnings"]).is_none());
     assert_eq!(app.count(&coded_to(&y)).await, 0);
 }
@@ -336,7 +394,9 @@ async fn paris(app: &TestApp, days: i64, hhmm: &str) -> String {
                at time zone 'Europe/Paris')::bigint"
         ))
         .await;
-    chrono::DateTime::from_timestamp(epoch, 0).unwrap().to_rfc3339()
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .unwrap()
+        .to_rfc3339()
 }
 
 async fn paris_day(app: &TestApp, days: i64) -> String {
@@ -379,15 +439,57 @@ async fn visits_during_a_closure_or_outside_hours_are_kept_with_a_warning_and_co
             .map(|w| w["code"].as_str().unwrap().to_owned())
             .collect()
     };
-    let during = app.as_user(&t.mediator, None, RECORD_W, record(paris(&app, 2, "10:00").await, "ON_SITE")).await;
+    let during = app
+        .as_user(
+            &t.mediator,
+            None,
+            RECORD_W,
+            record(paris(&app, 2, "10:00").await, "ON_SITE"),
+        )
+        .await;
     assert!(during.ok(), "recorded all the same: {:?}", during.body);
     assert_eq!(codes(&during), vec!["VISIT_DURING_CLOSURE"]);
-    assert!(during.data()["recordVisit"]["warnings"][0]["message"].as_str().unwrap().contains("fermeture"));
-    let night = app.as_user(&t.mediator, None, RECORD_W, record(paris(&app, 1, "03:00").await, "ON_SITE")).await;
-    assert_eq!(codes(&night), vec!["VISIT_OUTSIDE_OPENING_HOURS"], "{:?}", night.body);
-    let phone = app.as_user(&t.mediator, None, RECORD_W, record(paris(&app, 1, "03:00").await, "PHONE")).await;
-    assert_eq!(codes(&phone), Vec::<String>::new(), "hours hold for on-site visits only");
-    let fine = app.as_user(&t.mediator, None, RECORD_W, record(paris(&app, 1, "10:00").await, "ON_SITE")).await;
+    assert!(
+        during.data()["recordVisit"]["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("fermeture")
+    );
+    let night = app
+        .as_user(
+            &t.mediator,
+            None,
+            RECORD_W,
+            record(paris(&app, 1, "03:00").await, "ON_SITE"),
+        )
+        .await;
+    assert_eq!(
+        codes(&night),
+        vec!["VISIT_OUTSIDE_OPENING_HOURS"],
+        "{:?}",
+        night.body
+    );
+    let phone = app
+        .as_user(
+            &t.mediator,
+            None,
+            RECORD_W,
+            record(paris(&app, 1, "03:00").await, "PHONE"),
+        )
+        .await;
+    assert_eq!(
+        codes(&phone),
+        Vec::<String>::new(),
+        "hours hold for on-site visits only"
+    );
+    let fine = app
+        .as_user(
+            &t.mediator,
+            None,
+            RECORD_W,
+            record(paris(&app, 1, "10:00").await, "ON_SITE"),
+        )
+        .await;
     assert_eq!(codes(&fine), Vec::<String>::new());
 
     // The dashboard's data-quality figures count them, and follow a void.
@@ -409,7 +511,12 @@ async fn visits_during_a_closure_or_outside_hours_are_kept_with_a_warning_and_co
         json!({"i": {"visitId": night.data()["recordVisit"]["visit"]["id"], "reason": "Doublon"}})).await;
     assert!(r.ok(), "{:?}", r.body);
     let r = app.as_user(&t.viewer, None, dash, input).await;
-    assert_eq!(r.data()["dashboard"]["totals"]["visitsOutsideHours"], 0, "{:?}", r.body);
+    assert_eq!(
+        r.data()["dashboard"]["totals"]["visitsOutsideHours"],
+        0,
+        "{:?}",
+        r.body
+    );
     assert_eq!(r.data()["dashboard"]["totals"]["visitsDuringClosure"], 1);
     assert_eq!(app.count(&exact).await, 0);
 
@@ -417,7 +524,9 @@ async fn visits_during_a_closure_or_outside_hours_are_kept_with_a_warning_and_co
     let input = json!({"i": {"clientKey": key(), "visit": {
         "siteId": site, "occurredAt": paris(&app, 2, "11:00").await, "channel": "ON_SITE", "durationMinutes": 10,
         "requests": [{"theme": "housing", "kind": "GENERAL", "outcome": "INFORMED"}]}}});
-    let r = app.as_user(&t.mediator, None, RECORD_W, input.clone()).await;
+    let r = app
+        .as_user(&t.mediator, None, RECORD_W, input.clone())
+        .await;
     assert_eq!(codes(&r), vec!["VISIT_DURING_CLOSURE"]);
     let r = app.as_user(&t.mediator, None, RECORD_W, input).await;
     assert_eq!(r.data()["recordVisit"]["replayed"], true, "{:?}", r.body);
@@ -429,14 +538,19 @@ async fn service_codes_have_their_catalogue() {
     let app = spawn_app().await;
     let t = app.tenant().await;
     let r = app
-        .as_user(&t.mediator, None, "{ siteServices { code label } }", json!({}))
+        .as_user(
+            &t.mediator,
+            None,
+            "{ siteServices { code label } }",
+            json!({}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
     let list = r.data()["siteServices"].as_array().unwrap();
     assert_eq!(list.len(), 11, "the services of crates/sites");
     assert!(
-        list.iter()
-            .any(|s| s["code"] == "partner_visits" && s["label"].as_str().unwrap().starts_with("Accueil"))
+        list.iter().any(|s| s["code"] == "partner_visits"
+            && s["label"].as_str().unwrap().starts_with("Accueil"))
     );
     // Every code it lists is one createSite takes.
     let codes: Vec<Value> = list.iter().map(|s| s["code"].clone()).collect();
@@ -559,8 +673,12 @@ async fn the_demo_journal_numbers_requests_like_the_api_and_covers_two_years() {
         .map(|(k, _)| k)
         .expect("a coded later request");
     let r = app
-        .as_user(&coord, None, CODE,
-            json!({"i": {"visitId": vid, "requests": [{"position": k, "agreementId": null}]}}))
+        .as_user(
+            &coord,
+            None,
+            CODE,
+            json!({"i": {"visitId": vid, "requests": [{"position": k, "agreementId": null}]}}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
     let after = r.data()["codeVisitRequests"]["visit"]["requests"]

@@ -291,7 +291,10 @@ fn present_snapshot(mut v: serde_json::Value) -> serde_json::Value {
         parse: fn(&str) -> Option<T>,
     ) {
         if let Some(x) = o.get(key).and_then(|x| x.as_str()).and_then(parse) {
-            o.insert(key.into(), G::from(x).to_value().into_json().unwrap_or_default());
+            o.insert(
+                key.into(),
+                G::from(x).to_value().into_json().unwrap_or_default(),
+            );
         }
     }
     let Some(o) = v.as_object_mut() else {

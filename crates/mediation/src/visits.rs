@@ -33,13 +33,29 @@ pub(crate) fn fingerprint_sql(n: usize) -> String {
 /// the same text, whatever the order of the JSON fields the client sent.
 fn visit_fingerprint(v: &VisitInput, note: Option<&str>) -> String {
     serde_json::json!([
-        v.site_id, v.mediator_id, v.occurred_at.to_rfc3339(), v.channel.as_str(),
-        v.duration_minutes, v.language, v.age_band.map(AgeBand::as_str), v.sex.map(Sex::as_str),
-        v.neighbourhood, v.beneficiary_id, note,
-        v.requests.iter().map(|r| serde_json::json!([
-            r.theme, r.kind.as_str(), r.partner_id, r.outcome.as_str(), r.mediation_act,
-            r.referred_to, r.agreement_id,
-        ])).collect::<Vec<_>>(),
+        v.site_id,
+        v.mediator_id,
+        v.occurred_at.to_rfc3339(),
+        v.channel.as_str(),
+        v.duration_minutes,
+        v.language,
+        v.age_band.map(AgeBand::as_str),
+        v.sex.map(Sex::as_str),
+        v.neighbourhood,
+        v.beneficiary_id,
+        note,
+        v.requests
+            .iter()
+            .map(|r| serde_json::json!([
+                r.theme,
+                r.kind.as_str(),
+                r.partner_id,
+                r.outcome.as_str(),
+                r.mediation_act,
+                r.referred_to,
+                r.agreement_id,
+            ]))
+            .collect::<Vec<_>>(),
     ])
     .to_string()
 }

@@ -61,8 +61,16 @@ async fn check_code(
 /// The normalised input of `recordWorkshop`, as canonical text.
 fn workshop_fingerprint(w: &WorkshopInput) -> String {
     serde_json::json!([
-        w.site_id, w.theme, w.title, w.held_on, w.duration_minutes, w.facilitator_id,
-        w.funding_partner_id, w.attendees, w.named_attendees, w.agreement_id,
+        w.site_id,
+        w.theme,
+        w.title,
+        w.held_on,
+        w.duration_minutes,
+        w.facilitator_id,
+        w.funding_partner_id,
+        w.attendees,
+        w.named_attendees,
+        w.agreement_id,
     ])
     .to_string()
 }

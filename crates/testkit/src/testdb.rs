@@ -60,7 +60,10 @@ impl TestDb {
     pub async fn drop_database(&self) {
         if let Ok(conn) = Database::connect(format!("{}/postgres", server_url())).await {
             let _ = conn
-                .execute_unprepared(&format!("drop database if exists \"{}\" with (force)", self.name))
+                .execute_unprepared(&format!(
+                    "drop database if exists \"{}\" with (force)",
+                    self.name
+                ))
                 .await;
             let _ = conn.close().await;
         }
