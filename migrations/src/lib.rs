@@ -62,6 +62,11 @@ sql_migration!(
     "../sql/0007_rollup_day_indexes.sql"
 );
 sql_migration!(
+    m0008,
+    "m20261123_000008_journal_integrity",
+    "../sql/0008_journal_integrity.sql"
+);
+sql_migration!(
     m0009,
     "m20261123_000009_dashboard_versions",
     "../sql/0009_dashboard_versions.sql"
@@ -80,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005::Migration),
             Box::new(m0006::Migration),
             Box::new(m0007::Migration),
+            Box::new(m0008::Migration),
             Box::new(m0009::Migration),
         ]
     }

@@ -12,6 +12,7 @@ mod dashboard;
 mod graphiql;
 mod isolation;
 mod journal;
+mod journal_integrity;
 mod limits;
 mod oidc;
 mod ops;

@@ -19,6 +19,14 @@ pub(crate) fn to_gql(e: Error) -> async_graphql::Error {
                 x.set("reason", reason.clone());
             })
         }
+        Error::Conflict {
+            field: Some(field),
+            reason,
+        } => async_graphql::Error::new(format!("{field}: {reason}")).extend_with(|_, x| {
+            x.set("code", code);
+            x.set("field", field.clone());
+            x.set("reason", reason.clone());
+        }),
         other => {
             async_graphql::Error::new(other.to_string()).extend_with(|_, x| x.set("code", code))
         }

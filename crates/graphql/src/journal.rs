@@ -10,7 +10,9 @@ use crate::partners::Agreement;
 use crate::sites::Site;
 use crate::tenancy::{Membership, PartnerOrganisation};
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
+use async_graphql::{
+    Context, Enum, ID, InputObject, InputType, Json, MaybeUndefined, Object, SimpleObject,
+};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use kernel::Error;
 use mediation::dashboard as dash;
@@ -145,8 +147,9 @@ impl Visit {
             .map(|r| VisitRevision {
                 revision: r.revision,
                 action: r.action,
-                previous: Json(r.previous),
+                previous: Json(present_snapshot(r.previous)),
                 reason: r.reason,
+                author_id: r.changed_by_membership,
                 changed_at: r.changed_at,
             })
             .collect())
@@ -229,14 +232,137 @@ pub struct VisitNote {
     created_at: DateTime<FixedOffset>,
 }
 
-#[derive(SimpleObject)]
+/// One correction of a visit: who made it, when, why, and the state before it.
 pub struct VisitRevision {
     revision: i32,
-    /// amended or voided
     action: String,
     previous: Json<serde_json::Value>,
     reason: Option<String>,
+    author_id: Option<uuid::Uuid>,
     changed_at: DateTime<FixedOffset>,
+}
+
+#[Object]
+impl VisitRevision {
+    /// The revision this correction replaced (1 for the visit as first recorded).
+    async fn revision(&self) -> i32 {
+        self.revision
+    }
+    /// amended or voided
+    async fn action(&self) -> &str {
+        &self.action
+    }
+    /// The visit before the correction, in this schema's terms: the fields of
+    /// VisitFields (global ids, enum values), plus `status`; each request with
+    /// `position` and the fields of VisitRequestInput.
+    async fn previous(&self) -> &Json<serde_json::Value> {
+        &self.previous
+    }
+    async fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+    /// Who made the correction (their membership in the association).
+    async fn author(&self, c: &Context<'_>) -> async_graphql::Result<Option<Membership>> {
+        match self.author_id {
+            Some(m) => Ok(loaders(c)?.membership.load_one(m).await?.map(Membership)),
+            None => Ok(None),
+        }
+    }
+    async fn changed_at(&self) -> DateTime<FixedOffset> {
+        self.changed_at
+    }
+}
+
+/// A stored snapshot (raw ids, database codes) in the schema's representation:
+/// global ids and GraphQL enum values. Unknown values are left as they are.
+fn present_snapshot(mut v: serde_json::Value) -> serde_json::Value {
+    fn gid(o: &mut serde_json::Map<String, serde_json::Value>, key: &str, ty: &str) {
+        if let Some(id) = o
+            .get(key)
+            .and_then(|x| x.as_str())
+            .and_then(|x| uuid::Uuid::parse_str(x).ok())
+        {
+            o.insert(key.into(), encode_id(ty, id).to_string().into());
+        }
+    }
+    fn code<T, G: InputType + From<T>>(
+        o: &mut serde_json::Map<String, serde_json::Value>,
+        key: &str,
+        parse: fn(&str) -> Option<T>,
+    ) {
+        if let Some(x) = o.get(key).and_then(|x| x.as_str()).and_then(parse) {
+            o.insert(
+                key.into(),
+                G::from(x).to_value().into_json().unwrap_or_default(),
+            );
+        }
+    }
+    let Some(o) = v.as_object_mut() else {
+        return v;
+    };
+    gid(o, "siteId", "Site");
+    gid(o, "mediatorId", "Membership");
+    gid(o, "beneficiaryId", "Beneficiary");
+    code::<_, VisitChannel>(o, "channel", mediation::Channel::parse);
+    code::<_, AgeBand>(o, "ageBand", mediation::AgeBand::parse);
+    code::<_, Sex>(o, "sex", mediation::Sex::parse);
+    if let Some(voided) = o.remove("voided").and_then(|x| x.as_bool()) {
+        o.insert(
+            "status".into(),
+            status(voided).to_value().into_json().unwrap_or_default(),
+        );
+    }
+    if let Some(reqs) = o.get_mut("requests").and_then(|r| r.as_array_mut()) {
+        for (i, r) in reqs.iter_mut().enumerate() {
+            if let Some(r) = r.as_object_mut() {
+                r.entry("position").or_insert(i.into());
+                gid(r, "partnerId", "PartnerOrganisation");
+                gid(r, "agreementId", "Agreement");
+                code::<_, RequestKind>(r, "kind", mediation::RequestKind::parse);
+                code::<_, RequestOutcome>(r, "outcome", mediation::Outcome::parse);
+            }
+        }
+    }
+    v
+}
+
+/// Something worth a second look in what was just recorded; the write went through.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "mediation::WarningCode")]
+pub enum JournalWarningCode {
+    /// The visit falls in a closure declared for its site.
+    VisitDuringClosure,
+    /// An on-site visit outside its site's opening hours.
+    VisitOutsideOpeningHours,
+    /// An amendment removed a request's coding to an agreement that no longer covers it.
+    AgreementCodingRemoved,
+}
+
+#[derive(SimpleObject)]
+pub struct JournalWarning {
+    code: JournalWarningCode,
+    /// For the front desk, in French.
+    message: String,
+    /// The input concerned, when there is one.
+    field: Option<String>,
+}
+
+fn warnings(w: Vec<mediation::Warning>) -> Vec<JournalWarning> {
+    w.into_iter()
+        .map(|w| JournalWarning {
+            code: w.code.into(),
+            message: w.message,
+            field: w.field,
+        })
+        .collect()
+}
+
+/// A service a site may offer (see Site.services and siteServices).
+#[derive(SimpleObject)]
+pub struct ServiceCode {
+    code: String,
+    /// French label.
+    label: String,
 }
 
 #[derive(SimpleObject)]
@@ -449,6 +575,11 @@ pub struct DashboardCounts {
     mediation_acts: i64,
     workshops: Option<i64>,
     attendees: Option<i64>,
+    /// Data quality: visits recorded during a closure declared for their site (null
+    /// where people are).
+    visits_during_closure: Option<i64>,
+    /// Data quality: on-site visits recorded outside their site's opening hours.
+    visits_outside_hours: Option<i64>,
 }
 
 impl From<dash::Counts> for DashboardCounts {
@@ -460,6 +591,8 @@ impl From<dash::Counts> for DashboardCounts {
             mediation_acts: c.mediation_acts,
             workshops: c.workshops,
             attendees: c.attendees,
+            visits_during_closure: c.visits_during_closure,
+            visits_outside_hours: c.visits_outside_hours,
         }
     }
 }
@@ -602,6 +735,20 @@ impl JournalQuery {
             .collect())
     }
 
+    /// The catalogue of services a site may offer (Site.services, createSite and
+    /// updateSite take these codes), with their French labels.
+    async fn site_services(&self, c: &Context<'_>) -> async_graphql::Result<Vec<ServiceCode>> {
+        // Like the themes' catalogues: for signed-in callers.
+        ctx(c)?.require_user().gql()?;
+        Ok(::sites::SERVICES
+            .iter()
+            .map(|(code, label)| ServiceCode {
+                code: (*code).to_owned(),
+                label: (*label).to_owned(),
+            })
+            .collect())
+    }
+
     async fn beneficiaries(
         &self,
         c: &Context<'_>,
@@ -691,8 +838,10 @@ pub struct VisitRequestInput {
     mediation_act: Option<bool>,
     referred_to: Option<String>,
     /// The partner agreement to code this partner request to: it must cover the
-    /// site, the day, the theme and the partner. An amendment that omits it uncodes.
-    agreement_id: Option<ID>,
+    /// site, the day, the theme and the partner. In an amendment, omitted keeps the
+    /// coding of the request at this position while it still fits (one that no
+    /// longer does is removed, with a warning); null uncodes.
+    agreement_id: MaybeUndefined<ID>,
 }
 
 #[derive(InputObject)]
@@ -731,9 +880,12 @@ fn visit_input(f: VisitFields) -> Result<mediation::VisitInput, Error> {
             outcome: r.outcome.into(),
             mediation_act: r.mediation_act,
             referred_to: r.referred_to,
+            keep_coding: r.agreement_id.is_undefined(),
             agreement_id: r
                 .agreement_id
-                .map(|a| decode_id(&format!("requests[{i}].agreementId"), &a, "Agreement"))
+                .as_opt_ref()
+                .flatten()
+                .map(|a| decode_id(&format!("requests[{i}].agreementId"), a, "Agreement"))
                 .transpose()?,
         });
     }
@@ -770,8 +922,11 @@ pub struct RecordVisitInput {
 #[derive(SimpleObject)]
 pub struct RecordVisitPayload {
     visit: Visit,
-    /// True when this client key was already recorded: nothing new was written.
+    /// True when this client key was already recorded with the same input: nothing
+    /// new was written. The same key with another input is a CONFLICT on clientKey.
     replayed: bool,
+    /// What deserves a second look (recorded all the same).
+    warnings: Vec<JournalWarning>,
 }
 
 #[derive(InputObject)]
@@ -790,6 +945,9 @@ pub struct VoidVisitInput {
 #[derive(SimpleObject)]
 pub struct VisitPayload {
     visit: Visit,
+    /// What deserves a second look in an amendment (recorded all the same); none
+    /// for a void.
+    warnings: Vec<JournalWarning>,
 }
 
 #[derive(InputObject)]
@@ -922,6 +1080,7 @@ impl JournalMutation {
         Ok(RecordVisitPayload {
             visit: Visit(r.visit),
             replayed: r.replayed,
+            warnings: warnings(r.warnings),
         })
     }
 
@@ -933,12 +1092,15 @@ impl JournalMutation {
     ) -> async_graphql::Result<VisitPayload> {
         let id = decode_id("visitId", &input.visit_id, "Visit").gql()?;
         let v = visit_input(input.visit).gql()?;
-        let v = services(c)?
+        let a = services(c)?
             .journal
             .amend_visit(ctx(c)?, id, v, input.reason)
             .await
             .gql()?;
-        Ok(VisitPayload { visit: Visit(v) })
+        Ok(VisitPayload {
+            visit: Visit(a.visit),
+            warnings: warnings(a.warnings),
+        })
     }
 
     /// Voids a visit recorded by mistake; it stays in the history (its author, coordinators, directors).
@@ -953,7 +1115,10 @@ impl JournalMutation {
             .void_visit(ctx(c)?, id, input.reason)
             .await
             .gql()?;
-        Ok(VisitPayload { visit: Visit(v) })
+        Ok(VisitPayload {
+            visit: Visit(v),
+            warnings: Vec::new(),
+        })
     }
 
     /// Opens a pseudonymous follow-up record, with the consent given for it.

@@ -48,8 +48,12 @@ pub enum Error {
     NotFound,
     #[error("{field}: {reason}")]
     Validation { field: String, reason: String },
+    /// `field`, when set, names the input that conflicts (like VALIDATION's).
     #[error("{reason}")]
-    Conflict { reason: String },
+    Conflict {
+        field: Option<String>,
+        reason: String,
+    },
     #[error("too many requests")]
     RateLimited,
     #[error("internal error")]
@@ -80,6 +84,15 @@ impl Error {
 
     pub fn conflict(reason: impl Into<String>) -> Self {
         Error::Conflict {
+            field: None,
+            reason: reason.into(),
+        }
+    }
+
+    /// A conflict on one input field (e.g. a client key already used for another input).
+    pub fn conflict_on(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Conflict {
+            field: Some(field.into()),
             reason: reason.into(),
         }
     }

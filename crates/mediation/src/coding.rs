@@ -67,7 +67,15 @@ pub(crate) async fn check(
     agreement: Uuid,
     field: &str,
 ) -> Result<(), Error> {
-    let fits: bool = tx
+    if fits(tx, e, agreement).await? {
+        return Ok(());
+    }
+    Err(Error::validation(field, why_not(tx, e, agreement).await?))
+}
+
+/// Whether `agreement` is one of the entry's candidates.
+pub(crate) async fn fits(tx: &Scoped, e: &Entry<'_>, agreement: Uuid) -> Result<bool, Error> {
+    tx
         .query_one_raw(stmt(
             "select exists (select 1 from app.agreement_candidates($1, $2, $3, $4, $5, $6) c(id) where c.id = $7)",
             vec![
@@ -84,11 +92,7 @@ pub(crate) async fn check(
         .map_err(map_err)?
         .ok_or_else(|| Error::internal_msg("no row"))?
         .try_get_by_index(0)
-        .map_err(map_err)?;
-    if fits {
-        return Ok(());
-    }
-    Err(Error::validation(field, why_not(tx, e, agreement).await?))
+        .map_err(map_err)
 }
 
 /// The first condition of `app.agreement_candidates` the entry fails, in words.

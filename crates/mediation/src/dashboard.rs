@@ -140,6 +140,12 @@ pub struct Counts {
     pub mediation_acts: i64,
     pub workshops: Option<i64>,
     pub attendees: Option<i64>,
+    /// Data quality: visits recorded during a closure of their site, and on-site
+    /// visits outside its opening hours (where people apply).
+    #[serde(default)]
+    pub visits_during_closure: Option<i64>,
+    #[serde(default)]
+    pub visits_outside_hours: Option<i64>,
 }
 
 impl Counts {
@@ -147,6 +153,8 @@ impl Counts {
         Counts {
             people: d.people_apply().then_some(0),
             minutes: d.people_apply().then_some(0),
+            visits_during_closure: d.people_apply().then_some(0),
+            visits_outside_hours: d.people_apply().then_some(0),
             workshops: d.workshops_apply().then_some(0),
             attendees: d.workshops_apply().then_some(0),
             ..Counts::default()
@@ -162,6 +170,8 @@ impl Counts {
         sum(&mut self.minutes, o.minutes);
         sum(&mut self.workshops, o.workshops);
         sum(&mut self.attendees, o.attendees);
+        sum(&mut self.visits_during_closure, o.visits_during_closure);
+        sum(&mut self.visits_outside_hours, o.visits_outside_hours);
         self.requests += o.requests;
         self.mediation_acts += o.mediation_acts;
     }
@@ -255,7 +265,8 @@ pub fn statements(
     let mut out = Vec::new();
     if d.people_apply() {
         out.push(("visit", format!(
-            "select date_trunc($1, x.day)::date, {k}, sum(x.visits)::bigint, sum(x.minutes)::bigint from visit_daily x{j} where {filter} group by 1, 2",
+            "select date_trunc($1, x.day)::date, {k}, sum(x.visits)::bigint, sum(x.minutes)::bigint, \
+               sum(x.during_closure)::bigint, sum(x.outside_hours)::bigint from visit_daily x{j} where {filter} group by 1, 2",
             k = d.key()), values.clone()));
     }
     let rk = d.key();
@@ -297,6 +308,8 @@ async fn fetch(
                 "visit" => {
                     c.people = Some(a);
                     c.minutes = Some(b);
+                    c.visits_during_closure = Some(r.try_get_by_index(4).map_err(map_err)?);
+                    c.visits_outside_hours = Some(r.try_get_by_index(5).map_err(map_err)?);
                 }
                 "request" => {
                     c.requests = a;
@@ -740,7 +753,7 @@ fn opt(n: Option<i64>) -> String {
 /// CSV as French spreadsheets open it: semicolon-separated, UTF-8 with a BOM.
 pub fn to_csv(d: &Dashboard) -> String {
     let mut out = String::from(
-        "\u{feff}période;clé;libellé;personnes reçues;durée (min);demandes;actes de médiation;ateliers;participants;personnes reçues N-1;demandes N-1;actes de médiation N-1;ateliers N-1;participants N-1;tendance\r\n",
+        "\u{feff}période;clé;libellé;personnes reçues;durée (min);demandes;actes de médiation;ateliers;participants;personnes reçues N-1;demandes N-1;actes de médiation N-1;ateliers N-1;participants N-1;tendance;passages pendant une fermeture;passages sur site hors horaires\r\n",
     );
     for r in &d.rows {
         let trend = match r.trend {
@@ -765,6 +778,8 @@ pub fn to_csv(d: &Dashboard) -> String {
             opt(r.last_year.workshops),
             opt(r.last_year.attendees),
             trend.to_owned(),
+            opt(r.counts.visits_during_closure),
+            opt(r.counts.visits_outside_hours),
         ];
         out.push_str(&cells.join(";"));
         out.push_str("\r\n");

@@ -16,7 +16,7 @@ mod visits;
 mod workshops;
 
 pub use model::*;
-pub use visits::{Recorded, VisitFilter};
+pub use visits::{Amended, Recorded, VisitFilter};
 
 use db::{Db, RedisPool};
 use kernel::TenantRole;

@@ -75,6 +75,9 @@ pub struct NewRequest {
     pub referred_to: Option<String>,
     /// The partner agreement this request is coded to (partner requests only).
     pub agreement_id: Option<Uuid>,
+    /// Amendments only: no agreement was given (as opposed to an explicit none), so
+    /// the coding of the request at this position is kept while it still fits.
+    pub keep_coding: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -112,6 +115,53 @@ pub struct Visit {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
+    /// Recorded on a day its site declared closed (as found at recording time).
+    pub during_closure: bool,
+    /// Recorded on site outside its site's opening hours (as found at recording time).
+    pub outside_hours: bool,
+}
+
+/// Something worth a second look in what was just recorded: the write went through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WarningCode {
+    /// The visit falls in one of its site's declared closures.
+    VisitDuringClosure,
+    /// An on-site visit outside its site's opening hours.
+    VisitOutsideOpeningHours,
+    /// An amendment removed a request's agreement coding that no longer fits.
+    AgreementCodingRemoved,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub code: WarningCode,
+    /// In French, for the front desk.
+    pub message: String,
+    /// The input concerned, when there is one (e.g. `requests[1].agreementId`).
+    pub field: Option<String>,
+}
+
+impl Visit {
+    /// The warnings its recorded state carries (closure, opening hours).
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut out = Vec::new();
+        if self.during_closure {
+            out.push(Warning {
+                code: WarningCode::VisitDuringClosure,
+                message: "Passage enregistré pendant une fermeture déclarée du site.".into(),
+                field: Some("occurredAt".into()),
+            });
+        }
+        if self.outside_hours {
+            out.push(Warning {
+                code: WarningCode::VisitOutsideOpeningHours,
+                message: "Passage sur site enregistré en dehors des horaires d'ouverture du site."
+                    .into(),
+                field: Some("occurredAt".into()),
+            });
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -139,9 +189,13 @@ pub struct RequestCoding {
 pub struct Revision {
     pub revision: i32,
     pub action: String,
+    /// As stored: raw ids and codes (see `repo::snapshot`); the gateway presents it
+    /// in the schema's terms.
     pub previous: serde_json::Value,
     pub reason: Option<String>,
     pub changed_by: Option<Uuid>,
+    /// The author's membership in the association, when they still have one.
+    pub changed_by_membership: Option<Uuid>,
     pub changed_at: DateTime<FixedOffset>,
 }
 

@@ -41,7 +41,10 @@ pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {
             "consents_beneficiary_fkey" => Error::NotFound,
             "beneficiaries_pseudonym_key" => Error::conflict("pseudonym: already used"),
             "survey_answers_client_key_key" => {
-                Error::conflict("clientKey: this answer is already recorded")
+                Error::conflict_on("clientKey", "cette réponse est déjà enregistrée")
+            }
+            "visit_requests_position_key" => {
+                Error::validation("requests.position", "position déjà occupée")
             }
             _ => Error::from(DbError::Constraint(c)),
         },
@@ -54,7 +57,7 @@ pub(crate) fn parse<T>(s: &str, f: fn(&str) -> Option<T>) -> Result<T, Error> {
 }
 
 pub(crate) const VISIT_COLUMNS: &str = "id, tenant_id, site_id, mediator_id, occurred_at, channel, duration_minutes, language, \
-    age_band, sex, neighbourhood, beneficiary_id, status, revision, created_by, created_at, updated_at";
+    age_band, sex, neighbourhood, beneficiary_id, status, revision, created_by, created_at, updated_at, during_closure, outside_hours";
 
 pub(crate) fn visit(r: &QueryResult) -> Result<Visit, Error> {
     let channel: String = r.try_get_by_index(5).map_err(map_err)?;
@@ -82,6 +85,8 @@ pub(crate) fn visit(r: &QueryResult) -> Result<Visit, Error> {
         created_by: r.try_get_by_index(14).map_err(map_err)?,
         created_at: r.try_get_by_index(15).map_err(map_err)?,
         updated_at: r.try_get_by_index(16).map_err(map_err)?,
+        during_closure: r.try_get_by_index(17).map_err(map_err)?,
+        outside_hours: r.try_get_by_index(18).map_err(map_err)?,
     })
 }
 

@@ -43,10 +43,12 @@ pub(crate) async fn visit(
     tx.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!(
-            "insert into visit_daily (tenant_id, site_id, day, channel, visits, minutes) \
-             values ($1, $2, {PARIS_DAY}, $4, $5, $6) \
+            "insert into visit_daily (tenant_id, site_id, day, channel, visits, minutes, during_closure, outside_hours) \
+             values ($1, $2, {PARIS_DAY}, $4, $5, $6, $7, $8) \
              on conflict (tenant_id, site_id, day, channel) do update \
-             set visits = visit_daily.visits + excluded.visits, minutes = visit_daily.minutes + excluded.minutes"
+             set visits = visit_daily.visits + excluded.visits, minutes = visit_daily.minutes + excluded.minutes, \
+                 during_closure = visit_daily.during_closure + excluded.during_closure, \
+                 outside_hours = visit_daily.outside_hours + excluded.outside_hours"
         ),
         [
             v.tenant_id.into(),
@@ -55,6 +57,8 @@ pub(crate) async fn visit(
             v.channel.as_str().into(),
             sign.into(),
             (i64::from(v.duration_minutes) * i64::from(sign)).into(),
+            (i32::from(v.during_closure) * sign).into(),
+            (i32::from(v.outside_hours) * sign).into(),
         ],
     ))
     .await
@@ -119,7 +123,8 @@ async fn withdraw_visit(tx: &Scoped, v: &Visit, requests: &[Request]) -> Result<
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             format!(
-                "update visit_daily set visits = visits - 1, minutes = minutes - $5 \
+                "update visit_daily set visits = visits - 1, minutes = minutes - $5, \
+                   during_closure = during_closure - $6, outside_hours = outside_hours - $7 \
                  where tenant_id = $1 and site_id = $2 and day = {PARIS_DAY} and channel = $4"
             ),
             [
@@ -128,6 +133,8 @@ async fn withdraw_visit(tx: &Scoped, v: &Visit, requests: &[Request]) -> Result<
                 v.occurred_at.into(),
                 v.channel.as_str().into(),
                 i64::from(v.duration_minutes).into(),
+                i32::from(v.during_closure).into(),
+                i32::from(v.outside_hours).into(),
             ],
         ))
         .await

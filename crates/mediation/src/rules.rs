@@ -151,8 +151,12 @@ fn not_codable(i: usize) -> Error {
 }
 
 /// Codings of a visit's requests: at least one, each position once and present
-/// among the visit's `kinds`, and agreements only on partner requests.
-pub(crate) fn check_codings(codings: &[RequestCoding], kinds: &[RequestKind]) -> Result<(), Error> {
+/// among the visit's requests (`kinds`: position and kind), and agreements only on
+/// partner requests.
+pub(crate) fn check_codings(
+    codings: &[RequestCoding],
+    kinds: &[(i16, RequestKind)],
+) -> Result<(), Error> {
     if codings.is_empty() || codings.len() > MAX_REQUESTS {
         return Err(Error::validation(
             "requests",
@@ -166,9 +170,9 @@ pub(crate) fn check_codings(codings: &[RequestCoding], kinds: &[RequestKind]) ->
                 "given twice",
             ));
         }
-        let kind = usize::try_from(c.position)
-            .ok()
-            .and_then(|p| kinds.get(p))
+        let (_, kind) = kinds
+            .iter()
+            .find(|(p, _)| *p == c.position)
             .ok_or_else(|| {
                 Error::validation(
                     format!("requests[{i}].position"),
@@ -223,6 +227,7 @@ mod tests {
                 mediation_act: None,
                 referred_to: None,
                 agreement_id: None,
+                keep_coding: false,
             }],
         }
     }
@@ -317,7 +322,7 @@ mod tests {
             position,
             agreement_id,
         };
-        let kinds = [Partner, General];
+        let kinds = [(0, Partner), (1, General)];
         let f = |r: Result<(), Error>| match r {
             Err(Error::Validation { field, .. }) => field,
             other => panic!("{other:?}"),

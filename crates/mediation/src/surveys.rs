@@ -121,13 +121,31 @@ impl Journal {
                 "outside the campaign's dates",
             ));
         }
-        tx.execute_raw(stmt(
-            "insert into survey_answers (tenant_id, id, campaign_id, score, answered_on, client_key) values ($1, $2, $3, $4, $5, $6) \
-             on conflict (tenant_id, client_key) do nothing",
-            vec![tenant.into(), Uuid::now_v7().into(), campaign.into(), score.into(), answered_on.into(), key.into()],
-        ))
-        .await
-        .map_err(map_err)?;
+        // The same key again is a replay only with the same answer: another answer
+        // under it is refused rather than dropped.
+        let fingerprint = serde_json::json!([campaign, score, answered_on]).to_string();
+        let same: bool = tx
+            .query_one_raw(stmt(
+                &format!(
+                    "with i as (insert into survey_answers (tenant_id, id, campaign_id, score, answered_on, client_key, client_fingerprint) \
+                     values ($1, $2, $3, $4, $5, $6, {fp}) on conflict (tenant_id, client_key) do nothing returning 1) \
+                     select exists (select 1 from i) or coalesce((select client_fingerprint = {fp} from survey_answers \
+                       where tenant_id = $1 and client_key = $6), true)",
+                    fp = crate::visits::fingerprint_sql(7)
+                ),
+                vec![tenant.into(), Uuid::now_v7().into(), campaign.into(), score.into(), answered_on.into(), key.into(), fingerprint.into()],
+            ))
+            .await
+            .map_err(map_err)?
+            .ok_or_else(|| Error::internal_msg("no row"))?
+            .try_get_by_index(0)
+            .map_err(map_err)?;
+        if !same {
+            return Err(Error::conflict_on(
+                "clientKey",
+                "cette clé a déjà servi pour une autre réponse : rien n'a été enregistré",
+            ));
+        }
         let r = tx
             .query_one_raw(stmt(
                 &format!(

@@ -9,10 +9,62 @@ use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 /// What `record_visit` did: `replayed` is true when the client key had already been
-/// recorded (a double submit), and the original visit is returned unchanged.
+/// recorded with the same input (a double submit), and the original visit is
+/// returned unchanged, with the warnings it was recorded with.
 pub struct Recorded {
     pub visit: Visit,
     pub replayed: bool,
+    pub warnings: Vec<Warning>,
+}
+
+/// What `amend_visit` did: the visit as amended, and what deserves a second look
+/// (closure, opening hours, codings removed because they no longer fit).
+pub struct Amended {
+    pub visit: Visit,
+    pub warnings: Vec<Warning>,
+}
+
+/// SQL for the fingerprint of the canonical input text in parameter `$n`.
+pub(crate) fn fingerprint_sql(n: usize) -> String {
+    format!("encode(sha256(convert_to(${n}::text, 'UTF8')), 'hex')")
+}
+
+/// The normalised input of `recordVisit`, as canonical text: the same request gives
+/// the same text, whatever the order of the JSON fields the client sent.
+fn visit_fingerprint(v: &VisitInput, note: Option<&str>) -> String {
+    serde_json::json!([
+        v.site_id,
+        v.mediator_id,
+        v.occurred_at.to_rfc3339(),
+        v.channel.as_str(),
+        v.duration_minutes,
+        v.language,
+        v.age_band.map(AgeBand::as_str),
+        v.sex.map(Sex::as_str),
+        v.neighbourhood,
+        v.beneficiary_id,
+        note,
+        v.requests
+            .iter()
+            .map(|r| serde_json::json!([
+                r.theme,
+                r.kind.as_str(),
+                r.partner_id,
+                r.outcome.as_str(),
+                r.mediation_act,
+                r.referred_to,
+                r.agreement_id,
+            ]))
+            .collect::<Vec<_>>(),
+    ])
+    .to_string()
+}
+
+fn key_reused() -> Error {
+    Error::conflict_on(
+        "clientKey",
+        "cette clé a déjà servi pour une saisie différente : rien n'a été enregistré",
+    )
 }
 
 #[derive(Clone, Debug, Default)]
@@ -42,12 +94,16 @@ pub(crate) async fn caller_membership(
 /// The site must be the association's and open on that day; the mediator an active
 /// member; the beneficiary the association's. Another association's ids are as
 /// unknown as missing ones.
+///
+/// Returns whether the visit falls in a closure of the site, and whether it is an
+/// on-site visit outside the site's opening hours (`app.visit_flags`): accepted, the
+/// front desk knows best, but flagged.
 async fn check_refs(
     tx: &Scoped,
     tenant: Uuid,
     v: &VisitInput,
     mediator: Uuid,
-) -> Result<(), Error> {
+) -> Result<(bool, bool), Error> {
     let row = tx
         .query_one_raw(stmt(
             "select \
@@ -57,7 +113,9 @@ async fn check_refs(
                exists (select 1 from memberships where tenant_id = $1 and id = $4 and status = 'active'), \
                ($5::uuid is null or exists (select 1 from beneficiaries where tenant_id = $1 and id = $5)), \
                (select array_agg(p) from unnest($6::uuid[]) p where not exists (select 1 from partner_organisations where id = p)), \
-               (select array_agg(t) from unnest($7::text[]) t where not exists (select 1 from request_themes where code = t))",
+               (select array_agg(t) from unnest($7::text[]) t where not exists (select 1 from request_themes where code = t)), \
+               f.during_closure, f.outside_hours \
+             from app.visit_flags($1, $2, $3, $8) f",
             vec![
                 tenant.into(),
                 v.site_id.into(),
@@ -66,6 +124,7 @@ async fn check_refs(
                 v.beneficiary_id.into(),
                 v.requests.iter().filter_map(|r| r.partner_id).collect::<Vec<_>>().into(),
                 v.requests.iter().map(|r| r.theme.clone()).collect::<Vec<_>>().into(),
+                v.channel.as_str().into(),
             ],
         ))
         .await
@@ -111,7 +170,10 @@ async fn check_refs(
             "not a theme of the network's catalogue",
         ));
     }
-    Ok(())
+    Ok((
+        row.try_get_by_index(5).map_err(map_err)?,
+        row.try_get_by_index(6).map_err(map_err)?,
+    ))
 }
 
 /// Each request coded to an agreement must fit it (site, Paris day, theme, partner).
@@ -190,16 +252,42 @@ async fn load_requests(
     rows.iter().map(request).collect()
 }
 
-async fn by_client_key(tx: &Scoped, tenant: Uuid, key: &str) -> Result<Option<Visit>, Error> {
-    tx.query_one_raw(stmt(
-        &format!("select {VISIT_COLUMNS} from visits where tenant_id = $1 and client_key = $2"),
-        vec![tenant.into(), key.into()],
-    ))
-    .await
-    .map_err(map_err)?
-    .as_ref()
-    .map(visit)
-    .transpose()
+/// The visit recorded under this key, if any, and whether it was recorded from the
+/// same input (`fingerprint`). Visits recorded before fingerprints were kept count
+/// as the same input: nothing tells otherwise.
+async fn by_client_key(
+    tx: &Scoped,
+    tenant: Uuid,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Option<(Visit, bool)>, Error> {
+    let Some(r) = tx
+        .query_one_raw(stmt(
+            &format!(
+                "select {VISIT_COLUMNS}, coalesce(client_fingerprint = {}, true) from visits \
+                 where tenant_id = $1 and client_key = $2",
+                fingerprint_sql(3)
+            ),
+            vec![tenant.into(), key.into(), fingerprint.into()],
+        ))
+        .await
+        .map_err(map_err)?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((visit(&r)?, r.try_get_by_index(19).map_err(map_err)?)))
+}
+
+fn replay(found: (Visit, bool)) -> Result<Recorded, Error> {
+    let (v, same) = found;
+    if !same {
+        return Err(key_reused());
+    }
+    Ok(Recorded {
+        warnings: v.warnings(),
+        visit: v,
+        replayed: true,
+    })
 }
 
 async fn load_for_update(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Visit, Error> {
@@ -218,7 +306,8 @@ async fn load_for_update(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Visit, E
 
 impl Journal {
     /// Records a visit with its requests in one transaction, idempotent under the
-    /// client's key: a double submit returns the first recording.
+    /// client's key: a double submit returns the first recording; the same key with
+    /// another input is a CONFLICT and records nothing.
     pub async fn record_visit(
         &self,
         ctx: &Ctx,
@@ -237,29 +326,30 @@ impl Journal {
             other => other,
         };
         let tenant = scope.tenant_id.0;
+        let fingerprint = visit_fingerprint(&input, note.as_deref());
         let tx = self.db.scoped(ctx).await?;
         // The replay check comes first: a double submit must not fail on validation
         // that depends on time (a site closed since, say).
-        if let Some(v) = by_client_key(&tx, tenant, &key).await? {
+        if let Some(found) = by_client_key(&tx, tenant, &key, &fingerprint).await? {
+            let r = replay(found)?;
             tx.commit().await?;
-            return Ok(Recorded {
-                visit: v,
-                replayed: true,
-            });
+            return Ok(r);
         }
         let mediator = match input.mediator_id {
             Some(m) => m,
             None => caller_membership(&tx, scope, user.0).await?,
         };
-        check_refs(&tx, tenant, &input, mediator).await?;
+        let (during_closure, outside_hours) = check_refs(&tx, tenant, &input, mediator).await?;
         check_codes(&tx, tenant, &input).await?;
         let row = tx
             .query_one_raw(stmt(
                 &format!(
                     "insert into visits (tenant_id, id, site_id, mediator_id, occurred_at, channel, duration_minutes, language, \
-                     age_band, sex, neighbourhood, beneficiary_id, client_key, created_by) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                     on conflict (tenant_id, client_key) do nothing returning {VISIT_COLUMNS}"
+                     age_band, sex, neighbourhood, beneficiary_id, client_key, created_by, client_fingerprint, \
+                     during_closure, outside_hours) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, {}, $16, $17) \
+                     on conflict (tenant_id, client_key) do nothing returning {VISIT_COLUMNS}",
+                    fingerprint_sql(15)
                 ),
                 vec![
                     tenant.into(),
@@ -276,6 +366,9 @@ impl Journal {
                     input.beneficiary_id.into(),
                     key.clone().into(),
                     user.0.into(),
+                    fingerprint.clone().into(),
+                    during_closure.into(),
+                    outside_hours.into(),
                 ],
             ))
             .await
@@ -283,14 +376,12 @@ impl Journal {
         let Some(row) = row else {
             // Raced with the same key and the other transaction won. Under READ
             // COMMITTED this next statement already sees its committed visit.
-            let v = by_client_key(&tx, tenant, &key)
+            let found = by_client_key(&tx, tenant, &key, &fingerprint)
                 .await?
                 .ok_or_else(|| Error::internal_msg("client key vanished"))?;
+            let r = replay(found)?;
             tx.commit().await?;
-            return Ok(Recorded {
-                visit: v,
-                replayed: true,
-            });
+            return Ok(r);
         };
         let v = visit(&row)?;
         let reqs = insert_requests(&tx, tenant, v.id, &input.requests).await?;
@@ -305,20 +396,25 @@ impl Journal {
         rollup::visit(&tx, &v, &reqs, 1).await?;
         tx.commit().await?;
         Ok(Recorded {
+            warnings: v.warnings(),
             visit: v,
             replayed: false,
         })
     }
 
     /// Replaces a visit's details and requests. The previous state is kept in the
-    /// visit's history; dashboard totals follow in the same transaction.
+    /// visit's history; dashboard totals and the agreements' activity follow in the
+    /// same transaction. A request given without an agreement (`keep_coding`) keeps
+    /// the coding of the request at its position while that agreement still covers
+    /// it; one that no longer does is removed, with a warning (the request then shows
+    /// its proposal, if exactly one agreement fits).
     pub async fn amend_visit(
         &self,
         ctx: &Ctx,
         id: Uuid,
         input: VisitInput,
         reason: Option<String>,
-    ) -> Result<Visit, Error> {
+    ) -> Result<Amended, Error> {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let user = ctx.require_user()?;
         let input = rules::check_visit(input, chrono::Utc::now())?;
@@ -330,9 +426,11 @@ impl Journal {
             return Err(Error::conflict("a voided visit cannot be amended"));
         }
         let mediator = input.mediator_id.unwrap_or(old.mediator_id);
-        check_refs(&tx, tenant, &input, mediator).await?;
+        let (during_closure, outside_hours) = check_refs(&tx, tenant, &input, mediator).await?;
         check_codes(&tx, tenant, &input).await?;
         let old_reqs = load_requests(&tx, tenant, &[id]).await?;
+        let mut input = input;
+        let removed = keep_codings(&tx, tenant, &mut input, &old_reqs).await?;
         history(&tx, tenant, &old, &old_reqs, "amended", reason, user.0).await?;
         rollup::visit(&tx, &old, &old_reqs, -1).await?;
         let row = tx
@@ -340,6 +438,7 @@ impl Journal {
                 &format!(
                     "update visits set site_id = $3, mediator_id = $4, occurred_at = $5, channel = $6, duration_minutes = $7, \
                      language = $8, age_band = $9, sex = $10, neighbourhood = $11, beneficiary_id = $12, \
+                     during_closure = $13, outside_hours = $14, \
                      revision = revision + 1, updated_at = now() where tenant_id = $1 and id = $2 returning {VISIT_COLUMNS}"
                 ),
                 vec![
@@ -355,6 +454,8 @@ impl Journal {
                     input.sex.map(|s| s.as_str().to_owned()).into(),
                     input.neighbourhood.clone().into(),
                     input.beneficiary_id.into(),
+                    during_closure.into(),
+                    outside_hours.into(),
                 ],
             ))
             .await
@@ -370,7 +471,17 @@ impl Journal {
         let reqs = insert_requests(&tx, tenant, id, &input.requests).await?;
         rollup::visit(&tx, &v, &reqs, 1).await?;
         tx.commit().await?;
-        Ok(v)
+        let mut warnings = v.warnings();
+        warnings.extend(removed.into_iter().map(|i| Warning {
+            code: WarningCode::AgreementCodingRemoved,
+            message: format!(
+                "La demande n°{} n'est plus couverte par la convention à laquelle elle était rattachée : \
+                 rattachement retiré.",
+                i + 1
+            ),
+            field: Some(format!("requests[{i}].agreementId")),
+        }));
+        Ok(Amended { visit: v, warnings })
     }
 
     /// Voids a visit recorded by mistake: kept, marked voided, out of every total.
@@ -423,13 +534,17 @@ impl Journal {
             return Err(Error::conflict("a voided visit cannot be coded"));
         }
         let reqs = load_requests(&tx, tenant, &[id]).await?;
-        let kinds: Vec<RequestKind> = reqs.iter().map(|r| r.kind).collect();
+        let kinds: Vec<(i16, RequestKind)> = reqs.iter().map(|r| (r.position, r.kind)).collect();
         rules::check_codings(&codings, &kinds)?;
         let day = coding::paris_day(&tx, v.occurred_at.to_utc()).await?;
         let (mut before, mut after) = (Vec::new(), Vec::new());
         for (i, c) in codings.iter().enumerate() {
+            // check_codings found every position among the requests: this cannot miss.
             let Some(r) = reqs.iter().find(|r| r.position == c.position) else {
-                continue;
+                return Err(Error::validation(
+                    format!("requests[{i}].position"),
+                    "the visit has no request at this position",
+                ));
             };
             if r.agreement_id == c.agreement_id {
                 continue;
@@ -565,8 +680,9 @@ impl Journal {
         let tx = self.db.scoped(ctx).await?;
         let rows = tx
             .query_all_raw(stmt(
-                "select revision, action, previous::text, reason, changed_by, changed_at from visit_revisions \
-                 where tenant_id = $1 and visit_id = $2 order by revision",
+                "select r.revision, r.action, r.previous::text, r.reason, r.changed_by, r.changed_at, \
+                   (select m.id from memberships m where m.tenant_id = r.tenant_id and m.user_id = r.changed_by) \
+                 from visit_revisions r where r.tenant_id = $1 and r.visit_id = $2 order by r.revision",
                 vec![scope.tenant_id.0.into(), visit_id.into()],
             ))
             .await
@@ -582,6 +698,7 @@ impl Journal {
                     reason: r.try_get_by_index(3).map_err(map_err)?,
                     changed_by: r.try_get_by_index(4).map_err(map_err)?,
                     changed_at: r.try_get_by_index(5).map_err(map_err)?,
+                    changed_by_membership: r.try_get_by_index(6).map_err(map_err)?,
                 })
             })
             .collect()
@@ -613,6 +730,54 @@ impl Journal {
             })
             .collect()
     }
+}
+
+/// Amendment: each partner request given without an agreement takes the coding of
+/// the request that stood at its position, if that agreement still covers it.
+/// Returns the positions whose coding was dropped because it no longer fits.
+async fn keep_codings(
+    tx: &Scoped,
+    tenant: Uuid,
+    input: &mut VisitInput,
+    old: &[Request],
+) -> Result<Vec<usize>, Error> {
+    let mut removed = Vec::new();
+    if old.iter().all(|r| r.agreement_id.is_none()) {
+        return Ok(removed);
+    }
+    let day = coding::paris_day(tx, input.occurred_at).await?;
+    for (i, r) in input.requests.iter_mut().enumerate() {
+        if !r.keep_coding || r.agreement_id.is_some() {
+            continue;
+        }
+        let Some(previous) = old
+            .iter()
+            .find(|o| usize::try_from(o.position).ok() == Some(i))
+            .and_then(|o| o.agreement_id)
+        else {
+            continue;
+        };
+        let fits = r.kind == RequestKind::Partner
+            && coding::fits(
+                tx,
+                &coding::Entry {
+                    tenant,
+                    site: input.site_id,
+                    day,
+                    service: coding::PARTNER_VISITS,
+                    theme: &r.theme,
+                    partner: r.partner_id,
+                },
+                previous,
+            )
+            .await?;
+        if fits {
+            r.agreement_id = Some(previous);
+        } else {
+            removed.push(i);
+        }
+    }
+    Ok(removed)
 }
 
 /// The author may correct their own entry; coordinators and directors anyone's.

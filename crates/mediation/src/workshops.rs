@@ -58,8 +58,57 @@ async fn check_code(
     Ok(partner)
 }
 
+/// The normalised input of `recordWorkshop`, as canonical text.
+fn workshop_fingerprint(w: &WorkshopInput) -> String {
+    serde_json::json!([
+        w.site_id,
+        w.theme,
+        w.title,
+        w.held_on,
+        w.duration_minutes,
+        w.facilitator_id,
+        w.funding_partner_id,
+        w.attendees,
+        w.named_attendees,
+        w.agreement_id,
+    ])
+    .to_string()
+}
+
+/// The workshop recorded under this key, if any: a CONFLICT when it was recorded
+/// from another input (workshops recorded before fingerprints were kept replay).
+async fn by_client_key(
+    tx: &Scoped,
+    tenant: Uuid,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Option<Workshop>, Error> {
+    let Some(r) = tx
+        .query_one_raw(stmt(
+            &format!(
+                "select {COLUMNS}, coalesce(client_fingerprint = {}, true) from workshops \
+                 where tenant_id = $1 and client_key = $2",
+                crate::visits::fingerprint_sql(3)
+            ),
+            vec![tenant.into(), key.into(), fingerprint.into()],
+        ))
+        .await
+        .map_err(map_err)?
+    else {
+        return Ok(None);
+    };
+    if !r.try_get_by_index::<bool>(12).map_err(map_err)? {
+        return Err(Error::conflict_on(
+            "clientKey",
+            "cette clé a déjà servi pour un atelier différent : rien n'a été enregistré",
+        ));
+    }
+    row(&r).map(Some)
+}
+
 impl Journal {
-    /// Records a workshop, idempotent under the client's key.
+    /// Records a workshop, idempotent under the client's key: the same key with
+    /// another input is a CONFLICT and records nothing.
     pub async fn record_workshop(
         &self,
         ctx: &Ctx,
@@ -71,19 +120,11 @@ impl Journal {
         let key = rules::check_client_key(client_key)?;
         let w = rules::check_workshop(input, chrono::Utc::now().date_naive())?;
         let tenant = scope.tenant_id.0;
+        let fingerprint = workshop_fingerprint(&w);
         let tx = self.db.scoped(ctx).await?;
-        if let Some(r) = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "select {COLUMNS} from workshops where tenant_id = $1 and client_key = $2"
-                ),
-                vec![tenant.into(), key.clone().into()],
-            ))
-            .await
-            .map_err(map_err)?
-        {
+        if let Some(found) = by_client_key(&tx, tenant, &key, &fingerprint).await? {
             tx.commit().await?;
-            return Ok((row(&r)?, true));
+            return Ok((found, true));
         }
         let facilitator = match w.facilitator_id {
             Some(f) => f,
@@ -115,9 +156,10 @@ impl Journal {
             .query_one_raw(stmt(
                 &format!(
                     "insert into workshops (tenant_id, id, site_id, theme, title, held_on, duration_minutes, facilitator_id, \
-                     funding_partner_id, attendees, client_key, created_by, agreement_id) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-                     returning {COLUMNS}"
+                     funding_partner_id, attendees, client_key, created_by, agreement_id, client_fingerprint) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {}) \
+                     on conflict (tenant_id, client_key) do nothing returning {COLUMNS}",
+                    crate::visits::fingerprint_sql(14)
                 ),
                 vec![
                     tenant.into(),
@@ -130,14 +172,23 @@ impl Journal {
                     facilitator.into(),
                     funding_partner.into(),
                     w.attendees.into(),
-                    key.into(),
+                    key.clone().into(),
                     user.0.into(),
                     w.agreement_id.into(),
+                    fingerprint.clone().into(),
                 ],
             ))
             .await
-            .map_err(map_err)?
-            .ok_or_else(|| Error::internal_msg("no row"))?;
+            .map_err(map_err)?;
+        let Some(r) = r else {
+            // Raced with the same key and the other transaction won: READ COMMITTED
+            // lets the next statement see its workshop.
+            let found = by_client_key(&tx, tenant, &key, &fingerprint)
+                .await?
+                .ok_or_else(|| Error::internal_msg("client key vanished"))?;
+            tx.commit().await?;
+            return Ok((found, true));
+        };
         let ws = row(&r)?;
         for b in &w.named_attendees {
             tx.execute_raw(stmt(

@@ -11,8 +11,9 @@ commands:
   demo          create the database if missing, migrate, seed the demo network, serve
   migrate       create roles if absent and apply migrations (needs DATABASE_ADMIN_URL)
   seed --demo [--visits N]
-                load the demo network and a year of its journal, N visits across the
-                network (default 25000, at most 20000000; 0: no journal); idempotent
+                load the demo network and two years of its journal, N visits in total
+                across the network and the two years (default 50000, about 25000 a
+                year; at most 20000000; 0: no journal); idempotent
   seed --bench --size S|M|L [--visits N]
                 load the benchmark dataset of bench/WORKLOADS.md: 40 associations,
                 3000 sites, a year of journal of 200k (S), 2M (M) or 10M (L) visits,

@@ -1,5 +1,5 @@
-//! `passerelle seed --demo`: a small, realistic network to click through, with a year
-//! of mediation journal (see `seed_journal`) and its partners' agreements, coding,
+//! `passerelle seed --demo`: a small, realistic network to click through, with two
+//! years of mediation journal (see `seed_journal`) and its partners' agreements, coding,
 //! API clients and outreach (see `seed_partners`). Idempotent: every row is keyed by a
 //! natural key (slug, email, name) and skipped when present; an association whose
 //! journal was already generated is left alone. Demo accounts sign in through the

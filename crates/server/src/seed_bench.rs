@@ -524,6 +524,8 @@ pub async fn bench(
                 surveys: false,
                 only: Some(only),
                 shares: Some(slugs.iter().cloned().zip(shares()).collect()),
+                // The bench's sizes are a year of journal.
+                days: 365,
                 lock: format!("passerelle seed bench {k}"),
             };
             let ctx = &ctx;

@@ -1,4 +1,4 @@
-//! `passerelle seed --demo`, second half: a year of mediation journal for every demo
+//! `passerelle seed --demo`, second half: two years of mediation journal for every demo
 //! association, shaped like the network's figures (2014: 376,346 people received,
 //! 257,000 mediation acts, 1,200 workshops), then the daily rollups filled from it so
 //! the dashboard equals the journal exactly.
@@ -7,8 +7,9 @@
 //! `setseed` so a run is reproducible: draws are always made over rows in a stable order
 //! (association slug, site name, day, opening time), never in the order of a join.
 //!
-//! - Volume: `visits` in total across the network (default 25,000). It is shared among
-//!   the opening slots of the last 365 days (up to yesterday, Paris time) in proportion
+//! - Volume: `visits` in total across the network and the whole period (default
+//!   50,000: about 25,000 a year). It is shared among the opening slots of the last
+//!   730 days (`DEMO_DAYS`; the bench seed asks for 365), up to yesterday, Paris time, in proportion
 //!   to their length, the month (fewer in August and at Christmas), the weekday and a
 //!   little noise; the largest remainder rounding makes the total exact. Only weekdays
 //!   that are not public holidays, only at sites open that day, outside their closures.
@@ -29,8 +30,12 @@ use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use std::fmt;
 use uuid::Uuid;
 
-/// Visits generated across the network when no size is given.
-pub const DEFAULT_VISITS: u64 = 25_000;
+/// Visits generated across the network when no size is given, over the whole
+/// `DEMO_DAYS`: about 25,000 a year, the volume the demo agreements' targets assume.
+pub const DEFAULT_VISITS: u64 = 50_000;
+/// The demo's journal covers two years, so that every "same period last year"
+/// figure of the dashboard has something to compare with.
+pub const DEMO_DAYS: i32 = 730;
 /// Upper bound of `seed --demo --visits N` (benchmarks).
 pub const MAX_VISITS: u64 = 20_000_000;
 
@@ -409,12 +414,12 @@ const TENANT_STATE: &str = "select t.id, t.slug, \
 /// One row per opening slot of the year with its weight: slot length x month x
 /// weekday x start of month x morning x how busy the site is (0.7-1.4) x noise.
 /// Rows are numbered (`rn`) in a stable order, which every later draw follows.
-/// $1 the demo associations, $2 public holidays.
+/// $1 the demo associations, $2 public holidays, $3 the number of days.
 const PLAN: &str = "create temp table seed_slots on commit drop as \
          with bounds as materialized ( \
            select (now() at time zone 'Europe/Paris')::date - 1 as last_day), \
          days as ( \
-           select d::date as day from bounds, generate_series(last_day - 364, last_day, interval '1 day') as d \
+           select d::date as day from bounds, generate_series(last_day - ($3::int - 1), last_day, interval '1 day') as d \
            where extract(isodow from d) <= 5 and d::date <> all($2::text[]::date[])), \
          hours as ( \
            select h.tenant_id, h.site_id, h.weekday::int as weekday, h.opens, h.closes, \
@@ -596,10 +601,10 @@ fn requests_sql() -> String {
                {general_theme} as gtheme \
              from ( \
                select v.id as visit_id, v.at, g.pos, v.status = 'recorded' as recorded, \
-                 random() < case when g.pos = 1 then $7::float8 else $8::float8 end as partner, \
+                 random() < case when g.pos = 0 then $7::float8 else $8::float8 end as partner, \
                  random() as rp, random() as rg, random() as ro, \
                  {RANDOM_HEX} as hx \
-               from v cross join generate_series(1, v.nreq) as g(pos) offset 0) q0 \
+               from v cross join generate_series(0, v.nreq - 1) as g(pos) offset 0) q0 \
              offset 0) q1), \
          r as ( \
            insert into visit_requests (tenant_id, id, visit_id, position, theme, kind, partner_id, outcome, \
@@ -781,12 +786,15 @@ fn surveys_sql() -> String {
 /// The rollups, from the association's seeded journal (this run's: an association
 /// with earlier seeded entries is skipped), added to whatever the API already wrote.
 const ROLLUPS: [&str; 3] = [
-    "insert into visit_daily (tenant_id, site_id, day, channel, visits, minutes) \
-     select tenant_id, site_id, (occurred_at at time zone 'Europe/Paris')::date, channel, count(*), sum(duration_minutes) \
+    "insert into visit_daily (tenant_id, site_id, day, channel, visits, minutes, during_closure, outside_hours) \
+     select tenant_id, site_id, (occurred_at at time zone 'Europe/Paris')::date, channel, count(*), sum(duration_minutes), \
+       count(*) filter (where during_closure), count(*) filter (where outside_hours) \
      from visits where tenant_id = $1 and left(client_key, 5) = 'seed-' and status = 'recorded' \
      group by 1, 2, 3, 4 \
      on conflict (tenant_id, site_id, day, channel) do update \
-     set visits = visit_daily.visits + excluded.visits, minutes = visit_daily.minutes + excluded.minutes",
+     set visits = visit_daily.visits + excluded.visits, minutes = visit_daily.minutes + excluded.minutes, \
+         during_closure = visit_daily.during_closure + excluded.during_closure, \
+         outside_hours = visit_daily.outside_hours + excluded.outside_hours",
     "insert into request_daily (tenant_id, site_id, day, channel, theme, kind, partner_key, requests, mediation_acts) \
      select v.tenant_id, v.site_id, (v.occurred_at at time zone 'Europe/Paris')::date, v.channel, r.theme, r.kind, \
        coalesce(r.partner_id, '00000000-0000-0000-0000-000000000000'::uuid), count(*), count(*) filter (where r.mediation_act) \
@@ -905,6 +913,8 @@ pub(crate) struct JournalSpec {
     /// Each association's share of `visits` (None: in proportion to the weights of
     /// all slots, as the demo does).
     pub shares: Option<Vec<(String, f64)>>,
+    /// How many days of journal, ending yesterday (Paris time), share `visits`.
+    pub days: i32,
     /// The key of the advisory lock held meanwhile: two seeds at once would both find
     /// an association empty. The demo's, `passerelle seed journal`, is also taken by
     /// `seed_partners`.
@@ -930,6 +940,7 @@ pub(crate) async fn seed_journal(
         surveys: true,
         only: None,
         shares: None,
+        days: DEMO_DAYS,
         lock: "passerelle seed journal".into(),
     };
     generate(tx, &spec).await
@@ -989,7 +1000,12 @@ pub(crate) async fn generate(
     exec(tx, "set local work_mem = '64MB'", vec![]).await?;
     exec(tx, "select setseed(0.2014)", vec![]).await?;
     let planning = std::time::Instant::now();
-    exec(tx, PLAN, vec![all.clone().into(), holidays.into()]).await?;
+    exec(
+        tx,
+        PLAN,
+        vec![all.clone().into(), holidays.into(), spec.days.into()],
+    )
+    .await?;
     tracing::debug!(
         secs = planning.elapsed().as_secs_f64(),
         "seed journal: slots planned"

@@ -48,6 +48,28 @@ pub fn test_db() -> &'static TestDb {
     })
 }
 
+/// A migrated database of its own, for a test that loads data the run's shared
+/// database must not hold (the demo network). Dropped with the other stale ones
+/// once the process is gone, or by `drop`.
+pub async fn separate_db() -> TestDb {
+    create().await
+}
+
+impl TestDb {
+    /// Drops this database (a `separate_db`; never the run's shared one).
+    pub async fn drop_database(&self) {
+        if let Ok(conn) = Database::connect(format!("{}/postgres", server_url())).await {
+            let _ = conn
+                .execute_unprepared(&format!(
+                    "drop database if exists \"{}\" with (force)",
+                    self.name
+                ))
+                .await;
+            let _ = conn.close().await;
+        }
+    }
+}
+
 async fn create() -> TestDb {
     let pid = std::process::id();
     let name = format!("passerelle_test_{pid}_{}", crate::suffix());
