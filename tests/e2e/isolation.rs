@@ -596,7 +596,9 @@ async fn hidden_from_own_partner(
             format!(" and partner_id <> '{pa}'")
         } else if t == "memberships" {
             // A partner's person who sits on A's board reads their own membership.
-            format!(" and user_id not in (select user_id from partner_users where partner_id = '{pa}')")
+            format!(
+                " and user_id not in (select user_id from partner_users where partner_id = '{pa}')"
+            )
         } else if t == "sites" {
             format!(
                 " and id not in (select site_id from agreement_sites where partner_id = '{pa}')"
@@ -689,13 +691,32 @@ async fn partners_apart(
     let members = format!("select user_id from memberships where tenant_id = '{a}'");
     for p in [pa, pc] {
         for (table, sql) in [
-            ("partner_contacts", format!("select full_name, email from partner_contacts where partner_id = '{p}'")),
-            ("partner_invitations", format!("select email from partner_invitations where partner_id = '{p}'")),
-            ("partner_api_clients", format!("select client_id, id from partner_api_clients where partner_id = '{p}'")),
-            ("agreement_payments", format!("select label from agreement_payments where partner_id = '{p}' \
-                and agreement_id in (select id from agreements where tenant_id is null)")),
-            ("users", format!("select email, display_name from users where id in \
-                (select user_id from partner_users where partner_id = '{p}') and id not in ({members})")),
+            (
+                "partner_contacts",
+                format!("select full_name, email from partner_contacts where partner_id = '{p}'"),
+            ),
+            (
+                "partner_invitations",
+                format!("select email from partner_invitations where partner_id = '{p}'"),
+            ),
+            (
+                "partner_api_clients",
+                format!("select client_id, id from partner_api_clients where partner_id = '{p}'"),
+            ),
+            (
+                "agreement_payments",
+                format!(
+                    "select label from agreement_payments where partner_id = '{p}' \
+                and agreement_id in (select id from agreements where tenant_id is null)"
+                ),
+            ),
+            (
+                "users",
+                format!(
+                    "select email, display_name from users where id in \
+                (select user_id from partner_users where partner_id = '{p}') and id not in ({members})"
+                ),
+            ),
         ] {
             for row in rows_json(admin, sql).await {
                 let mut needles: Vec<String> =
@@ -1087,7 +1108,12 @@ async fn no_probe_crosses_a_tenant_line() {
         own.body
     );
     let theirs = app
-        .as_user(&a.director, None, "{ agreements(first: 50) { edges { node { id reference title } } } }", json!({}))
+        .as_user(
+            &a.director,
+            None,
+            "{ agreements(first: 50) { edges { node { id reference title } } } }",
+            json!({}),
+        )
         .await;
     assert!(
         apart

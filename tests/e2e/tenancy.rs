@@ -468,7 +468,8 @@ async fn node_and_nodes_resolve_own_objects() {
 const WHO: &str = "{ viewer { actingAs activeTenant { id } activeRole unionRole partner { id } \
     choices { kind actAs tenantSlug role unionRole active tenant { id } partner { id } } } }";
 const AGREEMENT_IDS: &str = "{ agreements(first: 50) { edges { node { id } } } }";
-const CONTACTS: &str = "{ partnerOrganisations(first: 100) { edges { node { id contacts { fullName email } } } } }";
+const CONTACTS: &str =
+    "{ partnerOrganisations(first: 100) { edges { node { id contacts { fullName email } } } } }";
 const CODED: &str = "{ codedActivity(first: 10) { edges { node { month theme } } } }";
 
 /// `query` as `u` with these headers.
@@ -521,7 +522,10 @@ async fn a_partner_on_an_association_board_chooses_what_it_acts_as() {
     assert_eq!(choices[0]["role"], "VIEWER");
     assert_eq!(choices[0]["tenant"]["id"], a.gid());
     assert_eq!(choices[1]["kind"], "PARTNER");
-    assert_eq!(choices[1]["partner"]["id"], gid("PartnerOrganisation", p.id));
+    assert_eq!(
+        choices[1]["partner"]["id"],
+        gid("PartnerOrganisation", p.id)
+    );
     assert!(choices.iter().all(|c| c["active"] == false));
     for q in [AGREEMENT_IDS, CODED, CONTACTS] {
         let r = acting(&app, &dual, &[], q).await;
@@ -550,14 +554,23 @@ async fn a_partner_on_an_association_board_chooses_what_it_acts_as() {
     let r = acting(&app, &dual, &as_partner, AGREEMENT_IDS).await;
     assert!(r.ok(), "{:?}", r.body);
     let seen = ids(&r, "agreements");
-    assert!(seen.contains(&p_local) && seen.contains(&p_national), "{seen:?}");
+    assert!(
+        seen.contains(&p_local) && seen.contains(&p_national),
+        "{seen:?}"
+    );
     assert!(
         !seen.contains(&q_local),
         "the partner sees another partner's local agreement with the association"
     );
     let r = acting(&app, &dual, &as_partner, CODED).await;
     assert!(r.ok(), "the partner listing answers: {:?}", r.body);
-    let r = acting(&app, &dual, &as_partner, "{ sites(first: 10) { edges { node { id } } } }").await;
+    let r = acting(
+        &app,
+        &dual,
+        &as_partner,
+        "{ sites(first: 10) { edges { node { id } } } }",
+    )
+    .await;
     assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
 
     // As the association (tenant header, with or without act-as): its agreements,
@@ -579,7 +592,10 @@ async fn a_partner_on_an_association_board_chooses_what_it_acts_as() {
         let r = acting(&app, &dual, &headers, AGREEMENT_IDS).await;
         assert!(r.ok(), "{:?}", r.body);
         let seen = ids(&r, "agreements");
-        assert!(seen.contains(&q_local) && seen.contains(&p_local), "{seen:?}");
+        assert!(
+            seen.contains(&q_local) && seen.contains(&p_local),
+            "{seen:?}"
+        );
         let r = acting(&app, &dual, &headers, CODED).await;
         assert_eq!(r.code(), Some("FORBIDDEN"), "{headers:?}: {:?}", r.body);
         let r = acting(&app, &dual, &headers, CONTACTS).await;
@@ -596,14 +612,21 @@ async fn a_partner_on_an_association_board_chooses_what_it_acts_as() {
     }
     // The partner itself reads its contacts (the check above can fail).
     let r = acting(&app, &dual, &as_partner, CONTACTS).await;
-    assert!(r.body.to_string().contains("@partner.test.example"), "{}", r.body);
+    assert!(
+        r.body.to_string().contains("@partner.test.example"),
+        "{}",
+        r.body
+    );
 
     // Choices that cannot be honoured change nothing and run nothing.
     let r = acting(&app, &dual, &[("x-passerelle-act-as", "union")], WHO).await;
     assert_eq!((r.status, r.code()), (403, Some("FORBIDDEN")));
     let r = acting(&app, &dual, &[("x-passerelle-act-as", "boss")], WHO).await;
     assert_eq!((r.status, r.code()), (400, Some("VALIDATION")));
-    assert_eq!(r.body["errors"][0]["extensions"]["field"], "X-Passerelle-Act-As");
+    assert_eq!(
+        r.body["errors"][0]["extensions"]["field"],
+        "X-Passerelle-Act-As"
+    );
     let r = acting(
         &app,
         &dual,
@@ -615,7 +638,10 @@ async fn a_partner_on_an_association_board_chooses_what_it_acts_as() {
     )
     .await;
     assert_eq!((r.status, r.code()), (400, Some("VALIDATION")));
-    assert_eq!(r.body["errors"][0]["extensions"]["field"], "X-Passerelle-Tenant");
+    assert_eq!(
+        r.body["errors"][0]["extensions"]["field"],
+        "X-Passerelle-Tenant"
+    );
 
     // One identity: no header needed, as before.
     let r = acting(&app, &p.user, &[], AGREEMENT_IDS).await;
@@ -662,7 +688,10 @@ async fn union_staff_who_are_members_choose_too() {
     for q in [TENANTS, SITES] {
         let r = acting(&app, &u, &[], q).await;
         assert_eq!(r.code(), Some("ACTOR_CHOICE_REQUIRED"), "{:?}", r.body);
-        assert_eq!(r.body["errors"][0]["extensions"]["choices"][1]["unionRole"], "AUDITOR");
+        assert_eq!(
+            r.body["errors"][0]["extensions"]["choices"][1]["unionRole"],
+            "AUDITOR"
+        );
     }
 
     // As the union: the network, and no association's inside.
@@ -682,10 +711,19 @@ async fn union_staff_who_are_members_choose_too() {
     assert!(r.ok(), "{:?}", r.body);
     let body = r.body.to_string();
     assert!(body.contains(&format!("Site principal {}", a.slug)));
-    assert!(!body.contains(&b.slug), "B's sites through the union role: {body}");
+    assert!(
+        !body.contains(&b.slug),
+        "B's sites through the union role: {body}"
+    );
     let r = acting(&app, &u, &as_a, TENANTS).await;
     assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
-    let r = acting(&app, &u, &as_a, "{ networkSites(first: 50) { edges { node { id } } } }").await;
+    let r = acting(
+        &app,
+        &u,
+        &as_a,
+        "{ networkSites(first: 50) { edges { node { id } } } }",
+    )
+    .await;
     assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
     let r = acting(&app, &u, &as_a, WHO).await;
     assert!(r.data()["viewer"]["unionRole"].is_null());

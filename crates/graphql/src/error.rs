@@ -21,13 +21,11 @@ pub(crate) fn to_gql(e: Error) -> async_graphql::Error {
         }
         Error::ActorChoiceRequired(choices) => {
             let list = async_graphql::Value::List(choices.iter().map(choice_value).collect());
-            async_graphql::Error::new(
-                Error::ActorChoiceRequired(Vec::new()).to_string(),
-            )
-            .extend_with(|_, x| {
-                x.set("code", code);
-                x.set("choices", list.clone());
-            })
+            async_graphql::Error::new(Error::ActorChoiceRequired(Vec::new()).to_string())
+                .extend_with(|_, x| {
+                    x.set("code", code);
+                    x.set("choices", list.clone());
+                })
         }
         other => {
             async_graphql::Error::new(other.to_string()).extend_with(|_, x| x.set("code", code))

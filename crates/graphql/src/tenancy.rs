@@ -378,11 +378,9 @@ impl ActorChoice {
     /// For an association: the association.
     async fn tenant(&self, c: &Context<'_>) -> async_graphql::Result<Option<Tenant>> {
         match &self.choice {
-            kernel::ActorChoice::Association { tenant_id, .. } => Ok(loaders(c)?
-                .tenant
-                .load_one(tenant_id.0)
-                .await?
-                .map(Tenant)),
+            kernel::ActorChoice::Association { tenant_id, .. } => {
+                Ok(loaders(c)?.tenant.load_one(tenant_id.0).await?.map(Tenant))
+            }
             _ => Ok(None),
         }
     }

@@ -420,9 +420,6 @@ mod tests {
         }
         // Nobody in force is a plain refusal.
         let nothing = Ctx::user(UserId::new(), Acting::Nothing, vec![], RequestId::new());
-        assert!(matches!(
-            nothing.require_tenant(),
-            Err(Error::Forbidden(_))
-        ));
+        assert!(matches!(nothing.require_tenant(), Err(Error::Forbidden(_))));
     }
 }

@@ -48,7 +48,9 @@ pub enum Error {
     Forbidden(&'static str),
     /// The person holds several identities and must say which one this request acts
     /// as (X-Passerelle-Act-As, X-Passerelle-Tenant): here are the choices.
-    #[error("choose what you act as: X-Passerelle-Act-As (association, partner, union) and, for an association, X-Passerelle-Tenant")]
+    #[error(
+        "choose what you act as: X-Passerelle-Act-As (association, partner, union) and, for an association, X-Passerelle-Tenant"
+    )]
     ActorChoiceRequired(Vec<crate::ActorChoice>),
     /// Missing, or belonging to someone else: the two are deliberately identical.
     #[error("not found")]

@@ -124,10 +124,9 @@ impl Principal {
                 .partner_id
                 .map(Acting::Partner)
                 .ok_or(Error::Forbidden("you are no partner firm's person")),
-            (Some(ActAs::Union), None) => self
-                .union_role
-                .map(Acting::Union)
-                .ok_or(Error::Forbidden("you are not on the national union's staff")),
+            (Some(ActAs::Union), None) => self.union_role.map(Acting::Union).ok_or(
+                Error::Forbidden("you are not on the national union's staff"),
+            ),
             (None, None) => Ok(match choices.as_slice() {
                 [] => Acting::Nothing,
                 [only] => only.acting(),
@@ -444,7 +443,10 @@ mod tests {
             tenant_of(p.acting(Some("Association"), Some(" a "))).map(|t| t.0),
             Some(a)
         );
-        assert!(matches!(p.acting(None, Some("c")), Err(Error::Forbidden(_))));
+        assert!(matches!(
+            p.acting(None, Some("c")),
+            Err(Error::Forbidden(_))
+        ));
         assert!(p.acting(None, Some(&Uuid::now_v7().to_string())).is_err());
         // Two memberships and no header: undecided, even when asking for an association.
         assert_eq!(p.acting(None, None).ok(), Some(Acting::Undecided));
@@ -463,7 +465,10 @@ mod tests {
         // Two identities, no choice: undecided, and the choices say which.
         assert_eq!(p.acting(None, None).ok(), Some(Acting::Undecided));
         assert_eq!(
-            p.choices().iter().map(ActorChoice::act_as).collect::<Vec<_>>(),
+            p.choices()
+                .iter()
+                .map(ActorChoice::act_as)
+                .collect::<Vec<_>>(),
             ["association", "partner"]
         );
         assert_eq!(
