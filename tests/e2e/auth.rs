@@ -166,11 +166,19 @@ async fn a_person_in_two_associations_picks_one() {
     assert_eq!(r.data()["viewer"]["activeRole"], "COORDINATOR");
     let r = app.as_user(&u, Some(&a.slug), VIEWER, json!({})).await;
     assert_eq!(r.data()["viewer"]["activeRole"], "VIEWER");
-    // A tenant-scoped field without an active association is FORBIDDEN, not empty.
+    // Anything but viewer without a choice asks for one (with the choices), and
+    // runs nothing: not a bare FORBIDDEN, not empty.
     let r = app
         .as_user(&u, None, "mutation { inviteMember(input: {email: \"x@y.example\", role: VIEWER}) { invitation { id } } }", json!({}))
         .await;
-    assert_eq!(code(&r), "FORBIDDEN");
+    assert_eq!(code(&r), "ACTOR_CHOICE_REQUIRED");
+    let choices = &r.body["errors"][0]["extensions"]["choices"];
+    assert_eq!(choices.as_array().map(Vec::len), Some(2), "{:?}", r.body);
+    assert_eq!(
+        app.count("select count(*) from invitations where email = 'x@y.example'")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]

@@ -400,14 +400,12 @@ async fn dashboard_plans_read_the_rollups_under_the_application_role() {
     let t = app.tenant().await;
     testkit::fixtures::populate(app.db, &t).await;
     let db = app.db.app().await;
-    let ctx = kernel::Ctx::user(
+    let ctx = kernel::Ctx::member(
         kernel::UserId(t.viewer.id),
-        Some(kernel::TenantScope {
+        kernel::TenantScope {
             tenant_id: kernel::TenantId(t.id),
             role: kernel::TenantRole::Viewer,
-        }),
-        None,
-        None,
+        },
         kernel::RequestId::new(),
     );
     let today = chrono::Utc::now().date_naive();

@@ -359,13 +359,29 @@ enum Class {
     Union,
     Partner,
     Anonymous,
+    /// A person with several identities who chose none: sees nothing of anyone, and
+    /// every field but those in NEEDS_NO_ACTOR asks for the choice.
+    Undecided,
 }
+
+/// Root fields that answer a person who has not chosen what they act as: `viewer`
+/// (to learn the choices) and the network's public catalogues.
+const NEEDS_NO_ACTOR: &[&str] = &["viewer", "requestThemes", "workshopThemes"];
 
 struct Actor {
     label: String,
     token: Option<String>,
-    tenant: Option<String>,
+    /// X-Passerelle-Tenant and X-Passerelle-Act-As, as sent.
+    headers: Vec<(&'static str, String)>,
     class: Class,
+}
+
+fn in_tenant(slug: &str) -> Vec<(&'static str, String)> {
+    vec![("x-passerelle-tenant", slug.to_owned())]
+}
+
+fn act_as(kind: &str) -> Vec<(&'static str, String)> {
+    vec![("x-passerelle-act-as", kind.to_owned())]
 }
 
 /// One row the probers must not see: the strings that would give it away, and the
@@ -388,7 +404,7 @@ impl Secrets {
     fn leaked<'a>(&'a self, body: &str, class: Class) -> Vec<&'a str> {
         self.rows
             .iter()
-            .filter(|r| r.hidden_from.contains(&class))
+            .filter(|r| class == Class::Undecided || r.hidden_from.contains(&class))
             .flat_map(|r| r.needles.iter())
             .filter(|n| body.contains(n.as_str()))
             .map(String::as_str)
@@ -578,6 +594,11 @@ async fn hidden_from_own_partner(
         // cases: the cases' contact data is checked below) and the sites it covers.
         let cond = if partner_tables.contains(t) {
             format!(" and partner_id <> '{pa}'")
+        } else if t == "memberships" {
+            // A partner's person who sits on A's board reads their own membership.
+            format!(
+                " and user_id not in (select user_id from partner_users where partner_id = '{pa}')"
+            )
         } else if t == "sites" {
             format!(
                 " and id not in (select site_id from agreement_sites where partner_id = '{pa}')"
@@ -585,12 +606,21 @@ async fn hidden_from_own_partner(
         } else {
             String::new()
         };
-        let shared: BTreeSet<String> =
-            rows_json(admin, format!("select * from {t} where tenant_id = '{b}'"))
-                .await
-                .iter()
-                .flat_map(texts)
-                .collect();
+        // Texts B has too, or that the partner's own rows carry (two partners' local
+        // agreements with A may bear the same title): they give nothing away.
+        let own = if partner_tables.contains(t) {
+            format!(" or (tenant_id = '{a}' and partner_id = '{pa}')")
+        } else {
+            String::new()
+        };
+        let shared: BTreeSet<String> = rows_json(
+            admin,
+            format!("select * from {t} where tenant_id = '{b}'{own}"),
+        )
+        .await
+        .iter()
+        .flat_map(texts)
+        .collect();
         for row in rows_json(
             admin,
             format!("select * from {t} where tenant_id = '{a}'{cond}"),
@@ -630,7 +660,8 @@ async fn hidden_from_own_partner(
         admin,
         format!(
             "select email, display_name from users where id in \
-             (select user_id from memberships where tenant_id = '{a}')"
+             (select user_id from memberships where tenant_id = '{a}') \
+             and id not in (select user_id from partner_users where partner_id = '{pa}')"
         ),
     )
     .await
@@ -640,6 +671,118 @@ async fn hidden_from_own_partner(
             needles: texts(&row).into_iter().filter(|t| t.len() >= 6).collect(),
             hidden_from: vec![Class::Partner],
         });
+    }
+    out
+}
+
+/// What A's partners (`pa`, the probers' own, and `pc`, another working with A) keep
+/// from A's staff: their contacts, invitations, API clients, national agreements'
+/// money and people. Hidden from every staff member, one who is also `pa`'s person
+/// included (acting as the association). And everything of `pc`, which `pa` must
+/// never see, though both work with A (its local agreement and funding with A).
+async fn partners_apart(
+    admin: &DatabaseConnection,
+    a: uuid::Uuid,
+    pa: uuid::Uuid,
+    pc: uuid::Uuid,
+    partner_tables: &[String],
+) -> Vec<Row> {
+    let mut out = Vec::new();
+    let members = format!("select user_id from memberships where tenant_id = '{a}'");
+    for p in [pa, pc] {
+        for (table, sql) in [
+            (
+                "partner_contacts",
+                format!("select full_name, email from partner_contacts where partner_id = '{p}'"),
+            ),
+            (
+                "partner_invitations",
+                format!("select email from partner_invitations where partner_id = '{p}'"),
+            ),
+            (
+                "partner_api_clients",
+                format!("select client_id, id from partner_api_clients where partner_id = '{p}'"),
+            ),
+            (
+                "agreement_payments",
+                format!(
+                    "select label from agreement_payments where partner_id = '{p}' \
+                and agreement_id in (select id from agreements where tenant_id is null)"
+                ),
+            ),
+            (
+                "users",
+                format!(
+                    "select email, display_name from users where id in \
+                (select user_id from partner_users where partner_id = '{p}') and id not in ({members})"
+                ),
+            ),
+        ] {
+            for row in rows_json(admin, sql).await {
+                let mut needles: Vec<String> =
+                    texts(&row).into_iter().filter(|t| t.len() >= 6).collect();
+                if let Some(id) = row
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| uuid::Uuid::parse_str(s).ok())
+                {
+                    needles.push(gid("PartnerApiClient", id));
+                }
+                out.push(Row {
+                    table: table.into(),
+                    needles,
+                    hidden_from: vec![Class::Staff],
+                });
+            }
+        }
+    }
+    let gid_type: HashMap<&str, &str> = graphql::GLOBAL_ID_TYPES.iter().copied().collect();
+    let mut sources: Vec<(String, String, String)> = partner_tables
+        .iter()
+        .map(|t| {
+            (
+                t.clone(),
+                format!("select * from {t} where partner_id = '{pc}'"),
+                format!("select * from {t} where partner_id = '{pa}'"),
+            )
+        })
+        .collect();
+    let people = |p: uuid::Uuid| {
+        format!(
+            "select email, display_name from users where id in \
+             (select user_id from partner_users where partner_id = '{p}') and id not in ({members})"
+        )
+    };
+    sources.push(("users".into(), people(pc), people(pa)));
+    for (table, theirs, ours) in sources {
+        let shared: BTreeSet<String> = rows_json(admin, ours)
+            .await
+            .iter()
+            .flat_map(texts)
+            .collect();
+        for row in rows_json(admin, theirs).await {
+            let mut needles: Vec<String> = texts(&row)
+                .into_iter()
+                .filter(|t| {
+                    t.len() >= 6 && !shared.contains(t) && uuid::Uuid::parse_str(t).is_err()
+                })
+                .collect();
+            if let Some(id) = row
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|s| uuid::Uuid::parse_str(s).ok())
+            {
+                needles.push(id.to_string());
+                if let Some(t) = gid_type.get(table.as_str()) {
+                    needles.push(gid(t, id));
+                }
+            }
+            out.push(Row {
+                table: table.clone(),
+                needles,
+                hidden_from: vec![Class::Partner],
+            });
+        }
     }
     out
 }
@@ -751,17 +894,6 @@ async fn no_probe_crosses_a_tenant_line() {
         &partner_tables,
     )
     .await;
-    secrets.rows.extend(
-        hidden_from_own_partner(
-            &admin_conn,
-            a.id,
-            b.id,
-            pa.id,
-            &tenant_tables,
-            &partner_tables,
-        )
-        .await,
-    );
     // The prober's own ids, one per type, to fill the ID fields that are not the target.
     let mut own_ids: HashMap<String, String> = HashMap::new();
     for g in collect_secrets(
@@ -779,6 +911,31 @@ async fn no_probe_crosses_a_tenant_line() {
     {
         own_ids.entry(type_of(&g)).or_insert(g);
     }
+    // Made after the probers' own ids were taken, so that those stay A's and its
+    // partner's: another partner working with A (a local agreement with A, funded),
+    // a person of A's partner who sits on A's board, and a union admin who is one of
+    // A's coordinators. Each person has two identities and acts as one per request.
+    let pc = testkit::fixtures::populate_partner(app.db, &app.issuer.url, &a).await;
+    let (board_partner, union_member) = {
+        let db = app.db.app().await;
+        let dual =
+            testkit::fixtures::partner_member(&db, &app.issuer.url, pa.id, a.id, "viewer").await;
+        let mut u = testkit::fixtures::union_user(&db, &app.issuer.url, "admin").await;
+        testkit::fixtures::add_member(&db, a.id, &mut u, "coordinator").await;
+        db.close().await;
+        (dual, u)
+    };
+    secrets.rows.extend(
+        hidden_from_own_partner(
+            &admin_conn,
+            a.id,
+            b.id,
+            pa.id,
+            &tenant_tables,
+            &partner_tables,
+        )
+        .await,
+    );
     let unexpected: Vec<_> = secrets
         .union_tables
         .iter()
@@ -836,7 +993,7 @@ async fn no_probe_crosses_a_tenant_line() {
         actors.push(Actor {
             label: label.into(),
             token: Some(app.token(u)),
-            tenant: Some(a.slug.clone()),
+            headers: in_tenant(&a.slug),
             class: Class::Staff,
         });
     }
@@ -845,16 +1002,56 @@ async fn no_probe_crosses_a_tenant_line() {
         actors.push(Actor {
             label: format!("union {role}"),
             token: Some(app.token(&u)),
-            tenant: None,
+            headers: Vec::new(),
             class: Class::Union,
         });
     }
     actors.push(Actor {
         label: "A's partner: a person".into(),
         token: Some(app.token(&pa.user)),
-        tenant: None,
+        headers: Vec::new(),
         class: Class::Partner,
     });
+    // Two identities each, one chosen per request (and one who chose none).
+    for (label, u, headers, class) in [
+        (
+            "A's partner's person on A's board, acting as the partner",
+            &board_partner,
+            act_as("partner"),
+            Class::Partner,
+        ),
+        (
+            "A's partner's person on A's board, acting as A",
+            &board_partner,
+            in_tenant(&a.slug),
+            Class::Staff,
+        ),
+        (
+            "A's partner's person on A's board, without a choice",
+            &board_partner,
+            Vec::new(),
+            Class::Undecided,
+        ),
+        (
+            "union admin and A's coordinator, acting as the union",
+            &union_member,
+            act_as("union"),
+            Class::Union,
+        ),
+        (
+            "union admin and A's coordinator, acting as A",
+            &union_member,
+            in_tenant(&a.slug),
+            Class::Staff,
+        ),
+    ] {
+        actors.push(Actor {
+            label: label.into(),
+            token: Some(app.token(u)),
+            headers,
+            class,
+        });
+    }
     // A's partner's machine, with every scope, through the client-credentials grant.
     {
         let admin = app.union_user("admin").await;
@@ -875,16 +1072,61 @@ async fn no_probe_crosses_a_tenant_line() {
         actors.push(Actor {
             label: "A's partner: an API client".into(),
             token: Some(t.token().to_owned()),
-            tenant: None,
+            headers: Vec::new(),
             class: Class::Partner,
         });
     }
     actors.push(Actor {
         label: "anonymous".into(),
         token: None,
-        tenant: None,
+        headers: Vec::new(),
         class: Class::Anonymous,
     });
+    // Partners apart, now that A's partner has its API client.
+    let apart = partners_apart(&admin_conn, a.id, pa.id, pc.id, &partner_tables).await;
+    // The detector sees a partner's own data, and another partner's, when they are
+    // there (positive controls).
+    let own = app
+        .as_user(&pa.user, None, "{ viewer { partner { contacts { fullName email } } } partnerApiClients { edges { node { id clientId } } } }", json!({}))
+        .await;
+    let staff_view = Secrets {
+        rows: apart
+            .iter()
+            .filter(|r| r.hidden_from.contains(&Class::Staff))
+            .map(|r| Row {
+                table: r.table.clone(),
+                needles: r.needles.clone(),
+                hidden_from: r.hidden_from.clone(),
+            })
+            .collect(),
+        union_tables: BTreeSet::new(),
+        ids: Vec::new(),
+    };
+    assert!(
+        staff_view.leaked(&own.body.to_string(), Class::Staff).len() >= 3,
+        "the detector sees what a partner keeps from the association: {}",
+        own.body
+    );
+    let theirs = app
+        .as_user(
+            &a.director,
+            None,
+            "{ agreements(first: 50) { edges { node { id reference title } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        apart
+            .iter()
+            .filter(|r| r.hidden_from.contains(&Class::Partner))
+            .flat_map(|r| r.needles.iter())
+            .filter(|n| theirs.body.to_string().contains(n.as_str()))
+            .count()
+            >= 2,
+        "the detector sees another partner's agreement with A: {}",
+        theirs.body
+    );
+    secrets.rows.extend(apart);
 
     let mut probes = 0usize;
     let mut leaks: Vec<String> = Vec::new();
@@ -958,11 +1200,16 @@ async fn no_probe_crosses_a_tenant_line() {
                     } else {
                         String::new()
                     };
+                    let headers: Vec<(&str, &str)> = actor
+                        .headers
+                        .iter()
+                        .map(|(k, v)| (*k, v.as_str()))
+                        .collect();
                     let r = app
                         .gql
-                        .raw(
+                        .raw_with(
                             actor.token.as_deref(),
-                            actor.tenant.as_deref(),
+                            &headers,
                             json!({"query": doc, "variables": vars}),
                         )
                         .await;
@@ -992,6 +1239,19 @@ async fn no_probe_crosses_a_tenant_line() {
                             actor.label,
                             field.name,
                             before != after
+                        ));
+                    }
+                    // Without a choice, nothing answers but viewer and the catalogues: the
+                    // answer asks for the choice (or refuses bad input before looking
+                    // at the caller), and runs nothing.
+                    if actor.class == Class::Undecided
+                        && !NEEDS_NO_ACTOR.contains(&field.name.as_str())
+                        && (!matches!(r.code(), Some("ACTOR_CHOICE_REQUIRED" | "VALIDATION"))
+                            || !r.body["data"][&field.name].is_null())
+                    {
+                        leaks.push(format!(
+                            "{} got {} without a choice ({})",
+                            actor.label, field.name, r.body
                         ));
                     }
                     // A partner runs no mutation but outreach submission.
@@ -1024,6 +1284,8 @@ async fn no_probe_crosses_a_tenant_line() {
         (b.slug.clone(), &a.director),
         (b.gid(), &a.viewer),
         (b.id.to_string(), &a.mediator),
+        (b.slug.clone(), &board_partner),
+        (b.slug.clone(), &union_member),
     ] {
         let r = app
             .as_user(

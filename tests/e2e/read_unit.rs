@@ -15,14 +15,12 @@ async fn db() -> Db {
 }
 
 fn director() -> Ctx {
-    Ctx::user(
+    Ctx::member(
         UserId::new(),
-        Some(TenantScope {
+        TenantScope {
             tenant_id: TenantId::new(),
             role: TenantRole::Director,
-        }),
-        None,
-        None,
+        },
         RequestId::new(),
     )
 }

@@ -460,3 +460,341 @@ async fn node_and_nodes_resolve_own_objects() {
     assert!(n[3].is_null());
     assert_eq!(n[0]["id"], t.gid().as_str());
 }
+
+// ---------------------------------------------------------------------------
+// What a person acts as: one identity per request (X-Passerelle-Act-As,
+// X-Passerelle-Tenant), never several added up, never one picked silently.
+
+const WHO: &str = "{ viewer { actingAs activeTenant { id } activeRole unionRole partner { id } \
+    choices { kind actAs tenantSlug role unionRole active tenant { id } partner { id } } } }";
+const AGREEMENT_IDS: &str = "{ agreements(first: 50) { edges { node { id } } } }";
+const CONTACTS: &str =
+    "{ partnerOrganisations(first: 100) { edges { node { id contacts { fullName email } } } } }";
+const CODED: &str = "{ codedActivity(first: 10) { edges { node { month theme } } } }";
+
+/// `query` as `u` with these headers.
+async fn acting(
+    app: &TestApp,
+    u: &testkit::TestUser,
+    headers: &[(&str, &str)],
+    query: &str,
+) -> testkit::gql::Reply {
+    app.gql
+        .raw_with(Some(&app.token(u)), headers, json!({ "query": query }))
+        .await
+}
+
+fn ids(r: &testkit::gql::Reply, root: &str) -> Vec<String> {
+    r.data()[root]["edges"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .filter_map(|e| e["node"]["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_partner_on_an_association_board_chooses_what_it_acts_as() {
+    let app = spawn_app().await;
+    let a = app.tenant().await;
+    testkit::fixtures::populate(app.db, &a).await;
+    // Two partners work with A: the person's own (P) and another (Q), each with a
+    // local agreement funded with A.
+    let p = testkit::fixtures::populate_partner(app.db, &app.issuer.url, &a).await;
+    let q = testkit::fixtures::populate_partner(app.db, &app.issuer.url, &a).await;
+    let db = app.db.app().await;
+    let dual = testkit::fixtures::partner_member(&db, &app.issuer.url, p.id, a.id, "viewer").await;
+    db.close().await;
+    let p_local = gid("Agreement", p.local_agreement);
+    let p_national = gid("Agreement", p.national_agreement);
+    let q_local = gid("Agreement", q.local_agreement);
+
+    // No choice: viewer answers with the choices; anything else asks to choose.
+    let r = acting(&app, &dual, &[], WHO).await;
+    assert!(r.ok(), "{:?}", r.body);
+    let v = &r.data()["viewer"];
+    assert!(v["actingAs"].is_null() && v["activeTenant"].is_null() && v["partner"].is_null());
+    let choices = v["choices"].as_array().unwrap();
+    assert_eq!(choices.len(), 2, "{v}");
+    assert_eq!(choices[0]["kind"], "ASSOCIATION");
+    assert_eq!(choices[0]["actAs"], "association");
+    assert_eq!(choices[0]["tenantSlug"], a.slug.as_str());
+    assert_eq!(choices[0]["role"], "VIEWER");
+    assert_eq!(choices[0]["tenant"]["id"], a.gid());
+    assert_eq!(choices[1]["kind"], "PARTNER");
+    assert_eq!(
+        choices[1]["partner"]["id"],
+        gid("PartnerOrganisation", p.id)
+    );
+    assert!(choices.iter().all(|c| c["active"] == false));
+    for q in [AGREEMENT_IDS, CODED, CONTACTS] {
+        let r = acting(&app, &dual, &[], q).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.code(), Some("ACTOR_CHOICE_REQUIRED"), "{q}: {:?}", r.body);
+        assert!(r.data().is_null(), "nothing answered: {:?}", r.body);
+        let c = &r.body["errors"][0]["extensions"]["choices"];
+        assert_eq!(c[0]["kind"], "ASSOCIATION");
+        assert_eq!(c[0]["tenantSlug"], a.slug.as_str());
+        assert_eq!(c[0]["role"], "VIEWER");
+        assert_eq!(c[0]["headers"]["X-Passerelle-Tenant"], a.slug.as_str());
+        assert_eq!(c[1]["kind"], "PARTNER");
+        assert_eq!(c[1]["partnerId"], gid("PartnerOrganisation", p.id));
+        assert_eq!(c[1]["headers"]["X-Passerelle-Act-As"], "partner");
+    }
+
+    // As the partner: its own agreements only, its partner listing, no association.
+    let as_partner = [("x-passerelle-act-as", "partner")];
+    let r = acting(&app, &dual, &as_partner, WHO).await;
+    let v = &r.data()["viewer"];
+    assert_eq!(v["actingAs"], "PARTNER");
+    assert_eq!(v["partner"]["id"], gid("PartnerOrganisation", p.id));
+    assert!(v["activeTenant"].is_null() && v["activeRole"].is_null());
+    assert_eq!(v["choices"][1]["active"], true);
+    assert_eq!(v["choices"][0]["active"], false);
+    let r = acting(&app, &dual, &as_partner, AGREEMENT_IDS).await;
+    assert!(r.ok(), "{:?}", r.body);
+    let seen = ids(&r, "agreements");
+    assert!(
+        seen.contains(&p_local) && seen.contains(&p_national),
+        "{seen:?}"
+    );
+    assert!(
+        !seen.contains(&q_local),
+        "the partner sees another partner's local agreement with the association"
+    );
+    let r = acting(&app, &dual, &as_partner, CODED).await;
+    assert!(r.ok(), "the partner listing answers: {:?}", r.body);
+    let r = acting(
+        &app,
+        &dual,
+        &as_partner,
+        "{ sites(first: 10) { edges { node { id } } } }",
+    )
+    .await;
+    assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
+
+    // As the association (tenant header, with or without act-as): its agreements,
+    // other partners' included, and nothing only the partner sees.
+    for headers in [
+        vec![("x-passerelle-tenant", a.slug.as_str())],
+        vec![
+            ("x-passerelle-act-as", "association"),
+            ("x-passerelle-tenant", a.slug.as_str()),
+        ],
+        vec![("x-passerelle-act-as", "Association")],
+    ] {
+        let r = acting(&app, &dual, &headers, WHO).await;
+        let v = &r.data()["viewer"];
+        assert_eq!(v["actingAs"], "ASSOCIATION", "{headers:?}");
+        assert_eq!(v["activeTenant"]["id"], a.gid());
+        assert_eq!(v["activeRole"], "VIEWER");
+        assert!(v["partner"].is_null(), "{headers:?}: {v}");
+        let r = acting(&app, &dual, &headers, AGREEMENT_IDS).await;
+        assert!(r.ok(), "{:?}", r.body);
+        let seen = ids(&r, "agreements");
+        assert!(
+            seen.contains(&q_local) && seen.contains(&p_local),
+            "{seen:?}"
+        );
+        let r = acting(&app, &dual, &headers, CODED).await;
+        assert_eq!(r.code(), Some("FORBIDDEN"), "{headers:?}: {:?}", r.body);
+        let r = acting(&app, &dual, &headers, CONTACTS).await;
+        assert!(
+            r.data()["partnerOrganisations"]["edges"].is_array(),
+            "{:?}",
+            r.body
+        );
+        assert!(
+            !r.body.to_string().contains("@partner.test.example"),
+            "the association reads the partner's contacts: {}",
+            r.body
+        );
+    }
+    // The partner itself reads its contacts (the check above can fail).
+    let r = acting(&app, &dual, &as_partner, CONTACTS).await;
+    assert!(
+        r.body.to_string().contains("@partner.test.example"),
+        "{}",
+        r.body
+    );
+
+    // Choices that cannot be honoured change nothing and run nothing.
+    let r = acting(&app, &dual, &[("x-passerelle-act-as", "union")], WHO).await;
+    assert_eq!((r.status, r.code()), (403, Some("FORBIDDEN")));
+    let r = acting(&app, &dual, &[("x-passerelle-act-as", "boss")], WHO).await;
+    assert_eq!((r.status, r.code()), (400, Some("VALIDATION")));
+    assert_eq!(
+        r.body["errors"][0]["extensions"]["field"],
+        "X-Passerelle-Act-As"
+    );
+    let r = acting(
+        &app,
+        &dual,
+        &[
+            ("x-passerelle-act-as", "partner"),
+            ("x-passerelle-tenant", a.slug.as_str()),
+        ],
+        WHO,
+    )
+    .await;
+    assert_eq!((r.status, r.code()), (400, Some("VALIDATION")));
+    assert_eq!(
+        r.body["errors"][0]["extensions"]["field"],
+        "X-Passerelle-Tenant"
+    );
+
+    // One identity: no header needed, as before.
+    let r = acting(&app, &p.user, &[], AGREEMENT_IDS).await;
+    assert!(r.ok(), "{:?}", r.body);
+    assert!(!ids(&r, "agreements").contains(&q_local));
+    let r = acting(&app, &p.user, &[], WHO).await;
+    assert_eq!(r.data()["viewer"]["actingAs"], "PARTNER");
+    assert_eq!(r.data()["viewer"]["choices"][0]["active"], true);
+    let r = acting(&app, &a.viewer, &[], WHO).await;
+    assert_eq!(r.data()["viewer"]["actingAs"], "ASSOCIATION");
+    assert_eq!(r.data()["viewer"]["activeRole"], "VIEWER");
+}
+
+#[tokio::test]
+async fn union_staff_who_are_members_choose_too() {
+    let app = spawn_app().await;
+    let a = app.tenant().await;
+    let b = app.tenant().await;
+    testkit::fixtures::populate(app.db, &a).await;
+    testkit::fixtures::populate(app.db, &b).await;
+    let mut u = app.union_user("auditor").await;
+    let db = app.db.app().await;
+    testkit::fixtures::add_member(&db, a.id, &mut u, "coordinator").await;
+    db.close().await;
+    const TENANTS: &str = "{ tenants(first: 100) { edges { node { id } } } }";
+    const SITES: &str = "{ sites(first: 50) { edges { node { id name } } } }";
+
+    let r = acting(&app, &u, &[], WHO).await;
+    let v = &r.data()["viewer"];
+    assert!(v["actingAs"].is_null(), "{v}");
+    let kinds: Vec<_> = v["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["kind"].clone(), c["role"].clone(), c["unionRole"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (json!("ASSOCIATION"), json!("COORDINATOR"), json!(null)),
+            (json!("UNION"), json!(null), json!("AUDITOR"))
+        ]
+    );
+    for q in [TENANTS, SITES] {
+        let r = acting(&app, &u, &[], q).await;
+        assert_eq!(r.code(), Some("ACTOR_CHOICE_REQUIRED"), "{:?}", r.body);
+        assert_eq!(
+            r.body["errors"][0]["extensions"]["choices"][1]["unionRole"],
+            "AUDITOR"
+        );
+    }
+
+    // As the union: the network, and no association's inside.
+    let as_union = [("x-passerelle-act-as", "union")];
+    let r = acting(&app, &u, &as_union, TENANTS).await;
+    assert!(r.ok(), "{:?}", r.body);
+    assert!(ids(&r, "tenants").contains(&b.gid()));
+    let r = acting(&app, &u, &as_union, SITES).await;
+    assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
+    let r = acting(&app, &u, &as_union, WHO).await;
+    assert_eq!(r.data()["viewer"]["unionRole"], "AUDITOR");
+    assert!(r.data()["viewer"]["activeTenant"].is_null());
+
+    // As A's coordinator: A's sites, and nothing the union reads.
+    let as_a = [("x-passerelle-tenant", a.slug.as_str())];
+    let r = acting(&app, &u, &as_a, SITES).await;
+    assert!(r.ok(), "{:?}", r.body);
+    let body = r.body.to_string();
+    assert!(body.contains(&format!("Site principal {}", a.slug)));
+    assert!(
+        !body.contains(&b.slug),
+        "B's sites through the union role: {body}"
+    );
+    let r = acting(&app, &u, &as_a, TENANTS).await;
+    assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
+    let r = acting(
+        &app,
+        &u,
+        &as_a,
+        "{ networkSites(first: 50) { edges { node { id } } } }",
+    )
+    .await;
+    assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
+    let r = acting(&app, &u, &as_a, WHO).await;
+    assert!(r.data()["viewer"]["unionRole"].is_null());
+    assert_eq!(r.data()["viewer"]["activeRole"], "COORDINATOR");
+
+    // Union staff with no membership: no header needed, as before.
+    let solo = app.union_user("analyst").await;
+    let r = acting(&app, &solo, &[], TENANTS).await;
+    assert!(r.ok(), "{:?}", r.body);
+}
+
+/// The principal cache holds what a person is, whatever they act as: each request's
+/// choice is applied after it, so cached requests acting differently never share an
+/// answer.
+#[tokio::test]
+async fn the_principal_cache_keeps_each_choice_apart() {
+    let app = spawn_with(|v| {
+        v.insert("PASSERELLE_PRINCIPAL_CACHE_SECS".into(), "300".into());
+    })
+    .await;
+    let a = app.tenant().await;
+    testkit::fixtures::populate(app.db, &a).await;
+    let p = testkit::fixtures::populate_partner(app.db, &app.issuer.url, &a).await;
+    let q = testkit::fixtures::populate_partner(app.db, &app.issuer.url, &a).await;
+    let db = app.db.app().await;
+    let dual = testkit::fixtures::partner_member(&db, &app.issuer.url, p.id, a.id, "viewer").await;
+    db.close().await;
+    let q_local = gid("Agreement", q.local_agreement);
+    let as_partner = [("x-passerelle-act-as", "partner")];
+    let as_a = [("x-passerelle-tenant", a.slug.as_str())];
+    // Until the cache is seen in use (its listener takes a moment to start): a
+    // notified change empties it, a request fills it, then a change made behind its
+    // back (triggers off, so no notification) must not be seen.
+    let mut cached = false;
+    for _ in 0..50 {
+        use sea_orm::ConnectionTrait;
+        let su = app.db.admin().await;
+        let set = |replica: bool, role: &str| {
+            format!(
+                "set session_replication_role = {}; \
+                 update memberships set role = '{role}' where user_id = '{}'; \
+                 set session_replication_role = origin",
+                if replica { "replica" } else { "origin" },
+                dual.id
+            )
+        };
+        su.execute_unprepared(&set(false, "viewer")).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(acting(&app, &dual, &as_a, WHO).await.ok());
+        su.execute_unprepared(&set(true, "director")).await.unwrap();
+        let _ = su.close().await;
+        let r = acting(&app, &dual, &as_a, WHO).await;
+        if r.data()["viewer"]["activeRole"] == "VIEWER" {
+            cached = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(cached, "the principal cache never served a request");
+    for _ in 0..2 {
+        let r = acting(&app, &dual, &as_partner, WHO).await;
+        assert_eq!(r.data()["viewer"]["actingAs"], "PARTNER", "{:?}", r.body);
+        assert!(r.data()["viewer"]["activeTenant"].is_null());
+        let r = acting(&app, &dual, &as_partner, AGREEMENT_IDS).await;
+        assert!(!ids(&r, "agreements").contains(&q_local), "{:?}", r.body);
+        let r = acting(&app, &dual, &as_a, AGREEMENT_IDS).await;
+        assert!(ids(&r, "agreements").contains(&q_local), "{:?}", r.body);
+        let r = acting(&app, &dual, &as_a, WHO).await;
+        assert_eq!(r.data()["viewer"]["actingAs"], "ASSOCIATION");
+        assert!(r.data()["viewer"]["partner"].is_null());
+        let r = acting(&app, &dual, &[], AGREEMENT_IDS).await;
+        assert_eq!(r.code(), Some("ACTOR_CHOICE_REQUIRED"), "{:?}", r.body);
+    }
+}

@@ -29,21 +29,19 @@ enum Tx {
 /// partner, actor_kind). Empty string means "none": policies read it as NULL.
 fn settings(ctx: &Ctx) -> [String; 6] {
     match ctx.scope() {
-        Scope::User {
-            user_id,
-            tenant,
-            union_role,
-            partner_id,
-        } => [
-            tenant.map(|t| t.tenant_id.to_string()).unwrap_or_default(),
-            tenant
+        // One identity at a time (kernel::Acting): the others stay unset.
+        Scope::User { user_id, .. } => [
+            ctx.tenant()
+                .map(|t| t.tenant_id.to_string())
+                .unwrap_or_default(),
+            ctx.tenant()
                 .map(|t| t.role.as_str().to_owned())
                 .unwrap_or_default(),
             user_id.to_string(),
-            union_role
+            ctx.union_role()
                 .map(|r| r.as_str().to_owned())
                 .unwrap_or_default(),
-            partner_id.map(|p| p.to_string()).unwrap_or_default(),
+            ctx.partner_id().map(|p| p.to_string()).unwrap_or_default(),
             "user".to_owned(),
         ],
         Scope::Client { partner_id, .. } => [
@@ -319,19 +317,39 @@ mod tests {
     #[test]
     fn user_scope_carries_tenant_and_role() {
         let t = TenantId::new();
-        let ctx = Ctx::user(
+        let ctx = Ctx::member(
             UserId::new(),
-            Some(TenantScope {
+            TenantScope {
                 tenant_id: t,
                 role: TenantRole::Viewer,
-            }),
-            None,
-            None,
+            },
             RequestId::new(),
         );
         let s = settings(&ctx);
         assert_eq!(s[0], t.to_string());
         assert_eq!(s[1], "viewer");
         assert_eq!(s[5], "user");
+    }
+
+    #[test]
+    fn a_person_acting_as_a_partner_carries_no_tenant() {
+        let t = TenantId::new();
+        let p = kernel::PartnerId::new();
+        let ctx = Ctx::user(
+            UserId::new(),
+            kernel::Acting::Partner(p),
+            vec![
+                kernel::ActorChoice::Association {
+                    tenant_id: t,
+                    slug: "a".into(),
+                    role: TenantRole::Viewer,
+                },
+                kernel::ActorChoice::Partner(p),
+            ],
+            RequestId::new(),
+        );
+        let s = settings(&ctx);
+        assert_eq!((s[0].as_str(), s[1].as_str(), s[3].as_str()), ("", "", ""));
+        assert_eq!(s[4], p.to_string());
     }
 }

@@ -7,8 +7,21 @@ use kernel::{Ctx, Error};
 #[derive(Clone)]
 pub struct RequestActor(pub Option<Ctx>);
 
-/// The one way resolvers get the caller: UNAUTHENTICATED, never a panic.
+/// The one way resolvers get the caller: UNAUTHENTICATED, never a panic. A person
+/// with several identities who named none for this request gets
+/// ACTOR_CHOICE_REQUIRED with the choices: nothing answers as an identity picked
+/// for them.
 pub(crate) fn ctx<'a>(c: &Context<'a>) -> async_graphql::Result<&'a Ctx> {
+    let ctx = person(c)?;
+    match ctx.choice_required() {
+        Some(e) => Err(to_gql(e)),
+        None => Ok(ctx),
+    }
+}
+
+/// The caller, even one who has not chosen what they act as: for `viewer` (which
+/// lists the choices) and the loaders under it, nothing else.
+pub(crate) fn person<'a>(c: &Context<'a>) -> async_graphql::Result<&'a Ctx> {
     c.data_opt::<RequestActor>()
         .and_then(|a| a.0.as_ref())
         .ok_or_else(|| to_gql(Error::Unauthenticated))

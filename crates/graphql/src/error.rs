@@ -27,10 +27,48 @@ pub(crate) fn to_gql(e: Error) -> async_graphql::Error {
             x.set("field", field.clone());
             x.set("reason", reason.clone());
         }),
+        Error::ActorChoiceRequired(choices) => {
+            let list = async_graphql::Value::List(choices.iter().map(choice_value).collect());
+            async_graphql::Error::new(Error::ActorChoiceRequired(Vec::new()).to_string())
+                .extend_with(|_, x| {
+                    x.set("code", code);
+                    x.set("choices", list.clone());
+                })
+        }
         other => {
             async_graphql::Error::new(other.to_string()).extend_with(|_, x| x.set("code", code))
         }
     }
+}
+
+/// One choice as `extensions.choices` shows it: its kind, what it is, and the
+/// headers that pick it.
+fn choice_value(c: &kernel::ActorChoice) -> async_graphql::Value {
+    use kernel::ActorChoice as C;
+    let v = match c {
+        C::Association {
+            tenant_id,
+            slug,
+            role,
+        } => serde_json::json!({
+            "kind": "ASSOCIATION",
+            "tenantId": kernel::gid::encode("Tenant", tenant_id.0),
+            "tenantSlug": slug,
+            "role": role.as_str().to_ascii_uppercase(),
+            "headers": {"X-Passerelle-Act-As": c.act_as(), "X-Passerelle-Tenant": slug},
+        }),
+        C::Partner(p) => serde_json::json!({
+            "kind": "PARTNER",
+            "partnerId": kernel::gid::encode("PartnerOrganisation", p.0),
+            "headers": {"X-Passerelle-Act-As": c.act_as()},
+        }),
+        C::Union(r) => serde_json::json!({
+            "kind": "UNION",
+            "unionRole": r.as_str().to_ascii_uppercase(),
+            "headers": {"X-Passerelle-Act-As": c.act_as()},
+        }),
+    };
+    async_graphql::Value::from_json(v).unwrap_or(async_graphql::Value::Null)
 }
 
 pub(crate) trait Gql<T> {

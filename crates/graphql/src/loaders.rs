@@ -422,6 +422,8 @@ impl Loaders {
 }
 
 pub(crate) fn loaders<'a>(c: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Loaders> {
-    crate::context::ctx(c)?;
+    // Only objects some resolver already returned lead here: for a person who has
+    // not chosen what they act as, that is `viewer`, whose objects must load.
+    crate::context::person(c)?;
     Ok(c.data::<std::sync::Arc<Loaders>>()?.as_ref())
 }

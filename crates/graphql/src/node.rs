@@ -125,6 +125,8 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Fetches any object by its global id; null when it does not exist or is not yours.
     async fn node(&self, c: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        // The loaders also serve `viewer` before a choice: the caller must have chosen.
+        crate::context::ctx(c)?;
         load(c, &id).await
     }
 
@@ -135,6 +137,7 @@ impl NodeQuery {
         c: &Context<'_>,
         ids: Vec<ID>,
     ) -> async_graphql::Result<Vec<Option<Node>>> {
+        crate::context::ctx(c)?;
         if ids.len() > MAX_NODES {
             return Err(crate::error::to_gql(Error::validation(
                 "ids",

@@ -1,7 +1,7 @@
 //! Associations, members, invitations, union staff and partner organisations.
 
 use crate::connection::{connection, page_request};
-use crate::context::{ctx, services};
+use crate::context::{ctx, person, services};
 use crate::error::{Gql, to_gql};
 use crate::loaders::loaders;
 use crate::node::{decode_id, encode_id};
@@ -130,7 +130,7 @@ impl Tenant {
     }
     /// Why the union suspended it (union staff and the association's directors).
     async fn suspended_reason(&self, c: &Context<'_>) -> async_graphql::Result<Option<&str>> {
-        let ctx = ctx(c)?;
+        let ctx = person(c)?;
         let director_here = ctx
             .tenant()
             .is_some_and(|t| t.tenant_id.0 == self.0.id && t.role == kernel::TenantRole::Director);
@@ -333,25 +333,136 @@ pub struct UnionInvitation {
     accepted_at: Option<DateTime<FixedOffset>>,
 }
 
-/// Who is calling.
+/// What a person acts as in a request.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ActorKind {
+    /// Staff of one association (X-Passerelle-Act-As: association, with
+    /// X-Passerelle-Tenant naming it).
+    Association,
+    /// A partner firm's person (X-Passerelle-Act-As: partner).
+    Partner,
+    /// The national union's staff (X-Passerelle-Act-As: union).
+    Union,
+}
+
+fn kind_of(c: &kernel::ActorChoice) -> ActorKind {
+    match c {
+        kernel::ActorChoice::Association { .. } => ActorKind::Association,
+        kernel::ActorChoice::Partner(_) => ActorKind::Partner,
+        kernel::ActorChoice::Union(_) => ActorKind::Union,
+    }
+}
+
+/// One identity the signed-in person may act as, and the headers that pick it.
+pub struct ActorChoice {
+    choice: kernel::ActorChoice,
+    active: bool,
+}
+
+#[Object]
+impl ActorChoice {
+    async fn kind(&self) -> ActorKind {
+        kind_of(&self.choice)
+    }
+    /// The X-Passerelle-Act-As value that picks it.
+    async fn act_as(&self) -> &'static str {
+        self.choice.act_as()
+    }
+    /// For an association: the value of X-Passerelle-Tenant that picks it.
+    async fn tenant_slug(&self) -> Option<&str> {
+        match &self.choice {
+            kernel::ActorChoice::Association { slug, .. } => Some(slug),
+            _ => None,
+        }
+    }
+    /// For an association: the association.
+    async fn tenant(&self, c: &Context<'_>) -> async_graphql::Result<Option<Tenant>> {
+        match &self.choice {
+            kernel::ActorChoice::Association { tenant_id, .. } => {
+                Ok(loaders(c)?.tenant.load_one(tenant_id.0).await?.map(Tenant))
+            }
+            _ => Ok(None),
+        }
+    }
+    /// For an association: the person's role there.
+    async fn role(&self) -> Option<TenantRole> {
+        match &self.choice {
+            kernel::ActorChoice::Association { role, .. } => Some((*role).into()),
+            _ => None,
+        }
+    }
+    /// For a partner firm: the firm.
+    async fn partner(&self, c: &Context<'_>) -> async_graphql::Result<Option<PartnerOrganisation>> {
+        match &self.choice {
+            kernel::ActorChoice::Partner(p) => Ok(loaders(c)?
+                .partner
+                .load_one(p.0)
+                .await?
+                .map(PartnerOrganisation)),
+            _ => Ok(None),
+        }
+    }
+    /// For the union: the person's role there.
+    async fn union_role(&self) -> Option<UnionRole> {
+        match &self.choice {
+            kernel::ActorChoice::Union(r) => Some((*r).into()),
+            _ => None,
+        }
+    }
+    /// Whether this request acts as it.
+    async fn active(&self) -> bool {
+        self.active
+    }
+}
+
+/// Who is calling. `activeTenant`, `activeRole`, `unionRole` and `partner` describe
+/// the one identity this request acts as; `choices` lists every identity the person
+/// holds.
 pub struct Viewer;
 
 #[Object]
 impl Viewer {
     async fn user(&self, c: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let ctx = ctx(c)?;
+        let ctx = person(c)?;
         let id = ctx.require_user().gql()?;
         Ok(loaders(c)?.user.load_one(id.0).await?.map(User))
     }
     /// Every association this person belongs to, including deactivated memberships.
     async fn memberships(&self, c: &Context<'_>) -> async_graphql::Result<Vec<Membership>> {
-        let ctx = ctx(c)?;
+        let ctx = person(c)?;
         let rows = services(c)?.tenancy.my_memberships(ctx).await.gql()?;
         Ok(rows.into_iter().map(Membership).collect())
     }
-    /// The association this request works in (X-Passerelle-Tenant, or the only one).
+    /// What this request acts as; null when the person holds no identity, or holds
+    /// several and named none (then every field but `viewer` answers
+    /// ACTOR_CHOICE_REQUIRED).
+    async fn acting_as(&self, c: &Context<'_>) -> async_graphql::Result<Option<ActorKind>> {
+        Ok(match person(c)?.acting() {
+            Some(kernel::Acting::Association(_)) => Some(ActorKind::Association),
+            Some(kernel::Acting::Partner(_)) => Some(ActorKind::Partner),
+            Some(kernel::Acting::Union(_)) => Some(ActorKind::Union),
+            Some(kernel::Acting::Nothing | kernel::Acting::Undecided) | None => None,
+        })
+    }
+    /// Every identity this person may act as: each active membership with its role,
+    /// the partner firm, the union role. A request picks one with
+    /// X-Passerelle-Act-As (and X-Passerelle-Tenant for an association); with one
+    /// choice only, no header is needed.
+    async fn choices(&self, c: &Context<'_>) -> async_graphql::Result<Vec<ActorChoice>> {
+        let ctx = person(c)?;
+        let acting = ctx.acting();
+        Ok(ctx
+            .choices()
+            .iter()
+            .map(|choice| ActorChoice {
+                active: Some(choice.acting()) == acting,
+                choice: choice.clone(),
+            })
+            .collect())
+    }
+    /// The association this request acts as (X-Passerelle-Tenant, or the only one).
     async fn active_tenant(&self, c: &Context<'_>) -> async_graphql::Result<Option<Tenant>> {
-        let ctx = ctx(c)?;
+        let ctx = person(c)?;
         match ctx.tenant() {
             Some(t) => Ok(loaders(c)?
                 .tenant
@@ -361,14 +472,17 @@ impl Viewer {
             None => Ok(None),
         }
     }
+    /// The person's role in the association this request acts as.
     async fn active_role(&self, c: &Context<'_>) -> async_graphql::Result<Option<TenantRole>> {
-        Ok(ctx(c)?.tenant().map(|t| t.role.into()))
+        Ok(person(c)?.tenant().map(|t| t.role.into()))
     }
+    /// The union role, when this request acts as the union.
     async fn union_role(&self, c: &Context<'_>) -> async_graphql::Result<Option<UnionRole>> {
-        Ok(ctx(c)?.union_role().map(Into::into))
+        Ok(person(c)?.union_role().map(Into::into))
     }
+    /// The partner firm, when this request acts as its person (or its API client).
     async fn partner(&self, c: &Context<'_>) -> async_graphql::Result<Option<PartnerOrganisation>> {
-        let ctx = ctx(c)?;
+        let ctx = person(c)?;
         match ctx.partner_id() {
             Some(p) => Ok(loaders(c)?
                 .partner
@@ -388,9 +502,10 @@ pub struct TenancyQuery;
 
 #[Object]
 impl TenancyQuery {
-    /// The signed-in person, their memberships and roles.
+    /// The signed-in person, their memberships, what this request acts as and what
+    /// it could act as. Answers even before the person has chosen.
     async fn viewer(&self, c: &Context<'_>) -> async_graphql::Result<Viewer> {
-        ctx(c)?;
+        person(c)?;
         Ok(Viewer)
     }
 

@@ -8,6 +8,8 @@ use std::fmt;
 pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
+    /// A person with several identities (associations, partner, union) named none.
+    ActorChoiceRequired,
     NotFound,
     Validation,
     Conflict,
@@ -20,6 +22,7 @@ impl ErrorCode {
         match self {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::ActorChoiceRequired => "ACTOR_CHOICE_REQUIRED",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Validation => "VALIDATION",
             ErrorCode::Conflict => "CONFLICT",
@@ -43,6 +46,12 @@ pub enum Error {
     Unauthenticated,
     #[error("{0}")]
     Forbidden(&'static str),
+    /// The person holds several identities and must say which one this request acts
+    /// as (X-Passerelle-Act-As, X-Passerelle-Tenant): here are the choices.
+    #[error(
+        "choose what you act as: X-Passerelle-Act-As (association, partner, union) and, for an association, X-Passerelle-Tenant"
+    )]
+    ActorChoiceRequired(Vec<crate::ActorChoice>),
     /// Missing, or belonging to someone else: the two are deliberately identical.
     #[error("not found")]
     NotFound,
@@ -67,6 +76,7 @@ impl Error {
         match self {
             Error::Unauthenticated => ErrorCode::Unauthenticated,
             Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::ActorChoiceRequired(_) => ErrorCode::ActorChoiceRequired,
             Error::NotFound => ErrorCode::NotFound,
             Error::Validation { .. } => ErrorCode::Validation,
             Error::Conflict { .. } => ErrorCode::Conflict,

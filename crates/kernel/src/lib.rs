@@ -10,7 +10,7 @@ pub mod id;
 pub mod page;
 pub mod role;
 
-pub use ctx::{Actor, Ctx, RequestId, Scope, TenantScope};
+pub use ctx::{Acting, Actor, ActorChoice, Ctx, RequestId, Scope, TenantScope};
 pub use error::{Error, ErrorCode, Result};
 pub use id::{ApiClientId, InvitationId, MembershipId, PartnerId, TenantId, UserId};
 pub use page::{Page, PageRequest};

@@ -24,6 +24,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub const TENANT_HEADER: &str = "x-passerelle-tenant";
+/// What a person acts as for the request: `association`, `partner` or `union`.
+pub const ACT_AS_HEADER: &str = "x-passerelle-act-as";
 /// Every route; /graphql reads its body under its own smaller limit and answers
 /// with a GraphQL-shaped error.
 const OUTER_BODY_LIMIT: usize = 1024 * 1024;
@@ -330,9 +332,10 @@ fn rate_limited(retry_after_secs: u64) -> Response {
     r
 }
 
-/// Bearer token -> verified identity -> principal -> `Ctx`, then the actor's rate
-/// limit. A bad token is 401; a tenant header without membership is 403; no token
-/// is an anonymous caller (every field then answers UNAUTHENTICATED).
+/// Bearer token -> verified identity -> principal -> what it acts as -> `Ctx`, then
+/// the actor's rate limit. A bad token is 401; a tenant header without membership (or
+/// an X-Passerelle-Act-As identity the person lacks) is 403, a malformed choice 400;
+/// no token is an anonymous caller (every field then answers UNAUTHENTICATED).
 async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
     let token = req
         .headers()
@@ -461,25 +464,23 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
                         );
                     }
                 };
-                let header = req
-                    .headers()
-                    .get(TENANT_HEADER)
-                    .and_then(|v| v.to_str().ok());
-                let scope = match principal.tenant_scope(header) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        return error_response(StatusCode::FORBIDDEN, "FORBIDDEN", &e.to_string());
-                    }
+                // The cached principal is the person whatever they act as; the
+                // choice is applied here, per request, after the cache.
+                let acting = match principal.acting(
+                    header_value(&req, ACT_AS_HEADER),
+                    header_value(&req, TENANT_HEADER),
+                ) {
+                    Ok(a) => a,
+                    Err(e) => return choice_refused(e),
                 };
-                if let Some(t) = scope {
+                if let kernel::Acting::Association(t) = acting {
                     tracing::Span::current()
                         .record("tenant_id", tracing::field::display(t.tenant_id));
                 }
                 Some(Ctx::user(
                     principal.user_id,
-                    scope,
-                    principal.union_role,
-                    principal.partner_id,
+                    acting,
+                    principal.choices(),
                     request_id(&req),
                 ))
             }
@@ -500,8 +501,43 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
     next.run(req).await
 }
 
+/// A header's value; one that is not visible ASCII is kept as an unmatchable value,
+/// so that it is refused rather than taken for an absent header.
+fn header_value<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+}
+
+/// The answer to a choice of identity that cannot be honoured: naming one the person
+/// does not hold is 403, a malformed or contradictory choice 400 (with `field` and
+/// `reason`). Nothing runs.
+fn choice_refused(e: kernel::Error) -> Response {
+    match e {
+        kernel::Error::Validation { field, reason } => {
+            let body = serde_json::json!({
+                "errors": [{
+                    "message": format!("{field}: {reason}"),
+                    "extensions": { "code": "VALIDATION", "field": field, "reason": reason }
+                }]
+            });
+            (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+        }
+        kernel::Error::Forbidden(m) => error_response(StatusCode::FORBIDDEN, "FORBIDDEN", m),
+        e => {
+            tracing::error!(error = %e, "choosing the acting identity failed");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            )
+        }
+    }
+}
+
 /// An API client's context, or the answer refusing it. A tenant header means
-/// nothing to a partner's machine: it is refused rather than ignored.
+/// nothing to a partner's machine: it is refused rather than ignored, and so is any
+/// X-Passerelle-Act-As but `partner` (what it is).
 // The error is the HTTP answer itself, built at most once per refused request.
 #[allow(clippy::result_large_err)]
 fn client_ctx(check: partners::clients::TokenCheck, req: &Request) -> Result<Ctx, Response> {
@@ -514,6 +550,17 @@ fn client_ctx(check: partners::clients::TokenCheck, req: &Request) -> Result<Ctx
                     "FORBIDDEN",
                     "a partner API client works in no association: drop X-Passerelle-Tenant",
                 ));
+            }
+            match header_value(req, ACT_AS_HEADER).map(tenancy::ActAs::parse) {
+                None | Some(Ok(None | Some(tenancy::ActAs::Partner))) => {}
+                Some(Err(e)) => return Err(choice_refused(e)),
+                Some(Ok(Some(_))) => {
+                    return Err(error_response(
+                        StatusCode::FORBIDDEN,
+                        "FORBIDDEN",
+                        "a partner API client acts as its partner only",
+                    ));
+                }
             }
             Ok(Ctx::client(
                 p.client_id,

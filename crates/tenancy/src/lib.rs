@@ -15,7 +15,9 @@ pub mod tenants;
 mod union_staff;
 pub mod validate;
 
-pub use principal::{LoginIdentity, Principal, PrincipalMembership};
+pub use principal::{
+    ACT_AS_HEADER, ActAs, LoginIdentity, Principal, PrincipalMembership, TENANT_HEADER,
+};
 
 use db::Db;
 

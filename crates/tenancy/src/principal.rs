@@ -3,7 +3,7 @@
 //! unknown identity with a verified email is matched against pending invitations.
 
 use crate::{Tenancy, errors};
-use kernel::{Ctx, Error, PartnerId, TenantId, TenantRole, UnionRole, UserId};
+use kernel::{Acting, ActorChoice, Ctx, Error, PartnerId, TenantId, TenantRole, UnionRole, UserId};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -34,36 +34,128 @@ pub struct Principal {
     pub memberships: Vec<PrincipalMembership>,
 }
 
-impl Principal {
-    /// The association this request works in: the one named by the tenant header
-    /// (slug, uuid or global id), or the only one when there is exactly one.
-    /// Naming an association without an active membership there is FORBIDDEN.
-    pub fn tenant_scope(&self, header: Option<&str>) -> Result<Option<kernel::TenantScope>, Error> {
-        let pick = |m: &PrincipalMembership| {
-            TenantRole::parse(&m.role).map(|role| kernel::TenantScope {
-                tenant_id: TenantId(m.tenant_id),
-                role,
-            })
-        };
-        match header.map(str::trim).filter(|h| !h.is_empty()) {
-            None if self.memberships.len() == 1 => Ok(self.memberships.first().and_then(pick)),
-            None => Ok(None),
-            Some(h) => {
-                let by_uuid = Uuid::parse_str(h).ok().or_else(|| {
-                    kernel::gid::decode(h)
-                        .filter(|(t, _)| t == "Tenant")
-                        .map(|(_, id)| id)
-                });
-                self.memberships
-                    .iter()
-                    .find(|m| Some(m.tenant_id) == by_uuid || m.slug == h)
-                    .and_then(pick)
-                    .map(Some)
-                    .ok_or(Error::Forbidden(
-                        "you have no active membership in the association named by X-Passerelle-Tenant",
-                    ))
-            }
+/// The header naming what a person acts as: `association`, `partner` or `union`.
+pub const ACT_AS_HEADER: &str = "X-Passerelle-Act-As";
+/// The header naming the association (slug, uuid or global id).
+pub const TENANT_HEADER: &str = "X-Passerelle-Tenant";
+
+/// What `X-Passerelle-Act-As` may say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActAs {
+    Association,
+    Partner,
+    Union,
+}
+
+impl ActAs {
+    /// The header's value (trimmed, any case); empty means absent.
+    pub fn parse(value: &str) -> Result<Option<Self>, Error> {
+        let v = value.trim();
+        if v.is_empty() {
+            return Ok(None);
         }
+        match v.to_ascii_lowercase().as_str() {
+            "association" => Ok(Some(ActAs::Association)),
+            "partner" => Ok(Some(ActAs::Partner)),
+            "union" => Ok(Some(ActAs::Union)),
+            _ => Err(Error::validation(
+                ACT_AS_HEADER,
+                "expected association, partner or union",
+            )),
+        }
+    }
+}
+
+impl Principal {
+    /// Every identity this person may act as: each active membership (in slug
+    /// order), then the partner firm, then the union role.
+    pub fn choices(&self) -> Vec<ActorChoice> {
+        let mut out: Vec<ActorChoice> = self
+            .memberships
+            .iter()
+            .filter_map(|m| {
+                TenantRole::parse(&m.role).map(|role| ActorChoice::Association {
+                    tenant_id: TenantId(m.tenant_id),
+                    slug: m.slug.clone(),
+                    role,
+                })
+            })
+            .collect();
+        out.extend(self.partner_id.map(ActorChoice::Partner));
+        out.extend(self.union_role.map(ActorChoice::Union));
+        out
+    }
+
+    /// What this request acts as, from `X-Passerelle-Act-As` (`act_as`) and
+    /// `X-Passerelle-Tenant` (`tenant`: slug, uuid or global id).
+    ///
+    /// - The tenant header alone, or with `association`, picks that association.
+    /// - `partner` or `union` picks that identity; with a tenant header it is a
+    ///   contradiction (VALIDATION), never half-honoured.
+    /// - `association` alone picks the only association, if there is one.
+    /// - Neither header: the only identity, if there is exactly one; none is
+    ///   `Nothing`; several is `Undecided` (only `viewer` answers until one is named).
+    ///
+    /// Naming an identity the person does not hold is FORBIDDEN.
+    pub fn acting(&self, act_as: Option<&str>, tenant: Option<&str>) -> Result<Acting, Error> {
+        let act_as = match act_as {
+            Some(v) => ActAs::parse(v)?,
+            None => None,
+        };
+        let tenant = tenant.map(str::trim).filter(|h| !h.is_empty());
+        let choices = self.choices();
+        match (act_as, tenant) {
+            (Some(ActAs::Partner | ActAs::Union), Some(_)) => Err(Error::validation(
+                TENANT_HEADER,
+                "names an association: send it with X-Passerelle-Act-As: association, or not at all",
+            )),
+            (None | Some(ActAs::Association), Some(h)) => self.association(h),
+            (Some(ActAs::Association), None) => {
+                let mut own = choices.iter().filter(|c| c.act_as() == "association");
+                match (own.next(), own.next()) {
+                    (Some(c), None) => Ok(c.acting()),
+                    (Some(_), Some(_)) => Ok(Acting::Undecided),
+                    (None, _) => Err(Error::Forbidden(
+                        "you have no active membership in an association",
+                    )),
+                }
+            }
+            (Some(ActAs::Partner), None) => self
+                .partner_id
+                .map(Acting::Partner)
+                .ok_or(Error::Forbidden("you are no partner firm's person")),
+            (Some(ActAs::Union), None) => self.union_role.map(Acting::Union).ok_or(
+                Error::Forbidden("you are not on the national union's staff"),
+            ),
+            (None, None) => Ok(match choices.as_slice() {
+                [] => Acting::Nothing,
+                [only] => only.acting(),
+                _ => Acting::Undecided,
+            }),
+        }
+    }
+
+    /// The association named by the tenant header, where the person is an active member.
+    fn association(&self, h: &str) -> Result<Acting, Error> {
+        let by_uuid = Uuid::parse_str(h).ok().or_else(|| {
+            kernel::gid::decode(h)
+                .filter(|(t, _)| t == "Tenant")
+                .map(|(_, id)| id)
+        });
+        self.memberships
+            .iter()
+            .find(|m| Some(m.tenant_id) == by_uuid || m.slug == h)
+            .and_then(|m| {
+                TenantRole::parse(&m.role).map(|role| {
+                    Acting::Association(kernel::TenantScope {
+                        tenant_id: TenantId(m.tenant_id),
+                        role,
+                    })
+                })
+            })
+            .ok_or(Error::Forbidden(
+                "you have no active membership in the association named by X-Passerelle-Tenant",
+            ))
     }
 }
 
@@ -330,34 +422,115 @@ mod tests {
         )
     }
 
+    fn tenant_of(a: Result<Acting, Error>) -> Option<(Uuid, TenantRole)> {
+        match a {
+            Ok(Acting::Association(t)) => Some((t.tenant_id.0, t.role)),
+            _ => None,
+        }
+    }
+
     #[test]
     fn header_picks_by_slug_uuid_or_global_id() {
         let (p, a, b) = principal();
+        assert_eq!(tenant_of(p.acting(None, Some("a"))).map(|t| t.0), Some(a));
         assert_eq!(
-            p.tenant_scope(Some("a"))
-                .ok()
-                .flatten()
-                .map(|s| s.tenant_id.0),
-            Some(a)
-        );
-        assert_eq!(
-            p.tenant_scope(Some(&b.to_string()))
-                .ok()
-                .flatten()
-                .map(|s| s.role),
+            tenant_of(p.acting(None, Some(&b.to_string()))).map(|t| t.1),
             Some(TenantRole::Viewer)
         );
         let gid = kernel::gid::encode("Tenant", b);
+        assert_eq!(tenant_of(p.acting(None, Some(&gid))).map(|t| t.0), Some(b));
         assert_eq!(
-            p.tenant_scope(Some(&gid))
-                .ok()
-                .flatten()
-                .map(|s| s.tenant_id.0),
-            Some(b)
+            tenant_of(p.acting(Some("Association"), Some(" a "))).map(|t| t.0),
+            Some(a)
         );
-        assert!(p.tenant_scope(Some("c")).is_err());
-        assert!(p.tenant_scope(Some(&Uuid::now_v7().to_string())).is_err());
-        // Two memberships and no header: no active association.
-        assert_eq!(p.tenant_scope(None).ok().flatten(), None);
+        assert!(matches!(
+            p.acting(None, Some("c")),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(p.acting(None, Some(&Uuid::now_v7().to_string())).is_err());
+        // Two memberships and no header: undecided, even when asking for an association.
+        assert_eq!(p.acting(None, None).ok(), Some(Acting::Undecided));
+        assert_eq!(
+            p.acting(Some("association"), None).ok(),
+            Some(Acting::Undecided)
+        );
+    }
+
+    #[test]
+    fn a_partner_on_a_board_chooses_per_request() {
+        let (mut p, a, _) = principal();
+        p.memberships.truncate(1);
+        let partner = PartnerId::new();
+        p.partner_id = Some(partner);
+        // Two identities, no choice: undecided, and the choices say which.
+        assert_eq!(p.acting(None, None).ok(), Some(Acting::Undecided));
+        assert_eq!(
+            p.choices()
+                .iter()
+                .map(ActorChoice::act_as)
+                .collect::<Vec<_>>(),
+            ["association", "partner"]
+        );
+        assert_eq!(
+            p.acting(Some("partner"), None).ok(),
+            Some(Acting::Partner(partner))
+        );
+        assert_eq!(
+            tenant_of(p.acting(Some("association"), None)),
+            Some((a, TenantRole::Director))
+        );
+        assert_eq!(tenant_of(p.acting(None, Some("a"))).map(|t| t.0), Some(a));
+        // A contradiction is refused, not half-honoured.
+        assert!(matches!(
+            p.acting(Some("partner"), Some("a")),
+            Err(Error::Validation { .. })
+        ));
+        assert!(matches!(
+            p.acting(Some("boss"), None),
+            Err(Error::Validation { .. })
+        ));
+        // An identity the person does not hold.
+        assert!(matches!(
+            p.acting(Some("union"), None),
+            Err(Error::Forbidden(_))
+        ));
+        // Union staff who are also members: the same rule.
+        p.union_role = Some(UnionRole::Auditor);
+        p.partner_id = None;
+        assert_eq!(p.acting(None, None).ok(), Some(Acting::Undecided));
+        assert_eq!(
+            p.acting(Some("union"), None).ok(),
+            Some(Acting::Union(UnionRole::Auditor))
+        );
+        assert!(matches!(
+            p.acting(Some("partner"), None),
+            Err(Error::Forbidden(_))
+        ));
+    }
+
+    #[test]
+    fn one_identity_needs_no_header() {
+        let (mut p, a, _) = principal();
+        p.memberships.truncate(1);
+        assert_eq!(tenant_of(p.acting(None, None)).map(|t| t.0), Some(a));
+        p.memberships.clear();
+        assert_eq!(p.acting(None, None).ok(), Some(Acting::Nothing));
+        let partner = PartnerId::new();
+        p.partner_id = Some(partner);
+        assert_eq!(p.acting(None, None).ok(), Some(Acting::Partner(partner)));
+        assert_eq!(
+            p.acting(Some(" PARTNER "), None).ok(),
+            Some(Acting::Partner(partner))
+        );
+        p.partner_id = None;
+        p.union_role = Some(UnionRole::Admin);
+        assert_eq!(
+            p.acting(None, None).ok(),
+            Some(Acting::Union(UnionRole::Admin))
+        );
+        assert!(matches!(
+            p.acting(Some("association"), None),
+            Err(Error::Forbidden(_))
+        ));
     }
 }

@@ -120,6 +120,20 @@ pub async fn partner_user(db: &db::Db, issuer: &str, partner: Uuid) -> TestUser 
     u
 }
 
+/// A person of partner `partner` who also sits in association `tenant` with `role`
+/// (an EDF agent on a PIMMS board, say): two identities, chosen per request.
+pub async fn partner_member(
+    db: &db::Db,
+    issuer: &str,
+    partner: Uuid,
+    tenant: Uuid,
+    role: &str,
+) -> TestUser {
+    let mut u = partner_user(db, issuer, partner).await;
+    add_member(db, tenant, &mut u, role).await;
+    u
+}
+
 pub async fn add_member(db: &db::Db, tenant: Uuid, u: &mut TestUser, role: &str) {
     let id = Uuid::now_v7();
     exec(

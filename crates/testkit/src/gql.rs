@@ -35,12 +35,26 @@ impl Gql {
     }
 
     pub async fn raw(&self, token: Option<&str>, tenant: Option<&str>, body: Value) -> Reply {
+        let headers: Vec<(&str, &str)> = tenant
+            .map(|t| ("x-passerelle-tenant", t))
+            .into_iter()
+            .collect();
+        self.raw_with(token, &headers, body).await
+    }
+
+    /// With any headers (e.g. `x-passerelle-act-as`).
+    pub async fn raw_with(
+        &self,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> Reply {
         let mut r = self.http.post(&self.url).json(&body);
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
-        if let Some(t) = tenant {
-            r = r.header("x-passerelle-tenant", t);
+        for (k, v) in headers {
+            r = r.header(*k, *v);
         }
         let resp = r.send().await.expect("request");
         let status = resp.status().as_u16();

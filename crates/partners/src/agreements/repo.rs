@@ -44,7 +44,7 @@ pub(crate) enum Reader {
     Union(UnionRole),
     /// An association's staff (any role): its local agreements and the national ones
     /// covering one of its sites, its own share only. A person who is also a
-    /// partner's reads both (row-level security adds them up).
+    /// partner's reads as one or the other, as the request chose (kernel::Acting).
     Association(TenantScope),
     /// A partner firm's person or API client: its own agreements, small counts hidden.
     Partner(PartnerId),
