@@ -12,6 +12,9 @@ pub enum ErrorCode {
     Validation,
     Conflict,
     RateLimited,
+    /// The database is slow, locked, down or saturated: nothing is wrong with the
+    /// request, and the same request may succeed a moment later.
+    Unavailable,
     Internal,
 }
 
@@ -24,6 +27,7 @@ impl ErrorCode {
             ErrorCode::Validation => "VALIDATION",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -52,6 +56,15 @@ pub enum Error {
     Conflict { reason: String },
     #[error("too many requests")]
     RateLimited,
+    /// A fault of the platform's dependencies that a retry may clear: the reason
+    /// is a fixed French sentence for the person (never database text); the cause
+    /// is for the logs.
+    #[error("{reason}")]
+    Unavailable {
+        reason: &'static str,
+        #[source]
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -67,6 +80,7 @@ impl Error {
             Error::Validation { .. } => ErrorCode::Validation,
             Error::Conflict { .. } => ErrorCode::Conflict,
             Error::RateLimited => ErrorCode::RateLimited,
+            Error::Unavailable { .. } => ErrorCode::Unavailable,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -86,6 +100,16 @@ impl Error {
 
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error::Internal(Box::new(e))
+    }
+
+    pub fn unavailable(
+        reason: &'static str,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Unavailable {
+            reason,
+            cause: Some(Box::new(cause)),
+        }
     }
 
     pub fn internal_msg(msg: impl Into<String>) -> Self {
