@@ -9,6 +9,7 @@ mod agreements;
 mod auth;
 mod catalog;
 mod dashboard;
+mod faults_pg;
 mod isolation;
 mod journal;
 mod limits;
