@@ -123,7 +123,10 @@ fn set(v: &mut HashMap<String, String>, pairs: &[(&str, &str)]) {
 }
 
 /// An admin transaction holding `lock table <table>` until rolled back.
-async fn hold_lock(tdb: &TestDb, table: &str) -> (DatabaseConnection, sea_orm::DatabaseTransaction) {
+async fn hold_lock(
+    tdb: &TestDb,
+    table: &str,
+) -> (DatabaseConnection, sea_orm::DatabaseTransaction) {
     let conn = tdb.admin().await;
     let tx = conn.begin().await.unwrap();
     tx.execute_unprepared(&format!("lock table {table} in access exclusive mode"))
@@ -273,16 +276,17 @@ async fn a_locked_table_stalls_only_its_own_requests() {
     }
     let codes: Vec<Option<&str>> = writes.iter().map(|w| w.2.as_deref()).collect();
     assert!(
-        codes.iter().all(|c| matches!(c, None | Some("UNAVAILABLE"))),
+        codes
+            .iter()
+            .all(|c| matches!(c, None | Some("UNAVAILABLE"))),
         "writers fail as UNAVAILABLE only: {codes:?}"
     );
     assert!(codes.contains(&Some("UNAVAILABLE")), "{codes:?}");
-    let acknowledged: Vec<String> = writes
-        .iter()
-        .filter(|w| w.3)
-        .map(|w| w.0.clone())
-        .collect();
-    assert!(!acknowledged.is_empty(), "writes succeed once the lock is gone");
+    let acknowledged: Vec<String> = writes.iter().filter(|w| w.3).map(|w| w.0.clone()).collect();
+    assert!(
+        !acknowledged.is_empty(),
+        "writes succeed once the lock is gone"
+    );
     assert_eq!(
         recorded(tdb, &acknowledged).await,
         acknowledged.len() as i64,
@@ -293,7 +297,11 @@ async fn a_locked_table_stalls_only_its_own_requests() {
         .filter(|w| !w.3)
         .map(|w| w.0.clone())
         .collect();
-    assert_eq!(recorded(tdb, &failed).await, 0, "a failed write left nothing");
+    assert_eq!(
+        recorded(tdb, &failed).await,
+        0,
+        "a failed write left nothing"
+    );
     assert_eq!(app_waiting_on_locks(tdb).await, 0);
     r.shutdown(Duration::from_secs(30)).await;
     drop_db(tdb).await;
@@ -320,9 +328,7 @@ async fn a_dropped_request_cancels_its_statement() {
         let db = db.clone();
         tokio::spawn(async move {
             let tx = db.scoped(&kernel::Ctx::system("fault test")).await.unwrap();
-            let _ = tx
-                .execute_unprepared("select count(*) from visits")
-                .await;
+            let _ = tx.execute_unprepared("select count(*) from visits").await;
         })
     };
     let mut waiting = 0;
@@ -399,8 +405,12 @@ async fn a_request_over_the_http_timeout_is_answered_and_its_statement_ended() {
     // A takes the only connection and waits for the lock (1.9 s); B queues, then
     // waits for the lock too, and HTTP gives up on B at 2 s.
     let a = {
-        let (gql, token, site, partner) =
-            (app.gql.clone(), token.clone(), site.clone(), partner.clone());
+        let (gql, token, site, partner) = (
+            app.gql.clone(),
+            token.clone(),
+            site.clone(),
+            partner.clone(),
+        );
         tokio::spawn(async move {
             gql.run(&token, None, RECORD, record_input(&site, &partner, &key()))
                 .await
@@ -421,8 +431,15 @@ async fn a_request_over_the_http_timeout_is_answered_and_its_statement_ended() {
     assert_eq!(resp.status(), 503);
     assert!(resp.headers().get("retry-after").is_some());
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAVAILABLE", "{body}");
-    assert!(body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("délai")));
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("délai"))
+    );
     let a = a.await.unwrap();
     assert_eq!(a.code(), Some("UNAVAILABLE"), "{:?}", a.body);
     // B's statement, had it not been cancelled, would wait until its own lock
@@ -494,8 +511,14 @@ async fn overload_is_shed_early_with_a_typed_answer() {
             503 => {
                 shed += 1;
                 assert!(retry, "Retry-After on a shed request");
-                assert_eq!(body["errors"][0]["extensions"]["code"], "UNAVAILABLE", "{body}");
-                assert!(took < Duration::from_millis(1000), "shed early, not after {took:?}");
+                assert_eq!(
+                    body["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+                    "{body}"
+                );
+                assert!(
+                    took < Duration::from_millis(1000),
+                    "shed early, not after {took:?}"
+                );
             }
             200 => {
                 assert!(body.get("errors").is_none(), "{body}");
@@ -542,7 +565,10 @@ async fn overload_is_shed_early_with_a_typed_answer() {
     assert_eq!(resp.status(), 503);
     assert!(resp.headers().get("retry-after").is_some());
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAVAILABLE", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        "{body}"
+    );
     lock.rollback().await.unwrap();
     let _ = conn.close().await;
     assert!(first.await.unwrap().ok());
@@ -657,7 +683,12 @@ async fn database_failures_are_logged_with_their_class_and_sqlstate() {
     let secret_key = key();
     let rep = app
         .gql
-        .run(&token, None, RECORD, record_input(&site, &partner, &secret_key))
+        .run(
+            &token,
+            None,
+            RECORD,
+            record_input(&site, &partner, &secret_key),
+        )
         .await;
     assert_eq!(rep.code(), Some("INTERNAL"), "{:?}", rep.body);
     admin
@@ -668,8 +699,12 @@ async fn database_failures_are_logged_with_their_class_and_sqlstate() {
     // The connection lost while a statement waits: UNAVAILABLE.
     let (conn, lock) = hold_lock(tdb, "visits").await;
     let waiting = {
-        let (gql, token, site, partner) =
-            (app.gql.clone(), token.clone(), site.clone(), partner.clone());
+        let (gql, token, site, partner) = (
+            app.gql.clone(),
+            token.clone(),
+            site.clone(),
+            partner.clone(),
+        );
         tokio::spawn(async move {
             gql.run(&token, None, RECORD, record_input(&site, &partner, &key()))
                 .await
@@ -711,13 +746,19 @@ async fn database_failures_are_logged_with_their_class_and_sqlstate() {
         .unwrap_or_else(|| panic!("no UNAVAILABLE line with its class in:\n{logs}"));
     assert!(lost.contains("57P01"), "{lost}");
     assert!(!logs.contains(&secret_key), "a value reached the logs");
-    assert!(!logs.contains("fault probe value"), "database text reached the logs");
+    assert!(
+        !logs.contains("fault probe value"),
+        "database text reached the logs"
+    );
     drop_db(tdb).await;
 }
 
 async fn first_partner(app: &TestApp, t: &testkit::TestTenant) -> String {
     let db = app.db.app().await;
-    let tx = db.scoped(&kernel::Ctx::system("test fixture")).await.unwrap();
+    let tx = db
+        .scoped(&kernel::Ctx::system("test fixture"))
+        .await
+        .unwrap();
     tx.execute_raw(sea_orm::Statement::from_sql_and_values(
         sea_orm::DbBackend::Postgres,
         "insert into partner_organisations (id, name, sector) values ($1, $2, 'energy') on conflict do nothing",
@@ -787,7 +828,10 @@ async fn shutdown_drains_for_its_deadline_then_ends_what_is_left() {
                 .send()
                 .await;
             match r {
-                Ok(r) => (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null)),
+                Ok(r) => (
+                    r.status().as_u16(),
+                    r.json::<Value>().await.unwrap_or(Value::Null),
+                ),
                 Err(_) => (0, Value::Null),
             }
         })
@@ -809,7 +853,10 @@ async fn shutdown_drains_for_its_deadline_then_ends_what_is_left() {
     );
     let (status, body) = stuck.await.unwrap();
     assert_eq!(status, 503, "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAVAILABLE", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        "{body}"
+    );
     assert_eq!(
         app_waiting_on_locks(tdb).await,
         0,
@@ -919,7 +966,9 @@ async fn postgres_down_is_reported_quickly_and_recovered_from() {
     let cluster = tokio::task::spawn_blocking(OwnCluster::init).await.unwrap();
     let admin = cluster.url("postgres", "postgres");
     let m = sea_orm::Database::connect(admin.clone()).await.unwrap();
-    m.execute_unprepared("create database passerelle_down").await.unwrap();
+    m.execute_unprepared("create database passerelle_down")
+        .await
+        .unwrap();
     let _ = m.close().await;
     let tdb: &'static TestDb = Box::leak(Box::new(TestDb {
         name: "passerelle_down".into(),
@@ -934,7 +983,9 @@ async fn postgres_down_is_reported_quickly_and_recovered_from() {
         ),
         app_login_role: testkit::testdb::APP_LOGIN_ROLE.into(),
     }));
-    migrations::setup(&tdb.admin_url, &tdb.app_url).await.unwrap();
+    migrations::setup(&tdb.admin_url, &tdb.app_url)
+        .await
+        .unwrap();
     let r = spawn_on(tdb, |_| {}).await;
     let app = &r.app;
     let (t, site, partner) = with_partner(app).await;
@@ -965,7 +1016,10 @@ async fn postgres_down_is_reported_quickly_and_recovered_from() {
         assert_eq!(resp.status(), 503);
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["postgres"], "down", "{body}");
-        assert!(took < Duration::from_millis(1500), "readiness took {took:?}");
+        assert!(
+            took < Duration::from_millis(1500),
+            "readiness took {took:?}"
+        );
     }
     let t0 = Instant::now();
     let k = key();
@@ -980,7 +1034,14 @@ async fn postgres_down_is_reported_quickly_and_recovered_from() {
     tokio::task::block_in_place(|| c.start());
     let t0 = Instant::now();
     loop {
-        if http.get(&ready).send().await.map(|r| r.status().as_u16()).ok() == Some(200) {
+        if http
+            .get(&ready)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .ok()
+            == Some(200)
+        {
             break;
         }
         assert!(t0.elapsed() < Duration::from_secs(15), "ready again");
@@ -1009,5 +1070,7 @@ async fn postgres_down_is_reported_quickly_and_recovered_from() {
         acknowledged.len() as i64
     );
     r.shutdown(Duration::from_secs(30)).await;
-    tokio::task::spawn_blocking(move || drop(cluster)).await.unwrap();
+    tokio::task::spawn_blocking(move || drop(cluster))
+        .await
+        .unwrap();
 }

@@ -186,9 +186,10 @@ impl DbError {
                 sqlstate: None,
                 constraint: None,
             },
-            DbError::Denied(e) | DbError::Unavailable(e) | DbError::Timeout(e) | DbError::Other(e) => {
-                Diagnosis::of_err(e)
-            }
+            DbError::Denied(e)
+            | DbError::Unavailable(e)
+            | DbError::Timeout(e)
+            | DbError::Other(e) => Diagnosis::of_err(e),
         }
     }
 

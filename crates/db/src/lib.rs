@@ -132,7 +132,11 @@ impl Db {
             .sqlx_logging(false);
         let conn = Database::connect(o).await.map_err(DbError::from)?;
         let control_opts = PgConnectOptions::from_str(url)
-            .map_err(|e| DbError::Unavailable(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))))?
+            .map_err(|e| {
+                DbError::Unavailable(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+                    e.into(),
+                )))
+            })?
             .application_name("passerelle-control")
             .options([(
                 "statement_timeout",
@@ -182,7 +186,7 @@ impl Db {
             open: pool.size(),
             idle,
             waiting,
-            saturated: self.inner.saturated(waiting, idle),
+            saturated: self.inner.saturated(waiting, idle, pool.size()),
         }
     }
 
@@ -214,8 +218,8 @@ impl Db {
         use sea_orm::TransactionTrait;
         let ahead = self.inner.waiting.fetch_add(1, Ordering::AcqRel);
         let _leave = Leave(&self.inner.waiting);
-        let idle = self.conn.get_postgres_connection_pool().num_idle();
-        if self.inner.saturated(ahead, idle) {
+        let pool = self.conn.get_postgres_connection_pool();
+        if self.inner.saturated(ahead, pool.num_idle(), pool.size()) {
             return Err(DbError::Saturated);
         }
         self.conn.begin().await.map_err(DbError::from)
@@ -250,8 +254,12 @@ impl Db {
 }
 
 impl Inner {
-    fn saturated(&self, waiting: usize, idle: usize) -> bool {
-        self.opts.max_waiting.is_some_and(|max| waiting >= max) && idle == 0
+    /// Full: every connection the pool may open is open and busy, and `max_waiting`
+    /// callers already wait for one.
+    fn saturated(&self, waiting: usize, idle: usize, open: u32) -> bool {
+        self.opts.max_waiting.is_some_and(|max| waiting >= max)
+            && idle == 0
+            && open >= self.opts.max_connections
     }
 }
 

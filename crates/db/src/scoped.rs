@@ -376,9 +376,9 @@ impl Unit {
                 });
             }
         }
-        let Ok(guard) =
-            tokio::sync::OwnedMutexGuard::try_map(guard, |o| o.as_mut().and_then(|o| o.tx.tx_mut()))
-        else {
+        let Ok(guard) = tokio::sync::OwnedMutexGuard::try_map(guard, |o| {
+            o.as_mut().and_then(|o| o.tx.tx_mut())
+        }) else {
             return Ok(None);
         };
         match self.holder.lock() {

@@ -365,7 +365,10 @@ mod tests {
         assert!(c.db_write_timeout < c.request_timeout);
         assert_eq!(c.db_max_waiting, 32);
         assert_eq!(c.shutdown_drain, Duration::from_secs(20));
-        assert!(c.shutdown_drain < Duration::from_secs(30), "below the 30 s grace period");
+        assert!(
+            c.shutdown_drain < Duration::from_secs(30),
+            "below the 30 s grace period"
+        );
         assert_eq!(
             cfg(&[("PASSERELLE_DB_READ_TIMEOUT_MS", "30000")])
                 .err()
@@ -379,7 +382,12 @@ mod tests {
                 .map(|e| e.key),
             Some("PASSERELLE_SHUTDOWN_DRAIN_SECS")
         );
-        let c = cfg(&[("PASSERELLE_REQUEST_TIMEOUT_SECS", "5"), ("PASSERELLE_DB_READ_TIMEOUT_MS", "4000"), ("PASSERELLE_DB_WRITE_TIMEOUT_MS", "4000")]).expect("valid");
+        let c = cfg(&[
+            ("PASSERELLE_REQUEST_TIMEOUT_SECS", "5"),
+            ("PASSERELLE_DB_READ_TIMEOUT_MS", "4000"),
+            ("PASSERELLE_DB_WRITE_TIMEOUT_MS", "4000"),
+        ])
+        .expect("valid");
         assert_eq!(c.pool_options().read.statement, Duration::from_secs(4));
     }
 
