@@ -147,9 +147,9 @@ impl Diagnosis {
                 class_of_sqlstate(d.sqlstate.as_deref().unwrap_or(""), db.message())
             }
             Some(S::PoolTimedOut) => FailureClass::PoolTimeout,
-            Some(
-                S::Io(_) | S::Tls(_) | S::Protocol(_) | S::PoolClosed | S::WorkerCrashed { .. },
-            ) => FailureClass::ConnectionLost,
+            Some(S::Io(_) | S::Tls(_) | S::Protocol(_) | S::PoolClosed | S::WorkerCrashed) => {
+                FailureClass::ConnectionLost
+            }
             _ if matches!(e, DbErr::Conn(_)) => FailureClass::ConnectionLost,
             _ => FailureClass::Other,
         };
