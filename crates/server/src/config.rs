@@ -251,7 +251,7 @@ impl Config {
         let db_lock_timeout = below_request("PASSERELLE_DB_LOCK_TIMEOUT_MS", 2_000)?;
         let db_idle_tx_timeout = Duration::from_millis(number(
             "PASSERELLE_DB_IDLE_TX_TIMEOUT_MS",
-            10_000,
+            15_000,
             100,
             3_600_000,
         )?);
