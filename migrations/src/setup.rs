@@ -24,6 +24,11 @@ pub enum MigrateError {
     Catalog(String),
 }
 
+/// The login role's defaults (see `run`), documented in the README.
+pub const ROLE_STATEMENT_TIMEOUT: &str = "60s";
+pub const ROLE_LOCK_TIMEOUT: &str = "30s";
+pub const ROLE_IDLE_IN_TRANSACTION_TIMEOUT: &str = "60s";
+
 fn sql(step: &'static str) -> impl FnOnce(sea_orm::DbErr) -> MigrateError {
     move |source| MigrateError::Sql { step, source }
 }
@@ -112,6 +117,25 @@ pub async fn run(admin_url: &str, app_url: &str) -> Result<(), MigrateError> {
         "grant application role",
         &format!("select format('grant {APP_ROLE} to %I', $1::text)"),
         vec![app.user.clone().into()],
+    )
+    .await?;
+    // A floor for every session of the login role in this database, whatever it
+    // runs: the server sets its own, stricter limits in each transaction (see
+    // db::Scoped); batch commands lift them for theirs. Without it a forgotten
+    // limit or a hand-run session could hold locks and connections indefinitely.
+    exec_formatted(
+        &conn,
+        "limits of the application login role",
+        "select format('alter role %1$I in database %2$I set statement_timeout = %3$L; \
+                        alter role %1$I in database %2$I set lock_timeout = %4$L; \
+                        alter role %1$I in database %2$I set idle_in_transaction_session_timeout = %5$L', \
+                        $1::text, current_database(), $2::text, $3::text, $4::text)",
+        vec![
+            app.user.clone().into(),
+            ROLE_STATEMENT_TIMEOUT.into(),
+            ROLE_LOCK_TIMEOUT.into(),
+            ROLE_IDLE_IN_TRANSACTION_TIMEOUT.into(),
+        ],
     )
     .await?;
     exec_formatted(&conn, "let the migrator become the owner",

@@ -10,6 +10,7 @@ mod auth;
 mod catalog;
 mod dashboard;
 mod graphiql;
+mod faults_pg;
 mod isolation;
 mod journal;
 mod journal_integrity;

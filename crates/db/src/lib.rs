@@ -8,11 +8,15 @@ pub mod error;
 pub mod redis_pool;
 mod scoped;
 
-pub use error::{DbError, constraint_of};
+pub use error::{DbError, Diagnosis, FailureClass, constraint_of};
 pub use redis_pool::{BreakerState, RedisOptions, RedisPool, RedisStatus};
 pub use scoped::{ReadUnit, Scoped, scoped_literals};
 
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// The application's database handle. It connects as the application role, which
@@ -20,23 +24,85 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    opts: PoolOptions,
+    /// Callers inside `begin` (waiting for a connection, or just served).
+    waiting: AtomicUsize,
+    /// A separate small pool for what must not queue behind the application's
+    /// requests: the readiness check and cancelling abandoned statements.
+    control: PgPool,
+    /// Abandoned transactions being ended in the background (see `scoped.rs`).
+    abandoned: AtomicUsize,
+    abandoned_done: tokio::sync::Notify,
+}
+
+/// Transaction-local limits, sent with the scope settings (zero: none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `statement_timeout`: any one statement, lock waits included.
+    pub statement: Duration,
+    /// `lock_timeout`: waiting for any one lock (table, row, advisory).
+    pub lock: Duration,
+    /// `idle_in_transaction_session_timeout`: the application holding a
+    /// transaction open without sending anything (PostgreSQL then ends the session).
+    pub idle_in_transaction: Duration,
+}
+
+impl Timeouts {
+    /// No limit at all: batch commands (seeding, purge by hand).
+    pub const NONE: Timeouts = Timeouts {
+        statement: Duration::ZERO,
+        lock: Duration::ZERO,
+        idle_in_transaction: Duration::ZERO,
+    };
 }
 
 #[derive(Clone, Debug)]
 pub struct PoolOptions {
     pub max_connections: u32,
     pub min_connections: u32,
+    /// How long a request waits for a pooled connection before UNAVAILABLE.
     pub acquire_timeout: Duration,
+    /// Requests already waiting for a connection past which a new one is refused
+    /// at once (UNAVAILABLE) instead of queueing: None, no bound.
+    pub max_waiting: Option<usize>,
+    /// Limits of the transactions of GraphQL query operations.
+    pub read: Timeouts,
+    /// Limits of every other transaction (mutations, authentication, housekeeping).
+    pub write: Timeouts,
+    /// Connecting and answering of the control connection (readiness, cancel).
+    pub check_timeout: Duration,
 }
 
 impl Default for PoolOptions {
+    /// For batch commands and tests: no statement limits, no shedding. The server
+    /// builds its own from the configuration.
     fn default() -> Self {
         Self {
             max_connections: 16,
             min_connections: 1,
             acquire_timeout: Duration::from_secs(5),
+            max_waiting: None,
+            read: Timeouts::NONE,
+            write: Timeouts::NONE,
+            check_timeout: Duration::from_secs(1),
         }
     }
+}
+
+/// The pool's state, for readiness and shedding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub max_connections: u32,
+    pub open: u32,
+    pub idle: usize,
+    pub waiting: usize,
+    /// New requests are refused rather than queued.
+    pub saturated: bool,
 }
 
 /// A raw PostgreSQL statement with bind parameters: how repositories write SQL that
@@ -75,30 +141,103 @@ impl Db {
             .min_connections(opts.min_connections)
             .acquire_timeout(opts.acquire_timeout)
             .connect_timeout(Duration::from_secs(5))
+            .map_sqlx_postgres_opts(|o| o.application_name("passerelle"))
             // Statements are logged by our own spans (without values); sqlx's own
             // logging would print bound values, which may be personal data.
             .sqlx_logging(false);
         let conn = Database::connect(o).await.map_err(DbError::from)?;
-        Ok(Self { conn })
+        let control_opts = PgConnectOptions::from_str(url)
+            .map_err(|e| {
+                DbError::Unavailable(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(
+                    e.into(),
+                )))
+            })?
+            .application_name("passerelle-control")
+            .options([(
+                "statement_timeout",
+                opts.check_timeout.as_millis().max(1).to_string(),
+            )]);
+        // Lazy: connects on first use, so a database down at that moment does not
+        // keep the control connection broken.
+        let control = PgPoolOptions::new()
+            .max_connections(2)
+            .min_connections(0)
+            .acquire_timeout(opts.check_timeout)
+            .connect_lazy_with(control_opts);
+        Ok(Self {
+            conn,
+            inner: Arc::new(Inner {
+                opts: opts.clone(),
+                waiting: AtomicUsize::new(0),
+                control,
+                abandoned: AtomicUsize::new(0),
+                abandoned_done: tokio::sync::Notify::new(),
+            }),
+        })
     }
 
-    /// Readiness: one trivial round trip.
-    pub async fn ping(&self) -> Result<(), DbError> {
-        self.conn
-            .query_one_raw(Statement::from_string(
-                sea_orm::DbBackend::Postgres,
-                "select 1",
-            ))
-            .await
-            .map(|_| ())
-            .map_err(DbError::from)
+    /// Readiness: one trivial round trip on the control connection, never queued
+    /// behind the application's requests, answered or given up within the check
+    /// timeout.
+    pub async fn check(&self) -> Result<(), DbError> {
+        let q = sea_orm::sqlx::query("select 1").execute(&self.inner.control);
+        match tokio::time::timeout(self.inner.opts.check_timeout, q).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(DbError::from(sea_orm::DbErr::Conn(
+                sea_orm::RuntimeErr::SqlxError(e.into()),
+            ))),
+            Err(_) => Err(DbError::Unavailable(sea_orm::DbErr::ConnectionAcquire(
+                sea_orm::ConnAcquireErr::Timeout,
+            ))),
+        }
+    }
+
+    pub fn pool_status(&self) -> PoolStatus {
+        let pool = self.conn.get_postgres_connection_pool();
+        let idle = pool.num_idle();
+        let waiting = self.inner.waiting.load(Ordering::Acquire);
+        PoolStatus {
+            max_connections: self.inner.opts.max_connections,
+            open: pool.size(),
+            idle,
+            waiting,
+            saturated: self.inner.saturated(waiting, idle, pool.size()),
+        }
+    }
+
+    /// Waits (at most `within`) for abandoned transactions to be cancelled and
+    /// rolled back: the last step of a shutdown. True when none is left.
+    pub async fn settle(&self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let notified = self.inner.abandoned_done.notified();
+            if self.inner.abandoned.load(Ordering::Acquire) == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.inner.abandoned.load(Ordering::Acquire) == 0;
+            }
+        }
     }
 
     /// Opens the only kind of transaction domain code gets: its first statement sets
     /// the actor's scope with `set_config(.., true)` (transaction-local) from bind
     /// parameters. See `scoped.rs`.
     pub async fn scoped(&self, ctx: &kernel::Ctx) -> Result<Scoped, DbError> {
-        Scoped::begin(&self.conn, ctx).await
+        Scoped::begin(self, ctx).await
+    }
+
+    /// BEGIN on a pooled connection, unless too many already wait for one: then
+    /// the caller is refused at once (shed) rather than queued to time out.
+    async fn begin_tx(&self) -> Result<sea_orm::DatabaseTransaction, DbError> {
+        use sea_orm::TransactionTrait;
+        let ahead = self.inner.waiting.fetch_add(1, Ordering::AcqRel);
+        let _leave = Leave(&self.inner.waiting);
+        let pool = self.conn.get_postgres_connection_pool();
+        if self.inner.saturated(ahead, pool.num_idle(), pool.size()) {
+            return Err(DbError::Saturated);
+        }
+        self.conn.begin().await.map_err(DbError::from)
     }
 
     /// One integer read under the actor's scope in ONE round trip and one implicit
@@ -175,6 +314,25 @@ impl Db {
     }
 
     pub async fn close(self) {
+        self.inner.control.close().await;
         let _ = self.conn.close().await;
+    }
+}
+
+impl Inner {
+    /// Full: every connection the pool may open is open and busy, and `max_waiting`
+    /// callers already wait for one.
+    fn saturated(&self, waiting: usize, idle: usize, open: u32) -> bool {
+        self.opts.max_waiting.is_some_and(|max| waiting >= max)
+            && idle == 0
+            && open >= self.opts.max_connections
+    }
+}
+
+struct Leave<'a>(&'a AtomicUsize);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }

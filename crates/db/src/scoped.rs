@@ -1,9 +1,6 @@
-use crate::DbError;
+use crate::{Db, DbError, Inner, Timeouts};
 use kernel::{Ctx, Scope};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
@@ -21,7 +18,7 @@ pub struct Scoped {
 }
 
 enum Tx {
-    Own(DatabaseTransaction),
+    Own(Guarded),
     Shared(SharedTx),
 }
 
@@ -63,12 +60,19 @@ fn settings(ctx: &Ctx) -> [String; 6] {
     }
 }
 
-const SET_SCOPE: &str = "select set_config('app.tenant_id', $1, true), \
+/// The scope, the transaction's limits and the backend's pid, in one round trip.
+/// The limits are transaction-local like the scope: they override the login role's
+/// defaults (the floor set by `passerelle migrate`) for this transaction only.
+const SET_SCOPE: &str = "select pg_backend_pid(), \
+     set_config('app.tenant_id', $1, true), \
      set_config('app.tenant_role', $2, true), \
      set_config('app.user_id', $3, true), \
      set_config('app.union_role', $4, true), \
      set_config('app.partner_id', $5, true), \
-     set_config('app.actor_kind', $6, true)";
+     set_config('app.actor_kind', $6, true), \
+     set_config('statement_timeout', $7, true), \
+     set_config('lock_timeout', $8, true), \
+     set_config('idle_in_transaction_session_timeout', $9, true)";
 
 /// `SET_SCOPE` with the settings written as literals, for `Db::scoped_scalar` (the
 /// simple protocol has no bind parameters). The settings are ids, role names and
@@ -97,17 +101,16 @@ pub fn scoped_literals(ctx: &Ctx) -> Result<String, DbError> {
 }
 
 impl Scoped {
-    pub(crate) async fn begin(conn: &DatabaseConnection, ctx: &Ctx) -> Result<Self, DbError> {
+    pub(crate) async fn begin(db: &Db, ctx: &Ctx) -> Result<Self, DbError> {
         let settings = settings(ctx);
         if let Ok(unit) = UNIT.try_with(Arc::clone)
-            && let Some(shared) = unit.enter(conn, &settings).await?
+            && let Some(shared) = unit.enter(db, &settings).await?
         {
             return Ok(Self {
                 tx: Tx::Shared(shared),
             });
         }
-        let tx = conn.begin().await?;
-        set_scope(&tx, &settings).await?;
+        let tx = Guarded::begin(db, &settings).await?;
         Ok(Self { tx: Tx::Own(tx) })
     }
 
@@ -123,15 +126,148 @@ impl Scoped {
     }
 }
 
-async fn set_scope(tx: &DatabaseTransaction, settings: &[String; 6]) -> Result<(), DbError> {
-    let values = settings.clone().map(sea_orm::Value::from);
-    tx.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        SET_SCOPE,
-        values,
-    ))
-    .await?;
-    Ok(())
+fn millis(d: std::time::Duration) -> String {
+    d.as_millis().to_string()
+}
+
+/// A transaction that is ended properly even when its owner is dropped mid-way
+/// (the HTTP request timed out, the client went away, the server is shutting
+/// down).
+///
+/// Why: when a future running a statement is dropped, sqlx keeps the connection
+/// and, before pooling it again, waits for that statement to finish. A statement
+/// blocked on a lock then holds its backend, its locks and a pooled connection
+/// long after anyone wants its answer. So an unfinished transaction is handed to a
+/// background task: if the connection does not answer at once, the statement still
+/// running is cancelled (`pg_cancel_backend` on the control connection), then the
+/// transaction is rolled back. The connection stays ours until the rollback, so the
+/// pid cancelled can only be running the abandoned statement.
+pub(crate) struct Guarded {
+    tx: Option<DatabaseTransaction>,
+    pid: i32,
+    db: Arc<Inner>,
+}
+
+impl Guarded {
+    async fn begin(db: &Db, settings: &[String; 6]) -> Result<Self, DbError> {
+        let tx = db.begin_tx().await?;
+        let mut g = Guarded {
+            tx: Some(tx),
+            pid: 0,
+            db: Arc::clone(&db.inner),
+        };
+        let read = UNIT
+            .try_with(|u| u.enabled.load(Ordering::Acquire))
+            .unwrap_or(false);
+        let t: Timeouts = if read {
+            db.inner.opts.read
+        } else {
+            db.inner.opts.write
+        };
+        let mut values: Vec<sea_orm::Value> = settings.iter().cloned().map(Into::into).collect();
+        values.extend([
+            millis(t.statement).into(),
+            millis(t.lock).into(),
+            millis(t.idle_in_transaction).into(),
+        ]);
+        let row = g
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                SET_SCOPE,
+                values,
+            ))
+            .await?;
+        g.pid = row
+            .and_then(|r| r.try_get_by_index::<i32>(0).ok())
+            .unwrap_or(0);
+        Ok(g)
+    }
+
+    async fn commit(mut self) -> Result<(), DbErr> {
+        match self.tx.take() {
+            Some(tx) => tx.commit().await,
+            None => Ok(()),
+        }
+    }
+
+    async fn rollback(mut self) -> Result<(), DbErr> {
+        match self.tx.take() {
+            Some(tx) => tx.rollback().await,
+            None => Ok(()),
+        }
+    }
+
+    fn tx_mut(&mut self) -> Option<&mut DatabaseTransaction> {
+        self.tx.as_mut()
+    }
+}
+
+impl Deref for Guarded {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        match &self.tx {
+            Some(tx) => tx,
+            // Taken only by commit, rollback and drop, which consume the guard.
+            None => unreachable!("a Guarded transaction is used after its end"),
+        }
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        let Some(tx) = self.tx.take() else {
+            return;
+        };
+        // Without a runtime (process exit) sea-orm's own drop queues a rollback.
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let db = Arc::clone(&self.db);
+        let pid = self.pid;
+        db.abandoned.fetch_add(1, Ordering::AcqRel);
+        rt.spawn(async move {
+            end_abandoned(tx, pid, &db).await;
+            db.abandoned.fetch_sub(1, Ordering::AcqRel);
+            db.abandoned_done.notify_waiters();
+        });
+    }
+}
+
+/// How long an abandoned transaction's connection may take to answer before its
+/// statement is taken to be still running.
+const STILL_RUNNING_AFTER: std::time::Duration = std::time::Duration::from_millis(50);
+const ROLLBACK_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+async fn end_abandoned(tx: DatabaseTransaction, pid: i32, db: &Inner) {
+    // An idle connection answers at once (in an aborted transaction, with an
+    // error: an answer too). Waiting means a statement of the abandoned request
+    // is still running: sqlx drains it before sending anything else.
+    let idle = tokio::time::timeout(STILL_RUNNING_AFTER, tx.execute_unprepared("select 1"))
+        .await
+        .is_ok();
+    if !idle && pid != 0 {
+        let cancel = sea_orm::sqlx::query("select pg_cancel_backend($1)")
+            .bind(pid)
+            .execute(&db.control);
+        match tokio::time::timeout(db.opts.check_timeout, cancel).await {
+            Ok(Ok(_)) => tracing::info!(pid, "cancelled the statement of an abandoned request"),
+            Ok(Err(e)) => tracing::warn!(
+                pid,
+                diagnosis = %crate::Diagnosis::of_err(&DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into()))),
+                "could not cancel the statement of an abandoned request"
+            ),
+            Err(_) => tracing::warn!(pid, "cancelling an abandoned statement timed out"),
+        }
+    }
+    match tokio::time::timeout(ROLLBACK_WITHIN, tx.rollback()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(
+            pid,
+            diagnosis = %crate::Diagnosis::of_err(&e),
+            "rolling back an abandoned transaction failed"
+        ),
+        Err(_) => tracing::warn!(pid, "rolling back an abandoned transaction timed out"),
+    }
 }
 
 impl Deref for Scoped {
@@ -181,7 +317,7 @@ struct Unit {
 }
 
 struct Open {
-    tx: DatabaseTransaction,
+    tx: Guarded,
     settings: [String; 6],
 }
 
@@ -238,7 +374,7 @@ impl Unit {
     /// must have its own (see `ReadUnit`).
     async fn enter(
         self: &Arc<Self>,
-        conn: &DatabaseConnection,
+        db: &Db,
         settings: &[String; 6],
     ) -> Result<Option<SharedTx>, DbError> {
         if !self.enabled.load(Ordering::Acquire) || self.broken.load(Ordering::Acquire) {
@@ -257,17 +393,16 @@ impl Unit {
             Some(o) if &o.settings != settings => return Ok(None),
             Some(_) => {}
             None => {
-                let tx = conn.begin().await?;
-                set_scope(&tx, settings).await?;
+                let tx = Guarded::begin(db, settings).await?;
                 *guard = Some(Open {
                     tx,
                     settings: settings.clone(),
                 });
             }
         }
-        let Ok(guard) =
-            tokio::sync::OwnedMutexGuard::try_map(guard, |o| o.as_mut().map(|o| &mut o.tx))
-        else {
+        let Ok(guard) = tokio::sync::OwnedMutexGuard::try_map(guard, |o| {
+            o.as_mut().and_then(|o| o.tx.tx_mut())
+        }) else {
             return Ok(None);
         };
         match self.holder.lock() {

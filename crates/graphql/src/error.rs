@@ -1,6 +1,8 @@
 //! kernel errors to GraphQL errors: `extensions.code` always set, with `field` and
 //! `reason` for VALIDATION. INTERNAL errors are logged with the request id and
-//! answered with a fixed message: database text never reaches a client.
+//! answered with a fixed message: database text never reaches a client. INTERNAL and
+//! UNAVAILABLE are logged with the class of failure and the SQLSTATE (never the
+//! database's message, which may quote values).
 
 use async_graphql::{ErrorExtensions, ServerError};
 use kernel::Error;
@@ -9,8 +11,15 @@ pub(crate) fn to_gql(e: Error) -> async_graphql::Error {
     let code = e.code().as_str();
     match e {
         Error::Internal(source) => {
-            tracing::error!(error = %source, "internal error");
+            log_internal(source.as_ref());
             async_graphql::Error::new("internal error").extend_with(|_, x| x.set("code", code))
+        }
+        Error::Unavailable { reason, cause } => {
+            log_unavailable(cause.as_deref());
+            async_graphql::Error::new(reason).extend_with(|_, x| {
+                x.set("code", code);
+                x.set("reason", reason);
+            })
         }
         Error::Validation { field, reason } => {
             async_graphql::Error::new(format!("{field}: {reason}")).extend_with(|_, x| {
@@ -69,6 +78,32 @@ fn choice_value(c: &kernel::ActorChoice) -> async_graphql::Value {
         }),
     };
     async_graphql::Value::from_json(v).unwrap_or(async_graphql::Value::Null)
+}
+
+/// Logs an INTERNAL error for operators: our own description (never database
+/// text: `db::DbError` prints only its class and SQLSTATE) and the class of
+/// failure, "application" when no database error is behind it.
+pub fn log_internal(e: &(dyn std::error::Error + 'static)) {
+    match db::Diagnosis::find(e) {
+        Some(d) => tracing::error!(
+            error = %e,
+            class = d.class.as_str(),
+            sqlstate = d.sqlstate.as_deref().unwrap_or(""),
+            constraint = d.constraint.as_deref().unwrap_or(""),
+            "internal error"
+        ),
+        None => tracing::error!(error = %e, class = "application", "internal error"),
+    }
+}
+
+/// Logs an UNAVAILABLE answer: the client was told to retry; operators see why.
+pub fn log_unavailable(cause: Option<&(dyn std::error::Error + Send + Sync + 'static)>) {
+    let d = cause.and_then(|c| db::Diagnosis::find(c));
+    tracing::warn!(
+        class = d.as_ref().map_or("unknown", |d| d.class.as_str()),
+        sqlstate = d.as_ref().and_then(|d| d.sqlstate.as_deref()).unwrap_or(""),
+        "unavailable: the database could not serve the request"
+    );
 }
 
 pub(crate) trait Gql<T> {

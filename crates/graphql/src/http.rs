@@ -33,6 +33,28 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
     r
 }
 
+/// How long a client told UNAVAILABLE should wait before retrying (`Retry-After`).
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// 503 with `Retry-After` and the usual error shape, code UNAVAILABLE: the request
+/// was shed, timed out, or the database cannot serve it now.
+pub fn unavailable_response(reason: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": reason, "extensions": { "code": "UNAVAILABLE", "reason": reason } }]
+    });
+    let mut r = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    r
+}
+
+fn is_unavailable(e: &async_graphql::ServerError) -> bool {
+    e.extensions
+        .as_ref()
+        .and_then(|x| x.get("code"))
+        .is_some_and(|c| matches!(c, async_graphql::Value::String(s) if s == "UNAVAILABLE"))
+}
+
 fn too_large(limit: usize) -> Response {
     error_response(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -105,15 +127,35 @@ pub async fn post(State(ep): State<Arc<Endpoint>>, req: Request) -> Response {
         BatchResponse::Single(r) => finish_errors(&mut r.errors),
         BatchResponse::Batch(rs) => rs.iter_mut().for_each(|r| finish_errors(&mut r.errors)),
     }
+    // The database could not serve it: say when to retry, and when nothing at all
+    // was answered, say so with the status too (503), as a shed request would get.
+    let (unavailable, nothing) = match &resp {
+        BatchResponse::Single(r) => (
+            r.errors.iter().any(is_unavailable),
+            r.data == async_graphql::Value::Null,
+        ),
+        BatchResponse::Batch(rs) => (
+            rs.iter().any(|r| r.errors.iter().any(is_unavailable)),
+            false,
+        ),
+    };
+    let status = if unavailable && nothing {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
     match serde_json::to_vec(&resp) {
-        Ok(body) => Response::builder()
-            .status(StatusCode::OK)
-            .header(
+        Ok(body) => {
+            let mut b = Response::builder().status(status).header(
                 header::CONTENT_TYPE,
                 "application/graphql-response+json; charset=utf-8",
-            )
-            .body(Body::from(body))
-            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+            );
+            if unavailable {
+                b = b.header(header::RETRY_AFTER, RETRY_AFTER_SECS);
+            }
+            b.body(Body::from(body))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
         Err(_) => error_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL",

@@ -23,7 +23,7 @@ mod tenancy;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub use context::RequestActor;
-pub use error::finish_errors;
+pub use error::{finish_errors, log_internal, log_unavailable};
 pub use limits::Limits;
 
 #[derive(MergedObject, Default)]

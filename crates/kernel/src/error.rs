@@ -14,6 +14,9 @@ pub enum ErrorCode {
     Validation,
     Conflict,
     RateLimited,
+    /// The database is slow, locked, down or saturated: nothing is wrong with the
+    /// request, and the same request may succeed a moment later.
+    Unavailable,
     Internal,
 }
 
@@ -27,6 +30,7 @@ impl ErrorCode {
             ErrorCode::Validation => "VALIDATION",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -65,6 +69,15 @@ pub enum Error {
     },
     #[error("too many requests")]
     RateLimited,
+    /// A fault of the platform's dependencies that a retry may clear: the reason
+    /// is a fixed French sentence for the person (never database text); the cause
+    /// is for the logs.
+    #[error("{reason}")]
+    Unavailable {
+        reason: &'static str,
+        #[source]
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -81,6 +94,7 @@ impl Error {
             Error::Validation { .. } => ErrorCode::Validation,
             Error::Conflict { .. } => ErrorCode::Conflict,
             Error::RateLimited => ErrorCode::RateLimited,
+            Error::Unavailable { .. } => ErrorCode::Unavailable,
             Error::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -109,6 +123,16 @@ impl Error {
 
     pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error::Internal(Box::new(e))
+    }
+
+    pub fn unavailable(
+        reason: &'static str,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Unavailable {
+            reason,
+            cause: Some(Box::new(cause)),
+        }
     }
 
     pub fn internal_msg(msg: impl Into<String>) -> Self {

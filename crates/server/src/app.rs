@@ -1,7 +1,8 @@
 //! The application, built the same way for production and for tests: `build` wires
 //! services and returns the router; `serve` binds it. Layers, outermost first:
-//! request id, trace span, body limit (before any parsing), timeout, then the
-//! auth + rate-limit middleware on /graphql.
+//! request id, trace span, body limit (before any parsing), the request guard
+//! (timeout and shutdown deadline), then on the routes that need the database the
+//! load shedder and, on /graphql, the auth + rate-limit middleware.
 
 use crate::config::Config;
 use crate::ratelimit::{Decision, RateLimiter};
@@ -12,15 +13,15 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use db::{Db, PoolOptions, RedisOptions, RedisPool, RedisStatus};
+use db::{Db, RedisOptions, RedisPool, RedisStatus};
 use graphql::RequestActor;
-use graphql::http::{Endpoint, error_response};
+use graphql::http::{Endpoint, error_response, unavailable_response};
 use kernel::{Ctx, RequestId};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub const TENANT_HEADER: &str = "x-passerelle-tenant";
@@ -42,6 +43,29 @@ pub struct AppState {
     pub principals: Arc<crate::principals::PrincipalCache>,
     pub limiter: Arc<RateLimiter>,
     pub endpoint: Arc<Endpoint>,
+    pub stop: Arc<Stop>,
+}
+
+/// The phases of a shutdown: draining once the signal came (no new connections,
+/// in-flight requests finish), ended once the drain deadline passed (requests still
+/// running are answered 503 at once and their statements cancelled).
+pub struct Stop {
+    draining: watch::Sender<bool>,
+    ended: watch::Sender<bool>,
+}
+
+impl Stop {
+    fn new() -> Self {
+        Self {
+            draining: watch::channel(false).0,
+            ended: watch::channel(false).0,
+        }
+    }
+
+    async fn wait(tx: &watch::Sender<bool>) {
+        let mut rx = tx.subscribe();
+        let _ = rx.wait_for(|v| *v).await;
+    }
 }
 
 pub struct App {
@@ -66,15 +90,9 @@ pub enum StartError {
 }
 
 pub async fn build(config: Config) -> Result<App, StartError> {
-    let db = Db::connect(
-        &config.database_url,
-        &PoolOptions {
-            max_connections: config.db_max_connections,
-            ..PoolOptions::default()
-        },
-    )
-    .await
-    .map_err(StartError::Database)?;
+    let db = Db::connect(&config.database_url, &config.pool_options())
+        .await
+        .map_err(StartError::Database)?;
     // Servers of two deployments may share a Redis: every key carries this one's.
     let prefix = match &config.redis_prefix {
         Some(p) => p.clone(),
@@ -173,6 +191,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         principals,
         limiter,
         endpoint: endpoint.clone(),
+        stop: Arc::new(Stop::new()),
     };
 
     let gql = Router::new()
@@ -181,7 +200,8 @@ pub async fn build(config: Config) -> Result<App, StartError> {
             post(graphql::http::post).get(graphql::http::graphiql),
         )
         .with_state(endpoint.clone())
-        .layer(middleware::from_fn_with_state(state.clone(), authenticate));
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), shed));
     // GraphiQL's own files: static, public, no caller to authenticate.
     let gql = gql.merge(
         Router::new()
@@ -194,17 +214,17 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/oauth/token", post(crate::oauth::token))
+        .route(
+            "/oauth/token",
+            post(crate::oauth::token).layer(middleware::from_fn_with_state(state.clone(), shed)),
+        )
         .merge(gql);
     if state.verifier.dev().is_some() {
         router = router.route("/dev/token", post(dev_token));
     }
     let router = router
         .with_state(state.clone())
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
         // Outer guard; /graphql also reads its body under its own (smaller) limit.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             OUTER_BODY_LIMIT,
@@ -230,17 +250,75 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     Ok(App { router, state })
 }
 
-/// Binds and serves until SIGINT/SIGTERM, then drains in-flight requests.
+/// Binds and serves until SIGINT/SIGTERM, then drains in-flight requests for at
+/// most PASSERELLE_SHUTDOWN_DRAIN_SECS.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_until(app, listener, shutdown_signal()).await
+}
+
+/// After the drain deadline: how long the requests ended then may take to answer
+/// and close, how long their transactions may take to be cancelled and rolled
+/// back, and how long closing the pool may take. With the default drain (20 s) the
+/// whole shutdown stays under 25 s, inside the 30 s grace period of the manifests.
+const ABORT_GRACE: Duration = Duration::from_secs(2);
+const SETTLE_WITHIN: Duration = Duration::from_secs(2);
+const CLOSE_WITHIN: Duration = Duration::from_secs(1);
+
+/// `serve`, ending when `signal` completes (tests give their own).
+pub async fn serve_until(
+    app: App,
+    listener: tokio::net::TcpListener,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let housekeeping = tokio::spawn(housekeeping(app.state.partners.clone()));
-    let served = axum::serve(
+    let stop = app.state.stop.clone();
+    let drain = app.state.config.shutdown_drain;
+    let on_signal = stop.clone();
+    let server = axum::serve(
         listener,
         app.router
             .into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    .with_graceful_shutdown(async move {
+        signal.await;
+        tracing::info!(
+            drain_secs = drain.as_secs(),
+            "shutting down: draining in-flight requests"
+        );
+        on_signal.draining.send_replace(true);
+    });
+    let server = std::future::IntoFuture::into_future(server);
+    tokio::pin!(server);
+    let deadline = async {
+        Stop::wait(&stop.draining).await;
+        tokio::time::sleep(drain).await;
+    };
+    let served = tokio::select! {
+        r = &mut server => r,
+        () = deadline => {
+            tracing::warn!("drain deadline passed: ending the requests still running");
+            stop.ended.send_replace(true);
+            match tokio::time::timeout(ABORT_GRACE, &mut server).await {
+                Ok(r) => r,
+                Err(_) => {
+                    tracing::warn!("connections still open after the drain deadline: closed");
+                    Ok(())
+                }
+            }
+        }
+    };
     housekeeping.abort();
+    // The transactions of requests ended above are being cancelled and rolled
+    // back in the background: let them finish before the pool closes.
+    if !app.state.db.settle(SETTLE_WITHIN).await {
+        tracing::warn!("some abandoned transactions were not rolled back in time");
+    }
+    if tokio::time::timeout(CLOSE_WITHIN, app.state.db.clone().close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("closing the database pool timed out");
+    }
     served
 }
 
@@ -279,29 +357,103 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down: draining in-flight requests");
 }
 
 async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Readiness. Unready (503) only when PostgreSQL does not answer the check
+/// connection within PASSERELLE_READINESS_TIMEOUT_MS: then no request can be
+/// served. A busy or saturated pool, or Redis down, only degrades (200,
+/// `"status": "degraded"`): the replica still serves, and taking every replica out
+/// of the Service because the database is slow would turn slowness into an outage.
+/// The check uses its own connection, never queued behind requests.
 async fn readyz(State(s): State<AppState>) -> Response {
-    let pg = s.db.ping().await.is_ok();
+    let pg = s.db.check().await;
+    if let Err(e) = &pg {
+        tracing::warn!(diagnosis = %e.diagnosis(), "readiness: PostgreSQL does not answer");
+    }
+    let pool = s.db.pool_status();
     let redis = s.redis.status() == RedisStatus::Up;
+    let status = match (pg.is_ok(), pool.saturated || !redis) {
+        (false, _) => "unready",
+        (true, true) => "degraded",
+        (true, false) => "ready",
+    };
     let body = serde_json::json!({
-        "postgres": if pg { "up" } else { "down" },
+        "status": status,
+        "postgres": if pg.is_ok() { "up" } else { "down" },
+        "pool": {
+            "size": pool.max_connections,
+            "open": pool.open,
+            "idle": pool.idle,
+            "waiting": pool.waiting,
+            "saturated": pool.saturated,
+        },
         "redis": if redis { "up" } else { "down" },
         "redisBreaker": s.redis.breaker_state().as_str(),
         "rateLimiting": if redis { "shared (redis)" } else { "in-process (redis unavailable)" },
     });
-    // Redis down degrades (in-process rate limiting) but still serves: ready.
-    let status = if pg {
+    let code = if pg.is_ok() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, axum::Json(body)).into_response()
+    (code, axum::Json(body)).into_response()
+}
+
+/// Every request: answered within PASSERELLE_REQUEST_TIMEOUT_SECS, and at once
+/// when the shutdown's drain deadline passes. Either way the handler's future is
+/// dropped, which cancels its statement and rolls back its transaction
+/// (db::Scoped), and the client gets the usual error shape with `Retry-After`.
+async fn guard(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = s.config.request_timeout;
+    tokio::select! {
+        r = next.run(req) => r,
+        () = tokio::time::sleep(limit) => {
+            tracing::warn!(timeout_secs = limit.as_secs(), "request timed out: ended");
+            unavailable_response(&format!(
+                "La requête a dépassé le délai de traitement ({} s) et a été interrompue : réessayez dans quelques secondes.",
+                limit.as_secs()
+            ))
+        }
+        () = Stop::wait(&s.stop.ended) => {
+            unavailable_response("Le serveur s'arrête : réessayez dans quelques secondes.")
+        }
+    }
+}
+
+/// Load shedding: when the queue for database connections is past
+/// PASSERELLE_DB_MAX_WAITING, a new request is refused at once (503, `Retry-After`)
+/// rather than queued to time out. Requests already admitted that find the queue
+/// full are refused the same way by `db` itself.
+async fn shed(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let pool = s.db.pool_status();
+    if pool.saturated {
+        tracing::warn!(
+            waiting = pool.waiting,
+            "shed: the queue for database connections is full"
+        );
+        return unavailable_response(db::error::REASON_SATURATED);
+    }
+    next.run(req).await
+}
+
+/// What a request gets when authenticating it needed the database and failed:
+/// UNAVAILABLE when the database could not serve it (retry), else INTERNAL.
+fn auth_failed(e: &kernel::Error, what: &'static str) -> Response {
+    if let kernel::Error::Unavailable { reason, cause } = e {
+        graphql::log_unavailable(cause.as_deref());
+        return unavailable_response(reason);
+    }
+    tracing::error!(step = what, "authentication failed");
+    graphql::log_internal(e);
+    error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "INTERNAL",
+        "internal error",
+    )
 }
 
 fn request_id(req: &Request) -> RequestId {
@@ -370,14 +522,7 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
                     Ok(ctx) => Some(ctx),
                     Err(r) => return r,
                 },
-                Err(e) => {
-                    tracing::error!(error = %e, "checking a partner token failed");
-                    return error_response(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "INTERNAL",
-                        "internal error",
-                    );
-                }
+                Err(e) => return auth_failed(&e, "checking a partner token"),
             }
         }
         Some(Some(token)) => match s.verifier.verify(token).await {
@@ -418,14 +563,7 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
                         Ok(ctx) => Some(ctx),
                         Err(r) => return r,
                     },
-                    Err(e) => {
-                        tracing::error!(error = %e, "resolving an external client failed");
-                        return error_response(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "INTERNAL",
-                            "internal error",
-                        );
-                    }
+                    Err(e) => return auth_failed(&e, "resolving an external client"),
                 }
             }
             Ok(v) => {
@@ -455,14 +593,7 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
                             "no Passerelle account or invitation for this identity",
                         );
                     }
-                    Err(e) => {
-                        tracing::error!(error = %e, "resolving principal failed");
-                        return error_response(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "INTERNAL",
-                            "internal error",
-                        );
-                    }
+                    Err(e) => return auth_failed(&e, "resolving the principal"),
                 };
                 // The cached principal is the person whatever they act as; the
                 // choice is applied here, per request, after the cache.

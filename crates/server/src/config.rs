@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
@@ -39,6 +40,25 @@ pub struct Config {
     /// Failures in a row (lasting at least a second) before Redis is left alone
     /// until a probe answers.
     pub redis_failures_to_open: u32,
+    /// How long a request waits for a pooled connection before UNAVAILABLE.
+    pub db_acquire_timeout: Duration,
+    /// Requests waiting for a connection past which new ones are shed (503).
+    pub db_max_waiting: usize,
+    /// statement_timeout of query operations' transactions.
+    pub db_read_timeout: Duration,
+    /// statement_timeout of every other transaction (mutations, authentication).
+    pub db_write_timeout: Duration,
+    /// lock_timeout of every transaction.
+    pub db_lock_timeout: Duration,
+    /// idle_in_transaction_session_timeout of every transaction.
+    pub db_idle_tx_timeout: Duration,
+    /// The readiness check's own limit (connecting included).
+    pub readiness_timeout: Duration,
+    /// A request still running after this is ended (503, UNAVAILABLE) and its
+    /// statement cancelled.
+    pub request_timeout: Duration,
+    /// After SIGTERM, how long in-flight requests may finish before they are ended.
+    pub shutdown_drain: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +262,57 @@ impl Config {
                     "expected an integer from 1 to 1000",
                 )
             })?;
+        let number = |key: &'static str, default: u64, min: u64, max: u64| {
+            get(key)
+                .map(|v| v.parse::<u64>().ok().filter(|n| (min..=max).contains(n)))
+                .unwrap_or(Some(default))
+                .ok_or_else(|| bad(key, format!("expected an integer from {min} to {max}")))
+        };
+        let request_timeout = number("PASSERELLE_REQUEST_TIMEOUT_SECS", 30, 1, 3600)?;
+        // A statement never outlives its request: each limit must end it before the
+        // HTTP timeout does (which also cancels it, see db::Scoped).
+        let below_request = |key: &'static str, default: u64| {
+            let ms = number(key, default, 1, 3_600_000)?;
+            if ms >= request_timeout * 1000 {
+                return Err(bad(
+                    key,
+                    format!(
+                        "must be below PASSERELLE_REQUEST_TIMEOUT_SECS ({} ms)",
+                        request_timeout * 1000
+                    ),
+                ));
+            }
+            Ok(Duration::from_millis(ms))
+        };
+        let db_read_timeout = below_request("PASSERELLE_DB_READ_TIMEOUT_MS", 20_000)?;
+        let db_write_timeout = below_request("PASSERELLE_DB_WRITE_TIMEOUT_MS", 10_000)?;
+        let db_lock_timeout = below_request("PASSERELLE_DB_LOCK_TIMEOUT_MS", 2_000)?;
+        let db_idle_tx_timeout = Duration::from_millis(number(
+            "PASSERELLE_DB_IDLE_TX_TIMEOUT_MS",
+            15_000,
+            100,
+            3_600_000,
+        )?);
+        let db_acquire_timeout = Duration::from_millis(number(
+            "PASSERELLE_DB_ACQUIRE_TIMEOUT_MS",
+            2_000,
+            1,
+            600_000,
+        )?);
+        let db_max_waiting = number(
+            "PASSERELLE_DB_MAX_WAITING",
+            2 * u64::from(db_max_connections),
+            0,
+            100_000,
+        )? as usize;
+        let readiness_timeout = Duration::from_millis(number(
+            "PASSERELLE_READINESS_TIMEOUT_MS",
+            1_000,
+            50,
+            60_000,
+        )?);
+        let shutdown_drain =
+            Duration::from_secs(number("PASSERELLE_SHUTDOWN_DRAIN_SECS", 20, 0, 3600)?);
         Ok(Self {
             database_url,
             database_admin_url,
@@ -260,11 +331,38 @@ impl Config {
             redis_prefix,
             redis_timeout_ms,
             redis_failures_to_open,
+            db_acquire_timeout,
+            db_max_waiting,
+            db_read_timeout,
+            db_write_timeout,
+            db_lock_timeout,
+            db_idle_tx_timeout,
+            readiness_timeout,
+            request_timeout: Duration::from_secs(request_timeout),
+            shutdown_drain,
         })
     }
 
     pub fn is_development(&self) -> bool {
         self.env == Environment::Development
+    }
+
+    /// The application pool as configured.
+    pub fn pool_options(&self) -> db::PoolOptions {
+        let limits = |statement| db::Timeouts {
+            statement,
+            lock: self.db_lock_timeout,
+            idle_in_transaction: self.db_idle_tx_timeout,
+        };
+        db::PoolOptions {
+            max_connections: self.db_max_connections,
+            min_connections: 1,
+            acquire_timeout: self.db_acquire_timeout,
+            max_waiting: Some(self.db_max_waiting),
+            read: limits(self.db_read_timeout),
+            write: limits(self.db_write_timeout),
+            check_timeout: self.readiness_timeout,
+        }
     }
 }
 
@@ -298,6 +396,40 @@ mod tests {
         .err()
         .map(|e| e.key);
         assert_eq!(e, Some("PASSERELLE_OIDC_ISSUER"));
+    }
+
+    #[test]
+    fn fault_settings_have_bounded_defaults_and_are_checked() {
+        let c = cfg(&[]).expect("defaults");
+        assert_eq!(c.db_lock_timeout, Duration::from_secs(2));
+        assert!(c.db_read_timeout < c.request_timeout);
+        assert!(c.db_write_timeout < c.request_timeout);
+        assert_eq!(c.db_max_waiting, 32);
+        assert_eq!(c.shutdown_drain, Duration::from_secs(20));
+        assert!(
+            c.shutdown_drain < Duration::from_secs(30),
+            "below the 30 s grace period"
+        );
+        assert_eq!(
+            cfg(&[("PASSERELLE_DB_READ_TIMEOUT_MS", "30000")])
+                .err()
+                .map(|e| e.key),
+            Some("PASSERELLE_DB_READ_TIMEOUT_MS"),
+            "a statement may not outlive the request"
+        );
+        assert_eq!(
+            cfg(&[("PASSERELLE_SHUTDOWN_DRAIN_SECS", "soon")])
+                .err()
+                .map(|e| e.key),
+            Some("PASSERELLE_SHUTDOWN_DRAIN_SECS")
+        );
+        let c = cfg(&[
+            ("PASSERELLE_REQUEST_TIMEOUT_SECS", "5"),
+            ("PASSERELLE_DB_READ_TIMEOUT_MS", "4000"),
+            ("PASSERELLE_DB_WRITE_TIMEOUT_MS", "4000"),
+        ])
+        .expect("valid");
+        assert_eq!(c.pool_options().read.statement, Duration::from_secs(4));
     }
 
     #[test]

@@ -13,5 +13,5 @@ mod seed_partners;
 mod seed_sites;
 pub mod telemetry;
 
-pub use app::{App, AppState, build, serve};
+pub use app::{App, AppState, build, serve, serve_until};
 pub use config::Config;

@@ -97,7 +97,11 @@ fn main() -> ExitCode {
                 Ok(rt) => rt,
                 Err(e) => return fail(format!("cannot start the runtime: {e}")),
             };
-            rt.block_on(run(args[0], config, visits))
+            let code = rt.block_on(run(args[0], config, visits));
+            // Tasks still running (a cleanup after the drain deadline, a blocking
+            // hash) must not hold the exit past the grace period.
+            rt.shutdown_timeout(std::time::Duration::from_secs(1));
+            code
         }
         ["help"] | ["--help"] | ["-h"] => {
             println!("{USAGE}");

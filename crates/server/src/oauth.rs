@@ -174,8 +174,13 @@ pub(crate) async fn token(State(s): State<AppState>, req: Request) -> Response {
                 TokenError::NoAgreementInForce | TokenError::InvalidScope(_) => {
                     (StatusCode::BAD_REQUEST, "FORBIDDEN")
                 }
+                TokenError::Internal(kernel::Error::Unavailable { reason, cause }) => {
+                    graphql::log_unavailable(cause.as_deref());
+                    return graphql::http::unavailable_response(reason);
+                }
                 TokenError::Internal(err) => {
-                    tracing::error!(error = %err, "token endpoint failed");
+                    tracing::error!("token endpoint failed");
+                    graphql::log_internal(err);
                     (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL")
                 }
             };
