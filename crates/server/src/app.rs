@@ -39,7 +39,15 @@ pub struct AppState {
     pub partners: partners::Partners,
     pub principals: Arc<crate::principals::PrincipalCache>,
     pub limiter: Arc<RateLimiter>,
+    pub token_limits: Arc<TokenLimits>,
     pub endpoint: Arc<Endpoint>,
+}
+
+/// /oauth/token's own limits, far below /graphql's: each attempt there may cost an
+/// argon2 verification.
+pub struct TokenLimits {
+    pub per_address: RateLimiter,
+    pub per_client: RateLimiter,
 }
 
 pub struct App {
@@ -85,11 +93,13 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         .oidc_issuer
         .iter()
         .map(|i| {
-            Arc::new(RemoteIssuer::new(
-                i.clone(),
-                http.clone(),
-                Duration::from_secs(30),
-            ))
+            Arc::new(
+                RemoteIssuer::new(i.clone(), http.clone(), Duration::from_secs(30))
+                    .with_key_age_bounds(
+                        Duration::from_secs(config.jwks_min_age_secs),
+                        Duration::from_secs(config.jwks_max_age_secs),
+                    ),
+            )
         })
         .collect();
     for r in &remotes {
@@ -141,6 +151,10 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         redis.clone(),
         config.rate_limit_per_minute,
     ));
+    let token_limits = Arc::new(TokenLimits {
+        per_address: RateLimiter::new(redis.clone(), config.token_rate_limit_per_minute),
+        per_client: RateLimiter::new(redis.clone(), config.token_client_rate_limit_per_minute),
+    });
     let principals = Arc::new(crate::principals::PrincipalCache::new(
         config.principal_cache_secs,
     ));
@@ -154,6 +168,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         partners,
         principals,
         limiter,
+        token_limits,
         endpoint: endpoint.clone(),
     };
 
@@ -199,22 +214,71 @@ pub async fn build(config: Config) -> Result<App, StartError> {
                 graphql.errors = tracing::field::Empty,
             )
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::map_response(api_headers));
     Ok(App { router, state })
 }
 
+/// On every answer, errors included: answers hold personal data, so no cache (a
+/// proxy's or the browser's) keeps them, unless the route chose its own caching
+/// (static assets); and no browser guesses a content type other than the declared one.
+async fn api_headers(mut r: Response) -> Response {
+    use axum::http::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+    let h = r.headers_mut();
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
+}
+
 /// Binds and serves until SIGINT/SIGTERM, then drains in-flight requests.
+///
+/// Connections go through hyper's HTTP/1 builder rather than `axum::serve`, which
+/// cannot bound the time a client takes to send its headers: a client trickling one
+/// byte a second would hold its connection (and its task) forever. hyper's deadline
+/// also closes a kept-alive connection idle that long.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
     let housekeeping = tokio::spawn(housekeeping(app.state.partners.clone()));
-    let served = axum::serve(
-        listener,
-        app.router
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    let header_timeout = Duration::from_secs(app.state.config.header_read_timeout_secs);
+    let router = app.router;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(req.map(axum::body::Body::new))
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
     housekeeping.abort();
-    served
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Hourly, from a minute after start: purge the contact data of outreach campaigns
