@@ -9,6 +9,7 @@ mod agreements;
 mod auth;
 mod catalog;
 mod dashboard;
+mod hardening;
 mod isolation;
 mod journal;
 mod limits;
