@@ -123,7 +123,11 @@ async fn the_token_endpoint_limits_each_address_before_hashing() {
     }
     // A window boundary may split the run: at most twice the limit gets through.
     let refused: Vec<_> = answers.iter().filter(|a| a.status == 429).collect();
-    assert!(refused.len() >= 4, "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
+    assert!(
+        refused.len() >= 4,
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
     for a in &answers {
         if a.status == 429 {
             assert_slow_down(a);
@@ -294,7 +298,9 @@ async fn a_client_trickling_its_headers_is_cut_off() {
     })
     .await;
     let addr = app.base.trim_start_matches("http://").to_owned();
-    let mut s = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let mut s = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
     s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nx-slow: ")
         .await
         .expect("write");
@@ -331,7 +337,10 @@ async fn every_answer_is_uncached_and_unsniffed() {
     let c = reqwest::Client::new();
     let tok = app.token(&t.viewer);
     let answers = vec![
-        ("healthz", c.get(format!("{}/healthz", app.base)).send().await),
+        (
+            "healthz",
+            c.get(format!("{}/healthz", app.base)).send().await,
+        ),
         ("readyz", c.get(format!("{}/readyz", app.base)).send().await),
         (
             "graphql",
@@ -356,13 +365,17 @@ async fn every_answer_is_uncached_and_unsniffed() {
                 .send()
                 .await,
         ),
-        ("unknown route", c.get(format!("{}/nope", app.base)).send().await),
+        (
+            "unknown route",
+            c.get(format!("{}/nope", app.base)).send().await,
+        ),
     ];
     for (what, r) in answers {
         let r = r.unwrap();
         let h = r.headers();
         assert_eq!(
-            h.get("x-content-type-options").and_then(|v| v.to_str().ok()),
+            h.get("x-content-type-options")
+                .and_then(|v| v.to_str().ok()),
             Some("nosniff"),
             "{what}"
         );
@@ -391,5 +404,8 @@ async fn no_field_suggestions_without_introspection() {
     let r = closed.as_user(&t.viewer, None, typo, json!({})).await;
     assert_eq!(r.code(), Some("VALIDATION"), "{:?}", r.body);
     let text = r.body.to_string();
-    assert!(!text.contains("Did you mean") && !text.contains("viewer"), "{text}");
+    assert!(
+        !text.contains("Did you mean") && !text.contains("viewer"),
+        "{text}"
+    );
 }

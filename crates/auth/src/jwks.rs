@@ -238,7 +238,10 @@ impl RemoteIssuer {
             .get(reqwest::header::CACHE_CONTROL)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = resp.json().await.map_err(|_| AuthError::IssuerUnavailable)?;
+        let body = resp
+            .json()
+            .await
+            .map_err(|_| AuthError::IssuerUnavailable)?;
         Ok((body, cache_control))
     }
 }

@@ -166,11 +166,19 @@ mod tests {
         for _ in 0..5 {
             let t = Instant::now();
             assert!(!checks.verify("x".into(), None).await.unwrap());
-            assert!(t.elapsed() > Duration::from_millis(1), "waited like a real check");
+            assert!(
+                t.elapsed() > Duration::from_millis(1),
+                "waited like a real check"
+            );
         }
         assert_eq!(checks.stats().hashed, 1, "no more hashing for unknown ids");
         let real = crate::clients::hash_secret_blocking("s3cret").unwrap();
-        assert!(checks.verify("s3cret".into(), Some(real.clone())).await.unwrap());
+        assert!(
+            checks
+                .verify("s3cret".into(), Some(real.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!checks.verify("wrong".into(), Some(real)).await.unwrap());
         assert_eq!(checks.stats().hashed, 3);
     }

@@ -120,7 +120,10 @@ fn demo_and_bench_data_are_refused_outside_development() {
             err.contains("PASSERELLE_ENV") && err.contains("development only"),
             "{cmd}: refused for the environment: {err}"
         );
-        assert!(!err.contains("cannot connect"), "{cmd}: refused before connecting: {err}");
+        assert!(
+            !err.contains("cannot connect"),
+            "{cmd}: refused before connecting: {err}"
+        );
         assert!(!out.contains("pcs_"), "{cmd}: no secret printed: {out}");
     }
 }

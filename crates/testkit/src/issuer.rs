@@ -135,7 +135,10 @@ impl Issuer {
     /// Signs `claims` with key `kid` (a published one).
     pub fn sign_with(&self, kid: &str, claims: &Value) -> String {
         let keys = self.keys.lock().expect("keys");
-        let key = keys.iter().find(|k| k.kid == kid).expect("a key with that kid");
+        let key = keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .expect("a key with that kid");
         let mut h = Header::new(Algorithm::EdDSA);
         h.kid = Some(key.kid.clone());
         jsonwebtoken::encode(&h, claims, &key.encoding).expect("sign")
