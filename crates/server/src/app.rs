@@ -1,7 +1,7 @@
 //! The application, built the same way for production and for tests: `build` wires
 //! services and returns the router; `serve` binds it. Layers, outermost first:
-//! request id, trace span, body limit (before any parsing), timeout, then the
-//! auth + rate-limit middleware on /graphql.
+//! the headers every answer carries, request id, trace span, body limit (before any
+//! parsing), timeout, then the auth + rate-limit middleware on /graphql.
 
 use crate::config::Config;
 use crate::ratelimit::{Decision, RateLimiter};
