@@ -457,7 +457,7 @@ impl Partners {
         };
         // No connection is held while waiting for a secret check: a flood of token
         // requests must not drain the pool that every other request needs.
-        drop(tx);
+        tx.commit().await.map_err(Error::from)?;
         // An unknown client takes as long as a wrong secret, so timing tells nothing
         // (see secret_checks).
         let ok = self
