@@ -65,13 +65,14 @@ fn form_urlencoded_decode(s: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// 429 (over a rate limit) or 503 (every secret check busy), with when to come back.
 fn slow_down(status: StatusCode, retry_after_secs: u64, description: &str) -> Response {
-    let (error, code) = if status == StatusCode::TOO_MANY_REQUESTS {
-        ("slow_down", "RATE_LIMITED")
+    let error = if status == StatusCode::TOO_MANY_REQUESTS {
+        "slow_down"
     } else {
-        ("temporarily_unavailable", "RATE_LIMITED")
+        "temporarily_unavailable"
     };
-    let mut r = oauth_error(status, error, code, description);
+    let mut r = oauth_error(status, error, "RATE_LIMITED", description);
     if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
     }
