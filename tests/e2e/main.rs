@@ -11,6 +11,7 @@ mod catalog;
 mod dashboard;
 mod graphiql;
 mod faults_pg;
+mod hardening;
 mod isolation;
 mod journal;
 mod journal_integrity;

@@ -25,6 +25,10 @@ pub fn base_config(tdb: &TestDb, issuer: &str) -> HashMap<String, String> {
         ("PASSERELLE_OIDC_AUDIENCE", testkit::AUDIENCE),
         ("PASSERELLE_DB_MAX_CONNECTIONS", "4"),
         ("PASSERELLE_RATE_LIMIT_PER_MINUTE", "100000"),
+        // Every test calls from 127.0.0.1 and shares Redis: the token endpoint's
+        // limits have their own tests (hardening.rs), from addresses of their own.
+        ("PASSERELLE_TOKEN_RATE_LIMIT_PER_MINUTE", "100000"),
+        ("PASSERELLE_TOKEN_CLIENT_RATE_LIMIT_PER_MINUTE", "100000"),
         // Tests change roles and clients and look at once: the cache (invalidated by
         // notifications, asynchronously) has its own test.
         ("PASSERELLE_PRINCIPAL_CACHE_SECS", "0"),

@@ -69,7 +69,9 @@ pub fn build(services: Services, limits: &Limits, introspection: bool) -> Passer
         .extension(telemetry::Telemetry)
         .extension(read_share::ReadShare);
     if !introspection {
-        b = b.disable_introspection();
+        // "Did you mean ...?" would hand out, field by field, the schema that
+        // introspection is off to keep to ourselves.
+        b = b.disable_introspection().disable_suggestions();
     }
     b.finish()
 }

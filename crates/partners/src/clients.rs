@@ -9,7 +9,7 @@
 
 use crate::Partners;
 use argon2::password_hash::SaltString;
-use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, PasswordHasher};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -18,7 +18,6 @@ use kernel::{ApiClientId, Ctx, Error, Page, PageRequest, PartnerId, PartnerScope
 use rand::Rng;
 use sea_orm::{ConnectionTrait, QueryResult};
 use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
 use uuid::Uuid;
 
 /// Longest life of an access token.
@@ -86,6 +85,9 @@ pub enum TokenError {
     NoAgreementInForce,
     #[error("scope not granted to this client: {0}")]
     InvalidScope(String),
+    /// Every secret check stayed busy: come back in a moment.
+    #[error("too many token requests at once: retry in a moment")]
+    Busy,
     #[error("internal error")]
     Internal(#[from] Error),
 }
@@ -97,6 +99,7 @@ impl TokenError {
             TokenError::InvalidClient => "invalid_client",
             TokenError::NoAgreementInForce => "unauthorized_client",
             TokenError::InvalidScope(_) => "invalid_scope",
+            TokenError::Busy => "temporarily_unavailable",
             TokenError::Internal(_) => "server_error",
         }
     }
@@ -205,39 +208,6 @@ pub fn hash_secret_blocking(secret: &str) -> Result<String, Error> {
         .hash_password(secret.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| Error::internal_msg(e.to_string()))
-}
-
-/// A hash nobody's secret matches, verified against when the client is unknown so
-/// that an unknown client id costs the same time as a wrong secret.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        let salt = SaltString::encode_b64(b"passerelle-decoy").ok();
-        salt.and_then(|s| {
-            Argon2::default()
-                .hash_password(random_token(32).as_bytes(), &s)
-                .ok()
-                .map(|h| h.to_string())
-        })
-        .unwrap_or_default()
-    })
-}
-
-async fn verify_secret(secret: String, hash: Option<String>) -> Result<bool, Error> {
-    tokio::task::spawn_blocking(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| decoy_hash().to_owned());
-        let ok = PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(secret.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false);
-        known && ok
-    })
-    .await
-    .map_err(Error::internal)
 }
 
 /// The partner has an active agreement whose period holds today (Paris calendar).
@@ -485,8 +455,21 @@ impl Partners {
             ),
             None => (None, None, vec![], false, false, None),
         };
-        // Verify even for an unknown client (against a decoy) so timing tells nothing.
-        let ok = verify_secret(secret.to_owned(), hash).await?;
+        // No connection is held while waiting for a secret check: a flood of token
+        // requests must not drain the pool that every other request needs.
+        tx.commit().await.map_err(Error::from)?;
+        // An unknown client takes as long as a wrong secret, so timing tells nothing
+        // (see secret_checks).
+        let ok = self
+            .secrets
+            .verify(secret.to_owned(), hash)
+            .await
+            .map_err(|e| match e {
+                crate::secret_checks::CheckError::Busy => TokenError::Busy,
+                crate::secret_checks::CheckError::Failed(m) => {
+                    TokenError::Internal(Error::internal_msg(m))
+                }
+            })?;
         let Some(id) = id.filter(|_| ok && active) else {
             return Err(TokenError::InvalidClient);
         };
@@ -513,6 +496,7 @@ impl Partners {
             .min(until_agreements.unwrap_or(TOKEN_TTL_SECS))
             .max(1);
         let token = format!("{TOKEN_PREFIX}{}", random_token(32));
+        let tx = self.db.scoped(&ctx).await.map_err(Error::from)?;
         tx.execute_raw(stmt(
             "insert into partner_access_tokens (token_hash, client_id, scopes, expires_at) \
              values ($1, $2, $3, now() + make_interval(secs => $4))",

@@ -7,19 +7,33 @@
 pub mod agreements;
 pub mod clients;
 pub mod outreach;
+mod secret_checks;
+
+pub use secret_checks::SecretCheckStats;
 
 use db::{Db, RedisPool};
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct Partners {
     db: Db,
     #[allow(dead_code)]
     redis: Option<RedisPool>,
+    secrets: Arc<secret_checks::SecretChecks>,
 }
 
 impl Partners {
     pub fn new(db: Db, redis: Option<RedisPool>) -> Self {
-        Self { db, redis }
+        Self {
+            db,
+            redis,
+            secrets: Arc::new(secret_checks::SecretChecks::new()),
+        }
+    }
+
+    /// What checking client secrets has cost this process.
+    pub fn secret_check_stats(&self) -> SecretCheckStats {
+        self.secrets.stats()
     }
 
     pub fn db(&self) -> &Db {

@@ -1,8 +1,9 @@
 //! The application, built the same way for production and for tests: `build` wires
 //! services and returns the router; `serve` binds it. Layers, outermost first:
-//! request id, trace span, body limit (before any parsing), the request guard
-//! (timeout and shutdown deadline), then on the routes that need the database the
-//! load shedder and, on /graphql, the auth + rate-limit middleware.
+//! the headers every answer carries, request id, trace span, body limit (before any
+//! parsing), the request guard (timeout and shutdown deadline), then on the routes
+//! that need the database the load shedder and, on /graphql, the auth + rate-limit
+//! middleware.
 
 use crate::config::Config;
 use crate::ratelimit::{Decision, RateLimiter};
@@ -42,6 +43,7 @@ pub struct AppState {
     pub partners: partners::Partners,
     pub principals: Arc<crate::principals::PrincipalCache>,
     pub limiter: Arc<RateLimiter>,
+    pub token_limits: Arc<TokenLimits>,
     pub endpoint: Arc<Endpoint>,
     pub stop: Arc<Stop>,
 }
@@ -66,6 +68,13 @@ impl Stop {
         let mut rx = tx.subscribe();
         let _ = rx.wait_for(|v| *v).await;
     }
+}
+
+/// /oauth/token's own limits, far below /graphql's: each attempt there may cost an
+/// argon2 verification.
+pub struct TokenLimits {
+    pub per_address: RateLimiter,
+    pub per_client: RateLimiter,
 }
 
 pub struct App {
@@ -121,11 +130,13 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         .oidc_issuer
         .iter()
         .map(|i| {
-            Arc::new(RemoteIssuer::new(
-                i.clone(),
-                http.clone(),
-                Duration::from_secs(30),
-            ))
+            Arc::new(
+                RemoteIssuer::new(i.clone(), http.clone(), Duration::from_secs(30))
+                    .with_key_age_bounds(
+                        Duration::from_secs(config.jwks_min_age_secs),
+                        Duration::from_secs(config.jwks_max_age_secs),
+                    ),
+            )
         })
         .collect();
     for r in &remotes {
@@ -177,6 +188,10 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         redis.clone(),
         config.rate_limit_per_minute,
     ));
+    let token_limits = Arc::new(TokenLimits {
+        per_address: RateLimiter::new(redis.clone(), config.token_rate_limit_per_minute),
+        per_client: RateLimiter::new(redis.clone(), config.token_client_rate_limit_per_minute),
+    });
     let principals = Arc::new(crate::principals::PrincipalCache::new(
         config.principal_cache_secs,
     ));
@@ -190,6 +205,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         partners,
         principals,
         limiter,
+        token_limits,
         endpoint: endpoint.clone(),
         stop: Arc::new(Stop::new()),
     };
@@ -246,8 +262,22 @@ pub async fn build(config: Config) -> Result<App, StartError> {
                 graphql.errors = tracing::field::Empty,
             )
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::map_response(api_headers));
     Ok(App { router, state })
+}
+
+/// On every answer, errors included: answers hold personal data, so no cache (a
+/// proxy's or the browser's) keeps them, unless the route chose its own caching
+/// (static assets); and no browser guesses a content type other than the declared one.
+async fn api_headers(mut r: Response) -> Response {
+    use axum::http::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+    let h = r.headers_mut();
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !h.contains_key(CACHE_CONTROL) {
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    r
 }
 
 /// Binds and serves until SIGINT/SIGTERM, then drains in-flight requests for at
@@ -265,48 +295,69 @@ const SETTLE_WITHIN: Duration = Duration::from_secs(2);
 const CLOSE_WITHIN: Duration = Duration::from_secs(1);
 
 /// `serve`, ending when `signal` completes (tests give their own).
+///
+/// Connections go through hyper's HTTP/1 builder rather than `axum::serve`, which
+/// cannot bound the time a client takes to send its headers: a client trickling one
+/// byte a second would hold its connection (and its task) forever. hyper's deadline
+/// also closes a kept-alive connection idle that long.
 pub async fn serve_until(
     app: App,
     listener: tokio::net::TcpListener,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
     let housekeeping = tokio::spawn(housekeeping(app.state.partners.clone()));
     let stop = app.state.stop.clone();
     let drain = app.state.config.shutdown_drain;
-    let on_signal = stop.clone();
-    let server = axum::serve(
-        listener,
-        app.router
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        signal.await;
-        tracing::info!(
-            drain_secs = drain.as_secs(),
-            "shutting down: draining in-flight requests"
-        );
-        on_signal.draining.send_replace(true);
-    });
-    let server = std::future::IntoFuture::into_future(server);
-    tokio::pin!(server);
-    let deadline = async {
-        Stop::wait(&stop.draining).await;
-        tokio::time::sleep(drain).await;
-    };
-    let served = tokio::select! {
-        r = &mut server => r,
-        () = deadline => {
-            tracing::warn!("drain deadline passed: ending the requests still running");
-            stop.ended.send_replace(true);
-            match tokio::time::timeout(ABORT_GRACE, &mut server).await {
-                Ok(r) => r,
-                Err(_) => {
-                    tracing::warn!("connections still open after the drain deadline: closed");
-                    Ok(())
+    let header_timeout = Duration::from_secs(app.state.config.header_read_timeout_secs);
+    let router = app.router;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut signal = std::pin::pin!(signal);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
                 }
+            },
+            () = &mut signal => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(req.map(axum::body::Body::new))
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
             }
+        });
+    }
+    drop(listener);
+    tracing::info!(
+        drain_secs = drain.as_secs(),
+        "shutting down: draining in-flight requests"
+    );
+    stop.draining.send_replace(true);
+    let drained = graceful.shutdown();
+    tokio::pin!(drained);
+    if tokio::time::timeout(drain, &mut drained).await.is_err() {
+        tracing::warn!("drain deadline passed: ending the requests still running");
+        stop.ended.send_replace(true);
+        if tokio::time::timeout(ABORT_GRACE, &mut drained).await.is_err() {
+            tracing::warn!("connections still open after the drain deadline: closed");
         }
-    };
+    }
     housekeeping.abort();
     // The transactions of requests ended above are being cancelled and rolled
     // back in the background: let them finish before the pool closes.
@@ -319,7 +370,7 @@ pub async fn serve_until(
     {
         tracing::warn!("closing the database pool timed out");
     }
-    served
+    Ok(())
 }
 
 /// Hourly, from a minute after start: purge the contact data of outreach campaigns

@@ -59,6 +59,16 @@ pub struct Config {
     pub request_timeout: Duration,
     /// After SIGTERM, how long in-flight requests may finish before they are ended.
     pub shutdown_drain: Duration,
+    /// Longest wait for a request's headers (and for the next request on a kept-alive
+    /// connection) before the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// /oauth/token attempts per minute per client address, then per client id.
+    pub token_rate_limit_per_minute: u32,
+    pub token_client_rate_limit_per_minute: u32,
+    /// Bounds on how long an OIDC provider's signing keys are kept (its
+    /// Cache-Control max-age, clamped): a withdrawn key is refused at most `max` later.
+    pub jwks_min_age_secs: u64,
+    pub jwks_max_age_secs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -313,6 +323,30 @@ impl Config {
         )?);
         let shutdown_drain =
             Duration::from_secs(number("PASSERELLE_SHUTDOWN_DRAIN_SECS", 20, 0, 3600)?);
+        let seconds = |key: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            get(key)
+                .map(|v| v.parse::<u64>().ok().filter(|n| (1..=max).contains(n)))
+                .unwrap_or(Some(default))
+                .ok_or_else(|| bad(key, format!("expected seconds from 1 to {max}")))
+        };
+        let per_minute = |key: &'static str, default: u32| -> Result<u32, ConfigError> {
+            get(key)
+                .map(|v| v.parse::<u32>().ok().filter(|n| *n > 0))
+                .unwrap_or(Some(default))
+                .ok_or_else(|| bad(key, "expected a positive integer"))
+        };
+        let header_read_timeout_secs = seconds("PASSERELLE_HEADER_READ_TIMEOUT_SECS", 30, 600)?;
+        let token_rate_limit_per_minute = per_minute("PASSERELLE_TOKEN_RATE_LIMIT_PER_MINUTE", 60)?;
+        let token_client_rate_limit_per_minute =
+            per_minute("PASSERELLE_TOKEN_CLIENT_RATE_LIMIT_PER_MINUTE", 20)?;
+        let jwks_min_age_secs = seconds("PASSERELLE_JWKS_MIN_AGE_SECS", 60, 86_400)?;
+        let jwks_max_age_secs = seconds("PASSERELLE_JWKS_MAX_AGE_SECS", 3600, 86_400)?;
+        if jwks_min_age_secs > jwks_max_age_secs {
+            return Err(bad(
+                "PASSERELLE_JWKS_MIN_AGE_SECS",
+                "must not exceed PASSERELLE_JWKS_MAX_AGE_SECS",
+            ));
+        }
         Ok(Self {
             database_url,
             database_admin_url,
@@ -340,6 +374,11 @@ impl Config {
             readiness_timeout,
             request_timeout: Duration::from_secs(request_timeout),
             shutdown_drain,
+            header_read_timeout_secs,
+            token_rate_limit_per_minute,
+            token_client_rate_limit_per_minute,
+            jwks_min_age_secs,
+            jwks_max_age_secs,
         })
     }
 
@@ -455,5 +494,23 @@ mod tests {
         }
         let c = cfg(&[("PASSERELLE_REDIS_PREFIX", "staging:passerelle")]).expect("prefix");
         assert_eq!(c.redis_prefix.as_deref(), Some("staging:passerelle"));
+        for key in [
+            "PASSERELLE_HEADER_READ_TIMEOUT_SECS",
+            "PASSERELLE_TOKEN_RATE_LIMIT_PER_MINUTE",
+            "PASSERELLE_TOKEN_CLIENT_RATE_LIMIT_PER_MINUTE",
+            "PASSERELLE_JWKS_MIN_AGE_SECS",
+            "PASSERELLE_JWKS_MAX_AGE_SECS",
+        ] {
+            assert_eq!(cfg(&[(key, "0")]).err().map(|e| e.key), Some(key));
+        }
+        assert_eq!(
+            cfg(&[
+                ("PASSERELLE_JWKS_MIN_AGE_SECS", "600"),
+                ("PASSERELLE_JWKS_MAX_AGE_SECS", "60")
+            ])
+            .err()
+            .map(|e| e.key),
+            Some("PASSERELLE_JWKS_MIN_AGE_SECS")
+        );
     }
 }

@@ -130,7 +130,10 @@ async fn run(command: &str, config: Config, visits: Seed) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        "seed" => seed(&config, visits).await,
+        "seed" => match development_only(&config, visits) {
+            Some(refused) => refused,
+            None => seed(&config, visits).await,
+        },
         "purge" => purge(&config).await,
         "serve" => serve(config, false).await,
         "demo" => demo(config).await,
@@ -212,9 +215,26 @@ async fn serve(config: Config, banner: bool) -> ExitCode {
     }
 }
 
+/// The demo and bench datasets install API clients whose secrets are printed in the
+/// banner and written in the source, and accounts anyone can sign in as with the
+/// development issuer: they never go into a production database.
+fn development_only(config: &Config, what: Seed) -> Option<ExitCode> {
+    if config.is_development() {
+        return None;
+    }
+    let command = match what {
+        Seed::Demo(_) => "seed --demo",
+        Seed::Bench(_) => "seed --bench",
+    };
+    Some(fail(format!(
+        "PASSERELLE_ENV: {command} runs in development only (its API client secrets are public); \
+         nothing was written"
+    )))
+}
+
 async fn demo(config: Config) -> ExitCode {
     if !config.is_development() {
-        return fail("PASSERELLE_ENV: demo runs in development only");
+        return fail("PASSERELLE_ENV: demo runs in development only; nothing was written");
     }
     match migrations::create_database_if_missing(&config.database_admin_url).await {
         Ok(true) => println!("database created"),

@@ -65,23 +65,36 @@ fn form_urlencoded_decode(s: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// 429 (over a rate limit) or 503 (every secret check busy), with when to come back.
+fn slow_down(status: StatusCode, retry_after_secs: u64, description: &str) -> Response {
+    let error = if status == StatusCode::TOO_MANY_REQUESTS {
+        "slow_down"
+    } else {
+        "temporarily_unavailable"
+    };
+    let mut r = oauth_error(status, error, "RATE_LIMITED", description);
+    if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// Secrets are guessed by brute force and every guess costs an argon2 verification:
+/// attempts are counted per client address and per client id (in Redis, shared by
+/// every replica) and refused before anything is hashed. A refused attempt costs a
+/// counter increment.
 pub(crate) async fn token(State(s): State<AppState>, req: Request) -> Response {
     let peer = match req.extensions().get::<ConnectInfo<SocketAddr>>() {
-        Some(ConnectInfo(a)) => format!("token:{}", a.ip()),
-        None => "token:unknown".to_owned(),
+        Some(ConnectInfo(a)) => format!("token-ip:{}", a.ip()),
+        None => "token-ip:unknown".to_owned(),
     };
-    // Secrets are guessed by brute force: the endpoint shares the caller's rate limit.
-    if let Decision::Deny { retry_after_secs } = s.limiter.check(&peer).await {
-        let mut r = oauth_error(
+    if let Decision::Deny { retry_after_secs } = s.token_limits.per_address.check(&peer).await {
+        tracing::info!("token request refused: address over its rate limit");
+        return slow_down(
             StatusCode::TOO_MANY_REQUESTS,
-            "slow_down",
-            "RATE_LIMITED",
-            "too many requests",
+            retry_after_secs,
+            "too many token requests from this address",
         );
-        if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-            r.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return r;
     }
     let headers = req.headers().clone();
     let form_ok = headers
@@ -144,6 +157,21 @@ pub(crate) async fn token(State(s): State<AppState>, req: Request) -> Response {
             );
         }
     };
+    // Ids longer than any real one are refused unhashed by issue_token: not counted.
+    if client_id.len() <= 80
+        && let Decision::Deny { retry_after_secs } = s
+            .token_limits
+            .per_client
+            .check(&format!("token-client:{client_id}"))
+            .await
+    {
+        tracing::info!("token request refused: client id over its rate limit");
+        return slow_down(
+            StatusCode::TOO_MANY_REQUESTS,
+            retry_after_secs,
+            "too many token requests for this client",
+        );
+    }
     match s
         .partners
         .issue_token(&client_id, &secret, form.scope.as_deref())
@@ -167,6 +195,14 @@ pub(crate) async fn token(State(s): State<AppState>, req: Request) -> Response {
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
+        Err(TokenError::Busy) => {
+            tracing::warn!("token request refused: every secret check busy");
+            slow_down(
+                StatusCode::SERVICE_UNAVAILABLE,
+                1,
+                &TokenError::Busy.to_string(),
+            )
+        }
         Err(e) => {
             let (status, code) = match &e {
                 TokenError::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "VALIDATION"),
@@ -178,6 +214,7 @@ pub(crate) async fn token(State(s): State<AppState>, req: Request) -> Response {
                     graphql::log_unavailable(cause.as_deref());
                     return graphql::http::unavailable_response(reason);
                 }
+                TokenError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "RATE_LIMITED"),
                 TokenError::Internal(err) => {
                     tracing::error!("token endpoint failed");
                     graphql::log_internal(err);

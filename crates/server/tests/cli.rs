@@ -87,3 +87,43 @@ fn schema_prints_the_committed_sdl() {
         "schema.graphql is stale: cargo run -q -- schema > schema.graphql"
     );
 }
+
+/// A production configuration whose database cannot be reached: a command that got
+/// past the environment check would fail on the connection instead.
+const PRODUCTION: &[(&str, &str)] = &[
+    ("PASSERELLE_ENV", "production"),
+    (
+        "DATABASE_URL",
+        "postgres://passerelle_api:x@127.0.0.1:1/passerelle",
+    ),
+    (
+        "DATABASE_ADMIN_URL",
+        "postgres://postgres@127.0.0.1:1/passerelle",
+    ),
+    ("REDIS_URL", "redis://127.0.0.1:1"),
+    ("PASSERELLE_OIDC_ISSUER", "https://idp.example"),
+    ("PASSERELLE_OIDC_AUDIENCE", "passerelle"),
+];
+
+#[test]
+fn demo_and_bench_data_are_refused_outside_development() {
+    for args in [
+        &["seed", "--demo"][..],
+        &["seed", "--demo", "--visits", "10"][..],
+        &["seed", "--bench", "--size", "S"][..],
+        &["demo"][..],
+    ] {
+        let (code, out, err) = passerelle(args, PRODUCTION);
+        let cmd = args.join(" ");
+        assert_eq!(code, 2, "{cmd}: {err}");
+        assert!(
+            err.contains("PASSERELLE_ENV") && err.contains("development only"),
+            "{cmd}: refused for the environment: {err}"
+        );
+        assert!(
+            !err.contains("cannot connect"),
+            "{cmd}: refused before connecting: {err}"
+        );
+        assert!(!out.contains("pcs_"), "{cmd}: no secret printed: {out}");
+    }
+}

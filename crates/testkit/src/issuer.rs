@@ -31,6 +31,8 @@ pub struct Issuer {
     keys: Arc<Mutex<Vec<Key>>>,
     /// How many times the JWKS was fetched (to observe the bounded refresh).
     pub jwks_fetches: Arc<std::sync::atomic::AtomicUsize>,
+    /// The JWKS answer's Cache-Control, if any.
+    cache_control: Arc<Mutex<Option<String>>>,
 }
 
 impl Issuer {
@@ -48,6 +50,8 @@ impl Issuer {
         });
         let k = keys.clone();
         let f = fetches.clone();
+        let cache_control: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let cc = cache_control.clone();
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(move || async move { axum::Json(disc) }))
             .route(
@@ -55,14 +59,20 @@ impl Issuer {
                 get(move || {
                     let k = k.clone();
                     let f = f.clone();
+                    let cc = cc.lock().expect("cache control").clone();
                     async move {
+                        use axum::response::IntoResponse;
                         f.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let keys = k.lock().expect("keys");
                         let jwks: Vec<Value> = keys
                             .iter()
                             .map(|k| json!({"kty": "OKP", "crv": "Ed25519", "x": k.public_x, "kid": k.kid, "alg": "EdDSA", "use": "sig"}))
                             .collect();
-                        axum::Json(json!({ "keys": jwks }))
+                        let mut r = axum::Json(json!({ "keys": jwks })).into_response();
+                        if let Some(v) = cc.and_then(|v| axum::http::HeaderValue::from_str(&v).ok()) {
+                            r.headers_mut().insert(axum::http::header::CACHE_CONTROL, v);
+                        }
+                        r
                     }
                 }),
             );
@@ -73,6 +83,7 @@ impl Issuer {
             url,
             keys,
             jwks_fetches: fetches,
+            cache_control,
         }
     }
 
@@ -113,6 +124,29 @@ impl Issuer {
         let kid = format!("k{}", keys.len() + 1);
         keys.push(new_key(&kid));
         kid
+    }
+
+    /// Stops publishing key `kid` (tokens it signed must then be refused once the
+    /// verifier's copy of the keys is past its age).
+    pub fn withdraw(&self, kid: &str) {
+        self.keys.lock().expect("keys").retain(|k| k.kid != kid);
+    }
+
+    /// Signs `claims` with key `kid` (a published one).
+    pub fn sign_with(&self, kid: &str, claims: &Value) -> String {
+        let keys = self.keys.lock().expect("keys");
+        let key = keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .expect("a key with that kid");
+        let mut h = Header::new(Algorithm::EdDSA);
+        h.kid = Some(key.kid.clone());
+        jsonwebtoken::encode(&h, claims, &key.encoding).expect("sign")
+    }
+
+    /// The Cache-Control the JWKS is served with from now on (`None`: none).
+    pub fn set_cache_control(&self, value: Option<&str>) {
+        *self.cache_control.lock().expect("cache control") = value.map(str::to_owned);
     }
 
     /// A symmetric (HS256) token: must be refused whatever its secret.
