@@ -292,7 +292,8 @@ fn print_banner(addr: std::net::SocketAddr) {
     }
     println!();
     println!(
-        "Plusieurs associations ? Choisir avec l'en-tête « X-Passerelle-Tenant: pimms-nimes »."
+        "Plusieurs identités ? Choisir par requête : « X-Passerelle-Tenant: pimms-nimes » (une association), \
+         « X-Passerelle-Act-As: partner » ou « X-Passerelle-Act-As: union »."
     );
     println!();
     // Development only (`demo` refuses to run elsewhere): these secrets are fixed.
