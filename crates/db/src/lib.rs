@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod error;
 pub mod redis_pool;
 mod scoped;
+pub mod telemetry;
 
 pub use error::{DbError, constraint_of};
 pub use redis_pool::{RedisPool, RedisStatus};

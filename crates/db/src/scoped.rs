@@ -1,9 +1,6 @@
 use crate::DbError;
 use kernel::{Ctx, Scope};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement,
-    TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, Statement};
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
@@ -82,7 +79,7 @@ impl Scoped {
                 tx: Tx::Shared(shared),
             });
         }
-        let tx = conn.begin().await?;
+        let tx = crate::telemetry::begin(conn).await?;
         set_scope(&tx, &settings).await?;
         Ok(Self { tx: Tx::Own(tx) })
     }
@@ -233,7 +230,7 @@ impl Unit {
             Some(o) if &o.settings != settings => return Ok(None),
             Some(_) => {}
             None => {
-                let tx = conn.begin().await?;
+                let tx = crate::telemetry::begin(conn).await?;
                 set_scope(&tx, settings).await?;
                 *guard = Some(Open {
                     tx,

@@ -485,11 +485,14 @@ async fn cache_get(
         return (None, None);
     };
     let timeout = db::redis_pool::REDIS_TIMEOUT;
-    let version = match tokio::time::timeout(
-        timeout,
-        redis::cmd("GET")
-            .arg(version_key(scope))
-            .query_async::<Option<i64>>(&mut conn),
+    let version = match db::telemetry::redis_call(
+        "GET",
+        tokio::time::timeout(
+            timeout,
+            redis::cmd("GET")
+                .arg(version_key(scope))
+                .query_async::<Option<i64>>(&mut conn),
+        ),
     )
     .await
     {
@@ -500,11 +503,14 @@ async fn cache_get(
         }
     };
     let key = cache_key(scope, version, q);
-    let hit = match tokio::time::timeout(
-        timeout,
-        redis::cmd("GET")
-            .arg(&key)
-            .query_async::<Option<String>>(&mut conn),
+    let hit = match db::telemetry::redis_call(
+        "GET",
+        tokio::time::timeout(
+            timeout,
+            redis::cmd("GET")
+                .arg(&key)
+                .query_async::<Option<String>>(&mut conn),
+        ),
     )
     .await
     {
@@ -522,14 +528,17 @@ async fn cache_put(redis: Option<&RedisPool>, key: String, d: &Dashboard, ttl_se
     let Some(mut conn) = pool.conn().await else {
         return;
     };
-    let _ = tokio::time::timeout(
-        db::redis_pool::REDIS_TIMEOUT,
-        redis::cmd("SET")
-            .arg(key)
-            .arg(body)
-            .arg("EX")
-            .arg(ttl_secs)
-            .query_async::<()>(&mut conn),
+    let _ = db::telemetry::redis_call(
+        "SET",
+        tokio::time::timeout(
+            db::redis_pool::REDIS_TIMEOUT,
+            redis::cmd("SET")
+                .arg(key)
+                .arg(body)
+                .arg("EX")
+                .arg(ttl_secs)
+                .query_async::<()>(&mut conn),
+        ),
     )
     .await;
 }
@@ -550,9 +559,12 @@ pub(crate) async fn invalidate(redis: Option<&RedisPool>, tenant: Uuid) {
     let mut p = redis::pipe();
     p.incr(version_key(&tenant_scope(tenant)), 1).ignore();
     if !matches!(
-        tokio::time::timeout(
-            db::redis_pool::REDIS_TIMEOUT,
-            p.query_async::<()>(&mut conn)
+        db::telemetry::redis_call(
+            "INCR",
+            tokio::time::timeout(
+                db::redis_pool::REDIS_TIMEOUT,
+                p.query_async::<()>(&mut conn)
+            )
         )
         .await,
         Ok(Ok(()))
@@ -618,6 +630,7 @@ impl Journal {
         let tenant = scope.tenant_id.0;
         let cache_scope = tenant_scope(tenant);
         let (hit, key) = cache_get(self.redis.as_ref(), &cache_scope, &q).await;
+        db::telemetry::dashboard_cache(hit.is_some(), "tenant");
         if let Some(mut d) = hit {
             d.cached = true;
             return Ok(d);
@@ -639,6 +652,7 @@ impl Journal {
         validate(&q)?;
         let q = whole_periods(q);
         if let (Some(mut d), _) = cache_get(self.redis.as_ref(), NETWORK_SCOPE, &q).await {
+            db::telemetry::dashboard_cache(true, "network");
             d.cached = true;
             return Ok(d);
         }
@@ -647,6 +661,7 @@ impl Journal {
         // from the cache, instead of each scanning the network's rollups.
         let _turn = self.network_computing.lock().await;
         let (hit, key) = cache_get(self.redis.as_ref(), NETWORK_SCOPE, &q).await;
+        db::telemetry::dashboard_cache(hit.is_some(), "network");
         if let Some(mut d) = hit {
             d.cached = true;
             return Ok(d);

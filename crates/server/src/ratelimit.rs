@@ -35,11 +35,12 @@ impl RateLimiter {
             .unwrap_or(0);
         let window = now / 60;
         let retry_after_secs = 60 - now % 60;
-        let count = match self.redis_count(actor, window).await {
-            Some(n) => n,
-            None => self.local_count(actor, window),
+        let (count, store) = match self.redis_count(actor, window).await {
+            Some(n) => (n, "redis"),
+            None => (self.local_count(actor, window), "local"),
         };
         if count > u64::from(self.per_minute) {
+            crate::telemetry::rate_limit_refused(store);
             Decision::Deny { retry_after_secs }
         } else {
             Decision::Allow
@@ -52,7 +53,9 @@ impl RateLimiter {
         let mut pipe = redis::pipe();
         pipe.atomic().incr(&key, 1u64).expire(&key, 120).ignore();
         let fut = pipe.query_async::<(u64,)>(&mut conn);
-        match tokio::time::timeout(db::redis_pool::REDIS_TIMEOUT, fut).await {
+        // A transaction of INCR and EXPIRE: named by its counting command.
+        let timed = tokio::time::timeout(db::redis_pool::REDIS_TIMEOUT, fut);
+        match db::telemetry::redis_call("INCR", timed).await {
             Ok(Ok((n,))) => Some(n),
             _ => {
                 self.redis.report_failure();
