@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod error;
 pub mod redis_pool;
 mod scoped;
+pub mod telemetry;
 
 pub use error::{DbError, Diagnosis, FailureClass, constraint_of};
 pub use redis_pool::{BreakerState, RedisOptions, RedisPool, RedisStatus};
@@ -237,7 +238,7 @@ impl Db {
         if self.inner.saturated(ahead, pool.num_idle(), pool.size()) {
             return Err(DbError::Saturated);
         }
-        self.conn.begin().await.map_err(DbError::from)
+        telemetry::begin(&self.conn).await.map_err(DbError::from)
     }
 
     /// One integer read under the actor's scope in ONE round trip and one implicit

@@ -339,7 +339,7 @@ impl RedisPool {
     /// Runs `f` on a connection under the timeout, unless the breaker is not
     /// closed: then `None` at once, without touching Redis. Errors and timeouts
     /// count towards opening the breaker; the caller falls back.
-    pub async fn run<T, F, Fut>(&self, f: F) -> Option<T>
+    pub async fn run<T, F, Fut>(&self, op: &'static str, f: F) -> Option<T>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = RedisResult<T>>,
@@ -351,7 +351,8 @@ impl RedisPool {
             self.failed();
             return None;
         };
-        match tokio::time::timeout(self.inner.opts.timeout, f(conn)).await {
+        let call = tokio::time::timeout(self.inner.opts.timeout, f(conn));
+        match crate::telemetry::redis_call(op, call).await {
             Ok(Ok(v)) => {
                 self.succeeded();
                 Some(v)
@@ -365,15 +366,34 @@ impl RedisPool {
 
     /// One command (see `run`).
     pub async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> Option<T> {
-        self.run(|mut c| async move { cmd.query_async::<T>(&mut c).await })
+        self.run(command_name(cmd), |mut c| async move {
+            cmd.query_async::<T>(&mut c).await
+        })
             .await
     }
 
-    /// One pipeline (see `run`).
-    pub async fn query_pipe<T: FromRedisValue>(&self, pipe: &redis::Pipeline) -> Option<T> {
-        self.run(|mut c| async move { pipe.query_async::<T>(&mut c).await })
+    /// One pipeline (see `run`), traced as `op` (its counting command, say).
+    pub async fn query_pipe<T: FromRedisValue>(
+        &self,
+        op: &'static str,
+        pipe: &redis::Pipeline,
+    ) -> Option<T> {
+        self.run(op, |mut c| async move { pipe.query_async::<T>(&mut c).await })
             .await
     }
+}
+
+/// A command's name for its span: only the names this code sends, as static
+/// strings, so that no argument (a key holds tenant and actor ids) can reach a trace.
+fn command_name(cmd: &redis::Cmd) -> &'static str {
+    const KNOWN: [&str; 8] = ["GET", "SET", "INCR", "EXPIRE", "DEL", "PING", "MGET", "EVALSHA"];
+    let Some(redis::Arg::Simple(first)) = cmd.args_iter().next() else {
+        return "command";
+    };
+    KNOWN
+        .into_iter()
+        .find(|k| k.as_bytes().eq_ignore_ascii_case(first))
+        .unwrap_or("command")
 }
 
 /// A key prefix made safe for Redis keys and logs: what is not a letter, a digit,

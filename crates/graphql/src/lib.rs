@@ -17,7 +17,7 @@ mod outreach;
 mod partners;
 mod read_share;
 mod sites;
-mod telemetry;
+pub mod telemetry;
 mod tenancy;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};

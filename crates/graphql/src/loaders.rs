@@ -326,9 +326,15 @@ pub struct Loaders {
 }
 
 /// Loads run in spawned tasks; `carry` gives them the operation's read unit, so
-/// they share its transaction (db::ReadUnit).
+/// they share its transaction (db::ReadUnit), and the operation's span, so their
+/// statements are traced as its children.
 fn dl<L: Loader<Uuid>>(l: L) -> DataLoader<L> {
-    DataLoader::new(l, |fut| tokio::spawn(db::ReadUnit::carry(fut))).delay(LOADER_DELAY)
+    DataLoader::new(l, |fut| {
+        tokio::spawn(tracing::Instrument::in_current_span(db::ReadUnit::carry(
+            fut,
+        )))
+    })
+    .delay(LOADER_DELAY)
 }
 
 impl Loaders {

@@ -660,12 +660,14 @@ impl Journal {
                 let key = pool.tenant_key(tenant, &[&format!("v{version}"), &view_key(&q)]);
                 if let Some(mut d) = cache_get(pool, &key).await {
                     d.cached = true;
+                    db::telemetry::dashboard_cache(true, "tenant");
                     return Ok(d);
                 }
                 Some((pool, key))
             }
             None => None,
         };
+        db::telemetry::dashboard_cache(false, "tenant");
         let d = self.compute(ctx, Some(tenant.0), &q).await?;
         if let Some((pool, key)) = key {
             cache_put(pool, &key, &d, CACHE_TTL_SECS).await;
@@ -691,6 +693,7 @@ impl Journal {
             && let Some(mut d) = cache_get(pool, key).await
         {
             d.cached = true;
+            db::telemetry::dashboard_cache(true, "network");
             return Ok(d);
         }
         let (mut rx, lead) = self.flights.board(&view);
@@ -715,8 +718,10 @@ impl Journal {
                         && let Some(mut d) = cache_get(pool, key).await
                     {
                         d.cached = true;
+                        db::telemetry::dashboard_cache(true, "network");
                         return Ok(d);
                     }
+                    db::telemetry::dashboard_cache(false, "network");
                     let d = this.compute(&ctx, None, &q).await?;
                     if let (Some(pool), Some(key)) = (&cache, &key) {
                         cache_put(pool, key, &d, NETWORK_TTL_SECS).await;

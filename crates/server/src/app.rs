@@ -121,6 +121,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     )
     .map_err(|e| StartError::Redis(e.to_string()))?;
     redis.start().await;
+    crate::telemetry::observe_pools(&db, &redis);
 
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -246,22 +247,9 @@ pub async fn build(config: Config) -> Result<App, StartError> {
             OUTER_BODY_LIMIT,
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let request_id = req
-                .headers()
-                .get(&REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            tracing::info_span!(
-                "request",
-                method = %req.method(),
-                path = %req.uri().path(),
-                request_id = %request_id,
-                tenant_id = tracing::field::Empty,
-                graphql.operation = tracing::field::Empty,
-                graphql.errors = tracing::field::Empty,
-            )
-        }))
+        // Inside the request's span: its response and duration (metrics).
+        .layer(middleware::from_fn(crate::telemetry::track))
+        .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(middleware::map_response(api_headers));
     Ok(App { router, state })
@@ -657,7 +645,7 @@ async fn authenticate(State(s): State<AppState>, mut req: Request, next: Next) -
                 };
                 if let kernel::Acting::Association(t) = acting {
                     tracing::Span::current()
-                        .record("tenant_id", tracing::field::display(t.tenant_id));
+                        .record("passerelle.tenant_id", tracing::field::display(t.tenant_id));
                 }
                 Some(Ctx::user(
                     principal.user_id,

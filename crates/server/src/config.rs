@@ -23,6 +23,8 @@ pub struct Config {
     pub oidc_audience: String,
     pub bootstrap_admin_email: Option<String>,
     pub otlp_endpoint: Option<String>,
+    /// How often metrics are pushed to the OTLP endpoint (OTEL_METRIC_EXPORT_INTERVAL, ms).
+    pub metric_export_interval: std::time::Duration,
     pub introspection: bool,
     /// Requests per minute per actor on /graphql.
     pub rate_limit_per_minute: u32,
@@ -204,6 +206,20 @@ impl Config {
                 "expected an http(s):// URL",
             ));
         }
+        let metric_export_interval = get("OTEL_METRIC_EXPORT_INTERVAL")
+            .map(|v| {
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|n| (100..=3_600_000).contains(n))
+            })
+            .unwrap_or(Some(60_000))
+            .map(std::time::Duration::from_millis)
+            .ok_or_else(|| {
+                bad(
+                    "OTEL_METRIC_EXPORT_INTERVAL",
+                    "expected milliseconds from 100 to 3600000",
+                )
+            })?;
         let introspection = match get("PASSERELLE_INTROSPECTION").as_deref() {
             None => !prod,
             Some("true") => true,
@@ -357,6 +373,7 @@ impl Config {
             oidc_audience,
             bootstrap_admin_email,
             otlp_endpoint,
+            metric_export_interval,
             introspection,
             rate_limit_per_minute,
             db_max_connections,

@@ -116,7 +116,7 @@ fn main() -> ExitCode {
 
 async fn run(command: &str, config: Config, visits: Seed) -> ExitCode {
     let json_logs = !config.is_development();
-    let telemetry = match server::telemetry::init(config.otlp_endpoint.as_deref(), json_logs) {
+    let telemetry = match server::telemetry::init(&config, json_logs) {
         Ok(t) => t,
         Err(e) => return fail(e),
     };

@@ -36,11 +36,12 @@ impl RateLimiter {
             .unwrap_or(0);
         let window = now / 60;
         let retry_after_secs = 60 - now % 60;
-        let count = match self.redis_count(actor, window).await {
-            Some(n) => n,
-            None => self.local_count(actor, window),
+        let (count, store) = match self.redis_count(actor, window).await {
+            Some(n) => (n, "redis"),
+            None => (self.local_count(actor, window), "local"),
         };
         if count > u64::from(self.per_minute) {
+            crate::telemetry::rate_limit_refused(store);
             Decision::Deny { retry_after_secs }
         } else {
             Decision::Allow
@@ -52,7 +53,7 @@ impl RateLimiter {
         let mut pipe = redis::pipe();
         pipe.atomic().incr(&key, 1u64).expire(&key, 120).ignore();
         // None when Redis is down, frozen or its breaker open: counted here instead.
-        self.redis.query_pipe::<(u64,)>(&pipe).await.map(|(n,)| n)
+        self.redis.query_pipe::<(u64,)>("INCR", &pipe).await.map(|(n,)| n)
     }
 
     fn local_count(&self, actor: &str, window: u64) -> u64 {
