@@ -231,7 +231,6 @@ impl Db {
     /// BEGIN on a pooled connection, unless too many already wait for one: then
     /// the caller is refused at once (shed) rather than queued to time out.
     async fn begin_tx(&self) -> Result<sea_orm::DatabaseTransaction, DbError> {
-        use sea_orm::TransactionTrait;
         let ahead = self.inner.waiting.fetch_add(1, Ordering::AcqRel);
         let _leave = Leave(&self.inner.waiting);
         let pool = self.conn.get_postgres_connection_pool();

@@ -369,7 +369,7 @@ impl RedisPool {
         self.run(command_name(cmd), |mut c| async move {
             cmd.query_async::<T>(&mut c).await
         })
-            .await
+        .await
     }
 
     /// One pipeline (see `run`), traced as `op` (its counting command, say).
@@ -378,15 +378,20 @@ impl RedisPool {
         op: &'static str,
         pipe: &redis::Pipeline,
     ) -> Option<T> {
-        self.run(op, |mut c| async move { pipe.query_async::<T>(&mut c).await })
-            .await
+        self.run(
+            op,
+            |mut c| async move { pipe.query_async::<T>(&mut c).await },
+        )
+        .await
     }
 }
 
 /// A command's name for its span: only the names this code sends, as static
 /// strings, so that no argument (a key holds tenant and actor ids) can reach a trace.
 fn command_name(cmd: &redis::Cmd) -> &'static str {
-    const KNOWN: [&str; 8] = ["GET", "SET", "INCR", "EXPIRE", "DEL", "PING", "MGET", "EVALSHA"];
+    const KNOWN: [&str; 8] = [
+        "GET", "SET", "INCR", "EXPIRE", "DEL", "PING", "MGET", "EVALSHA",
+    ];
     let Some(redis::Arg::Simple(first)) = cmd.args_iter().next() else {
         return "command";
     };

@@ -342,7 +342,10 @@ pub async fn serve_until(
     if tokio::time::timeout(drain, &mut drained).await.is_err() {
         tracing::warn!("drain deadline passed: ending the requests still running");
         stop.ended.send_replace(true);
-        if tokio::time::timeout(ABORT_GRACE, &mut drained).await.is_err() {
+        if tokio::time::timeout(ABORT_GRACE, &mut drained)
+            .await
+            .is_err()
+        {
             tracing::warn!("connections still open after the drain deadline: closed");
         }
     }

@@ -53,7 +53,10 @@ impl RateLimiter {
         let mut pipe = redis::pipe();
         pipe.atomic().incr(&key, 1u64).expire(&key, 120).ignore();
         // None when Redis is down, frozen or its breaker open: counted here instead.
-        self.redis.query_pipe::<(u64,)>("INCR", &pipe).await.map(|(n,)| n)
+        self.redis
+            .query_pipe::<(u64,)>("INCR", &pipe)
+            .await
+            .map(|(n,)| n)
     }
 
     fn local_count(&self, actor: &str, window: u64) -> u64 {

@@ -382,7 +382,9 @@ pub fn observe_pools(db: &db::Db, redis: &db::RedisPool) {
     // One series per state, 1 for the breaker's current one: a dashboard can stack
     // them, and an alert can watch `open`.
     m.i64_observable_gauge("passerelle.redis.breaker.state")
-        .with_description("The Redis circuit breaker: 1 for its current state (closed, open, half-open)")
+        .with_description(
+            "The Redis circuit breaker: 1 for its current state (closed, open, half-open)",
+        )
         .with_callback(move |o| {
             let now = r.breaker_state();
             for st in [
@@ -390,10 +392,7 @@ pub fn observe_pools(db: &db::Db, redis: &db::RedisPool) {
                 db::BreakerState::Open,
                 db::BreakerState::HalfOpen,
             ] {
-                o.observe(
-                    i64::from(st == now),
-                    &[KeyValue::new("state", st.as_str())],
-                );
+                o.observe(i64::from(st == now), &[KeyValue::new("state", st.as_str())]);
             }
         })
         .build();
