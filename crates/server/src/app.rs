@@ -48,18 +48,16 @@ pub struct AppState {
     pub stop: Arc<Stop>,
 }
 
-/// The phases of a shutdown: draining once the signal came (no new connections,
-/// in-flight requests finish), ended once the drain deadline passed (requests still
-/// running are answered 503 at once and their statements cancelled).
+/// The end of a shutdown's drain: once the deadline passed, requests still running
+/// are answered 503 at once and their statements cancelled. (The drain itself,
+/// no new connections while in-flight requests finish, is hyper's graceful shutdown.)
 pub struct Stop {
-    draining: watch::Sender<bool>,
     ended: watch::Sender<bool>,
 }
 
 impl Stop {
     fn new() -> Self {
         Self {
-            draining: watch::channel(false).0,
             ended: watch::channel(false).0,
         }
     }
@@ -336,7 +334,6 @@ pub async fn serve_until(
         drain_secs = drain.as_secs(),
         "shutting down: draining in-flight requests"
     );
-    stop.draining.send_replace(true);
     let drained = graceful.shutdown();
     tokio::pin!(drained);
     if tokio::time::timeout(drain, &mut drained).await.is_err() {
