@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod error;
 pub mod redis_pool;
+pub mod shape;
 mod scoped;
 pub mod telemetry;
 

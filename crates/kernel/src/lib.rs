@@ -9,6 +9,7 @@ pub mod gid;
 pub mod id;
 pub mod page;
 pub mod role;
+pub mod time;
 
 pub use ctx::{Acting, Actor, ActorChoice, Ctx, RequestId, Scope, TenantScope};
 pub use error::{Error, ErrorCode, Result};
@@ -30,5 +31,31 @@ macro_rules! code_enum {
             pub fn label_fr(self) -> &'static str { match self { $($name::$variant => $label),* } }
             pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.as_str() == s) }
         }
+        // The stored form, both ways: what the ORM's value-type derive reads and writes,
+        // so a row maps to the enum by its code without a parse at each read.
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::UnknownCode;
+            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                Self::parse(s).ok_or_else(|| $crate::UnknownCode { kind: stringify!($name), code: s.to_owned() })
+            }
+        }
     };
 }
+
+/// A stored code no variant of its enum has: a database that drifted from the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCode {
+    pub kind: &'static str,
+    pub code: String,
+}
+
+impl std::fmt::Display for UnknownCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown {} code {:?}", self.kind, self.code)
+    }
+}
+
+impl std::error::Error for UnknownCode {}
