@@ -27,7 +27,7 @@ const ACTIVITY: &str = "query($a: ID, $p: ID, $f: NaiveDate!, $t: NaiveDate!) { 
 const REPORT: &str = "query($a: ID!) { agreementReport(agreementId: $a) { suppressed partial from to periods { start end label deliverables { indicator achieved achievedValue target rate } sites { siteName associationName site { id } deliverables { indicator achieved achievedValue } } } totals { indicator achieved achievedValue } csv } }";
 
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    kernel::time::today()
 }
 
 fn day(offset: i64) -> String {

@@ -150,7 +150,7 @@ async fn dashboard_totals_equal_the_journal_after_random_corrections() {
         recorded > 10 && amended > 3 && voided > 3,
         "{recorded} {amended} {voided}"
     );
-    let today = chrono::Utc::now().date_naive();
+    let today = kernel::time::today();
     let from = today - chrono::Days::new(60);
     let paris = "(v.occurred_at at time zone 'Europe/Paris')::date";
     let recorded_visits = format!(
@@ -408,7 +408,7 @@ async fn dashboard_plans_read_the_rollups_under_the_application_role() {
         },
         kernel::RequestId::new(),
     );
-    let today = chrono::Utc::now().date_naive();
+    let today = kernel::time::today();
     for dimension in [
         mediation::dashboard::Dimension::None,
         mediation::dashboard::Dimension::Site,

@@ -235,7 +235,7 @@ impl Schema {
             ("Float", _) => json!(1.5),
             ("Boolean", _) => json!(true),
             ("DateTime", _) => json!(chrono::Utc::now().to_rfc3339()),
-            ("Date" | "NaiveDate", _) => json!(chrono::Utc::now().date_naive().to_string()),
+            ("Date" | "NaiveDate", _) => json!(kernel::time::today().to_string()),
             ("NaiveTime", _) => json!("09:30:00"),
             (_, Some(Kind::Enum(vs))) => json!(vs.first()?),
             (_, Some(Kind::Input(fs))) => {

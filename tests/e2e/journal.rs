@@ -288,7 +288,7 @@ async fn corrections_keep_history_and_respect_authorship() {
 async fn consent_gates_named_attendees_and_surveys_count_satisfaction() {
     let app = spawn_app().await;
     let (t, site, _) = with_partner(&app).await;
-    let today = chrono::Utc::now().date_naive();
+    let today = kernel::time::today();
     let create = "mutation($i: CreateBeneficiaryInput!) { createBeneficiary(input: $i) { beneficiary { id pseudonym } consent { id active } } }";
     let consent = json!({"purpose": "Suivi d'un dossier d'impayés", "recipient": "EDF", "givenOn": today.to_string(), "channel": "WRITTEN", "expiresOn": (today + chrono::Days::new(365)).to_string()});
     let r = app

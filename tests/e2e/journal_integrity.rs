@@ -41,7 +41,7 @@ fn removed(warnings: &Value) -> Option<&Value> {
 /// water), from 60 days ago for ten months, activated by the union admin.
 async fn agreement(app: &TestApp, t: &TestTenant, partner: &str, sites: &[&str]) -> String {
     let admin = app.union_user("admin").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = kernel::time::today();
     let r = app.as_user(&admin, None,
         "mutation($i: CreateAgreementInput!) { createAgreement(input: $i) { agreement { id } } }",
         json!({"i": {
@@ -148,7 +148,7 @@ async fn a_client_key_names_one_input_and_another_input_under_it_is_a_conflict()
     assert_eq!(app.count(&rows).await, before);
 
     // Workshops: the same rule.
-    let today = chrono::Utc::now().date_naive();
+    let today = kernel::time::today();
     let ws = "mutation($i: RecordWorkshopInput!) { recordWorkshop(input: $i) { replayed workshop { id attendees } } }";
     let wk = key();
     let workshop = |attendees: i32| {
@@ -694,7 +694,7 @@ async fn the_demo_journal_numbers_requests_like_the_api_and_covers_two_years() {
     }
 
     // Two years: the dashboard's "same period last year" has something in it.
-    let today = chrono::Utc::now().date_naive();
+    let today = kernel::time::today();
     let r = app
         .as_user(&coord, None,
             "query($i: DashboardInput!) { dashboard(input: $i) { totals { people } lastYearTotals { people } } }",

@@ -34,7 +34,7 @@ const DASHBOARD: &str = "query($id: ID!) { node(id: $id) { ... on OutreachCampai
     byStatus { status count } byOutcome { outcome count } csv } } } }";
 
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    kernel::time::today()
 }
 
 fn day(offset: i64) -> String {

@@ -222,7 +222,7 @@ const VIEWER: &str = "{ viewer { activeRole } }";
 
 fn month() -> (String, String) {
     // To tomorrow: the journal's days are Paris days.
-    let today = chrono::Utc::now().date_naive();
+    let today = kernel::time::today();
     (
         (today - chrono::Days::new(30)).to_string(),
         (today + chrono::Days::new(1)).to_string(),
@@ -564,7 +564,7 @@ async fn network_views_compute_once_each_and_do_not_wait_for_each_other() {
     lock.execute_unprepared("lock table departments in access exclusive mode")
         .await
         .unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = kernel::time::today();
     let view = |days: u64, dimension: &str| {
         json!({"i": {"from": (today - chrono::Days::new(days)).to_string(), "to": today.to_string(),
                       "granularity": "MONTH", "dimension": dimension}})

@@ -432,7 +432,7 @@ impl Consent {
         self.0.withdrawn_on
     }
     async fn active(&self) -> bool {
-        self.0.active_on(Utc::now().date_naive())
+        self.0.active_on(kernel::time::today())
     }
 }
 

@@ -157,7 +157,7 @@ impl Site {
     }
     /// Open today: opened, not closed for good.
     async fn is_open(&self) -> bool {
-        let today = chrono::Utc::now().date_naive();
+        let today = kernel::time::today();
         self.0.opened_on <= today && self.0.closed_on.is_none_or(|c| c >= today)
     }
     async fn services(&self) -> Vec<SiteService> {
@@ -201,7 +201,7 @@ impl Site {
         Ok(d.1.into_iter().map(closure).collect())
     }
     async fn labels(&self, c: &Context<'_>) -> async_graphql::Result<Vec<SiteLabel>> {
-        let today = chrono::Utc::now().date_naive();
+        let today = kernel::time::today();
         let d = loaders(c)?
             .site_details
             .load_one(self.0.id)

@@ -82,7 +82,7 @@ impl Journal {
     ) -> Result<(Beneficiary, Consent), Error> {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let user = ctx.require_user()?;
-        check_consent(&consent, chrono::Utc::now().date_naive())?;
+        check_consent(&consent, kernel::time::today())?;
         let neighbourhood = neighbourhood
             .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty());
@@ -128,7 +128,7 @@ impl Journal {
         consent: NewConsent,
     ) -> Result<Consent, Error> {
         let scope = ctx.require_tenant_role(WRITERS)?;
-        check_consent(&consent, chrono::Utc::now().date_naive())?;
+        check_consent(&consent, kernel::time::today())?;
         let tx = self.db.scoped(ctx).await?;
         let c = insert_consent(&tx, scope.tenant_id.0, beneficiary, &consent).await?;
         tx.commit().await?;

@@ -626,7 +626,7 @@ impl Journal {
             current,
             last_year,
             labels,
-            chrono::Utc::now().date_naive(),
+            kernel::time::today(),
         ))
     }
 

@@ -98,7 +98,7 @@ impl Journal {
                 "1 (very dissatisfied) to 4 (very satisfied)",
             ));
         }
-        if answered_on > chrono::Utc::now().date_naive() {
+        if answered_on > kernel::time::today() {
             return Err(Error::validation("answeredOn", "in the future"));
         }
         let tenant = scope.tenant_id.0;

@@ -118,7 +118,7 @@ impl Journal {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let user = ctx.require_user()?;
         let key = rules::check_client_key(client_key)?;
-        let w = rules::check_workshop(input, chrono::Utc::now().date_naive())?;
+        let w = rules::check_workshop(input, kernel::time::today())?;
         let tenant = scope.tenant_id.0;
         let fingerprint = workshop_fingerprint(&w);
         let tx = self.db.scoped(ctx).await?;

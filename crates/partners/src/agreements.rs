@@ -469,7 +469,7 @@ impl Partners {
         id: Uuid,
         p: NewPayment,
     ) -> Result<(Agreement, Payment), Error> {
-        let p = rules::check_payment(p, chrono::Utc::now().date_naive())?;
+        let p = rules::check_payment(p, kernel::time::today())?;
         let tx = self.db.scoped(ctx).await?;
         let a = load(&tx, ctx, id, false).await?;
         may_write(ctx, a.tenant_id)?;

@@ -119,7 +119,7 @@ pub(crate) fn check_new(n: NewSite) -> Result<NewSite, Error> {
     let opened_on = n
         .opened_on
         .ok_or_else(|| Error::validation("openedOn", "required"))?;
-    if opened_on > chrono::Utc::now().date_naive() + chrono::Days::new(366) {
+    if opened_on > kernel::time::today() + chrono::Days::new(366) {
         return Err(Error::validation("openedOn", "more than a year ahead"));
     }
     Ok(NewSite {
