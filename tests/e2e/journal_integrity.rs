@@ -569,7 +569,7 @@ async fn service_codes_have_their_catalogue() {
 async fn demo_app(visits: u64) -> TestApp {
     let tdb: &'static TestDb = Box::leak(Box::new(testkit::testdb::separate_db().await));
     let db = tdb.app().await;
-    server::seed::demo(&db, visits).await.expect("demo seed");
+    demo::demo(&db, visits).await.expect("demo seed");
     db.close().await;
     let issuer = Arc::new(Issuer::start().await);
     let vars = base_config(tdb, &issuer.url);

@@ -1,4 +1,4 @@
-//! `passerelle seed --bench --size S|M|L`: the benchmark dataset of bench/WORKLOADS.md.
+//! The benchmark dataset of bench/WORKLOADS.md (`passerelle seed --bench --size S|M|L`).
 //!
 //! - 40 associations `bench-01` ... `bench-40`, largest first, of Zipf-like sizes (the
 //!   largest about 15 % of the network, the smallest about 0.5 %), about 3,000 sites
@@ -12,7 +12,7 @@
 //!   overlaps the national framework (its Keolis requests fit two agreements, so they
 //!   stay uncoded, as the coder would leave them).
 //! - The accounts the load generator signs in with (dev issuer, subject = email).
-//! - A year of journal ending yesterday through `seed_journal::generate` (the demo's
+//! - A year of journal ending yesterday through `journal::generate` (the demo's
 //!   generator, over the bench associations): visits on opening days and hours, 1 to 3
 //!   requests each, about half partner requests, coded at insert time to the one
 //!   agreement that fits; the daily rollups and `agreement_activity_monthly` filled
@@ -24,10 +24,12 @@
 //! the journal exists a second run adds nothing, whatever size it asks for (drop the
 //! database to change sizes). Measured on 2 cores: S in about 70 s, M in about 6 min.
 
-use crate::seed::{SeedError, exec};
-use crate::seed_journal::{JournalSpec, JournalSummary, MAX_VISITS, RANDOM_HEX, count, uuid7};
+use crate::Error;
+use crate::journal::{JournalSpec, JournalSummary, MAX_VISITS, RANDOM_HEX, count, uuid7};
+use crate::network::Person;
+use crate::sql::{exec, query, total};
 use kernel::Ctx;
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
+use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -421,20 +423,6 @@ impl fmt::Display for BenchSummary {
     }
 }
 
-async fn query(tx: &db::Scoped, q: &str, v: Vec<Value>) -> Result<Vec<QueryResult>, SeedError> {
-    Ok(tx
-        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, q, v))
-        .await?)
-}
-
-/// A count (or sum of counts) from the first column of the first row; 0 when none.
-async fn total(tx: &db::Scoped, q: &str, v: Vec<Value>) -> Result<u64, SeedError> {
-    match query(tx, q, v).await?.first() {
-        Some(r) => Ok(r.try_get_by_index::<Option<i64>>(0)?.unwrap_or(0).max(0) as u64),
-        None => Ok(0),
-    }
-}
-
 fn strings<I: IntoIterator<Item = S>, S: Into<String>>(it: I) -> Vec<String> {
     it.into_iter().map(Into::into).collect()
 }
@@ -467,7 +455,7 @@ pub async fn bench(
     db: &db::Db,
     visits: u64,
     admin_url: Option<&str>,
-) -> Result<BenchSummary, SeedError> {
+) -> Result<BenchSummary, Error> {
     let started = Instant::now();
     let ctx = Ctx::system("seed benchmark data");
     let slugs: Vec<String> = (0..ASSOCIATIONS).map(slug).collect();
@@ -481,14 +469,14 @@ pub async fn bench(
     )
     .await?;
     associations(&tx, &slugs).await?;
-    crate::seed::partner_organisations(&tx).await?;
+    crate::network::partner_organisations(&tx).await?;
     accounts(&tx, &slugs).await?;
     sites(&tx).await?;
     let ids = create_agreements(&tx, &slugs).await?;
     let refs: Vec<String> = ids.keys().cloned().collect();
     let seeded = total(
         &tx,
-        "select count(*)::int8 from tenants t where t.slug = any($1::text[]) \
+        "select count(*)::int8 as n from tenants t where t.slug = any($1::text[]) \
            and exists (select 1 from visits v where v.tenant_id = t.id and left(v.client_key, 5) = 'seed-')",
         vec![slugs.clone().into()],
     )
@@ -498,7 +486,7 @@ pub async fn bench(
         out.existing_visits = Some(
             total(
                 &tx,
-                "select sum(d.visits)::int8 from visit_daily d join tenants t on t.id = d.tenant_id \
+                "select sum(d.visits)::int8 as n from visit_daily d join tenants t on t.id = d.tenant_id \
                  where t.slug = any($1::text[])",
                 vec![slugs.clone().into()],
             )
@@ -531,8 +519,8 @@ pub async fn bench(
             let ctx = &ctx;
             async move {
                 let tx = db.scoped(ctx).await?;
-                let summary = crate::seed_journal::generate(&tx, &spec).await?;
-                Ok::<_, SeedError>((tx, summary))
+                let summary = crate::journal::generate(&tx, &spec).await?;
+                Ok::<_, Error>((tx, summary))
             }
         });
         let done = futures_util::future::try_join_all(work).await?;
@@ -553,26 +541,26 @@ pub async fn bench(
     if out.existing_visits.is_none() {
         out.monthly_rows = total(
             &tx,
-            crate::seed_partners::REBUILD_MONTHLY,
+            crate::partners::REBUILD_MONTHLY,
             vec![refs.clone().into()],
         )
         .await?;
     }
     out.associations = total(
         &tx,
-        "select count(*)::int8 from tenants where slug = any($1::text[])",
+        "select count(*)::int8 as n from tenants where slug = any($1::text[])",
         vec![slugs.clone().into()],
     )
     .await?;
     out.sites = total(
         &tx,
-        "select count(*)::int8 from sites s join tenants t on t.id = s.tenant_id where t.slug = any($1::text[])",
+        "select count(*)::int8 as n from sites s join tenants t on t.id = s.tenant_id where t.slug = any($1::text[])",
         vec![slugs.clone().into()],
     )
     .await?;
     out.accounts = total(
         &tx,
-        "select count(*)::int8 from users where email like '%.bench.example'",
+        "select count(*)::int8 as n from users where email like '%.bench.example'",
         vec![],
     )
     .await?;
@@ -580,7 +568,7 @@ pub async fn bench(
     // The monthly aggregates equal the coded requests (only recorded visits' are coded).
     out.coded_requests = total(
         &tx,
-        "select sum(count)::int8 from agreement_activity_monthly m join agreements a on a.id = m.agreement_id \
+        "select sum(count)::int8 as n from agreement_activity_monthly m join agreements a on a.id = m.agreement_id \
          where a.reference = any($1::text[]) and m.activity = 'request'",
         vec![refs.into()],
     )
@@ -620,126 +608,58 @@ async fn analyze(admin_url: Option<&str>) {
     }
 }
 
-async fn associations(tx: &db::Scoped, slugs: &[String]) -> Result<(), SeedError> {
-    let names: Vec<String> = (0..ASSOCIATIONS)
-        .map(|i| format!("PIMMS Bench {:02} {}", i + 1, towns_of(i)[0].0))
+/// The forty associations, through the same entity as the application's.
+async fn associations(tx: &db::Scoped, slugs: &[String]) -> Result<(), Error> {
+    let tenants: Vec<(String, String)> = slugs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                s.clone(),
+                format!("PIMMS Bench {:02} {}", i + 1, towns_of(i)[0].0),
+            )
+        })
         .collect();
-    let ids: Vec<Uuid> = slugs.iter().map(|_| Uuid::now_v7()).collect();
-    exec(
-        tx,
-        "insert into tenants (id, slug, name) select * from unnest($1::uuid[], $2::text[], $3::text[]) \
-         on conflict (slug) do nothing",
-        vec![ids.into(), slugs.to_vec().into(), names.into()],
-    )
-    .await
+    crate::network::associations(tx, &tenants).await
 }
 
-/// (email, display name, association slug, role, union role, partner); '' for none.
-type AccountRow = (String, String, String, String, String, String);
-
 /// The accounts of bench/WORKLOADS.md, with their dev-issuer identities.
-async fn accounts(tx: &db::Scoped, slugs: &[String]) -> Result<(), SeedError> {
-    let mut rows: Vec<AccountRow> = vec![];
+async fn accounts(tx: &db::Scoped, slugs: &[String]) -> Result<(), Error> {
+    let mut people: Vec<Person> = vec![];
     for (i, s) in slugs.iter().enumerate() {
         let n = i + 1;
-        rows.push((
-            format!("bench-director@{s}.bench.example"),
-            format!("Direction Bench {n:02}"),
-            s.clone(),
-            "director".into(),
-            String::new(),
-            String::new(),
-        ));
-        rows.push((
-            format!("bench-mediator@{s}.bench.example"),
-            format!("Médiation Bench {n:02}"),
-            s.clone(),
-            "mediator".into(),
-            String::new(),
-            String::new(),
-        ));
+        for (role, label) in [("director", "Direction"), ("mediator", "Médiation")] {
+            people.push(Person {
+                email: format!("bench-{role}@{s}.bench.example"),
+                name: format!("{label} Bench {n:02}"),
+                memberships: vec![(s.clone(), role.to_owned())],
+                union_role: None,
+                partner: None,
+            });
+        }
     }
     for (partner, ps) in PARTNER_SLUGS {
-        rows.push((
-            format!("bench@{ps}.bench.example"),
-            format!("Bench {partner}"),
-            String::new(),
-            String::new(),
-            String::new(),
-            (*partner).to_owned(),
-        ));
+        people.push(Person {
+            email: format!("bench@{ps}.bench.example"),
+            name: format!("Bench {partner}"),
+            memberships: vec![],
+            union_role: None,
+            partner: Some((*partner).to_owned()),
+        });
     }
-    rows.push((
-        "bench-analyst@union.bench.example".into(),
-        "Analyste Bench".into(),
-        String::new(),
-        String::new(),
-        "analyst".into(),
-        String::new(),
-    ));
-    let col =
-        |f: fn(&AccountRow) -> &String| rows.iter().map(|r| f(r).clone()).collect::<Vec<String>>();
-    let ids: Vec<Uuid> = rows.iter().map(|_| Uuid::now_v7()).collect();
-    let id = uuid7("now()", RANDOM_HEX);
-    exec(
-        tx,
-        "insert into users (id, email, display_name) \
-         select * from unnest($1::uuid[], $2::text[], $3::text[]) \
-         on conflict (email) do nothing",
-        vec![ids.into(), col(|r| &r.0).into(), col(|r| &r.1).into()],
-    )
-    .await?;
-    // The rest hangs on the users, found by email (new or already there).
-    exec(
-        tx,
-        &format!(
-            "insert into user_identities (id, user_id, issuer, subject) \
-             select {id}, u.id, $2, u.email \
-             from unnest($1::text[]) as a(email) join users u on u.email = a.email \
-             on conflict (issuer, subject) do nothing"
-        ),
-        vec![col(|r| &r.0).into(), auth::dev_issuer_id().into()],
-    )
-    .await?;
-    exec(
-        tx,
-        &format!(
-            "insert into memberships (tenant_id, id, user_id, role) \
-             select t.id, {id}, u.id, a.role \
-             from unnest($1::text[], $2::text[], $3::text[]) as a(email, slug, role) \
-               join users u on u.email = a.email join tenants t on t.slug = a.slug \
-             on conflict (tenant_id, user_id) do nothing"
-        ),
-        vec![
-            col(|r| &r.0).into(),
-            col(|r| &r.2).into(),
-            col(|r| &r.3).into(),
-        ],
-    )
-    .await?;
-    exec(
-        tx,
-        "insert into union_staff (user_id, role) \
-         select u.id, a.role from unnest($1::text[], $2::text[]) as a(email, role) \
-           join users u on u.email = a.email where a.role <> '' \
-         on conflict (user_id) do nothing",
-        vec![col(|r| &r.0).into(), col(|r| &r.4).into()],
-    )
-    .await?;
-    exec(
-        tx,
-        "insert into partner_users (user_id, partner_id) \
-         select u.id, p.id from unnest($1::text[], $2::text[]) as a(email, partner) \
-           join users u on u.email = a.email join partner_organisations p on p.name = a.partner \
-         on conflict (user_id) do nothing",
-        vec![col(|r| &r.0).into(), col(|r| &r.5).into()],
-    )
-    .await
+    people.push(Person {
+        email: "bench-analyst@union.bench.example".into(),
+        name: "Analyste Bench".into(),
+        memberships: vec![],
+        union_role: Some("analyst".into()),
+        partner: None,
+    });
+    crate::network::create_people(tx, &people).await
 }
 
 /// The associations' sites with their weekday hours (a morning and an afternoon, one
 /// afternoon closed for the team meeting). Hours go only to sites this run creates.
-async fn sites(tx: &db::Scoped) -> Result<(), SeedError> {
+async fn sites(tx: &db::Scoped) -> Result<(), Error> {
     let counts = site_counts();
     let mut slug_col = vec![];
     let mut ids = vec![];
@@ -834,7 +754,7 @@ async fn sites(tx: &db::Scoped) -> Result<(), SeedError> {
 async fn create_agreements(
     tx: &db::Scoped,
     slugs: &[String],
-) -> Result<HashMap<String, Uuid>, SeedError> {
+) -> Result<HashMap<String, Uuid>, Error> {
     for a in agreements() {
         exec(
             tx,
@@ -879,7 +799,7 @@ async fn create_agreements(
     )
     .await?
     {
-        ids.insert(r.try_get_by_index::<String>(0)?, r.try_get_by_index(1)?);
+        ids.insert(r.try_get::<String>("", "reference")?, r.try_get("", "id")?);
     }
     Ok(ids)
 }

@@ -1,4 +1,4 @@
-//! `passerelle seed --demo`, second half: two years of mediation journal for every demo
+//! The demo's journal: two years of mediation journal for every demo
 //! association, shaped like the network's figures (2014: 376,346 people received,
 //! 257,000 mediation acts, 1,200 workshops), then the daily rollups filled from it so
 //! the dashboard equals the journal exactly.
@@ -9,7 +9,7 @@
 //!
 //! - Volume: `visits` in total across the network and the whole period (default
 //!   50,000: about 25,000 a year). It is shared among the opening slots of the last
-//!   730 days (`DEMO_DAYS`; the bench seed asks for 365), up to yesterday, Paris time, in proportion
+//!   730 days (`DEMO_DAYS`; the bench asks for 365), up to yesterday, Paris time, in proportion
 //!   to their length, the month (fewer in August and at Christmas), the weekday and a
 //!   little noise; the largest remainder rounding makes the total exact. Only weekdays
 //!   that are not public holidays, only at sites open that day, outside their closures.
@@ -24,9 +24,12 @@
 //! starting with `seed-`) is left alone; the generation runs month by month so memory
 //! stays bounded at any size.
 
-use crate::seed::{SeedError, TENANTS, exec};
+use crate::Error;
+use crate::network::TENANTS;
+use crate::sql::{affected, exec, query, total};
 use chrono::{Datelike, Days, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
+use entity::partner_organisation;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::fmt;
 use uuid::Uuid;
 
@@ -398,17 +401,12 @@ fn seed_of(key: &str) -> f64 {
     (h % 2_000_001) as f64 / 1_000_000.0 - 1.0
 }
 
-async fn query(tx: &db::Scoped, q: &str, v: Vec<Value>) -> Result<Vec<QueryResult>, SeedError> {
-    Ok(tx
-        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, q, v))
-        .await?)
-}
-
 /// The demo associations, and whether the seed already wrote their journal.
 const TENANT_STATE: &str = "select t.id, t.slug, \
-       exists (select 1 from visits v where v.tenant_id = t.id and left(v.client_key, 5) = 'seed-') \
+       (exists (select 1 from visits v where v.tenant_id = t.id and left(v.client_key, 5) = 'seed-') \
     or exists (select 1 from workshops w where w.tenant_id = t.id and left(w.client_key, 5) = 'seed-') \
-    or exists (select 1 from survey_answers a where a.tenant_id = t.id and left(a.client_key, 5) = 'seed-') \
+    or exists (select 1 from survey_answers a where a.tenant_id = t.id and left(a.client_key, 5) = 'seed-')) \
+    as seeded \
   from tenants t where t.slug = any($1::text[]) order by t.slug";
 
 /// One row per opening slot of the year with its weight: slot length x month x
@@ -624,7 +622,7 @@ fn requests_sql() -> String {
                'outcome', outcome, 'mediationAct', act, 'referredTo', referred_to) order by pos) as requests \
              from q where visit_id in (select id from v where status = 'voided') group by visit_id) j on j.visit_id = v.id \
            where v.status = 'voided') \
-         select count(*)::int8 from q",
+         select count(*)::int8 as n from q",
         nreq = requests_per_visit("right(id::text, 4)"),
         partner_outcome = pick("ro", PARTNER_OUTCOMES),
         general_outcome = pick("ro", GENERAL_OUTCOMES),
@@ -703,7 +701,7 @@ fn workshops_sql() -> String {
              'seed-' || id, case when voided then 'voided' else 'held' end, ($3::uuid[])[mi], created_at, \
              case when voided then least(now(), created_at + interval '1 day') else created_at end \
            from w returning 1) \
-         select count(*)::int8 from ins",
+         select count(*)::int8 as n from ins",
         theme = pick("random()", WORKSHOP_THEMES),
         minutes = pick_int("random()", WORKSHOP_MINUTES),
         edf = partner("EDF"),
@@ -778,7 +776,7 @@ fn surveys_sql() -> String {
          ins_a as ( \
            insert into survey_answers (tenant_id, id, campaign_id, score, answered_on, client_key) \
            select $1, id, campaign_id, score, answered_on, 'seed-' || id from a returning 1) \
-         select count(*)::int8 from ins_a",
+         select count(*)::int8 as n from ins_a",
         score = pick_int("random()", SCORES),
     )
 }
@@ -815,10 +813,7 @@ const ROLLUPS: [&str; 3] = [
 
 /// Who records: mediators (three shares each), coordinators (one share); the
 /// director when there is nobody else. Returns (memberships, users), or None.
-async fn recorders(
-    tx: &db::Scoped,
-    tenant: Uuid,
-) -> Result<Option<(Vec<Uuid>, Vec<Uuid>)>, SeedError> {
+async fn recorders(tx: &db::Scoped, tenant: Uuid) -> Result<Option<(Vec<Uuid>, Vec<Uuid>)>, Error> {
     let rows = query(
         tx,
         "select m.id, m.user_id, m.role from memberships m join users u on u.id = m.user_id \
@@ -830,9 +825,9 @@ async fn recorders(
     let mut staff: Vec<(Uuid, Uuid, String)> = Vec::with_capacity(rows.len());
     for r in &rows {
         staff.push((
-            r.try_get_by_index(0)?,
-            r.try_get_by_index(1)?,
-            r.try_get_by_index(2)?,
+            r.try_get("", "id")?,
+            r.try_get("", "user_id")?,
+            r.try_get("", "role")?,
         ));
     }
     let (mut ids, mut users) = (vec![], vec![]);
@@ -886,14 +881,6 @@ fn partner_mix(slug: &str, partners: &[(Uuid, String)], spec: &JournalSpec) -> P
     )
 }
 
-/// The first column of the first row, a count.
-fn first_count(rows: &[QueryResult]) -> Result<u64, SeedError> {
-    match rows.first() {
-        Some(r) => Ok(r.try_get_by_index::<i64>(0)?.max(0) as u64),
-        None => Ok(0),
-    }
-}
-
 /// What to generate: which associations share the visits, which partners only some
 /// of them see, how partner requests are coded, and the optional parts.
 pub(crate) struct JournalSpec {
@@ -917,16 +904,13 @@ pub(crate) struct JournalSpec {
     pub days: i32,
     /// The key of the advisory lock held meanwhile: two seeds at once would both find
     /// an association empty. The demo's, `passerelle seed journal`, is also taken by
-    /// `seed_partners`.
+    /// `partners`.
     pub lock: String,
 }
 
 /// Generates the journal of every demo association not yet seeded, `visits` visits
 /// in total across the network (0: none). Runs inside the seed's transaction.
-pub(crate) async fn seed_journal(
-    tx: &db::Scoped,
-    visits: u64,
-) -> Result<JournalSummary, SeedError> {
+pub(crate) async fn seed_journal(tx: &db::Scoped, visits: u64) -> Result<JournalSummary, Error> {
     let spec = JournalSpec {
         slugs: TENANTS.iter().map(|t| t.slug.to_owned()).collect(),
         visits,
@@ -934,7 +918,7 @@ pub(crate) async fn seed_journal(
             .iter()
             .filter_map(|p| p.3.map(|only| (p.0.to_owned(), vec![only.to_owned()])))
             .collect(),
-        // The demo codes afterwards (`seed_partners`), with the agreements' full rule.
+        // The demo codes afterwards (`partners`), with the agreements' full rule.
         coding: vec![],
         workshops: true,
         surveys: true,
@@ -948,10 +932,7 @@ pub(crate) async fn seed_journal(
 
 /// Generates the journal of the spec's associations not yet seeded. Runs inside the
 /// seed's transaction.
-pub(crate) async fn generate(
-    tx: &db::Scoped,
-    spec: &JournalSpec,
-) -> Result<JournalSummary, SeedError> {
+pub(crate) async fn generate(tx: &db::Scoped, spec: &JournalSpec) -> Result<JournalSummary, Error> {
     let mut out = JournalSummary::default();
     if spec.visits == 0 {
         return Ok(out);
@@ -969,9 +950,9 @@ pub(crate) async fn generate(
     let mut all_slugs = vec![];
     let mut todo = vec![];
     for r in query(tx, TENANT_STATE, vec![slugs.into()]).await? {
-        let id: Uuid = r.try_get_by_index(0)?;
-        let slug: String = r.try_get_by_index(1)?;
-        let seeded: bool = r.try_get_by_index(2)?;
+        let id: Uuid = r.try_get("", "id")?;
+        let slug: String = r.try_get("", "slug")?;
+        let seeded: bool = r.try_get("", "seeded")?;
         all.push(id);
         all_slugs.push(slug.clone());
         if spec.only.as_ref().is_some_and(|o| !o.contains(&slug)) {
@@ -1039,16 +1020,13 @@ pub(crate) async fn generate(
     let started = std::time::Instant::now();
     tracing::debug!("seed journal: plan ready");
     let names: Vec<String> = PARTNER_MIX.iter().map(|p| p.0.to_owned()).collect();
-    let mut partners: Vec<(Uuid, String)> = vec![];
-    for r in query(
-        tx,
-        "select id, name from partner_organisations where name = any($1::text[])",
-        vec![names.into()],
-    )
-    .await?
-    {
-        partners.push((r.try_get_by_index(0)?, r.try_get_by_index(1)?));
-    }
+    let partners: Vec<(Uuid, String)> = partner_organisation::Entity::find()
+        .filter(partner_organisation::Column::Name.is_in(names))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
     // Pass 1: every association's visits, month by month; then the rest.
     let mut work = Vec::with_capacity(todo.len());
     let visits_q = visits_sql();
@@ -1061,12 +1039,12 @@ pub(crate) async fn generate(
         let mut months = vec![];
         for r in query(
             tx,
-            "select distinct month::text from seed_slots where tenant_id = $1 order by 1",
+            "select distinct month::text as month from seed_slots where tenant_id = $1 order by 1",
             vec![tenant.into()],
         )
         .await?
         {
-            months.push(r.try_get_by_index::<String>(0)?);
+            months.push(r.try_get::<String>("", "month")?);
         }
         for month in &months {
             reseed(tx, &format!("{slug}/{month}/visits")).await?;
@@ -1100,39 +1078,35 @@ pub(crate) async fn generate(
         };
         for month in &months {
             reseed(tx, &format!("{slug}/{month}/requests")).await?;
-            out.requests += first_count(
-                &query(
-                    tx,
-                    &requests_q,
-                    vec![
-                        tenant.into(),
-                        month.clone().into(),
-                        p_ids.clone().into(),
-                        p_themes.clone().into(),
-                        p_bounds.clone().into(),
-                        p_names.clone().into(),
-                        first.into(),
-                        others.into(),
-                        p_agreements.clone().into(),
-                    ],
-                )
-                .await?,
-            )?;
+            out.requests += total(
+                tx,
+                &requests_q,
+                vec![
+                    tenant.into(),
+                    month.clone().into(),
+                    p_ids.clone().into(),
+                    p_themes.clone().into(),
+                    p_bounds.clone().into(),
+                    p_names.clone().into(),
+                    first.into(),
+                    others.into(),
+                    p_agreements.clone().into(),
+                ],
+            )
+            .await?;
         }
         if spec.workshops {
             reseed(tx, &format!("{slug}/workshops")).await?;
-            out.workshops += first_count(
-                &query(
-                    tx,
-                    &workshops_q,
-                    vec![tenant.into(), staff.into(), users.into()],
-                )
-                .await?,
-            )?;
+            out.workshops += total(
+                tx,
+                &workshops_q,
+                vec![tenant.into(), staff.into(), users.into()],
+            )
+            .await?;
         }
         if spec.surveys {
             reseed(tx, &format!("{slug}/surveys")).await?;
-            out.survey_answers += first_count(&query(tx, &surveys_q, vec![tenant.into()]).await?)?;
+            out.survey_answers += total(tx, &surveys_q, vec![tenant.into()]).await?;
         }
         tracing::debug!(secs = started.elapsed().as_secs_f64(), %slug, "seed journal: requests in");
         for q in ROLLUPS {
@@ -1144,15 +1118,7 @@ pub(crate) async fn generate(
     Ok(out)
 }
 
-/// Runs a statement, returns the number of rows it wrote.
-async fn affected(tx: &db::Scoped, q: &str, v: Vec<Value>) -> Result<u64, SeedError> {
-    Ok(tx
-        .execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, q, v))
-        .await?
-        .rows_affected())
-}
-
-async fn reseed(tx: &db::Scoped, key: &str) -> Result<(), SeedError> {
+async fn reseed(tx: &db::Scoped, key: &str) -> Result<(), Error> {
     exec(tx, "select setseed($1)", vec![seed_of(key).into()]).await
 }
 
@@ -1220,7 +1186,10 @@ mod tests {
             assert!(REFERRALS.iter().any(|r| r.0 == *theme), "{theme}");
         }
         for (name, ..) in PARTNER_MIX {
-            assert!(crate::seed::PARTNERS.iter().any(|p| p.0 == *name), "{name}");
+            assert!(
+                crate::network::PARTNERS.iter().any(|p| p.0 == *name),
+                "{name}"
+            );
         }
     }
 

@@ -1,29 +1,19 @@
-//! `passerelle seed --demo`: a small, realistic network to click through, with two
-//! years of mediation journal (see `seed_journal`) and its partners' agreements, coding,
-//! API clients and outreach (see `seed_partners`). Idempotent: every row is keyed by a
-//! natural key (slug, email, name) and skipped when present; an association whose
-//! journal was already generated is left alone. Demo accounts sign in through the
-//! development issuer (subject = email).
+//! The demo network: the associations, the partner organisations and the people
+//! (the union's staff, every association's staff in every role, a board member of
+//! two associations, a user of each partner), then the associations' sites (see
+//! `sites`). Idempotent: every row is keyed by a natural key (slug, email, name) and
+//! skipped when present. Demo accounts sign in through the development issuer
+//! (subject = email).
 
-use kernel::Ctx;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+mod sites;
+
+use crate::Error;
+use entity::{
+    membership, partner_organisation, partner_user, tenant, union_staff, user, user_identity,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use std::collections::HashMap;
 use uuid::Uuid;
-
-pub use crate::seed_journal::{DEFAULT_VISITS, JournalSummary, MAX_VISITS};
-pub use crate::seed_partners::{DemoApiClient, PartnerSummary, demo_api_clients};
-
-/// What one `seed --demo` added: the journal, then the partners' side.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DemoSummary {
-    pub journal: JournalSummary,
-    pub partners: PartnerSummary,
-}
-
-impl std::fmt::Display for DemoSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}\n{}", self.journal, self.partners)
-    }
-}
 
 pub struct DemoTenant {
     pub slug: &'static str,
@@ -239,88 +229,192 @@ pub const ACCOUNTS: &[DemoAccount] = &[
     ),
 ];
 
-#[derive(Debug, thiserror::Error)]
-pub enum SeedError {
-    #[error("seed: {0}")]
-    Db(#[from] db::DbError),
-    #[error("seed: {0}")]
-    Sql(#[from] sea_orm::DbErr),
-    /// The demo data itself is wrong (a date out of range, a hash that failed).
-    #[error("seed: {0}")]
-    Demo(String),
+/// Someone to create, with their development-issuer identity and their roles.
+pub(crate) struct Person {
+    pub email: String,
+    pub name: String,
+    /// (association slug, role) pairs.
+    pub memberships: Vec<(String, String)>,
+    pub union_role: Option<String>,
+    pub partner: Option<String>,
 }
 
-pub(crate) async fn exec(
+impl From<&DemoAccount> for Person {
+    fn from(a: &DemoAccount) -> Self {
+        Person {
+            email: a.email.to_owned(),
+            name: a.name.to_owned(),
+            memberships: a
+                .memberships
+                .iter()
+                .map(|&(t, r)| (t.to_owned(), r.to_owned()))
+                .collect(),
+            union_role: a.union_role.map(str::to_owned),
+            partner: a.partner.map(str::to_owned),
+        }
+    }
+}
+
+/// The demo network: associations, partner organisations, accounts, then sites.
+/// Runs inside the seed's transaction.
+pub(crate) async fn seed(tx: &db::Scoped) -> Result<(), Error> {
+    let tenants: Vec<(String, String)> = TENANTS
+        .iter()
+        .map(|t| (t.slug.to_owned(), t.name.to_owned()))
+        .collect();
+    associations(tx, &tenants).await?;
+    partner_organisations(tx).await?;
+    let people: Vec<Person> = ACCOUNTS.iter().map(Person::from).collect();
+    create_people(tx, &people).await?;
+    sites::seed_sites(tx).await
+}
+
+/// Associations by (slug, name); one already there (by slug) is left as it is.
+pub(crate) async fn associations(
     tx: &db::Scoped,
-    q: &str,
-    v: Vec<sea_orm::Value>,
-) -> Result<(), SeedError> {
-    tx.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, q, v))
+    tenants: &[(String, String)],
+) -> Result<(), Error> {
+    let rows = tenants.iter().map(|(slug, name)| tenant::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        slug: Set(slug.clone()),
+        name: Set(name.clone()),
+        ..Default::default()
+    });
+    tenant::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([tenant::Column::Slug])
+        .exec_without_returning(&**tx)
         .await?;
     Ok(())
 }
 
-/// Loads the demo network and generates `visits` journal visits across it (0: no
-/// journal), then the partners' side, in one transaction.
 /// The national partners (PARTNERS), by name: both the demo and the bench datasets
 /// have them.
-pub(crate) async fn partner_organisations(tx: &db::Scoped) -> Result<(), SeedError> {
-    for (name, sector, reach) in PARTNERS {
-        exec(
-            tx,
-            "insert into partner_organisations (id, name, sector, reach) values ($1, $2, $3, $4) \
-             on conflict (name) do nothing",
-            vec![
-                Uuid::now_v7().into(),
-                (*name).into(),
-                (*sector).into(),
-                (*reach).into(),
-            ],
-        )
+pub(crate) async fn partner_organisations(tx: &db::Scoped) -> Result<(), Error> {
+    let rows = PARTNERS
+        .iter()
+        .map(|&(name, sector, reach)| partner_organisation::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            name: Set(name.to_owned()),
+            sector: Set(sector.to_owned()),
+            reach: Set(reach.to_owned()),
+            ..Default::default()
+        });
+    partner_organisation::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([partner_organisation::Column::Name])
+        .exec_without_returning(&**tx)
         .await?;
-    }
     Ok(())
 }
 
-pub async fn demo(db: &db::Db, visits: u64) -> Result<DemoSummary, SeedError> {
-    let ctx = Ctx::system("seed demo data");
-    let tx = db.scoped(&ctx).await?;
-    for t in TENANTS {
-        exec(&tx, "insert into tenants (id, slug, name) values ($1, $2, $3) on conflict (slug) do nothing",
-            vec![Uuid::now_v7().into(), t.slug.into(), t.name.into()]).await?;
-    }
-    partner_organisations(&tx).await?;
-    for a in ACCOUNTS {
-        exec(&tx, "insert into users (id, email, display_name) values ($1, $2, $3) on conflict (email) do nothing",
-            vec![Uuid::now_v7().into(), a.email.into(), a.name.into()]).await?;
-        exec(&tx, "insert into user_identities (id, user_id, issuer, subject) \
-                   select $1, id, $2, email from users where email = $3 on conflict (issuer, subject) do nothing",
-            vec![Uuid::now_v7().into(), auth::dev_issuer_id().into(), a.email.into()]).await?;
-        for (slug, role) in a.memberships {
-            exec(&tx, "insert into memberships (tenant_id, id, user_id, role) \
-                       select t.id, $1, u.id, $2 from tenants t, users u where t.slug = $3 and u.email = $4 \
-                       on conflict (tenant_id, user_id) do nothing",
-                vec![Uuid::now_v7().into(), (*role).into(), (*slug).into(), a.email.into()]).await?;
-        }
-        if let Some(role) = a.union_role {
-            exec(
-                &tx,
-                "insert into union_staff (user_id, role) select id, $1 from users where email = $2 \
-                       on conflict (user_id) do nothing",
-                vec![role.into(), a.email.into()],
-            )
-            .await?;
-        }
-        if let Some(partner) = a.partner {
-            exec(&tx, "insert into partner_users (user_id, partner_id) \
-                       select u.id, p.id from users u, partner_organisations p where u.email = $1 and p.name = $2 \
-                       on conflict (user_id) do nothing",
-                vec![a.email.into(), partner.into()]).await?;
-        }
-    }
-    crate::seed_sites::seed_sites(&tx).await?;
-    let journal = crate::seed_journal::seed_journal(&tx, visits).await?;
-    let partners = crate::seed_partners::seed_partners(&tx).await?;
-    tx.commit().await?;
-    Ok(DemoSummary { journal, partners })
+/// The ids of the associations among `slugs`, by slug.
+pub(crate) async fn tenant_ids(
+    tx: &db::Scoped,
+    slugs: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, Uuid>, Error> {
+    Ok(tenant::Entity::find()
+        .filter(tenant::Column::Slug.is_in(slugs))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|t| (t.slug, t.id))
+        .collect())
+}
+
+/// Users, their identities at the development issuer, memberships, union roles and
+/// partner attachments. A user already there (by email) keeps their name, and every
+/// role they already hold is left as it is (one membership per association, one
+/// union role, one partner). A membership of a missing association, or an attachment
+/// to a missing partner, is skipped.
+pub(crate) async fn create_people(tx: &db::Scoped, people: &[Person]) -> Result<(), Error> {
+    let users = people.iter().map(|p| user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(p.email.clone()),
+        display_name: Set(p.name.clone()),
+        ..Default::default()
+    });
+    user::Entity::insert_many(users)
+        .on_conflict_do_nothing_on([user::Column::Email])
+        .exec_without_returning(&**tx)
+        .await?;
+    // New or already there, found by email.
+    let users: HashMap<String, Uuid> = user::Entity::find()
+        .filter(user::Column::Email.is_in(people.iter().map(|p| p.email.clone())))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|u| (u.email, u.id))
+        .collect();
+    let identities = people.iter().filter_map(|p| {
+        let (email, id) = users.get_key_value(&p.email)?;
+        Some(user_identity::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(*id),
+            issuer: Set(auth::dev_issuer_id().to_owned()),
+            subject: Set(email.clone()),
+            ..Default::default()
+        })
+    });
+    user_identity::Entity::insert_many(identities.collect::<Vec<_>>())
+        .on_conflict_do_nothing_on([
+            user_identity::Column::Issuer,
+            user_identity::Column::Subject,
+        ])
+        .exec_without_returning(&**tx)
+        .await?;
+    let tenants = tenant_ids(
+        tx,
+        people
+            .iter()
+            .flat_map(|p| p.memberships.iter().map(|m| m.0.clone())),
+    )
+    .await?;
+    let memberships = people.iter().flat_map(|p| {
+        let (tenants, user) = (&tenants, users.get(&p.email));
+        p.memberships.iter().filter_map(move |(slug, role)| {
+            Some(membership::ActiveModel {
+                tenant_id: Set(*tenants.get(slug)?),
+                id: Set(Uuid::now_v7()),
+                user_id: Set(*user?),
+                role: Set(role.clone()),
+                ..Default::default()
+            })
+        })
+    });
+    membership::Entity::insert_many(memberships.collect::<Vec<_>>())
+        .on_conflict_do_nothing_on([membership::Column::TenantId, membership::Column::UserId])
+        .exec_without_returning(&**tx)
+        .await?;
+    let staff = people.iter().filter_map(|p| {
+        Some(union_staff::ActiveModel {
+            user_id: Set(*users.get(&p.email)?),
+            role: Set(p.union_role.clone()?),
+            ..Default::default()
+        })
+    });
+    union_staff::Entity::insert_many(staff.collect::<Vec<_>>())
+        .on_conflict_do_nothing_on([union_staff::Column::UserId])
+        .exec_without_returning(&**tx)
+        .await?;
+    let partners: HashMap<String, Uuid> = partner_organisation::Entity::find()
+        .filter(
+            partner_organisation::Column::Name
+                .is_in(people.iter().filter_map(|p| p.partner.clone())),
+        )
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|p| (p.name, p.id))
+        .collect();
+    let partner_users = people.iter().filter_map(|p| {
+        Some(partner_user::ActiveModel {
+            user_id: Set(*users.get(&p.email)?),
+            partner_id: Set(*partners.get(p.partner.as_ref()?)?),
+            ..Default::default()
+        })
+    });
+    partner_user::Entity::insert_many(partner_users.collect::<Vec<_>>())
+        .on_conflict_do_nothing_on([partner_user::Column::UserId])
+        .exec_without_returning(&**tx)
+        .await?;
+    Ok(())
 }

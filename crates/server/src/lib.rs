@@ -1,16 +1,12 @@
 //! The `passerelle` binary's library half: configuration, the application builder
-//! (shared by production and tests), migrations with roles, the demo seed, telemetry.
+//! (shared by production and tests), telemetry. The datasets `seed` and `demo` load
+//! are the `demo` crate's.
 
 pub mod app;
 pub mod config;
 mod oauth;
 pub mod principals;
 pub mod ratelimit;
-pub mod seed;
-pub mod seed_bench;
-mod seed_journal;
-mod seed_partners;
-mod seed_sites;
 pub mod telemetry;
 
 pub use app::{App, AppState, build, serve, serve_until};

@@ -2,7 +2,7 @@
 //! | serve | demo | schema | purge
 
 use server::config::Config;
-use server::seed::{DEFAULT_VISITS, MAX_VISITS};
+use demo::{DEFAULT_VISITS, MAX_VISITS};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: passerelle <command>
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let parsed = match args.as_slice() {
         ["seed", "--demo", flags @ ..] => seed_visits(flags).map(Seed::Demo),
-        ["seed", "--bench", flags @ ..] => server::seed_bench::parse_flags(flags).map(Seed::Bench),
+        ["seed", "--bench", flags @ ..] => demo::bench::parse_flags(flags).map(Seed::Bench),
         _ => Ok(Seed::Demo(DEFAULT_VISITS)),
     };
     let visits = match parsed {
@@ -136,7 +136,7 @@ async fn run(command: &str, config: Config, visits: Seed) -> ExitCode {
         },
         "purge" => purge(&config).await,
         "serve" => serve(config, false).await,
-        "demo" => demo(config).await,
+        "demo" => run_demo(config).await,
         _ => ExitCode::from(64),
     };
     telemetry.shutdown();
@@ -175,7 +175,7 @@ async fn seed(config: &Config, what: Seed) -> ExitCode {
     let visits = match what {
         Seed::Demo(n) => n,
         Seed::Bench(n) => {
-            return match server::seed_bench::bench(&db, n, Some(&config.database_admin_url)).await {
+            return match demo::bench(&db, n, Some(&config.database_admin_url)).await {
                 Ok(summary) => {
                     println!("{summary}");
                     ExitCode::SUCCESS
@@ -184,7 +184,7 @@ async fn seed(config: &Config, what: Seed) -> ExitCode {
             };
         }
     };
-    match server::seed::demo(&db, visits).await {
+    match demo::demo(&db, visits).await {
         Ok(journal) => {
             println!("demo network loaded");
             println!("{journal}");
@@ -232,7 +232,7 @@ fn development_only(config: &Config, what: Seed) -> Option<ExitCode> {
     )))
 }
 
-async fn demo(config: Config) -> ExitCode {
+async fn run_demo(config: Config) -> ExitCode {
     if !config.is_development() {
         return fail("PASSERELLE_ENV: demo runs in development only; nothing was written");
     }
@@ -276,7 +276,7 @@ fn print_banner(addr: std::net::SocketAddr) {
     );
     println!();
     println!("Comptes de démonstration :");
-    for a in server::seed::ACCOUNTS {
+    for a in demo::ACCOUNTS {
         let what = if let Some(r) = a.union_role {
             format!("Union nationale, {r}")
         } else if let Some(p) = a.partner {
@@ -297,7 +297,7 @@ fn print_banner(addr: std::net::SocketAddr) {
     );
     println!();
     // Development only (`demo` refuses to run elsewhere): these secrets are fixed.
-    let clients = server::seed::demo_api_clients();
+    let clients = demo::demo_api_clients();
     println!("Clients d'API des partenaires (secrets de démonstration, à ne jamais réutiliser) :");
     for c in &clients {
         println!("  {:<18} {:<22} {}", c.partner, c.client_id, c.secret);

@@ -5,7 +5,9 @@
 //! so what a director edits through the API survives a second `seed --demo`.
 //! Addresses, coordinates and priority-neighbourhood codes are plausible, not official.
 
-use crate::seed::{SeedError, exec};
+use crate::Error;
+use crate::sql::{exec, query};
+use chrono::{NaiveDate, NaiveTime};
 use uuid::Uuid;
 
 /// One weekly slot. `every_n_weeks`/`week_of_month` describe a permanence's rhythm.
@@ -583,10 +585,64 @@ pub(crate) const SITES: &[SiteSeed] = &[
     },
 ];
 
+fn invalid(what: &str) -> Error {
+    Error::Demo(format!("demo sites: {what}"))
+}
+
+fn date(s: &str) -> Result<NaiveDate, Error> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| invalid(s))
+}
+
+fn time(s: &str) -> Result<NaiveTime, Error> {
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| invalid(s))
+}
+
+impl Hours {
+    /// The slots as the application keeps them.
+    fn opening_slots(&self) -> Result<Vec<::sites::OpeningSlot>, Error> {
+        self.slots()
+            .iter()
+            .map(|h| {
+                Ok(::sites::OpeningSlot {
+                    weekday: h.weekday,
+                    opens: time(h.opens)?,
+                    closes: time(h.closes)?,
+                    every_n_weeks: h.every_n_weeks,
+                    week_of_month: h.week_of_month,
+                })
+            })
+            .collect()
+    }
+}
+
+impl SiteSeed {
+    /// The site as the application creates it (`sites::Sites::create`).
+    fn new_site(&self, parent_site_id: Option<Uuid>) -> Result<::sites::NewSite, Error> {
+        Ok(::sites::NewSite {
+            name: self.name.to_owned(),
+            kind: Some(::sites::SiteKind::parse(self.kind).ok_or_else(|| invalid(self.kind))?),
+            parent_site_id,
+            host_place: self.host_place.map(str::to_owned),
+            street: Some(self.street.to_owned()),
+            postcode: self.postcode.to_owned(),
+            city: self.city.to_owned(),
+            insee_code: Some(self.insee.to_owned()),
+            coordinates: self.coordinates,
+            qpv_code: self.qpv.map(str::to_owned),
+            opened_on: Some(date(self.opened_on)?),
+            services: self.services.iter().map(|&c| c.to_owned()).collect(),
+        })
+    }
+}
+
 /// Sites first (each permanence after its parent), then hours, labels and closures.
-pub(crate) async fn seed_sites(tx: &db::Scoped) -> Result<(), SeedError> {
+pub(crate) async fn seed_sites(tx: &db::Scoped) -> Result<(), Error> {
+    let tenants = super::tenant_ids(tx, SITES.iter().map(|s| s.tenant.to_owned())).await?;
     for s in SITES {
-        insert_site(tx, s).await?;
+        // An association missing (renamed since) has its sites skipped.
+        if let Some(&tenant) = tenants.get(s.tenant) {
+            insert_site(tx, tenant, s).await?;
+        }
     }
     for s in SITES {
         insert_hours(tx, s).await?;
@@ -596,36 +652,49 @@ pub(crate) async fn seed_sites(tx: &db::Scoped) -> Result<(), SeedError> {
     Ok(())
 }
 
-async fn insert_site(tx: &db::Scoped, s: &SiteSeed) -> Result<(), SeedError> {
-    // A permanence whose parent is missing (renamed since) is skipped, not an error.
+/// Written as `sites::Sites::create` writes it (the sites crate has no entity, and
+/// its service opens a transaction of its own for a director).
+async fn insert_site(tx: &db::Scoped, tenant: Uuid, s: &SiteSeed) -> Result<(), Error> {
+    let parent = match s.parent {
+        None => None,
+        Some(name) => {
+            let rows = query(
+                tx,
+                "select id from sites where tenant_id = $1 and name = $2 and kind = 'site'",
+                vec![tenant.into(), name.into()],
+            )
+            .await?;
+            match rows.first() {
+                Some(r) => Some(r.try_get::<Uuid>("", "id")?),
+                // A permanence whose parent is missing (renamed since) is skipped.
+                None => return Ok(()),
+            }
+        }
+    };
+    let n = s.new_site(parent)?;
+    let kind = n.kind.unwrap_or(::sites::SiteKind::Site);
     exec(
         tx,
         "insert into sites (tenant_id, id, name, kind, parent_site_id, host_place, street, postcode, city, \
            insee_code, latitude, longitude, qpv_code, opened_on, services) \
-         select t.id, $2, $3, $4, p.id, $6, $7, $8, $9, $10, $11, $12, $13, $14::date, $15 \
-         from tenants t left join sites p on p.tenant_id = t.id and p.name = $5 and p.kind = 'site' \
-         where t.slug = $1 and ($5::text is null or p.id is not null) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          on conflict (tenant_id, name) do nothing",
         vec![
-            s.tenant.into(),
+            tenant.into(),
             Uuid::now_v7().into(),
-            s.name.into(),
-            s.kind.into(),
-            s.parent.into(),
-            s.host_place.into(),
-            s.street.into(),
-            s.postcode.into(),
-            s.city.into(),
-            s.insee.into(),
-            s.coordinates.map(|c| c.0).into(),
-            s.coordinates.map(|c| c.1).into(),
-            s.qpv.into(),
-            s.opened_on.into(),
-            s.services
-                .iter()
-                .map(|&c| c.to_owned())
-                .collect::<Vec<String>>()
-                .into(),
+            n.name.into(),
+            kind.as_str().into(),
+            n.parent_site_id.into(),
+            n.host_place.into(),
+            n.street.into(),
+            n.postcode.into(),
+            n.city.into(),
+            n.insee_code.into(),
+            n.coordinates.map(|c| c.0).into(),
+            n.coordinates.map(|c| c.1).into(),
+            n.qpv_code.into(),
+            n.opened_on.into(),
+            n.services.into(),
         ],
     )
     .await
@@ -640,7 +709,7 @@ async fn insert_children(
     columns: &[&str],
     types: &[&str],
     rows: Vec<Vec<sea_orm::Value>>,
-) -> Result<(), SeedError> {
+) -> Result<(), Error> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -673,10 +742,10 @@ async fn insert_children(
     exec(tx, &sql, values).await
 }
 
-async fn insert_hours(tx: &db::Scoped, s: &SiteSeed) -> Result<(), SeedError> {
+async fn insert_hours(tx: &db::Scoped, s: &SiteSeed) -> Result<(), Error> {
     let rows = s
         .hours
-        .slots()
+        .opening_slots()?
         .into_iter()
         .map(|h| {
             vec![
@@ -705,12 +774,20 @@ async fn insert_hours(tx: &db::Scoped, s: &SiteSeed) -> Result<(), SeedError> {
     .await
 }
 
-async fn insert_labels(tx: &db::Scoped, s: &SiteSeed) -> Result<(), SeedError> {
+async fn insert_labels(tx: &db::Scoped, s: &SiteSeed) -> Result<(), Error> {
     let rows = s
         .labels
         .iter()
-        .map(|&(label, granted, expires)| vec![label.into(), granted.into(), expires.into()])
-        .collect();
+        .map(|&(label, granted, expires)| {
+            let kind = ::sites::LabelKind::parse(label).ok_or_else(|| invalid(label))?;
+            let expires = expires.map(date).transpose()?;
+            Ok(vec![
+                kind.as_str().into(),
+                date(granted)?.into(),
+                expires.into(),
+            ])
+        })
+        .collect::<Result<_, Error>>()?;
     insert_children(
         tx,
         s,
@@ -722,12 +799,18 @@ async fn insert_labels(tx: &db::Scoped, s: &SiteSeed) -> Result<(), SeedError> {
     .await
 }
 
-async fn insert_closures(tx: &db::Scoped, s: &SiteSeed) -> Result<(), SeedError> {
+async fn insert_closures(tx: &db::Scoped, s: &SiteSeed) -> Result<(), Error> {
     let rows = s
         .closures
         .iter()
-        .map(|&(starts, ends, reason)| vec![starts.into(), ends.into(), reason.into()])
-        .collect();
+        .map(|&(starts, ends, reason)| {
+            Ok(vec![
+                date(starts)?.into(),
+                date(ends)?.into(),
+                reason.into(),
+            ])
+        })
+        .collect::<Result<_, Error>>()?;
     insert_children(
         tx,
         s,
@@ -742,7 +825,7 @@ async fn insert_closures(tx: &db::Scoped, s: &SiteSeed) -> Result<(), SeedError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed::TENANTS;
+    use crate::network::TENANTS;
     use chrono::{NaiveDate, NaiveTime};
 
     fn date(s: &str) -> Option<NaiveDate> {
@@ -804,14 +887,14 @@ mod tests {
             let opened = date(s.opened_on);
             assert!(opened.is_some(), "{n}: opened_on");
             for c in s.services {
-                assert!(sites::SERVICES.iter().any(|(k, _)| k == c), "{n}: {c}");
+                assert!(::sites::SERVICES.iter().any(|(k, _)| k == c), "{n}: {c}");
             }
-            let slots: Vec<sites::OpeningSlot> = s
+            let slots: Vec<::sites::OpeningSlot> = s
                 .hours
                 .slots()
                 .iter()
                 .filter_map(|h| {
-                    Some(sites::OpeningSlot {
+                    Some(::sites::OpeningSlot {
                         weekday: h.weekday,
                         opens: NaiveTime::parse_from_str(h.opens, "%H:%M").ok()?,
                         closes: NaiveTime::parse_from_str(h.closes, "%H:%M").ok()?,
@@ -822,9 +905,9 @@ mod tests {
                 .collect();
             assert!(!slots.is_empty(), "{n}: hours");
             assert_eq!(slots.len(), s.hours.slots().len(), "{n}: times");
-            assert!(sites::validate_slots(&slots).is_ok(), "{n}: slots");
+            assert!(::sites::validate_slots(&slots).is_ok(), "{n}: slots");
             for (j, &(label, granted, expires)) in s.labels.iter().enumerate() {
-                assert!(sites::LabelKind::parse(label).is_some(), "{n}: {label}");
+                assert!(::sites::LabelKind::parse(label).is_some(), "{n}: {label}");
                 let g = date(granted);
                 assert!(g.is_some(), "{n}: {label}");
                 if let Some(e) = expires {

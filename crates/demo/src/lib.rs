@@ -1,0 +1,90 @@
+//! The datasets of a development database: the demo network (`passerelle seed --demo`,
+//! `passerelle demo`) and the benchmark dataset (`passerelle seed --bench`).
+//!
+//! - `network`: the demo's associations, partner organisations, people and sites.
+//! - `journal`: two years of mediation journal for the demo associations (the bench
+//!   reuses its generator for one year over its own associations), with the rollups.
+//! - `partners`: the demo partners' contacts, API clients, agreements, the coding of
+//!   the journal to them, their monthly activity and outbound mediation.
+//! - `bench`: the dataset of bench/WORKLOADS.md.
+//!
+//! Both datasets are deterministic (fixed seeds, draws over rows in stable orders)
+//! and idempotent (natural keys; what is there is left alone). They install API
+//! clients whose secrets are public and accounts open to the development issuer: the
+//! binary runs them in development only.
+//!
+//! How rows are built:
+//!
+//! - Associations, people (users, their development-issuer identities, memberships,
+//!   union roles, partner users) and partner organisations, demo and bench alike, go
+//!   through the application's sea-orm entities (`entity::…::ActiveModel`, one
+//!   multi-row insert per table): a few dozen rows, as fast either way.
+//! - The demo's sites are built as `sites::NewSite`, `sites::OpeningSlot` and
+//!   `sites::LabelKind`, then written with the statement the sites crate uses: that
+//!   crate has no entity, and its service opens a transaction of its own for a
+//!   director, which the seed's one transaction cannot lend it.
+//! - The bench's 3,000 sites and their hours stay one set-based statement (`unnest`
+//!   arrays, the hours from the sites it inserted): one round trip instead of
+//!   thousands, and only new sites get hours.
+//! - The journal (visits, requests, revisions, workshops, surveys) and its rollups
+//!   stay set-based SQL (`generate_series`, `random()` under `setseed`): it is what
+//!   makes a million visits a couple of minutes rather than hours, and what makes the
+//!   draws reproducible.
+//! - The partners' contacts, API clients, agreements (with sites, targets, payments,
+//!   history) and outreach campaigns stay SQL with `unnest` arrays: they have no
+//!   entity, their services check a caller's role in transactions of their own, and
+//!   their rows key on names (partner, association, site) resolved in the statement.
+//! - Coding the journal to the agreements, and the monthly activity rebuilt from it,
+//!   are set-based updates (the rule of `app.agreement_candidates`), one association
+//!   and month at a time: row by row through the coder would take hours at bench
+//!   sizes.
+
+pub mod bench;
+mod journal;
+mod network;
+mod partners;
+mod sql;
+
+pub use bench::{BenchSummary, Size, bench};
+pub use journal::{DEFAULT_VISITS, DEMO_DAYS, JournalSummary, MAX_VISITS};
+pub use network::{ACCOUNTS, DemoAccount, DemoTenant, PARTNERS, TENANTS};
+pub use partners::{DemoApiClient, PartnerSummary, demo_api_clients};
+
+use kernel::Ctx;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("seed: {0}")]
+    Db(#[from] db::DbError),
+    #[error("seed: {0}")]
+    Sql(#[from] sea_orm::DbErr),
+    /// The demo data itself is wrong (a date out of range, a hash that failed).
+    #[error("seed: {0}")]
+    Demo(String),
+}
+
+/// What one `seed --demo` added: the journal, then the partners' side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub journal: JournalSummary,
+    pub partners: PartnerSummary,
+}
+
+impl std::fmt::Display for DemoSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n{}", self.journal, self.partners)
+    }
+}
+
+/// Loads the demo network and generates `visits` journal visits across it (0: no
+/// journal), then the partners' side, in one transaction. Idempotent: an association
+/// whose journal was already generated is left alone.
+pub async fn demo(db: &db::Db, visits: u64) -> Result<DemoSummary, Error> {
+    let ctx = Ctx::system("seed demo data");
+    let tx = db.scoped(&ctx).await?;
+    network::seed(&tx).await?;
+    let journal = journal::seed_journal(&tx, visits).await?;
+    let partners = partners::seed_partners(&tx).await?;
+    tx.commit().await?;
+    Ok(DemoSummary { journal, partners })
+}
