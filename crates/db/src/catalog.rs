@@ -1,7 +1,7 @@
 //! The isolation floor, checked from PostgreSQL's own catalog. Each row returned is
 //! a violation; `passerelle migrate` refuses to finish and the test suite fails on any.
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Statement};
 
 /// Every check is one query returning `(check, object)` rows for what is wrong.
 /// `$1` is the application login role, `$2` the application group role.
@@ -78,7 +78,7 @@ select 'application role missing', r.name
 order by 1, 2
 "#;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct Violation {
     pub check: String,
     pub object: String,
@@ -90,20 +90,12 @@ pub async fn violations<C: ConnectionTrait>(
     app_login_role: &str,
     app_group_role: &str,
 ) -> Result<Vec<Violation>, crate::DbError> {
-    let rows = conn
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            CHECKS,
-            [app_login_role.into(), app_group_role.into()],
-        ))
-        .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Violation {
-                check: r.try_get_by_index(0)?,
-                object: r.try_get_by_index(1)?,
-            })
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
-        .map_err(crate::DbError::from)
+    Violation::find_by_statement(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        CHECKS,
+        [app_login_role.into(), app_group_role.into()],
+    ))
+    .all(conn)
+    .await
+    .map_err(crate::DbError::from)
 }

@@ -6,8 +6,8 @@
 pub mod catalog;
 pub mod error;
 pub mod redis_pool;
-pub mod shape;
 mod scoped;
+pub mod shape;
 pub mod telemetry;
 
 pub use error::{DbError, Diagnosis, FailureClass, constraint_of};
@@ -279,12 +279,13 @@ impl Db {
             .conn
             .query_one_raw(Statement::from_string(
                 sea_orm::DbBackend::Postgres,
-                "select (select system_identifier::text from pg_control_system()), current_database()::text",
+                "select (select system_identifier::text from pg_control_system()) as system, \
+                 current_database()::text as database",
             ))
             .await?
             .ok_or_else(|| DbError::Other(sea_orm::DbErr::Custom("no deployment id".into())))?;
-        let system: String = row.try_get_by_index(0).map_err(DbError::from)?;
-        let database: String = row.try_get_by_index(1).map_err(DbError::from)?;
+        let system: String = row.try_get("", "system").map_err(DbError::from)?;
+        let database: String = row.try_get("", "database").map_err(DbError::from)?;
         Ok(format!(
             "{}:{}",
             redis_pool::prefix_part(&system),

@@ -63,7 +63,7 @@ fn settings(ctx: &Ctx) -> [String; 6] {
 /// The scope, the transaction's limits and the backend's pid, in one round trip.
 /// The limits are transaction-local like the scope: they override the login role's
 /// defaults (the floor set by `passerelle migrate`) for this transaction only.
-const SET_SCOPE: &str = "select pg_backend_pid(), \
+const SET_SCOPE: &str = "select pg_backend_pid() as pid, \
      set_config('app.tenant_id', $1, true), \
      set_config('app.tenant_role', $2, true), \
      set_config('app.user_id', $3, true), \
@@ -178,7 +178,7 @@ impl Guarded {
             ))
             .await?;
         g.pid = row
-            .and_then(|r| r.try_get_by_index::<i32>(0).ok())
+            .and_then(|r| r.try_get::<i32>("", "pid").ok())
             .unwrap_or(0);
         Ok(g)
     }

@@ -3,9 +3,38 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The stored form both ways (`Display` writes the code, `FromStr` reads it): what
+/// the ORM's value-type derive stores and reads, so a row maps to the role by its
+/// code without a parse at each read.
+macro_rules! stored_as_code {
+    ($($t:ident),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = crate::UnknownCode;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s).ok_or_else(|| crate::UnknownCode {
+                    kind: stringify!($t),
+                    code: s.to_owned(),
+                })
+            }
+        }
+    )*};
+}
+
+stored_as_code!(TenantRole, UnionRole, PartnerScope);
+
 /// A member's role inside one association (tenant).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "orm",
+    derive(sea_orm::DeriveValueType),
+    sea_orm(value_type = "String")
+)]
 pub enum TenantRole {
     /// Runs the association: manages members and everything else.
     Director,
@@ -52,6 +81,11 @@ impl TenantRole {
 /// A role at the national union (the platform operator).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    feature = "orm",
+    derive(sea_orm::DeriveValueType),
+    sea_orm(value_type = "String")
+)]
 pub enum UnionRole {
     /// Creates, suspends and reactivates tenants; manages union staff.
     Admin,
@@ -80,6 +114,11 @@ impl UnionRole {
 /// What a partner's API client may do, granted per client and carried by each token.
 /// A partner's people (partner users) hold every scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "orm",
+    derive(sea_orm::DeriveValueType),
+    sea_orm(value_type = "String")
+)]
 pub enum PartnerScope {
     #[serde(rename = "agreements:read")]
     AgreementsRead,

@@ -57,9 +57,18 @@ mod tests {
 
     #[test]
     fn winter_and_summer_offsets_and_their_switches() {
-        assert_eq!(last_sunday(2026, 3), NaiveDate::from_ymd_opt(2026, 3, 29).unwrap());
-        assert_eq!(last_sunday(2026, 10), NaiveDate::from_ymd_opt(2026, 10, 25).unwrap());
-        assert_eq!(last_sunday(2026, 12), NaiveDate::from_ymd_opt(2026, 12, 27).unwrap());
+        assert_eq!(
+            last_sunday(2026, 3),
+            NaiveDate::from_ymd_opt(2026, 3, 29).unwrap()
+        );
+        assert_eq!(
+            last_sunday(2026, 10),
+            NaiveDate::from_ymd_opt(2026, 10, 25).unwrap()
+        );
+        assert_eq!(
+            last_sunday(2026, 12),
+            NaiveDate::from_ymd_opt(2026, 12, 27).unwrap()
+        );
         let h = |s| paris_offset(utc(s)).local_minus_utc() / 3600;
         assert_eq!(h("2026-01-15T12:00:00Z"), 1);
         assert_eq!(h("2026-03-29T00:59:59Z"), 1);
