@@ -3,6 +3,7 @@
 //! and services. Directors and coordinators manage them; the whole association reads
 //! them; the union reads every association's (the network map).
 
+pub mod entity;
 mod model;
 mod repo;
 mod rules;

@@ -1,30 +1,19 @@
+use crate::entity::{site, site_closure, site_label, site_opening_hour};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
+use kernel::code_enum;
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SiteKind {
-    /// A reception point (point d'accueil).
-    Site,
-    /// A recurring slot held elsewhere (permanence), attached to a site.
-    Permanence,
-    /// A mobile unit (bus, van).
-    Mobile,
-}
-
-impl SiteKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SiteKind::Site => "site",
-            SiteKind::Permanence => "permanence",
-            SiteKind::Mobile => "mobile",
-        }
+code_enum!(
+    /// A reception point (`Site`, point d'accueil); a recurring slot held elsewhere
+    /// and attached to a site (`Permanence`); a mobile unit: bus, van (`Mobile`).
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
+    SiteKind {
+        Site = "site" / "Point d'accueil",
+        Permanence = "permanence" / "Permanence",
+        Mobile = "mobile" / "Unité mobile",
     }
-    pub fn parse(s: &str) -> Option<Self> {
-        [SiteKind::Site, SiteKind::Permanence, SiteKind::Mobile]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-    }
-}
+);
 
 /// Services a site may offer (codes; labels are French in the gateway).
 pub const SERVICES: &[(&str, &str)] = &[
@@ -125,49 +114,18 @@ pub struct Closure {
     pub reason: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LabelKind {
-    FranceServices,
-    Msap,
-    PointConseilBudget1,
-    PointConseilBudget2,
-    AidantsConnect,
-    ConseillerNumerique,
-}
-
-impl LabelKind {
-    pub const ALL: [LabelKind; 6] = [
-        LabelKind::FranceServices,
-        LabelKind::Msap,
-        LabelKind::PointConseilBudget1,
-        LabelKind::PointConseilBudget2,
-        LabelKind::AidantsConnect,
-        LabelKind::ConseillerNumerique,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LabelKind::FranceServices => "france_services",
-            LabelKind::Msap => "msap",
-            LabelKind::PointConseilBudget1 => "point_conseil_budget_1",
-            LabelKind::PointConseilBudget2 => "point_conseil_budget_2",
-            LabelKind::AidantsConnect => "aidants_connect",
-            LabelKind::ConseillerNumerique => "conseiller_numerique",
-        }
+code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
+    LabelKind {
+        FranceServices = "france_services" / "France Services",
+        Msap = "msap" / "Maison de Services Au Public",
+        PointConseilBudget1 = "point_conseil_budget_1" / "Point Conseil Budget (niveau 1)",
+        PointConseilBudget2 = "point_conseil_budget_2" / "Point Conseil Budget (niveau 2)",
+        AidantsConnect = "aidants_connect" / "Aidants Connect",
+        ConseillerNumerique = "conseiller_numerique" / "Conseiller numérique",
     }
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.as_str() == s)
-    }
-    pub fn label_fr(self) -> &'static str {
-        match self {
-            LabelKind::FranceServices => "France Services",
-            LabelKind::Msap => "Maison de Services Au Public",
-            LabelKind::PointConseilBudget1 => "Point Conseil Budget (niveau 1)",
-            LabelKind::PointConseilBudget2 => "Point Conseil Budget (niveau 2)",
-            LabelKind::AidantsConnect => "Aidants Connect",
-            LabelKind::ConseillerNumerique => "Conseiller numérique",
-        }
-    }
-}
+);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Label {
@@ -176,4 +134,65 @@ pub struct Label {
     pub kind: LabelKind,
     pub granted_on: NaiveDate,
     pub expires_on: Option<NaiveDate>,
+}
+
+impl From<site::Model> for Site {
+    fn from(m: site::Model) -> Self {
+        Site {
+            id: m.id,
+            tenant_id: m.tenant_id,
+            name: m.name,
+            kind: m.kind,
+            parent_site_id: m.parent_site_id,
+            host_place: m.host_place,
+            street: m.street,
+            postcode: m.postcode,
+            city: m.city,
+            insee_code: m.insee_code,
+            latitude: m.latitude,
+            longitude: m.longitude,
+            qpv_code: m.qpv_code,
+            opened_on: m.opened_on,
+            closed_on: m.closed_on,
+            services: m.services,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+impl From<site_opening_hour::Model> for OpeningSlot {
+    fn from(m: site_opening_hour::Model) -> Self {
+        OpeningSlot {
+            weekday: m.weekday,
+            opens: m.opens,
+            closes: m.closes,
+            every_n_weeks: m.every_n_weeks,
+            week_of_month: m.week_of_month,
+        }
+    }
+}
+
+impl From<site_closure::Model> for Closure {
+    fn from(m: site_closure::Model) -> Self {
+        Closure {
+            id: m.id,
+            site_id: m.site_id,
+            starts_on: m.starts_on,
+            ends_on: m.ends_on,
+            reason: m.reason,
+        }
+    }
+}
+
+impl From<site_label::Model> for Label {
+    fn from(m: site_label::Model) -> Self {
+        Label {
+            id: m.id,
+            site_id: m.site_id,
+            kind: m.label,
+            granted_on: m.granted_on,
+            expires_on: m.expires_on,
+        }
+    }
 }

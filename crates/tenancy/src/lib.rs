@@ -11,6 +11,7 @@ mod errors;
 pub mod members;
 pub mod partners;
 mod principal;
+mod read;
 pub mod tenants;
 mod union_staff;
 pub mod validate;

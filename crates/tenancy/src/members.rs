@@ -5,8 +5,8 @@ use crate::{Tenancy, audit, errors, validate};
 use entity::{invitation, membership, user};
 use kernel::{Ctx, Error, Page, PageRequest, TenantRole};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QueryTrait, Set,
 };
 use uuid::Uuid;
 
@@ -32,11 +32,10 @@ impl Tenancy {
         let tx = self.db.scoped(ctx).await?;
         // Already an active member? (Users are visible to their associations' staff.)
         let member = tx
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
+            .query_one_raw(db::stmt(
                 "select 1 from memberships m join users u on u.id = m.user_id \
                  where m.tenant_id = $1 and m.status = 'active' and u.email = $2",
-                [scope.tenant_id.0.into(), email.clone().into()],
+                vec![scope.tenant_id.0.into(), email.clone().into()],
             ))
             .await
             .map_err(errors::orm)?;
@@ -161,19 +160,12 @@ impl Tenancy {
         active_only: bool,
     ) -> Result<Page<membership::Model>, Error> {
         let scope = ctx.require_tenant()?;
-        let tx = self.db.scoped(ctx).await?;
-        let mut q = membership::Entity::find()
+        let q = membership::Entity::find()
             .filter(membership::Column::TenantId.eq(scope.tenant_id.0))
-            .order_by_asc(membership::Column::Id);
-        if let Some(after) = page.after {
-            q = q.filter(membership::Column::Id.gt(after));
-        }
-        if active_only {
-            q = q.filter(membership::Column::Status.eq("active"));
-        }
-        let rows = q.limit(page.fetch()).all(&*tx).await.map_err(errors::orm)?;
-        tx.commit().await?;
-        Ok(Page::from_rows(rows, &page))
+            .apply_if(active_only.then_some("active"), |q, s| {
+                q.filter(membership::Column::Status.eq(s))
+            });
+        self.page_of(ctx, q, membership::Column::Id, page).await
     }
 
     pub async fn list_invitations(
@@ -183,19 +175,12 @@ impl Tenancy {
         pending_only: bool,
     ) -> Result<Page<invitation::Model>, Error> {
         let scope = ctx.require_tenant_role(INVITATION_READERS)?;
-        let tx = self.db.scoped(ctx).await?;
-        let mut q = invitation::Entity::find()
+        let q = invitation::Entity::find()
             .filter(invitation::Column::TenantId.eq(scope.tenant_id.0))
-            .order_by_asc(invitation::Column::Id);
-        if let Some(after) = page.after {
-            q = q.filter(invitation::Column::Id.gt(after));
-        }
-        if pending_only {
-            q = q.filter(invitation::Column::Status.eq("pending"));
-        }
-        let rows = q.limit(page.fetch()).all(&*tx).await.map_err(errors::orm)?;
-        tx.commit().await?;
-        Ok(Page::from_rows(rows, &page))
+            .apply_if(pending_only.then_some("pending"), |q, s| {
+                q.filter(invitation::Column::Status.eq(s))
+            });
+        self.page_of(ctx, q, invitation::Column::Id, page).await
     }
 
     /// The signed-in person's own memberships, in every association (active or not).
@@ -217,20 +202,14 @@ impl Tenancy {
         ctx: &Ctx,
         ids: &[Uuid],
     ) -> Result<Vec<membership::Model>, Error> {
-        let tx = self.db.scoped(ctx).await?;
-        let mut q =
-            membership::Entity::find().filter(membership::Column::Id.is_in(ids.iter().copied()));
         // Explicit tenant filter on top of RLS, except for one's own memberships.
-        if let (Some(scope), Some(user)) = (ctx.tenant(), ctx.user_id()) {
-            q = q.filter(
-                Condition::any()
-                    .add(membership::Column::TenantId.eq(scope.tenant_id.0))
-                    .add(membership::Column::UserId.eq(user.0)),
-            );
-        }
-        let rows = q.all(&*tx).await.map_err(errors::orm)?;
-        tx.commit().await?;
-        Ok(rows)
+        let mine_or_here = ctx.tenant().zip(ctx.user_id()).map(|(scope, user)| {
+            Condition::any()
+                .add(membership::Column::TenantId.eq(scope.tenant_id.0))
+                .add(membership::Column::UserId.eq(user.0))
+        });
+        let q = membership::Entity::find().apply_if(mine_or_here, QueryFilter::filter);
+        self.by_ids(ctx, q, membership::Column::Id, ids).await
     }
 
     pub async fn invitations_by_ids(
@@ -238,24 +217,12 @@ impl Tenancy {
         ctx: &Ctx,
         ids: &[Uuid],
     ) -> Result<Vec<invitation::Model>, Error> {
-        let tx = self.db.scoped(ctx).await?;
-        let rows = invitation::Entity::find()
-            .filter(invitation::Column::Id.is_in(ids.iter().copied()))
-            .all(&*tx)
-            .await
-            .map_err(errors::orm)?;
-        tx.commit().await?;
-        Ok(rows)
+        let q = invitation::Entity::find();
+        self.by_ids(ctx, q, invitation::Column::Id, ids).await
     }
 
     pub async fn users_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<user::Model>, Error> {
-        let tx = self.db.scoped(ctx).await?;
-        let rows = user::Entity::find()
-            .filter(user::Column::Id.is_in(ids.iter().copied()))
-            .all(&*tx)
+        self.by_ids(ctx, user::Entity::find(), user::Column::Id, ids)
             .await
-            .map_err(errors::orm)?;
-        tx.commit().await?;
-        Ok(rows)
     }
 }

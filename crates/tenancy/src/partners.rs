@@ -2,11 +2,9 @@
 //! created by union admins. Agreements and API clients come with the partners domain.
 
 use crate::{Tenancy, audit, errors, validate};
-use entity::partner_organisation;
+use entity::{partner_invitation, partner_organisation};
 use kernel::{Ctx, Error, Page, PageRequest, UnionRole};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 pub const SECTORS: &[&str] = &[
@@ -30,6 +28,18 @@ pub struct PartnerInvitation {
     pub accepted_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
+impl From<partner_invitation::Model> for PartnerInvitation {
+    fn from(m: partner_invitation::Model) -> Self {
+        PartnerInvitation {
+            id: m.id,
+            partner_id: m.partner_id,
+            email: m.email,
+            created_at: m.created_at,
+            accepted_at: m.accepted_at,
+        }
+    }
+}
+
 impl Tenancy {
     /// Invites a person of partner `partner_id` (union admin). At their first login with
     /// this verified email, they become one of the partner's users.
@@ -39,43 +49,31 @@ impl Tenancy {
         partner_id: Uuid,
         email: &str,
     ) -> Result<PartnerInvitation, Error> {
-        use sea_orm::{ConnectionTrait, DbBackend, Statement};
         ctx.require_union_role(&[UnionRole::Admin])?;
         let email = validate::email("email", email)?;
         let tx = self.db.scoped(ctx).await?;
-        let row = tx
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "insert into partner_invitations (id, partner_id, email, invited_by) values ($1, $2, $3, $4) \
-                 returning id, partner_id, email, created_at, accepted_at",
-                [
-                    Uuid::now_v7().into(),
-                    partner_id.into(),
-                    email.into(),
-                    ctx.user_id().map(|u| u.0).into(),
-                ],
-            ))
-            .await
-            .map_err(|e| match db::DbError::from(e) {
-                db::DbError::Constraint(c) if c == "partner_invitations_partner_id_fkey" => {
-                    Error::validation("partnerId", "unknown partner")
-                }
-                db::DbError::Constraint(c) if c == "partner_invitations_pending_email_key" => {
-                    Error::conflict("email: an invitation is already pending for this address")
-                }
-                other => Error::from(other),
-            })?
-            .ok_or_else(|| Error::internal_msg("insert returned nothing"))?;
-        let inv = PartnerInvitation {
-            id: row.try_get_by_index(0).map_err(errors::orm)?,
-            partner_id: row.try_get_by_index(1).map_err(errors::orm)?,
-            email: row.try_get_by_index(2).map_err(errors::orm)?,
-            created_at: row.try_get_by_index(3).map_err(errors::orm)?,
-            accepted_at: row.try_get_by_index(4).map_err(errors::orm)?,
-        };
+        // Created now, by the table's default; not accepted yet.
+        let inv = partner_invitation::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            partner_id: Set(partner_id),
+            email: Set(email),
+            invited_by: Set(ctx.user_id().map(|u| u.0)),
+            ..Default::default()
+        }
+        .insert(&*tx)
+        .await
+        .map_err(|e| match db::DbError::from(e) {
+            db::DbError::Constraint(c) if c == "partner_invitations_partner_id_fkey" => {
+                Error::validation("partnerId", "unknown partner")
+            }
+            db::DbError::Constraint(c) if c == "partner_invitations_pending_email_key" => {
+                Error::conflict("email: an invitation is already pending for this address")
+            }
+            other => Error::from(other),
+        })?;
         audit::union_event(&tx, ctx, None, "partner_user.invited", Some(inv.id)).await?;
         tx.commit().await?;
-        Ok(inv)
+        Ok(inv.into())
     }
 
     pub async fn create_partner(
@@ -112,15 +110,9 @@ impl Tenancy {
         page: PageRequest,
     ) -> Result<Page<partner_organisation::Model>, Error> {
         ctx.require_user()?;
-        let tx = self.db.scoped(ctx).await?;
-        let mut q =
-            partner_organisation::Entity::find().order_by_asc(partner_organisation::Column::Id);
-        if let Some(after) = page.after {
-            q = q.filter(partner_organisation::Column::Id.gt(after));
-        }
-        let rows = q.limit(page.fetch()).all(&*tx).await.map_err(errors::orm)?;
-        tx.commit().await?;
-        Ok(Page::from_rows(rows, &page))
+        let q = partner_organisation::Entity::find();
+        self.page_of(ctx, q, partner_organisation::Column::Id, page)
+            .await
     }
 
     pub async fn partners_by_ids(
@@ -128,13 +120,8 @@ impl Tenancy {
         ctx: &Ctx,
         ids: &[Uuid],
     ) -> Result<Vec<partner_organisation::Model>, Error> {
-        let tx = self.db.scoped(ctx).await?;
-        let rows = partner_organisation::Entity::find()
-            .filter(partner_organisation::Column::Id.is_in(ids.iter().copied()))
-            .all(&*tx)
+        let q = partner_organisation::Entity::find();
+        self.by_ids(ctx, q, partner_organisation::Column::Id, ids)
             .await
-            .map_err(errors::orm)?;
-        tx.commit().await?;
-        Ok(rows)
     }
 }

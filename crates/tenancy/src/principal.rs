@@ -3,8 +3,10 @@
 //! unknown identity with a verified email is matched against pending invitations.
 
 use crate::{Tenancy, errors};
+use entity::{invitation, user};
 use kernel::{Acting, ActorChoice, Ctx, Error, PartnerId, TenantId, TenantRole, UnionRole, UserId};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -177,6 +179,18 @@ from user_identities ident join users u on u.id = ident.user_id
 where ident.issuer = $1 and ident.subject = $2
 "#;
 
+/// A row of `RESOLVE`.
+#[derive(FromQueryResult)]
+struct KnownRow {
+    id: Uuid,
+    email: String,
+    union_role: Option<UnionRole>,
+    partner_id: Option<Uuid>,
+    /// JSON: `[{tenant_id, slug, role}]`.
+    memberships: String,
+    pending: bool,
+}
+
 struct Resolved {
     principal: Principal,
     email: String,
@@ -235,44 +249,35 @@ impl Tenancy {
 }
 
 async fn exec(tx: &db::Scoped, sql: &str, values: Vec<sea_orm::Value>) -> Result<u64, Error> {
-    tx.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
-    .await
-    .map(|r| r.rows_affected())
-    .map_err(errors::orm)
+    tx.execute_raw(db::stmt(sql, values))
+        .await
+        .map(|r| r.rows_affected())
+        .map_err(errors::orm)
 }
 
 async fn resolve_known(tx: &db::Scoped, id: &LoginIdentity) -> Result<Option<Resolved>, Error> {
-    let row = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            RESOLVE,
-            [id.issuer.clone().into(), id.subject.clone().into()],
-        ))
+    let stmt = db::stmt(
+        RESOLVE,
+        vec![id.issuer.clone().into(), id.subject.clone().into()],
+    );
+    let Some(row) = KnownRow::find_by_statement(stmt)
+        .one(&**tx)
         .await
-        .map_err(errors::orm)?;
-    let Some(row) = row else { return Ok(None) };
-    let get = |e: sea_orm::DbErr| errors::orm(e);
-    let user_id: Uuid = row.try_get_by_index(0).map_err(get)?;
-    let email: String = row.try_get_by_index(1).map_err(get)?;
-    let union_role: Option<String> = row.try_get_by_index(2).map_err(get)?;
-    let partner_id: Option<Uuid> = row.try_get_by_index(3).map_err(get)?;
-    let memberships: String = row.try_get_by_index(4).map_err(get)?;
-    let pending: bool = row.try_get_by_index(5).map_err(get)?;
+        .map_err(errors::orm)?
+    else {
+        return Ok(None);
+    };
     let memberships: Vec<PrincipalMembership> =
-        serde_json::from_str(&memberships).map_err(Error::internal)?;
+        serde_json::from_str(&row.memberships).map_err(Error::internal)?;
     Ok(Some(Resolved {
         principal: Principal {
-            user_id: UserId(user_id),
-            union_role: union_role.as_deref().and_then(UnionRole::parse),
-            partner_id: partner_id.map(PartnerId),
+            user_id: UserId(row.id),
+            union_role: row.union_role,
+            partner_id: row.partner_id.map(PartnerId),
             memberships,
         },
-        email,
-        pending,
+        email: row.email,
+        pending: row.pending,
     }))
 }
 
@@ -284,18 +289,18 @@ async fn first_login(
     email: &str,
 ) -> Result<Option<Principal>, Error> {
     let invited: bool = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
+        .query_one_raw(db::stmt(
             "select exists (select 1 from invitations where email = $1 and status = 'pending' \
                             and expires_at > now()) \
                  or exists (select 1 from union_invitations where email = $1 and accepted_at is null) \
                  or exists (select 1 from partner_invitations where email = $1 and accepted_at is null) \
-                 or exists (select 1 from users where email = $1)",
-            [email.into()],
+                 or exists (select 1 from users where email = $1) \
+               as invited",
+            vec![email.into()],
         ))
         .await
         .map_err(errors::orm)?
-        .map(|r| r.try_get_by_index::<bool>(0))
+        .map(|r| r.try_get::<bool>("", "invited"))
         .transpose()
         .map_err(errors::orm)?
         .unwrap_or(false);
@@ -328,17 +333,13 @@ async fn first_login(
         ],
     )
     .await?;
-    let user_id: Uuid = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "select id from users where email = $1",
-            [email.into()],
-        ))
+    let user_id = user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(&**tx)
         .await
         .map_err(errors::orm)?
         .ok_or_else(|| Error::internal_msg("user vanished during first login"))?
-        .try_get_by_index(0)
-        .map_err(errors::orm)?;
+        .id;
     accept_pending(tx, user_id, email).await?;
     Ok(resolve_known(tx, id).await?.map(|r| r.principal))
 }
@@ -346,19 +347,27 @@ async fn first_login(
 /// Turns pending invitations for `email` into memberships (reactivating a former
 /// member with the invited role) and union roles.
 async fn accept_pending(tx: &db::Scoped, user_id: Uuid, email: &str) -> Result<(), Error> {
-    let accepted = tx
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "update invitations set status = 'accepted', accepted_at = now(), accepted_by = $1 \
-             where email = $2 and status = 'pending' and expires_at > now() \
-             returning tenant_id, role",
-            [user_id.into(), email.into()],
-        ))
+    let accepted = invitation::Entity::update_many()
+        .set(invitation::ActiveModel {
+            status: Set("accepted".into()),
+            accepted_by: Set(Some(user_id)),
+            ..Default::default()
+        })
+        .col_expr(invitation::Column::AcceptedAt, Expr::current_timestamp())
+        .filter(invitation::Column::Email.eq(email))
+        .filter(invitation::Column::Status.eq("pending"))
+        .filter(
+            invitation::Column::ExpiresAt
+                .into_expr()
+                .gt(Expr::current_timestamp()),
+        )
+        .exec_with_returning(&**tx)
         .await
         .map_err(errors::orm)?;
-    for row in accepted {
-        let tenant_id: Uuid = row.try_get_by_index(0).map_err(errors::orm)?;
-        let role: String = row.try_get_by_index(1).map_err(errors::orm)?;
+    for invitation::Model {
+        tenant_id, role, ..
+    } in accepted
+    {
         exec(
             tx,
             "insert into memberships (tenant_id, id, user_id, role) values ($1, $2, $3, $4) \

@@ -3,26 +3,19 @@
 
 use crate::{Tenancy, audit, errors, validate};
 use entity::{invitation, tenant};
-use kernel::{Ctx, Error, Page, PageRequest, TenantId, TenantRole, UnionRole};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use kernel::{Ctx, Error, Page, PageRequest, TenantId, TenantRole, UnionRole, code_enum};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Set};
 use uuid::Uuid;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TenantStatus {
-    Active,
-    Suspended,
-}
-
-impl TenantStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TenantStatus::Active => "active",
-            TenantStatus::Suspended => "suspended",
-        }
+code_enum!(
+    /// An association's standing on the platform (`tenants.status`).
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
+    TenantStatus {
+        Active = "active" / "Active",
+        Suspended = "suspended" / "Suspendue",
     }
-}
+);
 
 pub struct NewTenant {
     pub slug: String,
@@ -121,17 +114,9 @@ impl Tenancy {
         status: Option<TenantStatus>,
     ) -> Result<Page<tenant::Model>, Error> {
         ctx.require_union_role(&UnionRole::ALL)?;
-        let tx = self.db.scoped(ctx).await?;
-        let mut q = tenant::Entity::find().order_by_asc(tenant::Column::Id);
-        if let Some(after) = page.after {
-            q = q.filter(tenant::Column::Id.gt(after));
-        }
-        if let Some(s) = status {
-            q = q.filter(tenant::Column::Status.eq(s.as_str()));
-        }
-        let rows = q.limit(page.fetch()).all(&*tx).await.map_err(errors::orm)?;
-        tx.commit().await?;
-        Ok(Page::from_rows(rows, &page))
+        let q =
+            tenant::Entity::find().apply_if(status, |q, s| q.filter(tenant::Column::Status.eq(s)));
+        self.page_of(ctx, q, tenant::Column::Id, page).await
     }
 
     /// Batch lookup for DataLoaders and `node`: what row-level security lets the
@@ -141,13 +126,7 @@ impl Tenancy {
         ctx: &Ctx,
         ids: &[Uuid],
     ) -> Result<Vec<tenant::Model>, Error> {
-        let tx = self.db.scoped(ctx).await?;
-        let rows = tenant::Entity::find()
-            .filter(tenant::Column::Id.is_in(ids.iter().copied()))
-            .all(&*tx)
+        self.by_ids(ctx, tenant::Entity::find(), tenant::Column::Id, ids)
             .await
-            .map_err(errors::orm)?;
-        tx.commit().await?;
-        Ok(rows)
     }
 }

@@ -292,7 +292,7 @@ pub async fn populate_partner(tdb: &TestDb, issuer: &str, t: &TestTenant) -> Tes
         .await
         .expect("site query")
         .expect("populate made a site")
-        .try_get_by_index(0)
+        .try_get("", "id")
         .expect("site id");
     tx.commit().await.expect("commit");
     exec(&db, "insert into partner_contacts (id, partner_id, full_name, job_title, email, phone) values ($1, $2, $3, 'Chargée de partenariat', $4, '+33 4 72 00 00 00')",

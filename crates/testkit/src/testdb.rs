@@ -106,7 +106,7 @@ async fn drop_stale(conn: &DatabaseConnection) {
         .await
         .unwrap_or_default();
     for r in rows {
-        let Ok(name) = r.try_get_by_index::<String>(0) else {
+        let Ok(name) = r.try_get::<String>("", "datname") else {
             continue;
         };
         let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
