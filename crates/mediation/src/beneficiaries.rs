@@ -1,46 +1,13 @@
 //! Pseudonymous beneficiaries, created only when follow-up needs it, always with the
 //! consent that allows it (purpose, recipient, date, channel, expiry).
 
+use crate::entity::{beneficiary, consent};
 use crate::model::*;
-use crate::repo::{map_err, parse, stmt};
+use crate::repo::{self, map_err};
 use crate::{Journal, WRITERS};
 use kernel::{Ctx, Error, Page, PageRequest};
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use uuid::Uuid;
-
-fn consent_row(r: &QueryResult) -> Result<Consent, Error> {
-    let channel: String = r.try_get_by_index(5).map_err(map_err)?;
-    Ok(Consent {
-        id: r.try_get_by_index(0).map_err(map_err)?,
-        beneficiary_id: r.try_get_by_index(1).map_err(map_err)?,
-        purpose: r.try_get_by_index(2).map_err(map_err)?,
-        recipient: r.try_get_by_index(3).map_err(map_err)?,
-        given_on: r.try_get_by_index(4).map_err(map_err)?,
-        channel: parse(&channel, ConsentChannel::parse)?,
-        expires_on: r.try_get_by_index(6).map_err(map_err)?,
-        withdrawn_on: r.try_get_by_index(7).map_err(map_err)?,
-    })
-}
-
-fn beneficiary_row(r: &QueryResult) -> Result<Beneficiary, Error> {
-    let age: Option<String> = r.try_get_by_index(2).map_err(map_err)?;
-    let sex: Option<String> = r.try_get_by_index(3).map_err(map_err)?;
-    Ok(Beneficiary {
-        id: r.try_get_by_index(0).map_err(map_err)?,
-        pseudonym: r.try_get_by_index(1).map_err(map_err)?,
-        age_band: age
-            .as_deref()
-            .map(|a| parse(a, AgeBand::parse))
-            .transpose()?,
-        sex: sex.as_deref().map(|s| parse(s, Sex::parse)).transpose()?,
-        neighbourhood: r.try_get_by_index(4).map_err(map_err)?,
-        created_at: r.try_get_by_index(5).map_err(map_err)?,
-    })
-}
-
-const CONSENT_COLUMNS: &str =
-    "id, beneficiary_id, purpose, recipient, given_on, channel, expires_on, withdrawn_on";
-const BENEFICIARY_COLUMNS: &str = "id, pseudonym, age_band, sex, neighbourhood, created_at";
 
 fn check_consent(c: &NewConsent, today: chrono::NaiveDate) -> Result<(), Error> {
     for (field, v) in [
@@ -96,26 +63,22 @@ impl Journal {
         let tx = self.db.scoped(ctx).await?;
         let id = Uuid::now_v7();
         // A pseudonym staff can say out loud, unique in the association: B-<year>-<n>.
-        let row = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "insert into beneficiaries (tenant_id, id, pseudonym, age_band, sex, neighbourhood, created_by) \
-                     select $1, $2, 'B-' || to_char(now(), 'YYYY') || '-' || lpad((count(*) + 1)::text, 5, '0'), $3, $4, $5, $6 \
-                     from beneficiaries where tenant_id = $1 returning {BENEFICIARY_COLUMNS}"
-                ),
-                vec![
-                    tenant.into(),
-                    id.into(),
-                    age_band.map(|a| a.as_str().to_owned()).into(),
-                    sex.map(|s| s.as_str().to_owned()).into(),
-                    neighbourhood.into(),
-                    user.0.into(),
-                ],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or_else(|| Error::internal_msg("no row"))?;
-        let b = beneficiary_row(&row)?;
+        let b: Beneficiary = repo::row(
+            &tx,
+            "insert into beneficiaries (tenant_id, id, pseudonym, age_band, sex, neighbourhood, created_by) \
+             select $1, $2, 'B-' || to_char(now(), 'YYYY') || '-' || lpad((count(*) + 1)::text, 5, '0'), $3, $4, $5, $6 \
+             from beneficiaries where tenant_id = $1 returning *",
+            vec![
+                tenant.into(),
+                id.into(),
+                age_band.into(),
+                sex.into(),
+                neighbourhood.into(),
+                user.0.into(),
+            ],
+        )
+        .await?
+        .ok_or_else(|| Error::internal_msg("no row"))?;
         let c = insert_consent(&tx, tenant, id, &consent).await?;
         tx.commit().await?;
         Ok((b, c))
@@ -139,21 +102,16 @@ impl Journal {
     pub async fn withdraw_consent(&self, ctx: &Ctx, consent: Uuid) -> Result<Consent, Error> {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let tx = self.db.scoped(ctx).await?;
-        let row = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update consents set withdrawn_on = greatest(current_date, given_on) where tenant_id = $1 and id = $2 \
-                     and withdrawn_on is null returning {CONSENT_COLUMNS}"
-                ),
-                vec![scope.tenant_id.0.into(), consent.into()],
-            ))
-            .await
-            .map_err(map_err)?;
-        let Some(row) = row else {
-            return Err(Error::NotFound);
-        };
+        let withdrawn: Consent = repo::row(
+            &tx,
+            "update consents set withdrawn_on = greatest(current_date, given_on) where tenant_id = $1 and id = $2 \
+             and withdrawn_on is null returning *",
+            vec![scope.tenant_id.0.into(), consent.into()],
+        )
+        .await?
+        .ok_or(Error::NotFound)?;
         tx.commit().await?;
-        consent_row(&row)
+        Ok(withdrawn)
     }
 
     pub async fn list_beneficiaries(
@@ -163,18 +121,17 @@ impl Journal {
     ) -> Result<Page<Beneficiary>, Error> {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!("select {BENEFICIARY_COLUMNS} from beneficiaries where tenant_id = $1 and ($2::uuid is null or id > $2) order by id limit $3"),
-                vec![scope.tenant_id.0.into(), page.after.into(), (page.fetch() as i64).into()],
-            ))
+        use beneficiary::Column as C;
+        let rows = beneficiary::Entity::find()
+            .filter(C::TenantId.eq(scope.tenant_id.0))
+            .apply_if(page.after, |q, after| q.filter(C::Id.gt(after)))
+            .order_by_asc(C::Id)
+            .limit(page.fetch())
+            .into_model::<Beneficiary>()
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        let rows = rows
-            .iter()
-            .map(beneficiary_row)
-            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(rows, &page))
     }
 
@@ -187,23 +144,30 @@ impl Journal {
             return Ok(Vec::new());
         };
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(&format!("select {BENEFICIARY_COLUMNS} from beneficiaries where tenant_id = $1 and id = any($2)"), vec![scope.tenant_id.0.into(), ids.to_vec().into()]))
+        let rows = beneficiary::Entity::find()
+            .filter(beneficiary::Column::TenantId.eq(scope.tenant_id.0))
+            .filter(beneficiary::Column::Id.eq_any(ids.iter().copied()))
+            .into_model::<Beneficiary>()
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(beneficiary_row).collect()
+        Ok(rows)
     }
 
     pub async fn consents_of(&self, ctx: &Ctx, beneficiary: Uuid) -> Result<Vec<Consent>, Error> {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(&format!("select {CONSENT_COLUMNS} from consents where tenant_id = $1 and beneficiary_id = $2 order by given_on"), vec![scope.tenant_id.0.into(), beneficiary.into()]))
+        let rows = consent::Entity::find()
+            .filter(consent::Column::TenantId.eq(scope.tenant_id.0))
+            .filter(consent::Column::BeneficiaryId.eq(beneficiary))
+            .order_by_asc(consent::Column::GivenOn)
+            .into_model::<Consent>()
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(consent_row).collect()
+        Ok(rows)
     }
 
     /// Ensures every named beneficiary has a consent active on `day`.
@@ -217,19 +181,16 @@ impl Journal {
         if ids.is_empty() {
             return Ok(());
         }
-        let missing = tx
-            .query_one_raw(stmt(
-                "select count(*) from unnest($2::uuid[]) b where not exists (select 1 from consents c \
-                 where c.tenant_id = $1 and c.beneficiary_id = b and c.given_on <= $3 and c.expires_on > $3 \
-                 and (c.withdrawn_on is null or c.withdrawn_on > $3))",
-                vec![tenant.into(), ids.to_vec().into(), day.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .map(|r| r.try_get_by_index::<i64>(0))
-            .transpose()
-            .map_err(map_err)?
-            .unwrap_or(0);
+        let missing: i64 = repo::scalar(
+            tx,
+            "select count(*) as missing from unnest($2::uuid[]) b where not exists (select 1 from consents c \
+             where c.tenant_id = $1 and c.beneficiary_id = b and c.given_on <= $3 and c.expires_on > $3 \
+             and (c.withdrawn_on is null or c.withdrawn_on > $3))",
+            vec![tenant.into(), ids.to_vec().into(), day.into()],
+            "missing",
+        )
+        .await?
+        .unwrap_or(0);
         if missing > 0 {
             return Err(Error::validation(
                 "namedAttendees",
@@ -246,25 +207,21 @@ async fn insert_consent(
     beneficiary: Uuid,
     c: &NewConsent,
 ) -> Result<Consent, Error> {
-    let row = tx
-        .query_one_raw(stmt(
-            &format!(
-                "insert into consents (tenant_id, id, beneficiary_id, purpose, recipient, given_on, channel, expires_on) \
-                 values ($1, $2, $3, $4, $5, $6, $7, $8) returning {CONSENT_COLUMNS}"
-            ),
-            vec![
+    repo::row(
+        tx,
+        "insert into consents (tenant_id, id, beneficiary_id, purpose, recipient, given_on, channel, expires_on) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning *",
+        vec![
                 tenant.into(),
                 Uuid::now_v7().into(),
                 beneficiary.into(),
                 c.purpose.trim().to_owned().into(),
                 c.recipient.trim().to_owned().into(),
                 c.given_on.into(),
-                c.channel.as_str().into(),
+                c.channel.into(),
                 c.expires_on.into(),
             ],
-        ))
-        .await
-        .map_err(map_err)?
-        .ok_or_else(|| Error::internal_msg("no row"))?;
-    consent_row(&row)
+    )
+    .await?
+    .ok_or_else(|| Error::internal_msg("no row"))
 }

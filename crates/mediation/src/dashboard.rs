@@ -7,12 +7,16 @@
 //! PostgreSQL (migration 0009).
 
 use crate::Journal;
+use crate::entity::{department, request_daily, visit_daily, workshop_daily};
 use crate::model::{Channel, RequestKind};
-use crate::repo::{map_err, stmt};
+use crate::repo;
 use chrono::{Datelike, Days, Months, NaiveDate};
 use db::RedisPool;
 use kernel::{Ctx, Error, UnionRole};
-use sea_orm::{ConnectionTrait, Value};
+use sea_orm::sea_query::{
+    DynIden, Expr, ExprTrait, Func, IntoIden, JoinType, PostgresQueryBuilder, Query,
+};
+use sea_orm::{FromQueryResult, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -96,29 +100,28 @@ impl Dimension {
             Dimension::None | Dimension::Site | Dimension::Tenant | Dimension::Region
         )
     }
-    fn key(self) -> &'static str {
+    /// The row's key, as text, from the rollup (aliased `x`) and what it is joined to.
+    fn key(self) -> Expr {
+        let x = |column: &'static str| Expr::col((X, column));
         match self {
-            Dimension::None => "''",
-            Dimension::Site => "x.site_id::text",
-            Dimension::Channel => "x.channel",
-            Dimension::Theme => "x.theme",
-            Dimension::Kind => "x.kind",
-            Dimension::Partner => "x.partner_key::text",
-            Dimension::Tenant => "x.tenant_id::text",
-            Dimension::Region => "coalesce(d.region_code, '')",
-        }
-    }
-    /// What the rollup (aliased x) is joined to, to reach the key.
-    fn join(self) -> &'static str {
-        match self {
-            Dimension::Region => {
-                " join sites s on s.tenant_id = x.tenant_id and s.id = x.site_id \
-                 left join departments d on d.code = s.department"
-            }
-            _ => "",
+            Dimension::None => Expr::val(""),
+            Dimension::Site => x("site_id").cast_as("text"),
+            Dimension::Channel => x("channel"),
+            Dimension::Theme => x("theme"),
+            Dimension::Kind => x("kind"),
+            Dimension::Partner => x("partner_key").cast_as("text"),
+            Dimension::Tenant => x("tenant_id").cast_as("text"),
+            Dimension::Region => Func::coalesce([
+                Expr::col(("d", department::Column::RegionCode)),
+                Expr::val(""),
+            ])
+            .into(),
         }
     }
 }
+
+/// The rollup's alias in the dashboard's statements.
+const X: &str = "x";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DashboardQuery {
@@ -244,41 +247,133 @@ pub fn statements(
     to: NaiveDate,
 ) -> Vec<(&'static str, String, Vec<Value>)> {
     let d = q.dimension;
+    let sources = [
+        (
+            "visit",
+            d.people_apply(),
+            visit_daily::Entity.into_iden(),
+            vec![
+                visit_daily::Column::Visits.into_iden(),
+                visit_daily::Column::Minutes.into_iden(),
+                visit_daily::Column::DuringClosure.into_iden(),
+                visit_daily::Column::OutsideHours.into_iden(),
+            ],
+        ),
+        (
+            "request",
+            true,
+            request_daily::Entity.into_iden(),
+            vec![
+                request_daily::Column::Requests.into_iden(),
+                request_daily::Column::MediationActs.into_iden(),
+            ],
+        ),
+        (
+            "workshop",
+            d.workshops_apply(),
+            workshop_daily::Entity.into_iden(),
+            vec![
+                workshop_daily::Column::Workshops.into_iden(),
+                workshop_daily::Column::Attendees.into_iden(),
+            ],
+        ),
+    ];
+    sources
+        .into_iter()
+        .filter(|(_, applies, _, _)| *applies)
+        .map(|(source, _, table, sums)| {
+            let (sql, values) = rollup_statement(tenant, q, from, to, table, sums);
+            (source, sql, values)
+        })
+        .collect()
+}
+
+/// One rollup's sums by period and key, each sum under its column's name.
+fn rollup_statement(
+    tenant: Option<Uuid>,
+    q: &DashboardQuery,
+    from: NaiveDate,
+    to: NaiveDate,
+    table: DynIden,
+    sums: Vec<DynIden>,
+) -> (String, Vec<Value>) {
+    let mut s = Query::select();
+    s.expr_as(
+        Func::cust("date_trunc")
+            .arg(q.granularity.trunc())
+            .arg(Expr::col((X, "day")))
+            .cast_as("date"),
+        "period",
+    )
+    .expr_as(q.dimension.key(), "key");
+    for sum in sums {
+        s.expr_as(
+            Func::sum(Expr::col((X, sum.clone()))).cast_as("bigint"),
+            sum,
+        );
+    }
+    s.from_as(table, X);
+    if q.dimension == Dimension::Region {
+        s.join_as(
+            JoinType::InnerJoin,
+            "sites",
+            "s",
+            Expr::col(("s", "tenant_id"))
+                .equals((X, "tenant_id"))
+                .and(Expr::col(("s", "id")).equals((X, "site_id"))),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            department::Entity,
+            "d",
+            Expr::col(("d", department::Column::Code)).equals(("s", "department")),
+        );
+    }
+    s.and_where(Expr::col((X, "day")).between(from, to));
     // Only the filters that apply are written, each as a plain equality: an
     // optional filter (`$2 is null or x.tenant_id = $2`) cannot use an index in
     // the generic plan PostgreSQL settles on for a prepared statement, and the
     // row-level security policy (an OR) cannot either, so the dashboard scanned
     // every association's rollups (bench/README.md, W2).
-    let mut values: Vec<Value> = vec![q.granularity.trunc().into(), from.into(), to.into()];
-    let mut filter = String::from("x.day between $2 and $3");
     for (column, id) in [
         ("tenant_id", tenant),
         ("site_id", q.site_id),
         ("tenant_id", q.tenant_id),
     ] {
         if let Some(id) = id {
-            values.push(id.into());
-            filter.push_str(&format!(" and x.{column} = ${}", values.len()));
+            s.and_where(Expr::col((X, column)).eq(id));
         }
     }
-    let j = d.join();
-    let mut out = Vec::new();
-    if d.people_apply() {
-        out.push(("visit", format!(
-            "select date_trunc($1, x.day)::date, {k}, sum(x.visits)::bigint, sum(x.minutes)::bigint, \
-               sum(x.during_closure)::bigint, sum(x.outside_hours)::bigint from visit_daily x{j} where {filter} group by 1, 2",
-            k = d.key()), values.clone()));
-    }
-    let rk = d.key();
-    out.push(("request", format!(
-        "select date_trunc($1, x.day)::date, {rk}, sum(x.requests)::bigint, sum(x.mediation_acts)::bigint from request_daily x{j} where {filter} group by 1, 2"),
-        values.clone()));
-    if d.workshops_apply() {
-        out.push(("workshop", format!(
-            "select date_trunc($1, x.day)::date, {k}, sum(x.workshops)::bigint, sum(x.attendees)::bigint from workshop_daily x{j} where {filter} group by 1, 2",
-            k = d.key()), values.clone()));
-    }
-    out
+    s.group_by_col("period").group_by_col("key");
+    let (sql, values) = s.build(PostgresQueryBuilder);
+    (sql, values.0)
+}
+
+/// What `visit_daily` adds up to in a period, for a key.
+#[derive(FromQueryResult)]
+struct VisitSums {
+    period: NaiveDate,
+    key: String,
+    visits: i64,
+    minutes: i64,
+    during_closure: i64,
+    outside_hours: i64,
+}
+
+#[derive(FromQueryResult)]
+struct RequestSums {
+    period: NaiveDate,
+    key: String,
+    requests: i64,
+    mediation_acts: i64,
+}
+
+#[derive(FromQueryResult)]
+struct WorkshopSums {
+    period: NaiveDate,
+    key: String,
+    workshops: i64,
+    attendees: i64,
 }
 
 type Series = BTreeMap<(NaiveDate, String), Counts>;
@@ -291,38 +386,48 @@ async fn fetch(
     to: NaiveDate,
 ) -> Result<Series, Error> {
     let mut series = Series::new();
+    let d = q.dimension;
     for (source, sql, values) in statements(tenant, q, from, to) {
-        let rows = tx
-            .query_all_raw(stmt(&sql, values))
-            .await
-            .map_err(map_err)?;
-        for r in rows {
-            let period: NaiveDate = r.try_get_by_index(0).map_err(map_err)?;
-            let key: String = r.try_get_by_index(1).map_err(map_err)?;
-            let a: i64 = r.try_get_by_index(2).map_err(map_err)?;
-            let b: i64 = r.try_get_by_index(3).map_err(map_err)?;
-            let c = series
-                .entry((period, key))
-                .or_insert_with(|| Counts::empty(q.dimension));
-            match source {
-                "visit" => {
-                    c.people = Some(a);
-                    c.minutes = Some(b);
-                    c.visits_during_closure = Some(r.try_get_by_index(4).map_err(map_err)?);
-                    c.visits_outside_hours = Some(r.try_get_by_index(5).map_err(map_err)?);
+        match source {
+            "visit" => {
+                for r in repo::rows::<VisitSums>(tx, &sql, values).await? {
+                    let c = cell(&mut series, d, r.period, r.key);
+                    c.people = Some(r.visits);
+                    c.minutes = Some(r.minutes);
+                    c.visits_during_closure = Some(r.during_closure);
+                    c.visits_outside_hours = Some(r.outside_hours);
                 }
-                "request" => {
-                    c.requests = a;
-                    c.mediation_acts = b;
+            }
+            "request" => {
+                for r in repo::rows::<RequestSums>(tx, &sql, values).await? {
+                    let c = cell(&mut series, d, r.period, r.key);
+                    c.requests = r.requests;
+                    c.mediation_acts = r.mediation_acts;
                 }
-                _ => {
-                    c.workshops = Some(a);
-                    c.attendees = Some(b);
+            }
+            _ => {
+                for r in repo::rows::<WorkshopSums>(tx, &sql, values).await? {
+                    let c = cell(&mut series, d, r.period, r.key);
+                    c.workshops = Some(r.workshops);
+                    c.attendees = Some(r.attendees);
                 }
             }
         }
     }
     Ok(series)
+}
+
+fn cell(series: &mut Series, d: Dimension, period: NaiveDate, key: String) -> &mut Counts {
+    series
+        .entry((period, key))
+        .or_insert_with(|| Counts::empty(d))
+}
+
+/// A key and its label, as `labels` reads them.
+#[derive(FromQueryResult)]
+struct Label {
+    key: String,
+    label: String,
 }
 
 async fn labels(
@@ -352,22 +457,20 @@ async fn labels(
             }
             return Ok(out);
         }
-        Dimension::Theme => "select code, label_fr from request_themes where code = any($1)",
-        Dimension::Site => "select id::text, name from sites where id = any($2)",
-        Dimension::Partner => "select id::text, name from partner_organisations where id = any($2)",
-        Dimension::Tenant => "select id::text, name from tenants where id = any($2)",
-        Dimension::Region => "select code, name from regions where code = any($1)",
+        Dimension::Theme => {
+            "select code as key, label_fr as label from request_themes where code = any($1)"
+        }
+        Dimension::Site => "select id::text as key, name as label from sites where id = any($2)",
+        Dimension::Partner => {
+            "select id::text as key, name as label from partner_organisations where id = any($2)"
+        }
+        Dimension::Tenant => {
+            "select id::text as key, name as label from tenants where id = any($2)"
+        }
+        Dimension::Region => "select code as key, name as label from regions where code = any($1)",
     };
-    let rows = tx
-        .query_all_raw(stmt(table, vec![keys.to_vec().into(), ids.into()]))
-        .await
-        .map_err(map_err)?;
-    for r in rows {
-        out.insert(
-            r.try_get_by_index(0).map_err(map_err)?,
-            r.try_get_by_index(1).map_err(map_err)?,
-        );
-    }
+    let rows: Vec<Label> = repo::rows(tx, table, vec![keys.to_vec().into(), ids.into()]).await?;
+    out.extend(rows.into_iter().map(|l| (l.key, l.label)));
     if d == Dimension::Partner {
         out.insert(
             Uuid::nil().to_string(),
@@ -596,17 +699,10 @@ impl Journal {
         q: &DashboardQuery,
     ) -> Result<Dashboard, Error> {
         let tx = self.db.scoped(ctx).await?;
-        if let (Some(t), Some(site)) = (tenant.or(q.tenant_id), q.site_id) {
-            let found = tx
-                .query_one_raw(stmt(
-                    "select 1 from sites where tenant_id = $1 and id = $2",
-                    vec![t.into(), site.into()],
-                ))
-                .await
-                .map_err(map_err)?;
-            if found.is_none() {
-                return Err(Error::validation("siteId", "unknown site"));
-            }
+        if let (Some(t), Some(site)) = (tenant.or(q.tenant_id), q.site_id)
+            && !repo::known_site(&tx, t, site).await?
+        {
+            return Err(Error::validation("siteId", "unknown site"));
         }
         let g = q.granularity;
         let first = g.start(q.from);
@@ -800,6 +896,43 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).expect("date")
     }
 
+    /// January to March 2026 by month, network-wide, unsplit.
+    fn first_quarter() -> DashboardQuery {
+        DashboardQuery {
+            from: d(2026, 1, 1),
+            to: d(2026, 3, 31),
+            granularity: Granularity::Month,
+            dimension: Dimension::None,
+            site_id: None,
+            tenant_id: None,
+        }
+    }
+
+    #[test]
+    fn only_the_filters_given_are_written() {
+        let q = first_quarter();
+        let all = statements(None, &q, q.from, q.to);
+        assert_eq!(all.len(), 3, "one statement per rollup");
+        for (source, sql, _) in all {
+            assert!(
+                !sql.contains("tenant_id\" =") && !sql.contains("site_id\" ="),
+                "{source}: {sql}"
+            );
+        }
+        let q = DashboardQuery {
+            site_id: Some(Uuid::now_v7()),
+            ..first_quarter()
+        };
+        for (source, sql, values) in statements(Some(Uuid::now_v7()), &q, q.from, q.to) {
+            assert!(
+                sql.contains("\"x\".\"tenant_id\" = $") && sql.contains("\"x\".\"site_id\" = $"),
+                "{source}: {sql}"
+            );
+            assert!(!sql.to_lowercase().contains(" or "), "{source}: {sql}");
+            assert!(values.contains(&Value::from(q.site_id)), "{source}: bound");
+        }
+    }
+
     #[test]
     fn periods() {
         assert_eq!(Granularity::Week.start(d(2026, 11, 26)), d(2026, 11, 23));
@@ -835,14 +968,7 @@ mod tests {
 
     #[test]
     fn assembled_rows_are_dense_and_totals_add_up() {
-        let q = DashboardQuery {
-            from: d(2026, 1, 1),
-            to: d(2026, 3, 31),
-            granularity: Granularity::Month,
-            dimension: Dimension::None,
-            site_id: None,
-            tenant_id: None,
-        };
+        let q = first_quarter();
         let mut cur = Series::new();
         cur.insert(
             (d(2026, 2, 1), String::new()),
@@ -874,14 +1000,7 @@ mod tests {
 
     #[test]
     fn a_new_series_is_not_an_unusual_rise() {
-        let q = DashboardQuery {
-            from: d(2026, 1, 1),
-            to: d(2026, 3, 31),
-            granularity: Granularity::Month,
-            dimension: Dimension::None,
-            site_id: None,
-            tenant_id: None,
-        };
+        let q = first_quarter();
         let mut cur = Series::new();
         for m in 1..=3 {
             cur.insert(

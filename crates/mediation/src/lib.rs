@@ -7,6 +7,7 @@
 mod beneficiaries;
 mod coding;
 pub mod dashboard;
+pub mod entity;
 mod model;
 mod repo;
 mod rollup;

@@ -5,6 +5,8 @@ use kernel::code_enum;
 
 code_enum!(
     /// How the person was reached.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     Channel {
         OnSite = "on_site" / "Accueil sur site",
         Phone = "phone" / "Téléphone",
@@ -14,6 +16,8 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     RequestKind {
         Partner = "partner" / "Accueil partenaire",
         General = "general" / "Accueil généraliste",
@@ -21,6 +25,8 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     Outcome {
         Informed = "informed" / "Information donnée",
         Oriented = "oriented" / "Orientation",
@@ -31,6 +37,8 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     AgeBand {
         Under18 = "under_18" / "Moins de 18 ans",
         From18To25 = "18_25" / "18-25 ans",
@@ -42,6 +50,8 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     Sex {
         Female = "female" / "Femme",
         Male = "male" / "Homme",
@@ -50,12 +60,58 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     ConsentChannel {
         Written = "written" / "Écrit",
         Oral = "oral" / "Oral",
         Electronic = "electronic" / "Électronique",
     }
 );
+
+code_enum!(
+    /// Whether a visit counts: a voided one is kept, out of every total.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
+    VisitStatus {
+        Recorded = "recorded" / "Enregistré",
+        Voided = "voided" / "Annulé",
+    }
+);
+
+code_enum!(
+    /// Whether a workshop counts: a voided one is kept, out of every total.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
+    WorkshopStatus {
+        Held = "held" / "Réalisé",
+        Voided = "voided" / "Annulé",
+    }
+);
+
+code_enum!(
+    /// What a correction did to a visit (its history keeps the state before).
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
+    RevisionAction {
+        Amended = "amended" / "Modification",
+        Voided = "voided" / "Annulation",
+    }
+);
+
+// Channel and kind are part of the rollups' composite keys, and sea-orm asks every
+// key column for a conversion from an auto-increment id: a code never is one.
+impl sea_orm::TryFromU64 for Channel {
+    fn try_from_u64(_: u64) -> Result<Self, sea_orm::DbErr> {
+        Err(sea_orm::DbErr::ConvertFromU64("Channel"))
+    }
+}
+
+impl sea_orm::TryFromU64 for RequestKind {
+    fn try_from_u64(_: u64) -> Result<Self, sea_orm::DbErr> {
+        Err(sea_orm::DbErr::ConvertFromU64("RequestKind"))
+    }
+}
 
 impl Outcome {
     /// The network counts a mediation act when the mediator acted with the organisation.
@@ -164,7 +220,7 @@ impl Visit {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
 pub struct Request {
     pub id: Uuid,
     pub visit_id: Uuid,
@@ -185,7 +241,7 @@ pub struct RequestCoding {
     pub agreement_id: Option<Uuid>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
 pub struct Revision {
     pub revision: i32,
     pub action: String,
@@ -199,7 +255,7 @@ pub struct Revision {
     pub changed_at: DateTime<FixedOffset>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
 pub struct Note {
     pub id: Uuid,
     pub visit_id: Uuid,
@@ -208,7 +264,7 @@ pub struct Note {
     pub created_at: DateTime<FixedOffset>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
 pub struct Theme {
     pub code: String,
     pub label_fr: String,
@@ -223,7 +279,7 @@ pub struct NewConsent {
     pub expires_on: NaiveDate,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
 pub struct Consent {
     pub id: Uuid,
     pub beneficiary_id: Uuid,
@@ -241,7 +297,7 @@ impl Consent {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
 pub struct Beneficiary {
     pub id: Uuid,
     pub pseudonym: String,
@@ -283,7 +339,7 @@ pub struct Workshop {
     pub created_at: DateTime<FixedOffset>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sea_orm::FromQueryResult)]
 pub struct SurveyCampaign {
     pub id: Uuid,
     pub site_id: Uuid,

@@ -1,9 +1,11 @@
-//! Row mapping and constraint mapping for the journal.
+//! Row mapping (by column name) and constraint mapping for the journal.
 
+use crate::entity::{visit, workshop};
 use crate::model::*;
-use db::DbError;
+use db::{DbError, Scoped};
 use kernel::Error;
-use sea_orm::QueryResult;
+use sea_orm::{ConnectionTrait, FromQueryResult, TryGetable, Value};
+use uuid::Uuid;
 
 pub(crate) use db::stmt;
 
@@ -52,61 +54,109 @@ pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {
     }
 }
 
-pub(crate) fn parse<T>(s: &str, f: fn(&str) -> Option<T>) -> Result<T, Error> {
-    f(s).ok_or_else(|| Error::internal_msg(format!("unexpected code {s:?} in the journal")))
+/// The rows of a hand-written statement, each mapped by column name.
+pub(crate) async fn rows<T: FromQueryResult>(
+    tx: &Scoped,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<T>, Error> {
+    T::find_by_statement(stmt(sql, values))
+        .all(&**tx)
+        .await
+        .map_err(map_err)
 }
 
-pub(crate) const VISIT_COLUMNS: &str = "id, tenant_id, site_id, mediator_id, occurred_at, channel, duration_minutes, language, \
-    age_band, sex, neighbourhood, beneficiary_id, status, revision, created_by, created_at, updated_at, during_closure, outside_hours";
-
-pub(crate) fn visit(r: &QueryResult) -> Result<Visit, Error> {
-    let channel: String = r.try_get_by_index(5).map_err(map_err)?;
-    let age: Option<String> = r.try_get_by_index(8).map_err(map_err)?;
-    let sex: Option<String> = r.try_get_by_index(9).map_err(map_err)?;
-    let status: String = r.try_get_by_index(12).map_err(map_err)?;
-    Ok(Visit {
-        id: r.try_get_by_index(0).map_err(map_err)?,
-        tenant_id: r.try_get_by_index(1).map_err(map_err)?,
-        site_id: r.try_get_by_index(2).map_err(map_err)?,
-        mediator_id: r.try_get_by_index(3).map_err(map_err)?,
-        occurred_at: r.try_get_by_index(4).map_err(map_err)?,
-        channel: parse(&channel, Channel::parse)?,
-        duration_minutes: r.try_get_by_index(6).map_err(map_err)?,
-        language: r.try_get_by_index(7).map_err(map_err)?,
-        age_band: age
-            .as_deref()
-            .map(|a| parse(a, AgeBand::parse))
-            .transpose()?,
-        sex: sex.as_deref().map(|s| parse(s, Sex::parse)).transpose()?,
-        neighbourhood: r.try_get_by_index(10).map_err(map_err)?,
-        beneficiary_id: r.try_get_by_index(11).map_err(map_err)?,
-        voided: status == "voided",
-        revision: r.try_get_by_index(13).map_err(map_err)?,
-        created_by: r.try_get_by_index(14).map_err(map_err)?,
-        created_at: r.try_get_by_index(15).map_err(map_err)?,
-        updated_at: r.try_get_by_index(16).map_err(map_err)?,
-        during_closure: r.try_get_by_index(17).map_err(map_err)?,
-        outside_hours: r.try_get_by_index(18).map_err(map_err)?,
-    })
+/// The first row of a hand-written statement, mapped by column name.
+pub(crate) async fn row<T: FromQueryResult>(
+    tx: &Scoped,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<T>, Error> {
+    T::find_by_statement(stmt(sql, values))
+        .one(&**tx)
+        .await
+        .map_err(map_err)
 }
 
-pub(crate) const REQUEST_COLUMNS: &str = "id, visit_id, position, theme, kind, partner_id, outcome, mediation_act, referred_to, agreement_id";
+/// One column, by name, of the first row of a hand-written statement.
+pub(crate) async fn scalar<T: TryGetable>(
+    tx: &Scoped,
+    sql: &str,
+    values: Vec<Value>,
+    column: &str,
+) -> Result<Option<T>, Error> {
+    tx.query_one_raw(stmt(sql, values))
+        .await
+        .map_err(map_err)?
+        .map(|r| r.try_get::<T>("", column))
+        .transpose()
+        .map_err(map_err)
+}
 
-pub(crate) fn request(r: &QueryResult) -> Result<Request, Error> {
-    let kind: String = r.try_get_by_index(4).map_err(map_err)?;
-    let outcome: String = r.try_get_by_index(6).map_err(map_err)?;
-    Ok(Request {
-        id: r.try_get_by_index(0).map_err(map_err)?,
-        visit_id: r.try_get_by_index(1).map_err(map_err)?,
-        position: r.try_get_by_index(2).map_err(map_err)?,
-        theme: r.try_get_by_index(3).map_err(map_err)?,
-        kind: parse(&kind, RequestKind::parse)?,
-        partner_id: r.try_get_by_index(5).map_err(map_err)?,
-        outcome: parse(&outcome, Outcome::parse)?,
-        mediation_act: r.try_get_by_index(7).map_err(map_err)?,
-        referred_to: r.try_get_by_index(8).map_err(map_err)?,
-        agreement_id: r.try_get_by_index(9).map_err(map_err)?,
-    })
+/// Whether the association has this site (another association's is as unknown).
+pub(crate) async fn known_site(tx: &Scoped, tenant: Uuid, site: Uuid) -> Result<bool, Error> {
+    Ok(tx
+        .query_one_raw(stmt(
+            "select 1 from sites where tenant_id = $1 and id = $2",
+            vec![tenant.into(), site.into()],
+        ))
+        .await
+        .map_err(map_err)?
+        .is_some())
+}
+
+/// A row found under a client key, and whether it was recorded from the same input
+/// (the statement's `same_input`).
+#[derive(FromQueryResult)]
+pub(crate) struct Keyed<M: FromQueryResult> {
+    #[sea_orm(nested)]
+    pub row: M,
+    pub same_input: bool,
+}
+
+impl From<visit::Model> for Visit {
+    fn from(m: visit::Model) -> Self {
+        Visit {
+            id: m.id,
+            tenant_id: m.tenant_id,
+            site_id: m.site_id,
+            mediator_id: m.mediator_id,
+            occurred_at: m.occurred_at,
+            channel: m.channel,
+            duration_minutes: m.duration_minutes,
+            language: m.language,
+            age_band: m.age_band,
+            sex: m.sex,
+            neighbourhood: m.neighbourhood,
+            beneficiary_id: m.beneficiary_id,
+            voided: m.status == VisitStatus::Voided,
+            revision: m.revision,
+            created_by: m.created_by,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            during_closure: m.during_closure,
+            outside_hours: m.outside_hours,
+        }
+    }
+}
+
+impl From<workshop::Model> for Workshop {
+    fn from(m: workshop::Model) -> Self {
+        Workshop {
+            id: m.id,
+            site_id: m.site_id,
+            theme: m.theme,
+            title: m.title,
+            held_on: m.held_on,
+            duration_minutes: m.duration_minutes,
+            facilitator_id: m.facilitator_id,
+            funding_partner_id: m.funding_partner_id,
+            attendees: m.attendees,
+            agreement_id: m.agreement_id,
+            voided: m.status == WorkshopStatus::Voided,
+            created_at: m.created_at,
+        }
+    }
 }
 
 pub(crate) fn snapshot(v: &Visit, requests: &[Request]) -> serde_json::Value {

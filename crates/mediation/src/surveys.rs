@@ -1,27 +1,50 @@
 //! Satisfaction surveys: periodic campaigns per site; answers on a four-point scale
 //! (typed in from paper forms or a tablet), giving the share satisfied.
 
+use crate::entity::{survey_answer, survey_campaign};
 use crate::model::*;
-use crate::repo::{map_err, stmt};
+use crate::repo::{self, map_err, stmt};
 use crate::{Journal, LEADS, WRITERS, rules};
 use kernel::{Ctx, Error, Page, PageRequest};
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select,
+};
 use uuid::Uuid;
 
-const COLUMNS: &str = "c.id, c.site_id, c.title, c.starts_on, c.ends_on, \
-    (select count(*) from survey_answers a where a.tenant_id = c.tenant_id and a.campaign_id = c.id), \
-    (select count(*) from survey_answers a where a.tenant_id = c.tenant_id and a.campaign_id = c.id and a.score >= 3)";
+/// Campaigns with their answers counted: all of them, and the satisfied ones.
+fn campaigns() -> Select<survey_campaign::Entity> {
+    use survey_campaign::Column as C;
+    survey_campaign::Entity::find()
+        .select_only()
+        .columns([C::Id, C::SiteId, C::Title, C::StartsOn, C::EndsOn])
+        .expr_as(answers(None), "answers")
+        .expr_as(answers(Some(SATISFIED)), "satisfied")
+}
 
-fn row(r: &QueryResult) -> Result<SurveyCampaign, Error> {
-    Ok(SurveyCampaign {
-        id: r.try_get_by_index(0).map_err(map_err)?,
-        site_id: r.try_get_by_index(1).map_err(map_err)?,
-        title: r.try_get_by_index(2).map_err(map_err)?,
-        starts_on: r.try_get_by_index(3).map_err(map_err)?,
-        ends_on: r.try_get_by_index(4).map_err(map_err)?,
-        answers: r.try_get_by_index(5).map_err(map_err)?,
-        satisfied: r.try_get_by_index(6).map_err(map_err)?,
-    })
+/// "Satisfied" or "very satisfied" on the four-point scale.
+const SATISFIED: i16 = 3;
+
+/// The number of answers to the campaign of the outer row, scoring at least `min`.
+fn answers(min: Option<i16>) -> Expr {
+    use survey_answer::Column as A;
+    use survey_campaign::Column as C;
+    let mut q = Query::select();
+    q.expr(Expr::col(Asterisk).count())
+        .from(survey_answer::Entity)
+        .and_where(
+            Expr::col((survey_answer::Entity, A::TenantId))
+                .equals((survey_campaign::Entity, C::TenantId)),
+        )
+        .and_where(
+            Expr::col((survey_answer::Entity, A::CampaignId))
+                .equals((survey_campaign::Entity, C::Id)),
+        );
+    if let Some(min) = min {
+        q.and_where(Expr::col((survey_answer::Entity, A::Score)).gte(min));
+    }
+    q.take().into()
 }
 
 impl Journal {
@@ -49,14 +72,7 @@ impl Journal {
         }
         let tenant = scope.tenant_id.0;
         let tx = self.db.scoped(ctx).await?;
-        let site = tx
-            .query_one_raw(stmt(
-                "select 1 from sites where tenant_id = $1 and id = $2",
-                vec![tenant.into(), site_id.into()],
-            ))
-            .await
-            .map_err(map_err)?;
-        if site.is_none() {
+        if !repo::known_site(&tx, tenant, site_id).await? {
             return Err(Error::validation("siteId", "unknown site"));
         }
         let id = Uuid::now_v7();
@@ -66,18 +82,11 @@ impl Journal {
         ))
         .await
         .map_err(map_err)?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "select {COLUMNS} from survey_campaigns c where c.tenant_id = $1 and c.id = $2"
-                ),
-                vec![tenant.into(), id.into()],
-            ))
-            .await
-            .map_err(map_err)?
+        let c = campaign(&tx, tenant, id)
+            .await?
             .ok_or_else(|| Error::internal_msg("no row"))?;
         tx.commit().await?;
-        row(&r)
+        Ok(c)
     }
 
     /// Records one answer (1 very dissatisfied .. 4 very satisfied), idempotent under
@@ -103,19 +112,12 @@ impl Journal {
         }
         let tenant = scope.tenant_id.0;
         let tx = self.db.scoped(ctx).await?;
-        let dates = tx
-            .query_one_raw(stmt(
-                "select starts_on, ends_on from survey_campaigns where tenant_id = $1 and id = $2",
-                vec![tenant.into(), campaign.into()],
-            ))
+        let dates = survey_campaign::Entity::find_by_id((tenant, campaign))
+            .one(&*tx)
             .await
             .map_err(map_err)?
             .ok_or(Error::NotFound)?;
-        let (starts, ends): (chrono::NaiveDate, chrono::NaiveDate) = (
-            dates.try_get_by_index(0).map_err(map_err)?,
-            dates.try_get_by_index(1).map_err(map_err)?,
-        );
-        if answered_on < starts || answered_on > ends {
+        if answered_on < dates.starts_on || answered_on > dates.ends_on {
             return Err(Error::validation(
                 "answeredOn",
                 "outside the campaign's dates",
@@ -124,40 +126,31 @@ impl Journal {
         // The same key again is a replay only with the same answer: another answer
         // under it is refused rather than dropped.
         let fingerprint = serde_json::json!([campaign, score, answered_on]).to_string();
-        let same: bool = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "with i as (insert into survey_answers (tenant_id, id, campaign_id, score, answered_on, client_key, client_fingerprint) \
-                     values ($1, $2, $3, $4, $5, $6, {fp}) on conflict (tenant_id, client_key) do nothing returning 1) \
-                     select exists (select 1 from i) or coalesce((select client_fingerprint = {fp} from survey_answers \
-                       where tenant_id = $1 and client_key = $6), true)",
-                    fp = crate::visits::fingerprint_sql(7)
-                ),
-                vec![tenant.into(), Uuid::now_v7().into(), campaign.into(), score.into(), answered_on.into(), key.into(), fingerprint.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or_else(|| Error::internal_msg("no row"))?
-            .try_get_by_index(0)
-            .map_err(map_err)?;
+        let same: bool = repo::scalar(
+            &tx,
+            &format!(
+                "with i as (insert into survey_answers (tenant_id, id, campaign_id, score, answered_on, client_key, client_fingerprint) \
+                 values ($1, $2, $3, $4, $5, $6, {fp}) on conflict (tenant_id, client_key) do nothing returning 1) \
+                 select exists (select 1 from i) or coalesce((select client_fingerprint = {fp} from survey_answers \
+                   where tenant_id = $1 and client_key = $6), true) as same_input",
+                fp = crate::visits::fingerprint_sql(7)
+            ),
+            vec![tenant.into(), Uuid::now_v7().into(), campaign.into(), score.into(), answered_on.into(), key.into(), fingerprint.into()],
+            "same_input",
+        )
+        .await?
+        .ok_or_else(|| Error::internal_msg("no row"))?;
         if !same {
             return Err(Error::conflict_on(
                 "clientKey",
                 "cette clé a déjà servi pour une autre réponse : rien n'a été enregistré",
             ));
         }
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "select {COLUMNS} from survey_campaigns c where c.tenant_id = $1 and c.id = $2"
-                ),
-                vec![tenant.into(), campaign.into()],
-            ))
-            .await
-            .map_err(map_err)?
+        let c = self::campaign(&tx, tenant, campaign)
+            .await?
             .ok_or(Error::NotFound)?;
         tx.commit().await?;
-        row(&r)
+        Ok(c)
     }
 
     pub async fn list_survey_campaigns(
@@ -167,15 +160,17 @@ impl Journal {
     ) -> Result<Page<SurveyCampaign>, Error> {
         let scope = ctx.require_tenant()?;
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!("select {COLUMNS} from survey_campaigns c where c.tenant_id = $1 and ($2::uuid is null or c.id < $2) order by c.id desc limit $3"),
-                vec![scope.tenant_id.0.into(), page.after.into(), (page.fetch() as i64).into()],
-            ))
+        use survey_campaign::Column as C;
+        let rows = campaigns()
+            .filter(C::TenantId.eq(scope.tenant_id.0))
+            .apply_if(page.after, |q, after| q.filter(C::Id.lt(after)))
+            .order_by_desc(C::Id)
+            .limit(page.fetch())
+            .into_model::<SurveyCampaign>()
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        let rows = rows.iter().map(row).collect::<Result<Vec<_>, _>>()?;
         Ok(Page::from_rows(rows, &page))
     }
 
@@ -188,11 +183,28 @@ impl Journal {
             return Ok(Vec::new());
         };
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(&format!("select {COLUMNS} from survey_campaigns c where c.tenant_id = $1 and c.id = any($2)"), vec![scope.tenant_id.0.into(), ids.to_vec().into()]))
+        let rows = campaigns()
+            .filter(survey_campaign::Column::TenantId.eq(scope.tenant_id.0))
+            .filter(survey_campaign::Column::Id.eq_any(ids.iter().copied()))
+            .into_model::<SurveyCampaign>()
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(row).collect()
+        Ok(rows)
     }
+}
+
+async fn campaign(
+    tx: &db::Scoped,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<SurveyCampaign>, Error> {
+    campaigns()
+        .filter(survey_campaign::Column::TenantId.eq(tenant))
+        .filter(survey_campaign::Column::Id.eq(id))
+        .into_model::<SurveyCampaign>()
+        .one(&**tx)
+        .await
+        .map_err(map_err)
 }

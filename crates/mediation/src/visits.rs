@@ -1,11 +1,15 @@
 //! Recording, amending and voiding visits; reading the journal.
 
+use crate::entity::{request_theme, visit, visit_note, visit_request, workshop_theme};
 use crate::model::*;
-use crate::repo::{REQUEST_COLUMNS, VISIT_COLUMNS, map_err, request, snapshot, stmt, visit};
+use crate::repo::{self, Keyed, map_err, snapshot, stmt};
 use crate::{Journal, LEADS, WRITERS, coding, rollup, rules};
 use db::Scoped;
 use kernel::{Ctx, Error, Page, PageRequest, TenantScope};
-use sea_orm::ConnectionTrait;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
+};
 use uuid::Uuid;
 
 /// What `record_visit` did: `replayed` is true when the client key had already been
@@ -80,15 +84,27 @@ pub(crate) async fn caller_membership(
     scope: TenantScope,
     user: Uuid,
 ) -> Result<Uuid, Error> {
-    tx.query_one_raw(stmt(
+    repo::scalar(
+        tx,
         "select id from memberships where tenant_id = $1 and user_id = $2 and status = 'active'",
         vec![scope.tenant_id.0.into(), user.into()],
-    ))
-    .await
-    .map_err(map_err)?
-    .ok_or(Error::Forbidden("no active membership"))?
-    .try_get_by_index(0)
-    .map_err(map_err)
+        "id",
+    )
+    .await?
+    .ok_or(Error::Forbidden("no active membership"))
+}
+
+/// What `check_refs` finds, under its statement's aliases.
+#[derive(FromQueryResult)]
+struct Refs {
+    /// None: no such site in the association.
+    site_open: Option<bool>,
+    mediator_active: bool,
+    beneficiary_known: bool,
+    unknown_partners: Option<Vec<Uuid>>,
+    unknown_themes: Option<Vec<String>>,
+    during_closure: bool,
+    outside_hours: bool,
 }
 
 /// The site must be the association's and open on that day; the mediator an active
@@ -104,16 +120,18 @@ async fn check_refs(
     v: &VisitInput,
     mediator: Uuid,
 ) -> Result<(bool, bool), Error> {
-    let row = tx
-        .query_one_raw(stmt(
-            "select \
+    let refs: Refs = repo::row(
+        tx,
+        "select \
                (select opened_on <= ($3::timestamptz at time zone 'Europe/Paris')::date \
                        and (closed_on is null or closed_on >= ($3::timestamptz at time zone 'Europe/Paris')::date) \
-                  from sites where tenant_id = $1 and id = $2), \
-               exists (select 1 from memberships where tenant_id = $1 and id = $4 and status = 'active'), \
-               ($5::uuid is null or exists (select 1 from beneficiaries where tenant_id = $1 and id = $5)), \
-               (select array_agg(p) from unnest($6::uuid[]) p where not exists (select 1 from partner_organisations where id = p)), \
-               (select array_agg(t) from unnest($7::text[]) t where not exists (select 1 from request_themes where code = t)), \
+                  from sites where tenant_id = $1 and id = $2) as site_open, \
+               exists (select 1 from memberships where tenant_id = $1 and id = $4 and status = 'active') as mediator_active, \
+               ($5::uuid is null or exists (select 1 from beneficiaries where tenant_id = $1 and id = $5)) as beneficiary_known, \
+               (select array_agg(p) from unnest($6::uuid[]) p where not exists (select 1 from partner_organisations where id = p)) \
+                 as unknown_partners, \
+               (select array_agg(t) from unnest($7::text[]) t where not exists (select 1 from request_themes where code = t)) \
+                 as unknown_themes, \
                f.during_closure, f.outside_hours \
              from app.visit_flags($1, $2, $3, $8) f",
             vec![
@@ -124,14 +142,12 @@ async fn check_refs(
                 v.beneficiary_id.into(),
                 v.requests.iter().filter_map(|r| r.partner_id).collect::<Vec<_>>().into(),
                 v.requests.iter().map(|r| r.theme.clone()).collect::<Vec<_>>().into(),
-                v.channel.as_str().into(),
+                v.channel.into(),
             ],
-        ))
-        .await
-        .map_err(map_err)?
-        .ok_or_else(|| Error::internal_msg("no row"))?;
-    let site_open: Option<bool> = row.try_get_by_index(0).map_err(map_err)?;
-    match site_open {
+    )
+    .await?
+    .ok_or_else(|| Error::internal_msg("no row"))?;
+    match refs.site_open {
         None => return Err(Error::validation("siteId", "unknown site")),
         Some(false) => {
             return Err(Error::validation(
@@ -141,17 +157,16 @@ async fn check_refs(
         }
         Some(true) => {}
     }
-    if !row.try_get_by_index::<bool>(1).map_err(map_err)? {
+    if !refs.mediator_active {
         return Err(Error::validation(
             "mediatorId",
             "not an active member of the association",
         ));
     }
-    if !row.try_get_by_index::<bool>(2).map_err(map_err)? {
+    if !refs.beneficiary_known {
         return Err(Error::validation("beneficiaryId", "unknown beneficiary"));
     }
-    let bad_partners: Option<Vec<Uuid>> = row.try_get_by_index(3).map_err(map_err)?;
-    if let Some(p) = bad_partners.and_then(|v| v.first().copied()) {
+    if let Some(p) = refs.unknown_partners.and_then(|v| v.first().copied()) {
         let i = v
             .requests
             .iter()
@@ -162,18 +177,14 @@ async fn check_refs(
             "unknown partner",
         ));
     }
-    let bad_themes: Option<Vec<String>> = row.try_get_by_index(4).map_err(map_err)?;
-    if let Some(t) = bad_themes.and_then(|v| v.into_iter().next()) {
+    if let Some(t) = refs.unknown_themes.and_then(|v| v.into_iter().next()) {
         let i = v.requests.iter().position(|r| r.theme == t).unwrap_or(0);
         return Err(Error::validation(
             format!("requests[{i}].theme"),
             "not a theme of the network's catalogue",
         ));
     }
-    Ok((
-        row.try_get_by_index(5).map_err(map_err)?,
-        row.try_get_by_index(6).map_err(map_err)?,
-    ))
+    Ok((refs.during_closure, refs.outside_hours))
 }
 
 /// Each request coded to an agreement must fit it (site, Paris day, theme, partner).
@@ -205,16 +216,14 @@ async fn insert_requests(
     reqs: &[NewRequest],
 ) -> Result<Vec<Request>, Error> {
     let ids: Vec<Uuid> = reqs.iter().map(|_| Uuid::now_v7()).collect();
-    let rows = tx
-        .query_all_raw(stmt(
-            &format!(
-                "insert into visit_requests (tenant_id, id, visit_id, position, theme, kind, partner_id, outcome, mediation_act, referred_to, agreement_id) \
+    let mut out: Vec<Request> = repo::rows(
+        tx,
+        "insert into visit_requests (tenant_id, id, visit_id, position, theme, kind, partner_id, outcome, mediation_act, referred_to, agreement_id) \
                  select $1, u.id, $2, u.pos, u.theme, u.kind, nullif(u.partner, '00000000-0000-0000-0000-000000000000'::uuid), \
                    u.outcome, u.act, nullif(u.referred, ''), nullif(u.agreement, '00000000-0000-0000-0000-000000000000'::uuid) \
                  from unnest($3::uuid[], $4::int2[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::bool[], $10::text[], $11::uuid[]) \
                    as u(id, pos, theme, kind, partner, outcome, act, referred, agreement) \
-                 returning {REQUEST_COLUMNS}"
-            ),
+                 returning *",
             vec![
                 tenant.into(),
                 visit_id.into(),
@@ -229,10 +238,8 @@ async fn insert_requests(
                 reqs.iter().map(|r| r.referred_to.clone().unwrap_or_default()).collect::<Vec<String>>().into(),
                 reqs.iter().map(|r| r.agreement_id.unwrap_or(Uuid::nil())).collect::<Vec<Uuid>>().into(),
             ],
-        ))
-        .await
-        .map_err(map_err)?;
-    let mut out: Vec<Request> = rows.iter().map(request).collect::<Result<_, _>>()?;
+    )
+    .await?;
     out.sort_by_key(|r| r.position);
     Ok(out)
 }
@@ -242,14 +249,16 @@ async fn load_requests(
     tenant: Uuid,
     visit_ids: &[Uuid],
 ) -> Result<Vec<Request>, Error> {
-    let rows = tx
-        .query_all_raw(stmt(
-            &format!("select {REQUEST_COLUMNS} from visit_requests where tenant_id = $1 and visit_id = any($2) order by visit_id, position"),
-            vec![tenant.into(), visit_ids.to_vec().into()],
-        ))
+    use visit_request::Column as C;
+    visit_request::Entity::find()
+        .filter(C::TenantId.eq(tenant))
+        .filter(C::VisitId.eq_any(visit_ids.iter().copied()))
+        .order_by_asc(C::VisitId)
+        .order_by_asc(C::Position)
+        .into_model::<Request>()
+        .all(&**tx)
         .await
-        .map_err(map_err)?;
-    rows.iter().map(request).collect()
+        .map_err(map_err)
 }
 
 /// The visit recorded under this key, if any, and whether it was recorded from the
@@ -261,21 +270,17 @@ async fn by_client_key(
     key: &str,
     fingerprint: &str,
 ) -> Result<Option<(Visit, bool)>, Error> {
-    let Some(r) = tx
-        .query_one_raw(stmt(
-            &format!(
-                "select {VISIT_COLUMNS}, coalesce(client_fingerprint = {}, true) from visits \
-                 where tenant_id = $1 and client_key = $2",
-                fingerprint_sql(3)
-            ),
-            vec![tenant.into(), key.into(), fingerprint.into()],
-        ))
-        .await
-        .map_err(map_err)?
-    else {
-        return Ok(None);
-    };
-    Ok(Some((visit(&r)?, r.try_get_by_index(19).map_err(map_err)?)))
+    let found: Option<Keyed<visit::Model>> = repo::row(
+        tx,
+        &format!(
+            "select *, coalesce(client_fingerprint = {}, true) as same_input from visits \
+             where tenant_id = $1 and client_key = $2",
+            fingerprint_sql(3)
+        ),
+        vec![tenant.into(), key.into(), fingerprint.into()],
+    )
+    .await?;
+    Ok(found.map(|k| (k.row.into(), k.same_input)))
 }
 
 fn replay(found: (Visit, bool)) -> Result<Recorded, Error> {
@@ -291,17 +296,13 @@ fn replay(found: (Visit, bool)) -> Result<Recorded, Error> {
 }
 
 async fn load_for_update(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Visit, Error> {
-    let r = tx
-        .query_one_raw(stmt(
-            &format!(
-                "select {VISIT_COLUMNS} from visits where tenant_id = $1 and id = $2 for update"
-            ),
-            vec![tenant.into(), id.into()],
-        ))
+    visit::Entity::find_by_id((tenant, id))
+        .lock_exclusive()
+        .one(&**tx)
         .await
         .map_err(map_err)?
-        .ok_or(Error::NotFound)?;
-    visit(&r)
+        .map(Visit::from)
+        .ok_or(Error::NotFound)
 }
 
 impl Journal {
@@ -341,14 +342,14 @@ impl Journal {
         };
         let (during_closure, outside_hours) = check_refs(&tx, tenant, &input, mediator).await?;
         check_codes(&tx, tenant, &input).await?;
-        let row = tx
-            .query_one_raw(stmt(
+        let row: Option<visit::Model> = repo::row(
+                &tx,
                 &format!(
                     "insert into visits (tenant_id, id, site_id, mediator_id, occurred_at, channel, duration_minutes, language, \
                      age_band, sex, neighbourhood, beneficiary_id, client_key, created_by, client_fingerprint, \
                      during_closure, outside_hours) \
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, {}, $16, $17) \
-                     on conflict (tenant_id, client_key) do nothing returning {VISIT_COLUMNS}",
+                     on conflict (tenant_id, client_key) do nothing returning *",
                     fingerprint_sql(15)
                 ),
                 vec![
@@ -357,11 +358,11 @@ impl Journal {
                     input.site_id.into(),
                     mediator.into(),
                     input.occurred_at.into(),
-                    input.channel.as_str().into(),
+                    input.channel.into(),
                     input.duration_minutes.into(),
                     input.language.clone().into(),
-                    input.age_band.map(|a| a.as_str().to_owned()).into(),
-                    input.sex.map(|s| s.as_str().to_owned()).into(),
+                    input.age_band.into(),
+                    input.sex.into(),
                     input.neighbourhood.clone().into(),
                     input.beneficiary_id.into(),
                     key.clone().into(),
@@ -370,9 +371,8 @@ impl Journal {
                     during_closure.into(),
                     outside_hours.into(),
                 ],
-            ))
-            .await
-            .map_err(map_err)?;
+            )
+            .await?;
         let Some(row) = row else {
             // Raced with the same key and the other transaction won. Under READ
             // COMMITTED this next statement already sees its committed visit.
@@ -383,7 +383,7 @@ impl Journal {
             tx.commit().await?;
             return Ok(r);
         };
-        let v = visit(&row)?;
+        let v = Visit::from(row);
         let reqs = insert_requests(&tx, tenant, v.id, &input.requests).await?;
         if let Some(body) = note {
             tx.execute_raw(stmt(
@@ -431,37 +431,43 @@ impl Journal {
         let old_reqs = load_requests(&tx, tenant, &[id]).await?;
         let mut input = input;
         let removed = keep_codings(&tx, tenant, &mut input, &old_reqs).await?;
-        history(&tx, tenant, &old, &old_reqs, "amended", reason, user.0).await?;
+        history(
+            &tx,
+            tenant,
+            &old,
+            &old_reqs,
+            RevisionAction::Amended,
+            reason,
+            user.0,
+        )
+        .await?;
         rollup::visit(&tx, &old, &old_reqs, -1).await?;
-        let row = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update visits set site_id = $3, mediator_id = $4, occurred_at = $5, channel = $6, duration_minutes = $7, \
+        let v: Visit = repo::row::<visit::Model>(
+                &tx,
+                "update visits set site_id = $3, mediator_id = $4, occurred_at = $5, channel = $6, duration_minutes = $7, \
                      language = $8, age_band = $9, sex = $10, neighbourhood = $11, beneficiary_id = $12, \
                      during_closure = $13, outside_hours = $14, \
-                     revision = revision + 1, updated_at = now() where tenant_id = $1 and id = $2 returning {VISIT_COLUMNS}"
-                ),
+                     revision = revision + 1, updated_at = now() where tenant_id = $1 and id = $2 returning *",
                 vec![
                     tenant.into(),
                     id.into(),
                     input.site_id.into(),
                     mediator.into(),
                     input.occurred_at.into(),
-                    input.channel.as_str().into(),
+                    input.channel.into(),
                     input.duration_minutes.into(),
                     input.language.clone().into(),
-                    input.age_band.map(|a| a.as_str().to_owned()).into(),
-                    input.sex.map(|s| s.as_str().to_owned()).into(),
+                    input.age_band.into(),
+                    input.sex.into(),
                     input.neighbourhood.clone().into(),
                     input.beneficiary_id.into(),
                     during_closure.into(),
                     outside_hours.into(),
                 ],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
-        let v = visit(&row)?;
+            )
+            .await?
+            .ok_or(Error::NotFound)?
+            .into();
         tx.execute_raw(stmt(
             "delete from visit_requests where tenant_id = $1 and visit_id = $2",
             vec![tenant.into(), id.into()],
@@ -500,21 +506,27 @@ impl Journal {
             return Err(Error::conflict("the visit is already voided"));
         }
         let reqs = load_requests(&tx, tenant, &[id]).await?;
-        history(&tx, tenant, &old, &reqs, "voided", Some(reason), user.0).await?;
+        history(
+            &tx,
+            tenant,
+            &old,
+            &reqs,
+            RevisionAction::Voided,
+            Some(reason),
+            user.0,
+        )
+        .await?;
         rollup::visit(&tx, &old, &reqs, -1).await?;
-        let row = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update visits set status = 'voided', voided_at = now(), revision = revision + 1, updated_at = now() \
-                     where tenant_id = $1 and id = $2 returning {VISIT_COLUMNS}"
-                ),
-                vec![tenant.into(), id.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
+        let voided: visit::Model = repo::row(
+            &tx,
+            "update visits set status = $3, voided_at = now(), revision = revision + 1, updated_at = now() \
+             where tenant_id = $1 and id = $2 returning *",
+            vec![tenant.into(), id.into(), VisitStatus::Voided.into()],
+        )
+        .await?
+        .ok_or(Error::NotFound)?;
         tx.commit().await?;
-        visit(&row)
+        Ok(voided.into())
     }
 
     /// Codes requests of a recorded visit to agreements, or uncodes them (any writer:
@@ -599,28 +611,26 @@ impl Journal {
     ) -> Result<Page<Visit>, Error> {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!(
-                    "select {VISIT_COLUMNS} from visits where tenant_id = $1 \
-                     and ($2::uuid is null or site_id = $2) and ($3::timestamptz is null or occurred_at >= $3) \
-                     and ($4::timestamptz is null or occurred_at < $4) and ($5 or status = 'recorded') \
-                     and ($6::uuid is null or id < $6) order by id desc limit $7"
-                ),
-                vec![
-                    scope.tenant_id.0.into(),
-                    f.site_id.into(),
-                    f.from.into(),
-                    f.to.into(),
-                    f.include_voided.into(),
-                    page.after.into(),
-                    (page.fetch() as i64).into(),
-                ],
-            ))
+        use visit::Column as C;
+        // Only the filters given are written: an optional one (`$2 is null or ...`)
+        // would keep PostgreSQL's generic plan off the indexes.
+        let rows = visit::Entity::find()
+            .filter(C::TenantId.eq(scope.tenant_id.0))
+            .apply_if(f.site_id, |q, s| q.filter(C::SiteId.eq(s)))
+            .apply_if(f.from, |q, from| q.filter(C::OccurredAt.gte(from)))
+            .apply_if(f.to, |q, to| q.filter(C::OccurredAt.lt(to)))
+            .apply_if(
+                (!f.include_voided).then_some(VisitStatus::Recorded),
+                |q, s| q.filter(C::Status.eq(s)),
+            )
+            .apply_if(page.after, |q, after| q.filter(C::Id.lt(after)))
+            .order_by_desc(C::Id)
+            .limit(page.fetch())
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        let rows: Vec<Visit> = rows.iter().map(visit).collect::<Result<_, _>>()?;
+        let rows: Vec<Visit> = rows.into_iter().map(Visit::from).collect();
         Ok(Page::from_rows(rows, &page))
     }
 
@@ -629,17 +639,14 @@ impl Journal {
             return Ok(Vec::new());
         };
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!(
-                    "select {VISIT_COLUMNS} from visits where tenant_id = $1 and id = any($2)"
-                ),
-                vec![scope.tenant_id.0.into(), ids.to_vec().into()],
-            ))
+        let rows = visit::Entity::find()
+            .filter(visit::Column::TenantId.eq(scope.tenant_id.0))
+            .filter(visit::Column::Id.eq_any(ids.iter().copied()))
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(visit).collect()
+        Ok(rows.into_iter().map(Visit::from).collect())
     }
 
     pub async fn requests_of(&self, ctx: &Ctx, visit_ids: &[Uuid]) -> Result<Vec<Request>, Error> {
@@ -654,81 +661,54 @@ impl Journal {
     pub async fn notes_of(&self, ctx: &Ctx, visit_id: Uuid) -> Result<Vec<Note>, Error> {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                "select id, visit_id, body, created_by, created_at from visit_notes where tenant_id = $1 and visit_id = $2 order by id",
-                vec![scope.tenant_id.0.into(), visit_id.into()],
-            ))
+        let notes = visit_note::Entity::find()
+            .filter(visit_note::Column::TenantId.eq(scope.tenant_id.0))
+            .filter(visit_note::Column::VisitId.eq(visit_id))
+            .order_by_asc(visit_note::Column::Id)
+            .into_model::<Note>()
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Note {
-                    id: r.try_get_by_index(0).map_err(map_err)?,
-                    visit_id: r.try_get_by_index(1).map_err(map_err)?,
-                    body: r.try_get_by_index(2).map_err(map_err)?,
-                    created_by: r.try_get_by_index(3).map_err(map_err)?,
-                    created_at: r.try_get_by_index(4).map_err(map_err)?,
-                })
-            })
-            .collect()
+        Ok(notes)
     }
 
     pub async fn history_of(&self, ctx: &Ctx, visit_id: Uuid) -> Result<Vec<Revision>, Error> {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                "select r.revision, r.action, r.previous::text, r.reason, r.changed_by, r.changed_at, \
-                   (select m.id from memberships m where m.tenant_id = r.tenant_id and m.user_id = r.changed_by) \
-                 from visit_revisions r where r.tenant_id = $1 and r.visit_id = $2 order by r.revision",
-                vec![scope.tenant_id.0.into(), visit_id.into()],
-            ))
-            .await
-            .map_err(map_err)?;
+        let revisions = repo::rows(
+            &tx,
+            "select r.revision, r.action, r.previous, r.reason, r.changed_by, r.changed_at, \
+               (select m.id from memberships m where m.tenant_id = r.tenant_id and m.user_id = r.changed_by) \
+                 as changed_by_membership \
+             from visit_revisions r where r.tenant_id = $1 and r.visit_id = $2 order by r.revision",
+            vec![scope.tenant_id.0.into(), visit_id.into()],
+        )
+        .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                let prev: String = r.try_get_by_index(2).map_err(map_err)?;
-                Ok(Revision {
-                    revision: r.try_get_by_index(0).map_err(map_err)?,
-                    action: r.try_get_by_index(1).map_err(map_err)?,
-                    previous: serde_json::from_str(&prev).map_err(Error::internal)?,
-                    reason: r.try_get_by_index(3).map_err(map_err)?,
-                    changed_by: r.try_get_by_index(4).map_err(map_err)?,
-                    changed_at: r.try_get_by_index(5).map_err(map_err)?,
-                    changed_by_membership: r.try_get_by_index(6).map_err(map_err)?,
-                })
-            })
-            .collect()
+        Ok(revisions)
     }
 
     /// The network's request themes.
     pub async fn themes(&self, ctx: &Ctx, workshops: bool) -> Result<Vec<Theme>, Error> {
         ctx.require_user()?;
         let tx = self.db.scoped(ctx).await?;
-        let table = if workshops {
-            "workshop_themes"
+        let themes = if workshops {
+            workshop_theme::Entity::find()
+                .order_by_asc(workshop_theme::Column::Position)
+                .into_model::<Theme>()
+                .all(&*tx)
+                .await
         } else {
-            "request_themes"
-        };
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!("select code, label_fr from {table} order by position"),
-                vec![],
-            ))
-            .await
-            .map_err(map_err)?;
+            request_theme::Entity::find()
+                .order_by_asc(request_theme::Column::Position)
+                .into_model::<Theme>()
+                .all(&*tx)
+                .await
+        }
+        .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Theme {
-                    code: r.try_get_by_index(0).map_err(map_err)?,
-                    label_fr: r.try_get_by_index(1).map_err(map_err)?,
-                })
-            })
-            .collect()
+        Ok(themes)
     }
 }
 
@@ -796,7 +776,7 @@ async fn history(
     tenant: Uuid,
     v: &Visit,
     reqs: &[Request],
-    action: &str,
+    action: RevisionAction,
     reason: Option<String>,
     user: Uuid,
 ) -> Result<(), Error> {

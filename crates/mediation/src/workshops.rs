@@ -2,33 +2,16 @@
 //! funding partner, attendance; named attendees only with their consent; coding to
 //! the partner agreement that funds them.
 
+use crate::entity::workshop;
 use crate::model::*;
-use crate::repo::{map_err, stmt};
+use crate::repo::{self, Keyed, map_err, stmt};
 use crate::{Journal, LEADS, WRITERS, coding, rollup, rules};
 use db::Scoped;
 use kernel::{Ctx, Error, Page, PageRequest};
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 use uuid::Uuid;
-
-const COLUMNS: &str = "id, site_id, theme, title, held_on, duration_minutes, facilitator_id, funding_partner_id, attendees, status, created_at, agreement_id";
-
-fn row(r: &QueryResult) -> Result<Workshop, Error> {
-    let status: String = r.try_get_by_index(9).map_err(map_err)?;
-    Ok(Workshop {
-        id: r.try_get_by_index(0).map_err(map_err)?,
-        site_id: r.try_get_by_index(1).map_err(map_err)?,
-        theme: r.try_get_by_index(2).map_err(map_err)?,
-        title: r.try_get_by_index(3).map_err(map_err)?,
-        held_on: r.try_get_by_index(4).map_err(map_err)?,
-        duration_minutes: r.try_get_by_index(5).map_err(map_err)?,
-        facilitator_id: r.try_get_by_index(6).map_err(map_err)?,
-        funding_partner_id: r.try_get_by_index(7).map_err(map_err)?,
-        attendees: r.try_get_by_index(8).map_err(map_err)?,
-        voided: status == "voided",
-        created_at: r.try_get_by_index(10).map_err(map_err)?,
-        agreement_id: r.try_get_by_index(11).map_err(map_err)?,
-    })
-}
 
 /// Checks that a workshop (at `site` on `day`, on `theme`, funded by `funding`)
 /// fits `agreement`, and returns the funding partner it must have: the agreement's
@@ -83,27 +66,37 @@ async fn by_client_key(
     key: &str,
     fingerprint: &str,
 ) -> Result<Option<Workshop>, Error> {
-    let Some(r) = tx
-        .query_one_raw(stmt(
-            &format!(
-                "select {COLUMNS}, coalesce(client_fingerprint = {}, true) from workshops \
-                 where tenant_id = $1 and client_key = $2",
-                crate::visits::fingerprint_sql(3)
-            ),
-            vec![tenant.into(), key.into(), fingerprint.into()],
-        ))
-        .await
-        .map_err(map_err)?
-    else {
+    let found: Option<Keyed<workshop::Model>> = repo::row(
+        tx,
+        &format!(
+            "select *, coalesce(client_fingerprint = {}, true) as same_input from workshops \
+             where tenant_id = $1 and client_key = $2",
+            crate::visits::fingerprint_sql(3)
+        ),
+        vec![tenant.into(), key.into(), fingerprint.into()],
+    )
+    .await?;
+    let Some(found) = found else {
         return Ok(None);
     };
-    if !r.try_get_by_index::<bool>(12).map_err(map_err)? {
+    if !found.same_input {
         return Err(Error::conflict_on(
             "clientKey",
             "cette clé a déjà servi pour un atelier différent : rien n'a été enregistré",
         ));
     }
-    row(&r).map(Some)
+    Ok(Some(found.row.into()))
+}
+
+/// The workshop, locked until the end of the transaction.
+async fn load_for_update(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Workshop, Error> {
+    workshop::Entity::find_by_id((tenant, id))
+        .lock_exclusive()
+        .one(&**tx)
+        .await
+        .map_err(map_err)?
+        .map(Workshop::from)
+        .ok_or(Error::NotFound)
 }
 
 impl Journal {
@@ -152,13 +145,13 @@ impl Journal {
             }
             None => w.funding_partner_id,
         };
-        let r = tx
-            .query_one_raw(stmt(
+        let r: Option<workshop::Model> = repo::row(
+                &tx,
                 &format!(
                     "insert into workshops (tenant_id, id, site_id, theme, title, held_on, duration_minutes, facilitator_id, \
                      funding_partner_id, attendees, client_key, created_by, agreement_id, client_fingerprint) \
                      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {}) \
-                     on conflict (tenant_id, client_key) do nothing returning {COLUMNS}",
+                     on conflict (tenant_id, client_key) do nothing returning *",
                     crate::visits::fingerprint_sql(14)
                 ),
                 vec![
@@ -177,9 +170,8 @@ impl Journal {
                     w.agreement_id.into(),
                     fingerprint.clone().into(),
                 ],
-            ))
-            .await
-            .map_err(map_err)?;
+            )
+            .await?;
         let Some(r) = r else {
             // Raced with the same key and the other transaction won: READ COMMITTED
             // lets the next statement see its workshop.
@@ -189,7 +181,7 @@ impl Journal {
             tx.commit().await?;
             return Ok((found, true));
         };
-        let ws = row(&r)?;
+        let ws = Workshop::from(r);
         for b in &w.named_attendees {
             tx.execute_raw(stmt(
                 "insert into workshop_attendees (tenant_id, id, workshop_id, beneficiary_id) values ($1, $2, $3, $4) on conflict do nothing",
@@ -218,32 +210,21 @@ impl Journal {
         let scope = ctx.require_tenant_role(LEADS)?;
         let tenant = scope.tenant_id.0;
         let tx = self.db.scoped(ctx).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "select {COLUMNS} from workshops where tenant_id = $1 and id = $2 for update"
-                ),
-                vec![tenant.into(), id.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
-        let w = row(&r)?;
+        let w = load_for_update(&tx, tenant, id).await?;
         if w.voided {
             return Err(Error::conflict("the workshop is already voided"));
         }
         rollup::workshop(&tx, tenant, w.site_id, w.held_on, &w.theme, w.attendees, -1).await?;
         rollup::agreement_workshop(&tx, tenant, &w, -1).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!("update workshops set status = 'voided', updated_at = now() where tenant_id = $1 and id = $2 returning {COLUMNS}"),
-                vec![tenant.into(), id.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
+        let voided: workshop::Model = repo::row(
+            &tx,
+            "update workshops set status = $3, updated_at = now() where tenant_id = $1 and id = $2 returning *",
+            vec![tenant.into(), id.into(), WorkshopStatus::Voided.into()],
+        )
+        .await?
+        .ok_or(Error::NotFound)?;
         tx.commit().await?;
-        row(&r)
+        Ok(voided.into())
     }
 
     /// Codes a held workshop to an agreement, or uncodes it with `None` (any writer).
@@ -257,17 +238,7 @@ impl Journal {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let tenant = scope.tenant_id.0;
         let tx = self.db.scoped(ctx).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "select {COLUMNS} from workshops where tenant_id = $1 and id = $2 for update"
-                ),
-                vec![tenant.into(), id.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
-        let old = row(&r)?;
+        let old = load_for_update(&tx, tenant, id).await?;
         if old.voided {
             return Err(Error::conflict("a voided workshop cannot be coded"));
         }
@@ -287,18 +258,15 @@ impl Journal {
             }
             None => old.funding_partner_id,
         };
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update workshops set agreement_id = $3, funding_partner_id = $4, updated_at = now() \
-                     where tenant_id = $1 and id = $2 returning {COLUMNS}"
-                ),
-                vec![tenant.into(), id.into(), agreement.into(), funding.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
-        let new = row(&r)?;
+        let new: Workshop = repo::row::<workshop::Model>(
+            &tx,
+            "update workshops set agreement_id = $3, funding_partner_id = $4, updated_at = now() \
+             where tenant_id = $1 and id = $2 returning *",
+            vec![tenant.into(), id.into(), agreement.into(), funding.into()],
+        )
+        .await?
+        .ok_or(Error::NotFound)?
+        .into();
         rollup::agreement_workshop(&tx, tenant, &old, -1).await?;
         rollup::agreement_workshop(&tx, tenant, &new, 1).await?;
         tx.commit().await?;
@@ -312,15 +280,17 @@ impl Journal {
     ) -> Result<Page<Workshop>, Error> {
         let scope = ctx.require_tenant()?;
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!("select {COLUMNS} from workshops where tenant_id = $1 and ($2::uuid is null or id < $2) order by id desc limit $3"),
-                vec![scope.tenant_id.0.into(), page.after.into(), (page.fetch() as i64).into()],
-            ))
+        use workshop::Column as C;
+        let rows = workshop::Entity::find()
+            .filter(C::TenantId.eq(scope.tenant_id.0))
+            .apply_if(page.after, |q, after| q.filter(C::Id.lt(after)))
+            .order_by_desc(C::Id)
+            .limit(page.fetch())
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        let rows = rows.iter().map(row).collect::<Result<Vec<_>, _>>()?;
+        let rows = rows.into_iter().map(Workshop::from).collect();
         Ok(Page::from_rows(rows, &page))
     }
 
@@ -329,14 +299,13 @@ impl Journal {
             return Ok(Vec::new());
         };
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!("select {COLUMNS} from workshops where tenant_id = $1 and id = any($2)"),
-                vec![scope.tenant_id.0.into(), ids.to_vec().into()],
-            ))
+        let rows = workshop::Entity::find()
+            .filter(workshop::Column::TenantId.eq(scope.tenant_id.0))
+            .filter(workshop::Column::Id.eq_any(ids.iter().copied()))
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(row).collect()
+        Ok(rows.into_iter().map(Workshop::from).collect())
     }
 }
