@@ -20,11 +20,18 @@ pub mod rules;
 pub use model::*;
 
 use crate::Partners;
+use crate::entity::{
+    agreement, agreement_payment, agreement_revision, agreement_site, agreement_target,
+};
 use chrono::NaiveDate;
 use db::Scoped;
 use kernel::{Ctx, Error, Page, PageRequest, PartnerScope, TenantRole, UnionRole};
-use repo::{AGREEMENT_COLUMNS, PAYMENT_COLUMNS, Reader, map_err, stmt};
-use sea_orm::ConnectionTrait;
+use repo::{Reader, map_err, stmt};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, UpdateMany,
+};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -48,18 +55,34 @@ fn may_write(ctx: &Ctx, tenant: Option<Uuid>) -> Result<(), Error> {
 }
 
 async fn load(tx: &Scoped, ctx: &Ctx, id: Uuid, lock: bool) -> Result<Agreement, Error> {
-    let r = tx
-        .query_one_raw(stmt(
-            &format!(
-                "select {AGREEMENT_COLUMNS} from agreements where id = $1{}",
-                if lock { " for update" } else { "" }
-            ),
-            vec![id.into()],
-        ))
+    let m = agreement::Entity::find_by_id(id)
+        .apply_if(lock.then_some(()), |q, ()| q.lock_exclusive())
+        .one(&**tx)
         .await
         .map_err(map_err)?
         .ok_or(Error::NotFound)?;
-    repo::agreement(ctx, &r)
+    repo::agreement(ctx, m)
+}
+
+/// An update of one agreement that makes a new revision of it, and the agreement after.
+async fn revise(
+    tx: &Scoped,
+    ctx: &Ctx,
+    id: Uuid,
+    update: UpdateMany<agreement::Entity>,
+) -> Result<Agreement, Error> {
+    use agreement::Column;
+    let m = update
+        .col_expr(Column::Revision, Expr::col(Column::Revision).add(1))
+        .col_expr(Column::UpdatedAt, Expr::current_timestamp())
+        .filter(Column::Id.eq(id))
+        .exec_with_returning(&**tx)
+        .await
+        .map_err(map_err)?
+        .into_iter()
+        .next()
+        .ok_or(Error::NotFound)?;
+    repo::agreement(ctx, m)
 }
 
 /// The agreement, locked, when the caller may write it: FORBIDDEN when the caller
@@ -72,49 +95,49 @@ async fn load_for_write(tx: &Scoped, ctx: &Ctx, id: Uuid) -> Result<Agreement, E
 
 /// Covered sites, targets and payments of `ids`, as row-level security shows them.
 async fn details(tx: &Scoped, ids: &[Uuid]) -> Result<Vec<(Uuid, Details)>, Error> {
+    use agreement_site::Column as S;
     let mut out: HashMap<Uuid, Details> = HashMap::new();
-    let rows = tx
-        .query_all_raw(stmt(
-            "select agreement_id, tenant_id, site_id from agreement_sites where agreement_id = any($1) \
-             order by agreement_id, tenant_id, site_id",
-            vec![ids.to_vec().into()],
-        ))
+    let sites = agreement_site::Entity::find()
+        .filter(S::AgreementId.eq_any(ids.iter().copied()))
+        .order_by_asc(S::AgreementId)
+        .order_by_asc(S::TenantId)
+        .order_by_asc(S::SiteId)
+        .all(&**tx)
         .await
         .map_err(map_err)?;
-    for r in &rows {
-        let id: Uuid = r.try_get_by_index(0).map_err(map_err)?;
-        out.entry(id).or_default().sites.push(CoveredSite {
-            tenant_id: r.try_get_by_index(1).map_err(map_err)?,
-            site_id: r.try_get_by_index(2).map_err(map_err)?,
+    for s in sites {
+        out.entry(s.agreement_id)
+            .or_default()
+            .sites
+            .push(CoveredSite {
+                tenant_id: s.tenant_id,
+                site_id: s.site_id,
+            });
+    }
+    let targets = agreement_target::Entity::find()
+        .filter(agreement_target::Column::AgreementId.eq_any(ids.iter().copied()))
+        .all(&**tx)
+        .await
+        .map_err(map_err)?;
+    for t in targets {
+        out.entry(t.agreement_id).or_default().targets.push(Target {
+            indicator: t.indicator,
+            annual_target: t.annual_target,
         });
     }
-    let rows = tx
-        .query_all_raw(stmt(
-            "select agreement_id, indicator, annual_target from agreement_targets where agreement_id = any($1)",
-            vec![ids.to_vec().into()],
-        ))
+    use agreement_payment::Column as P;
+    let payments = agreement_payment::Entity::find()
+        .filter(P::AgreementId.eq_any(ids.iter().copied()))
+        .order_by_asc(P::OnDate)
+        .order_by_asc(P::Id)
+        .all(&**tx)
         .await
         .map_err(map_err)?;
-    for r in &rows {
-        let id: Uuid = r.try_get_by_index(0).map_err(map_err)?;
-        let ind: String = r.try_get_by_index(1).map_err(map_err)?;
-        out.entry(id).or_default().targets.push(Target {
-            indicator: repo::parse(&ind, Indicator::parse)?,
-            annual_target: r.try_get_by_index(2).map_err(map_err)?,
-        });
-    }
-    let rows = tx
-        .query_all_raw(stmt(
-            &format!(
-                "select {PAYMENT_COLUMNS} from agreement_payments where agreement_id = any($1) order by on_date, id"
-            ),
-            vec![ids.to_vec().into()],
-        ))
-        .await
-        .map_err(map_err)?;
-    for r in &rows {
-        let (id, p) = repo::payment(r)?;
-        out.entry(id).or_default().payments.push(p);
+    for p in payments {
+        out.entry(p.agreement_id)
+            .or_default()
+            .payments
+            .push(p.into());
     }
     Ok(ids
         .iter()
@@ -126,6 +149,13 @@ async fn details(tx: &Scoped, ids: &[Uuid]) -> Result<Vec<(Uuid, Details)>, Erro
         .collect())
 }
 
+/// A site asked to be covered, and whether the agreement may cover it.
+#[derive(FromQueryResult)]
+struct SiteFit {
+    id: Uuid,
+    fits: bool,
+}
+
 /// The first code of `codes` missing from `table`, with its position.
 async fn unknown_code(tx: &Scoped, table: &str, codes: &[String]) -> Result<Option<usize>, Error> {
     if codes.is_empty() {
@@ -134,14 +164,15 @@ async fn unknown_code(tx: &Scoped, table: &str, codes: &[String]) -> Result<Opti
     let r = tx
         .query_one_raw(stmt(
             &format!(
-                "select array_agg(t) from unnest($1::text[]) t where not exists (select 1 from {table} where code = t)"
+                "select array_agg(t) as unknown from unnest($1::text[]) t \
+                 where not exists (select 1 from {table} where code = t)"
             ),
             vec![codes.to_vec().into()],
         ))
         .await
         .map_err(map_err)?
         .ok_or_else(|| Error::internal_msg("no row"))?;
-    let bad: Option<Vec<String>> = r.try_get_by_index(0).map_err(map_err)?;
+    let bad: Option<Vec<String>> = r.try_get("", "unknown").map_err(map_err)?;
     Ok(bad
         .and_then(|b| b.into_iter().next())
         .and_then(|b| codes.iter().position(|c| *c == b)))
@@ -171,20 +202,16 @@ async fn write_terms(
     if replace_sites {
         // Sites are read as the caller: a director reads only the association's
         // own, so another association's site is as unknown as a missing one.
-        let rows = tx
-            .query_all_raw(stmt(
-                "select id, ($2::uuid is null or tenant_id = $2) from sites where id = any($1)",
-                vec![t.site_ids.clone().into(), a.tenant_id.into()],
-            ))
-            .await
-            .map_err(map_err)?;
-        let mut found: HashMap<Uuid, bool> = HashMap::new();
-        for r in &rows {
-            found.insert(
-                r.try_get_by_index(0).map_err(map_err)?,
-                r.try_get_by_index(1).map_err(map_err)?,
-            );
-        }
+        let found: HashMap<Uuid, bool> = SiteFit::find_by_statement(stmt(
+            "select id, ($2::uuid is null or tenant_id = $2) as fits from sites where id = any($1)",
+            vec![t.site_ids.clone().into(), a.tenant_id.into()],
+        ))
+        .all(&**tx)
+        .await
+        .map_err(map_err)?
+        .into_iter()
+        .map(|s| (s.id, s.fits))
+        .collect();
         for (i, s) in t.site_ids.iter().enumerate() {
             match found.get(s) {
                 None => return Err(Error::validation(format!("siteIds[{i}]"), "unknown site")),
@@ -212,12 +239,11 @@ async fn write_terms(
         .map_err(map_err)?;
     }
     if replace_targets {
-        tx.execute_raw(stmt(
-            "delete from agreement_targets where agreement_id = $1",
-            vec![a.id.into()],
-        ))
-        .await
-        .map_err(map_err)?;
+        agreement_target::Entity::delete_many()
+            .filter(agreement_target::Column::AgreementId.eq(a.id))
+            .exec(&**tx)
+            .await
+            .map_err(map_err)?;
         tx.execute_raw(stmt(
             "insert into agreement_targets (agreement_id, partner_id, indicator, annual_target) \
              select $1, $2, u.indicator, u.target from unnest($3::text[], $4::int[]) as u(indicator, target)",
@@ -247,7 +273,7 @@ async fn keep_history(
     tx: &Scoped,
     ctx: &Ctx,
     a: &Agreement,
-    action: &str,
+    action: RevisionAction,
     reason: &str,
 ) -> Result<(), Error> {
     let d = details(tx, &[a.id])
@@ -258,21 +284,19 @@ async fn keep_history(
         .unwrap_or_default();
     // Writers read the whole agreement: its funding is always shown to them.
     let funding = a.funding_cents.unwrap_or_default();
-    tx.execute_raw(stmt(
-        "insert into agreement_revisions (id, agreement_id, partner_id, tenant_id, revision, action, previous, reason, changed_by) \
-         values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)",
-        vec![
-            Uuid::now_v7().into(),
-            a.id.into(),
-            a.partner_id.into(),
-            a.tenant_id.into(),
-            a.revision.into(),
-            action.into(),
-            repo::snapshot(a, funding, &d).to_string().into(),
-            reason.into(),
-            ctx.user_id().map(|u| u.0).into(),
-        ],
-    ))
+    agreement_revision::Entity::insert(agreement_revision::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        agreement_id: Set(a.id),
+        partner_id: Set(a.partner_id),
+        tenant_id: Set(a.tenant_id),
+        revision: Set(a.revision),
+        action: Set(action),
+        previous: Set(repo::snapshot(a, funding, &d)),
+        reason: Set(reason.to_owned()),
+        changed_by: Set(ctx.user_id().map(|u| u.0)),
+        ..Default::default()
+    })
+    .exec_without_returning(&**tx)
     .await
     .map_err(map_err)?;
     Ok(())
@@ -305,38 +329,18 @@ impl Partners {
                 return Err(Error::validation("tenantId", "unknown association"));
             }
         }
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "insert into agreements (id, partner_id, tenant_id, reference, title, starts_on, ends_on, services, themes, \
-                     workshop_themes, funding_cents, reporting_frequency, created_by) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning {AGREEMENT_COLUMNS}"
-                ),
-                vec![
-                    Uuid::now_v7().into(),
-                    new.partner_id.into(),
-                    new.tenant_id.into(),
-                    reference.into(),
-                    terms.title.clone().into(),
-                    terms.starts_on.into(),
-                    terms.ends_on.into(),
-                    terms
-                        .services
-                        .iter()
-                        .map(|s| s.as_str().to_owned())
-                        .collect::<Vec<_>>()
-                        .into(),
-                    terms.themes.clone().into(),
-                    terms.workshop_themes.clone().into(),
-                    terms.funding_cents.into(),
-                    terms.reporting_frequency.as_str().into(),
-                    ctx.user_id().map(|u| u.0).into(),
-                ],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or_else(|| Error::internal_msg("no row"))?;
-        let a = repo::agreement(ctx, &r)?;
+        let m = agreement::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            partner_id: Set(new.partner_id),
+            tenant_id: Set(new.tenant_id),
+            reference: Set(reference),
+            created_by: Set(ctx.user_id().map(|u| u.0)),
+            ..repo::terms(&terms)
+        }
+        .insert(&*tx)
+        .await
+        .map_err(map_err)?;
+        let a = repo::agreement(ctx, m)?;
         write_terms(&tx, &a, &terms, true, true).await?;
         tx.commit().await?;
         Ok(a)
@@ -381,35 +385,9 @@ impl Partners {
             funding_cents: old.funding_cents.unwrap_or_default(),
             reporting_frequency: old.reporting_frequency,
         }))?;
-        keep_history(&tx, ctx, &old, "amended", &reason).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update agreements set title = $2, starts_on = $3, ends_on = $4, services = $5, themes = $6, \
-                     workshop_themes = $7, funding_cents = $8, reporting_frequency = $9, revision = revision + 1, \
-                     updated_at = now() where id = $1 returning {AGREEMENT_COLUMNS}"
-                ),
-                vec![
-                    id.into(),
-                    terms.title.clone().into(),
-                    terms.starts_on.into(),
-                    terms.ends_on.into(),
-                    terms
-                        .services
-                        .iter()
-                        .map(|s| s.as_str().to_owned())
-                        .collect::<Vec<_>>()
-                        .into(),
-                    terms.themes.clone().into(),
-                    terms.workshop_themes.clone().into(),
-                    terms.funding_cents.into(),
-                    terms.reporting_frequency.as_str().into(),
-                ],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
-        let a = repo::agreement(ctx, &r)?;
+        keep_history(&tx, ctx, &old, RevisionAction::Amended, &reason).await?;
+        let update = agreement::Entity::update_many().set(repo::terms(&terms));
+        let a = revise(&tx, ctx, id, update).await?;
         write_terms(&tx, &a, &terms, replace_sites, replace_targets).await?;
         tx.commit().await?;
         Ok(a)
@@ -445,19 +423,10 @@ impl Partners {
                 )
             }));
         }
-        keep_history(&tx, ctx, &old, "status", &reason).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update agreements set status = $2, revision = revision + 1, updated_at = now() \
-                     where id = $1 returning {AGREEMENT_COLUMNS}"
-                ),
-                vec![id.into(), status.as_str().into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
-        let a = repo::agreement(ctx, &r)?;
+        keep_history(&tx, ctx, &old, RevisionAction::Status, &reason).await?;
+        let update = agreement::Entity::update_many()
+            .col_expr(agreement::Column::Status, Expr::value(status));
+        let a = revise(&tx, ctx, id, update).await?;
         tx.commit().await?;
         Ok(a)
     }
@@ -473,27 +442,21 @@ impl Partners {
         let tx = self.db.scoped(ctx).await?;
         let a = load(&tx, ctx, id, false).await?;
         may_write(ctx, a.tenant_id)?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "insert into agreement_payments (id, agreement_id, partner_id, kind, on_date, amount_cents, label, created_by) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8) returning {PAYMENT_COLUMNS}"
-                ),
-                vec![
-                    Uuid::now_v7().into(),
-                    a.id.into(),
-                    a.partner_id.into(),
-                    p.kind.as_str().into(),
-                    p.on_date.into(),
-                    p.amount_cents.into(),
-                    p.label.into(),
-                    ctx.user_id().map(|u| u.0).into(),
-                ],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or_else(|| Error::internal_msg("no row"))?;
-        let (_, payment) = repo::payment(&r)?;
+        let payment = agreement_payment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            agreement_id: Set(a.id),
+            partner_id: Set(a.partner_id),
+            kind: Set(p.kind),
+            on_date: Set(p.on_date),
+            amount_cents: Set(p.amount_cents),
+            label: Set(p.label),
+            created_by: Set(ctx.user_id().map(|u| u.0)),
+            ..Default::default()
+        }
+        .insert(&*tx)
+        .await
+        .map_err(map_err)?
+        .into();
         tx.commit().await?;
         Ok((a, payment))
     }
@@ -511,28 +474,19 @@ impl Partners {
             _ => None,
         };
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!(
-                    "select {AGREEMENT_COLUMNS} from agreements where ($1::text is null or status = $1) \
-                     and ($2::uuid is null or partner_id = $2) and ($3::uuid is null or partner_id = $3) \
-                     and ($4::uuid is null or id < $4) order by id desc limit $5"
-                ),
-                vec![
-                    f.status.map(|s| s.as_str().to_owned()).into(),
-                    f.partner_id.into(),
-                    own.into(),
-                    page.after.into(),
-                    (page.fetch() as i64).into(),
-                ],
-            ))
+        use agreement::Column;
+        let rows = agreement::Entity::find()
+            .apply_if(f.status, |q, s| q.filter(Column::Status.eq(s)))
+            .apply_if(f.partner_id, |q, p| q.filter(Column::PartnerId.eq(p)))
+            .apply_if(own, |q, p| q.filter(Column::PartnerId.eq(p)))
+            .apply_if(page.after, |q, after| q.filter(Column::Id.lt(after)))
+            .order_by_desc(Column::Id)
+            .limit(page.fetch())
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        let rows = rows
-            .iter()
-            .map(|r| repo::agreement(ctx, r))
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = repo::agreements(ctx, rows)?;
         Ok(Page::from_rows(rows, &page))
     }
 
@@ -546,15 +500,13 @@ impl Partners {
             return Ok(Vec::new());
         }
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!("select {AGREEMENT_COLUMNS} from agreements where id = any($1)"),
-                vec![ids.to_vec().into()],
-            ))
+        let rows = agreement::Entity::find()
+            .filter(agreement::Column::Id.eq_any(ids.iter().copied()))
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(|r| repo::agreement(ctx, r)).collect()
+        repo::agreements(ctx, rows)
     }
 
     /// Covered sites, targets and payments of several agreements (DataLoader). An
@@ -580,34 +532,29 @@ impl Partners {
         Reader::of(ctx, PartnerScope::AgreementsRead)?;
         let tx = self.db.scoped(ctx).await?;
         let a = load(&tx, ctx, id, false).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                "select revision, action, previous::text, reason, changed_at from agreement_revisions \
-                 where agreement_id = $1 order by revision",
-                vec![id.into()],
-            ))
+        use agreement_revision::Column;
+        let rows = agreement_revision::Entity::find()
+            .filter(Column::AgreementId.eq(id))
+            .order_by_asc(Column::Revision)
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
         let redact = a.is_national() && repo::association_only(ctx, a.partner_id);
-        rows.iter()
-            .map(|r| {
-                let prev: String = r.try_get_by_index(2).map_err(map_err)?;
-                let prev: serde_json::Value =
-                    serde_json::from_str(&prev).map_err(Error::internal)?;
-                Ok(Revision {
-                    revision: r.try_get_by_index(0).map_err(map_err)?,
-                    action: r.try_get_by_index(1).map_err(map_err)?,
-                    previous: if redact {
-                        repo::redact(prev, ctx.tenant().map(|t| t.tenant_id.0))
-                    } else {
-                        prev
-                    },
-                    reason: r.try_get_by_index(3).map_err(map_err)?,
-                    changed_at: r.try_get_by_index(4).map_err(map_err)?,
-                })
+        Ok(rows
+            .into_iter()
+            .map(|r| Revision {
+                revision: r.revision,
+                action: r.action.as_str().to_owned(),
+                previous: if redact {
+                    repo::redact(r.previous, ctx.tenant().map(|t| t.tenant_id.0))
+                } else {
+                    r.previous
+                },
+                reason: r.reason,
+                changed_at: r.changed_at,
             })
-            .collect()
+            .collect())
     }
 
     /// The agreements an entry of the active association would fit (the front desk
@@ -623,24 +570,22 @@ impl Partners {
     ) -> Result<Vec<Agreement>, Error> {
         let scope = ctx.require_tenant()?;
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!(
-                    "select {AGREEMENT_COLUMNS} from agreements where id in \
-                     (select c from app.agreement_candidates($1, $2, $3, $4, $5, $6) c) order by id"
-                ),
-                vec![
-                    scope.tenant_id.0.into(),
-                    site.into(),
-                    day.into(),
-                    service.as_str().into(),
-                    theme.trim().into(),
-                    partner.into(),
-                ],
-            ))
-            .await
-            .map_err(map_err)?;
+        let rows = agreement::Model::find_by_statement(stmt(
+            "select * from agreements where id in \
+             (select c from app.agreement_candidates($1, $2, $3, $4, $5, $6) c) order by id",
+            vec![
+                scope.tenant_id.0.into(),
+                site.into(),
+                day.into(),
+                service.as_str().into(),
+                theme.trim().into(),
+                partner.into(),
+            ],
+        ))
+        .all(&*tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(|r| repo::agreement(ctx, r)).collect()
+        repo::agreements(ctx, rows)
     }
 }

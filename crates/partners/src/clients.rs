@@ -8,6 +8,7 @@
 //! ended agreement takes effect at once, not at token expiry.
 
 use crate::Partners;
+use crate::entity::partner_api_client::{self, Column};
 use argon2::password_hash::SaltString;
 use argon2::{Argon2, PasswordHasher};
 use base64::Engine;
@@ -16,13 +17,27 @@ use chrono::{DateTime, Utc};
 use db::DbError;
 use kernel::{ApiClientId, Ctx, Error, Page, PageRequest, PartnerId, PartnerScope, UnionRole};
 use rand::Rng;
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// Longest life of an access token.
 pub const TOKEN_TTL_SECS: i64 = 3600;
 const TOKEN_PREFIX: &str = "pat_";
+
+kernel::code_enum!(
+    /// A client is active until revoked, which is final.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
+    ClientStatus {
+        Active = "active" / "Actif",
+        Revoked = "revoked" / "Révoqué",
+    }
+);
 
 #[derive(Clone, Debug)]
 pub struct ApiClient {
@@ -145,25 +160,53 @@ fn scope_strings(s: &[PartnerScope]) -> Vec<String> {
     s.iter().map(|s| s.as_str().to_owned()).collect()
 }
 
-const COLUMNS: &str = "id, partner_id, client_id, name, scopes, external_issuer, external_subject, \
-    secret_hash is not null, status, created_at, rotated_at, revoked_at";
+impl From<partner_api_client::Model> for ApiClient {
+    fn from(m: partner_api_client::Model) -> Self {
+        ApiClient {
+            id: m.id,
+            partner_id: m.partner_id,
+            client_id: m.client_id,
+            name: m.name,
+            scopes: scopes_from(m.scopes),
+            external_issuer: m.external_issuer,
+            external_subject: m.external_subject,
+            has_secret: m.secret_hash.is_some(),
+            revoked: m.status == ClientStatus::Revoked,
+            created_at: m.created_at.to_utc(),
+            rotated_at: m.rotated_at.map(|t| t.to_utc()),
+            revoked_at: m.revoked_at.map(|t| t.to_utc()),
+        }
+    }
+}
 
-fn row(r: &QueryResult) -> Result<ApiClient, Error> {
-    let status: String = r.try_get_by_index(8).map_err(map_err)?;
-    Ok(ApiClient {
-        id: r.try_get_by_index(0).map_err(map_err)?,
-        partner_id: r.try_get_by_index(1).map_err(map_err)?,
-        client_id: r.try_get_by_index(2).map_err(map_err)?,
-        name: r.try_get_by_index(3).map_err(map_err)?,
-        scopes: scopes_from(r.try_get_by_index(4).map_err(map_err)?),
-        external_issuer: r.try_get_by_index(5).map_err(map_err)?,
-        external_subject: r.try_get_by_index(6).map_err(map_err)?,
-        has_secret: r.try_get_by_index(7).map_err(map_err)?,
-        revoked: status == "revoked",
-        created_at: r.try_get_by_index(9).map_err(map_err)?,
-        rotated_at: r.try_get_by_index(10).map_err(map_err)?,
-        revoked_at: r.try_get_by_index(11).map_err(map_err)?,
-    })
+/// What the token endpoint needs of a client, read before any secret is checked.
+#[derive(FromQueryResult)]
+struct Credentials {
+    id: Uuid,
+    secret_hash: Option<String>,
+    scopes: Vec<String>,
+    active: bool,
+    in_force: bool,
+    /// Seconds until the end of the partner's agreements in force.
+    until_agreements: Option<i64>,
+}
+
+/// A token's or an external subject's client, and whether its partner has an
+/// agreement in force.
+#[derive(FromQueryResult)]
+struct PrincipalRow {
+    id: Uuid,
+    partner_id: Uuid,
+    scopes: Vec<String>,
+    in_force: bool,
+}
+
+/// The one row an update of a client returns, or NOT_FOUND.
+fn updated(rows: Vec<partner_api_client::Model>) -> Result<ApiClient, Error> {
+    rows.into_iter()
+        .next()
+        .map(ApiClient::from)
+        .ok_or(Error::NotFound)
 }
 
 fn random_token(bytes: usize) -> String {
@@ -257,29 +300,22 @@ impl Partners {
             None => None,
         };
         let tx = self.db.scoped(ctx).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "insert into partner_api_clients (id, partner_id, client_id, name, secret_hash, \
-                     external_issuer, external_subject, scopes, created_by) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning {COLUMNS}"
-                ),
-                vec![
-                    Uuid::now_v7().into(),
-                    new.partner_id.into(),
-                    new_client_id().into(),
-                    name.into(),
-                    hash.into(),
-                    external.as_ref().map(|e| e.0.clone()).into(),
-                    external.as_ref().map(|e| e.1.clone()).into(),
-                    scope_strings(&scopes).into(),
-                    ctx.user_id().map(|u| u.0).into(),
-                ],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or_else(|| Error::internal_msg("insert returned nothing"))?;
-        let client = row(&r)?;
+        let client: ApiClient = partner_api_client::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            partner_id: Set(new.partner_id),
+            client_id: Set(new_client_id()),
+            name: Set(name),
+            secret_hash: Set(hash),
+            external_issuer: Set(external.as_ref().map(|e| e.0.clone())),
+            external_subject: Set(external.as_ref().map(|e| e.1.clone())),
+            scopes: Set(scope_strings(&scopes)),
+            created_by: Set(ctx.user_id().map(|u| u.0)),
+            ..Default::default()
+        }
+        .insert(&*tx)
+        .await
+        .map_err(map_err)?
+        .into();
         audit(&tx, ctx, "partner_api_client.created", client.id).await?;
         tx.commit().await?;
         Ok(ClientWithSecret { client, secret })
@@ -296,18 +332,16 @@ impl Partners {
         let secret = format!("pcs_{}", random_token(32));
         let hash = hash_secret(secret.clone()).await?;
         let tx = self.db.scoped(ctx).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update partner_api_clients set secret_hash = $2, rotated_at = now() \
-                     where id = $1 and status = 'active' returning {COLUMNS}"
-                ),
-                vec![id.into(), hash.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
-        let client = row(&r)?;
+        let client = updated(
+            partner_api_client::Entity::update_many()
+                .col_expr(Column::SecretHash, Expr::value(hash))
+                .col_expr(Column::RotatedAt, Expr::current_timestamp())
+                .filter(Column::Id.eq(id))
+                .filter(Column::Status.eq(ClientStatus::Active))
+                .exec_with_returning(&*tx)
+                .await
+                .map_err(map_err)?,
+        )?;
         audit(&tx, ctx, "partner_api_client.rotated", client.id).await?;
         tx.commit().await?;
         self.drop_tokens(id).await?;
@@ -321,18 +355,19 @@ impl Partners {
     pub async fn revoke_api_client(&self, ctx: &Ctx, id: Uuid) -> Result<ApiClient, Error> {
         ctx.require_union_role(&[UnionRole::Admin])?;
         let tx = self.db.scoped(ctx).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update partner_api_clients set status = 'revoked', \
-                     revoked_at = coalesce(revoked_at, now()) where id = $1 returning {COLUMNS}"
-                ),
-                vec![id.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
-        let client = row(&r)?;
+        let client = updated(
+            partner_api_client::Entity::update_many()
+                .col_expr(Column::Status, Expr::value(ClientStatus::Revoked))
+                .col_expr(
+                    Column::RevokedAt,
+                    Func::coalesce([Expr::col(Column::RevokedAt), Expr::current_timestamp()])
+                        .into(),
+                )
+                .filter(Column::Id.eq(id))
+                .exec_with_returning(&*tx)
+                .await
+                .map_err(map_err)?,
+        )?;
         audit(&tx, ctx, "partner_api_client.revoked", client.id).await?;
         tx.commit().await?;
         self.drop_tokens(id).await?;
@@ -378,23 +413,16 @@ impl Partners {
             Some(own.0)
         };
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!(
-                    "select {COLUMNS} from partner_api_clients \
-                     where ($1::uuid is null or partner_id = $1) and ($2::uuid is null or id > $2) \
-                     order by id limit $3"
-                ),
-                vec![
-                    partner.into(),
-                    page.after.into(),
-                    (page.fetch() as i64).into(),
-                ],
-            ))
+        let rows = partner_api_client::Entity::find()
+            .apply_if(partner, |q, p| q.filter(Column::PartnerId.eq(p)))
+            .apply_if(page.after, |q, after| q.filter(Column::Id.gt(after)))
+            .order_by_asc(Column::Id)
+            .limit(page.fetch())
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        let items = rows.iter().map(row).collect::<Result<Vec<_>, _>>()?;
+        let items = rows.into_iter().map(ApiClient::from).collect();
         Ok(Page::from_rows(items, &page))
     }
 
@@ -407,15 +435,13 @@ impl Partners {
             return Ok(vec![]);
         }
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!("select {COLUMNS} from partner_api_clients where id = any($1)"),
-                vec![ids.to_vec().into()],
-            ))
+        let rows = partner_api_client::Entity::find()
+            .filter(Column::Id.eq_any(ids.iter().copied()))
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(row).collect()
+        Ok(rows.into_iter().map(ApiClient::from).collect())
     }
 
     /// The client-credentials grant. `scope` is the space-separated scopes asked for
@@ -431,27 +457,27 @@ impl Partners {
         }
         let ctx = Ctx::system("client-credentials token request");
         let tx = self.db.scoped(&ctx).await.map_err(Error::from)?;
-        let found = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "select c.id, c.secret_hash, c.scopes, c.status = 'active', {IN_FORCE}, \
-                     (select extract(epoch from ((max(a.ends_on) + 1)::timestamp at time zone 'Europe/Paris') - now())::bigint \
-                      from agreements a where a.partner_id = c.partner_id and a.status = 'active' \
-                        and (now() at time zone 'Europe/Paris')::date between a.starts_on and a.ends_on) \
-                     from partner_api_clients c where c.client_id = $1"
-                ),
-                vec![client_id.into()],
-            ))
-            .await
-            .map_err(map_err)?;
-        let (id, hash, granted, active, in_force, until_agreements) = match &found {
-            Some(r) => (
-                Some(r.try_get_by_index::<Uuid>(0).map_err(map_err)?),
-                r.try_get_by_index::<Option<String>>(1).map_err(map_err)?,
-                scopes_from(r.try_get_by_index(2).map_err(map_err)?),
-                r.try_get_by_index::<bool>(3).map_err(map_err)?,
-                r.try_get_by_index::<bool>(4).map_err(map_err)?,
-                r.try_get_by_index::<Option<i64>>(5).map_err(map_err)?,
+        let found = Credentials::find_by_statement(stmt(
+            &format!(
+                "select c.id, c.secret_hash, c.scopes, c.status = 'active' as active, {IN_FORCE} as in_force, \
+                 (select extract(epoch from ((max(a.ends_on) + 1)::timestamp at time zone 'Europe/Paris') - now())::bigint \
+                  from agreements a where a.partner_id = c.partner_id and a.status = 'active' \
+                    and (now() at time zone 'Europe/Paris')::date between a.starts_on and a.ends_on) as until_agreements \
+                 from partner_api_clients c where c.client_id = $1"
+            ),
+            vec![client_id.into()],
+        ))
+        .one(&*tx)
+        .await
+        .map_err(map_err)?;
+        let (id, hash, granted, active, in_force, until_agreements) = match found {
+            Some(c) => (
+                Some(c.id),
+                c.secret_hash,
+                scopes_from(c.scopes),
+                c.active,
+                c.in_force,
+                c.until_agreements,
             ),
             None => (None, None, vec![], false, false, None),
         };
@@ -527,19 +553,19 @@ impl Partners {
     pub async fn check_token(&self, token: &str) -> Result<TokenCheck, Error> {
         let ctx = Ctx::system("authenticate a partner API token");
         let tx = self.db.scoped(&ctx).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "select c.id, c.partner_id, t.scopes, {IN_FORCE} \
-                     from partner_access_tokens t join partner_api_clients c on c.id = t.client_id \
-                     where t.token_hash = $1 and t.expires_at > now() and c.status = 'active'"
-                ),
-                vec![token_hash(token).into()],
-            ))
-            .await
-            .map_err(map_err)?;
+        let r = PrincipalRow::find_by_statement(stmt(
+            &format!(
+                "select c.id, c.partner_id, t.scopes, {IN_FORCE} as in_force \
+                 from partner_access_tokens t join partner_api_clients c on c.id = t.client_id \
+                 where t.token_hash = $1 and t.expires_at > now() and c.status = 'active'"
+            ),
+            vec![token_hash(token).into()],
+        ))
+        .one(&*tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await?;
-        principal_from(r.as_ref())
+        Ok(principal_from(r))
     }
 
     /// A token of the configured external issuer whose subject is registered for an
@@ -553,18 +579,18 @@ impl Partners {
     ) -> Result<TokenCheck, Error> {
         let ctx = Ctx::system("authenticate a partner client of the external issuer");
         let tx = self.db.scoped(&ctx).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "select c.id, c.partner_id, c.scopes, {IN_FORCE} from partner_api_clients c \
-                     where c.external_issuer = $1 and c.external_subject = $2 and c.status = 'active'"
-                ),
-                vec![issuer.trim_end_matches('/').into(), subject.into()],
-            ))
-            .await
-            .map_err(map_err)?;
+        let r = PrincipalRow::find_by_statement(stmt(
+            &format!(
+                "select c.id, c.partner_id, c.scopes, {IN_FORCE} as in_force from partner_api_clients c \
+                 where c.external_issuer = $1 and c.external_subject = $2 and c.status = 'active'"
+            ),
+            vec![issuer.trim_end_matches('/').into(), subject.into()],
+        ))
+        .one(&*tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await?;
-        let check = principal_from(r.as_ref())?;
+        let check = principal_from(r);
         Ok(match (check, token_scope) {
             (TokenCheck::Valid(mut p), Some(s)) => {
                 let asked = PartnerScope::parse_list(s);
@@ -594,18 +620,16 @@ impl Partners {
     }
 }
 
-fn principal_from(r: Option<&QueryResult>) -> Result<TokenCheck, Error> {
-    let Some(r) = r else {
-        return Ok(TokenCheck::Invalid);
-    };
-    if !r.try_get_by_index::<bool>(3).map_err(map_err)? {
-        return Ok(TokenCheck::NoAgreementInForce);
+fn principal_from(r: Option<PrincipalRow>) -> TokenCheck {
+    match r {
+        None => TokenCheck::Invalid,
+        Some(r) if !r.in_force => TokenCheck::NoAgreementInForce,
+        Some(r) => TokenCheck::Valid(ClientPrincipal {
+            client_id: ApiClientId(r.id),
+            partner_id: PartnerId(r.partner_id),
+            scopes: scopes_from(r.scopes),
+        }),
     }
-    Ok(TokenCheck::Valid(ClientPrincipal {
-        client_id: ApiClientId(r.try_get_by_index(0).map_err(map_err)?),
-        partner_id: PartnerId(r.try_get_by_index(1).map_err(map_err)?),
-        scopes: scopes_from(r.try_get_by_index(2).map_err(map_err)?),
-    }))
 }
 
 async fn audit(tx: &db::Scoped, ctx: &Ctx, action: &str, subject: Uuid) -> Result<(), Error> {

@@ -6,6 +6,7 @@
 
 pub mod agreements;
 pub mod clients;
+pub mod entity;
 pub mod outreach;
 mod secret_checks;
 

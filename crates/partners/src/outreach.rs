@@ -39,6 +39,8 @@ use kernel::code_enum;
 
 code_enum!(
     /// What the partner wants settled with its customers.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     Purpose {
         UnpaidEnergyBills = "unpaid_energy_bills" / "Factures d'énergie impayées",
         UnpaidWaterBills = "unpaid_water_bills" / "Factures d'eau impayées",
@@ -53,6 +55,8 @@ code_enum!(
 
 code_enum!(
     /// The GDPR legal basis on which the partner hands over its customers' data.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     LegalBasis {
         LegitimateInterest = "legitimate_interest" / "Intérêt légitime",
         Contract = "contract" / "Exécution d'un contrat",
@@ -63,6 +67,8 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     CampaignStatus {
         Open = "open" / "Ouverte",
         Closed = "closed" / "Clôturée",
@@ -70,6 +76,8 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     CaseStatus {
         Pending = "pending" / "À traiter",
         InProgress = "in_progress" / "En cours",
@@ -79,6 +87,8 @@ code_enum!(
 
 code_enum!(
     /// How a case ended.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     Outcome {
         ContactRestored = "contact_restored" / "Contact rétabli",
         PaymentPlanAgreed = "payment_plan_agreed" / "Échéancier convenu",
@@ -90,6 +100,8 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     AttemptChannel {
         Phone = "phone" / "Téléphone",
         DoorToDoor = "door_to_door" / "Porte-à-porte",
@@ -99,6 +111,8 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     AttemptResult {
         Reached = "reached" / "Personne jointe",
         NoAnswer = "no_answer" / "Pas de réponse",

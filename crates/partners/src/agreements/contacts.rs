@@ -2,11 +2,14 @@
 //! read by the union and by the partner itself, added by the union admin.
 
 use super::model::{Contact, NewContact};
-use super::repo::{CONTACT_COLUMNS, contact, map_err, stmt};
+use super::repo::map_err;
 use super::rules;
 use crate::Partners;
+use crate::entity::partner_contact::{self, Column};
 use kernel::{Ctx, Error, PartnerScope, UnionRole};
-use sea_orm::ConnectionTrait;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 impl Partners {
@@ -19,25 +22,19 @@ impl Partners {
         ctx.require_union_role(&[UnionRole::Admin])?;
         let c = rules::check_contact(c)?;
         let tx = self.db.scoped(ctx).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "insert into partner_contacts (id, partner_id, full_name, job_title, email, phone) \
-                     values ($1, $2, $3, $4, $5, $6) returning {CONTACT_COLUMNS}"
-                ),
-                vec![
-                    Uuid::now_v7().into(),
-                    partner.into(),
-                    c.full_name.into(),
-                    c.job_title.into(),
-                    c.email.into(),
-                    c.phone.into(),
-                ],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or_else(|| Error::internal_msg("no row"))?;
-        let out = contact(&r)?;
+        let out = partner_contact::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            partner_id: Set(partner),
+            full_name: Set(c.full_name),
+            job_title: Set(c.job_title),
+            email: Set(c.email),
+            phone: Set(c.phone),
+            ..Default::default()
+        }
+        .insert(&*tx)
+        .await
+        .map_err(map_err)?
+        .into();
         tx.commit().await?;
         Ok(out)
     }
@@ -59,16 +56,14 @@ impl Partners {
             return Ok(Vec::new());
         }
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!(
-                    "select {CONTACT_COLUMNS} from partner_contacts where partner_id = any($1) order by full_name, id"
-                ),
-                vec![wanted.into()],
-            ))
+        let rows = partner_contact::Entity::find()
+            .filter(Column::PartnerId.eq_any(wanted))
+            .order_by_asc(Column::FullName)
+            .order_by_asc(Column::Id)
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(contact).collect()
+        Ok(rows.into_iter().map(Contact::from).collect())
     }
 }

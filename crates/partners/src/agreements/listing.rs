@@ -3,15 +3,28 @@
 //! small counts hidden. What a partner's back office pulls through the API; keyset
 //! paging in the primary key's order (behind the partner's index), one statement.
 
-use super::repo::Reader;
+use super::ActivityKind;
+use super::repo::{Reader, map_err};
 use super::report::Shown;
 use crate::Partners;
+use crate::entity::agreement_activity_monthly::{self as monthly, Column as M};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
 use kernel::{Ctx, Error, PartnerScope};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::sea_query::{Expr, ExprTrait, JoinType};
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 use uuid::Uuid;
+
+/// A row of the partner's coded requests with its site's name.
+#[derive(FromQueryResult)]
+struct NamedRow {
+    #[sea_orm(nested)]
+    m: monthly::Model,
+    site_name: String,
+}
 
 /// Where a page ends: the key of its last row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,64 +106,66 @@ impl Partners {
         }
         // Two shapes rather than one with an OR, so that the row comparison is an index
         // bound and a deep page costs what the first does.
-        let keyset = if after.is_some() {
-            "and (m.agreement_id, m.tenant_id, m.site_id, m.month, m.activity, m.theme) \
-             > ($5, $6, $7, $8, 'request', $9) "
-        } else {
-            ""
-        };
-        let sql = format!(
-            "select m.agreement_id, m.tenant_id, m.site_id, m.month, m.theme, m.count, m.mediation_acts, s.name \
-             from agreement_activity_monthly m \
-             join sites s on s.tenant_id = m.tenant_id and s.id = m.site_id \
-             where m.partner_id = $1 and m.activity = 'request' \
-               and ($2::date is null or m.month >= $2) and ($3::date is null or m.month <= $3) {keyset}\
-             order by m.agreement_id, m.tenant_id, m.site_id, m.month, m.activity, m.theme \
-             limit $4"
-        );
-        let mut values: Vec<sea_orm::Value> = vec![
-            partner.0.into(),
-            from.into(),
-            to.into(),
-            ((first + 1) as i64).into(),
+        let key = [
+            M::AgreementId,
+            M::TenantId,
+            M::SiteId,
+            M::Month,
+            M::Activity,
+            M::Theme,
         ];
-        if let Some(c) = &after {
-            values.extend([
-                c.agreement_id.into(),
-                c.tenant_id.into(),
-                c.site_id.into(),
-                c.month.into(),
-                c.theme.clone().into(),
-            ]);
-        }
-        let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                sql,
-                values,
-            ))
-            .await
-            .map_err(|e| Error::from(db::DbError::from(e)))?;
-        tx.commit().await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let get = |e: sea_orm::DbErr| Error::from(db::DbError::from(e));
-            let count: i32 = r.try_get_by_index(5).map_err(get)?;
-            let acts: i32 = r.try_get_by_index(6).map_err(get)?;
-            out.push(CodedRow {
-                cursor: CodedCursor {
-                    agreement_id: r.try_get_by_index(0).map_err(get)?,
-                    tenant_id: r.try_get_by_index(1).map_err(get)?,
-                    site_id: r.try_get_by_index(2).map_err(get)?,
-                    month: r.try_get_by_index(3).map_err(get)?,
-                    theme: r.try_get_by_index(4).map_err(get)?,
-                },
-                site_name: r.try_get_by_index(7).map_err(get)?,
-                requests: Shown::new(count.into(), true),
-                mediation_acts: Shown::new(acts.into(), true),
+        let mut select = monthly::Entity::find()
+            .expr_as(Expr::col(("s", "name")), "site_name")
+            .filter(M::PartnerId.eq(partner.0))
+            .filter(M::Activity.eq(ActivityKind::Request))
+            .apply_if(from, |q, f| q.filter(M::Month.gte(f)))
+            .apply_if(to, |q, t| q.filter(M::Month.lte(t)))
+            .apply_if(after, |q, c| {
+                q.filter(
+                    Expr::tuple(key.map(|k| Expr::col((monthly::Entity, k)))).gt(Expr::tuple([
+                        Expr::val(c.agreement_id),
+                        Expr::val(c.tenant_id),
+                        Expr::val(c.site_id),
+                        Expr::val(c.month),
+                        Expr::val(ActivityKind::Request),
+                        Expr::val(c.theme),
+                    ])),
+                )
             });
+        for k in key {
+            select = select.order_by_asc(k);
         }
+        QueryTrait::query(&mut select).join_as(
+            JoinType::InnerJoin,
+            "sites",
+            "s",
+            Expr::col(("s", "tenant_id"))
+                .equals((monthly::Entity, M::TenantId))
+                .and(Expr::col(("s", "id")).equals((monthly::Entity, M::SiteId))),
+        );
+        let tx = self.db.scoped(ctx).await?;
+        let rows = select
+            .limit(first + 1)
+            .into_model::<NamedRow>()
+            .all(&*tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await?;
+        let mut out: Vec<CodedRow> = rows
+            .into_iter()
+            .map(|NamedRow { m, site_name }| CodedRow {
+                cursor: CodedCursor {
+                    agreement_id: m.agreement_id,
+                    tenant_id: m.tenant_id,
+                    site_id: m.site_id,
+                    month: m.month,
+                    theme: m.theme,
+                },
+                site_name,
+                requests: Shown::new(m.count.into(), true),
+                mediation_acts: Shown::new(m.mediation_acts.into(), true),
+            })
+            .collect();
         let has_next_page = out.len() as u64 > first;
         out.truncate(first as usize);
         Ok(CodedPage {

@@ -9,6 +9,8 @@ use kernel::code_enum;
 
 code_enum!(
     /// draft -> active <-> suspended, active or suspended -> ended (final).
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     AgreementStatus {
         Draft = "draft" / "Projet",
         Active = "active" / "En vigueur",
@@ -19,6 +21,8 @@ code_enum!(
 
 code_enum!(
     /// What the partner funds.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     Service {
         PartnerVisits = "partner_visits" / "Accueil partenaire",
         Outreach = "outreach" / "Médiation sortante",
@@ -27,6 +31,8 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     ReportingFrequency {
         Monthly = "monthly" / "Mensuelle",
         Quarterly = "quarterly" / "Trimestrielle",
@@ -37,6 +43,8 @@ code_enum!(
 
 code_enum!(
     /// The deliverables an agreement may set yearly targets for.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     Indicator {
         PartnerRequests = "partner_requests" / "Demandes partenaire",
         MediationActs = "mediation_acts" / "Actes de médiation",
@@ -48,6 +56,8 @@ code_enum!(
 );
 
 code_enum!(
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     PaymentKind {
         Scheduled = "scheduled" / "Échéance prévue",
         Received = "received" / "Versement reçu",
@@ -56,9 +66,21 @@ code_enum!(
 
 code_enum!(
     /// What a row of coded activity counts.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
     ActivityKind {
         Request = "request" / "Demandes partenaire",
         Workshop = "workshop" / "Ateliers",
+    }
+);
+
+code_enum!(
+    /// What a revision of an agreement's history records.
+    #[derive(sea_orm::DeriveValueType)]
+    #[sea_orm(value_type = "String")]
+    RevisionAction {
+        Amended = "amended" / "Avenant",
+        Status = "status" / "Changement de statut",
     }
 );
 

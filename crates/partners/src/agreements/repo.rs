@@ -1,9 +1,10 @@
 //! Row mapping, constraint mapping, and who is reading.
 
 use super::model::*;
+use crate::entity::{agreement, agreement_payment, partner_contact};
 use db::DbError;
 use kernel::{Ctx, Error, PartnerId, PartnerScope, TenantScope, UnionRole};
-use sea_orm::QueryResult;
+use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
 pub(crate) use db::stmt;
@@ -31,10 +32,6 @@ pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {
         },
         other => Error::from(other),
     }
-}
-
-pub(crate) fn parse<T>(s: &str, f: fn(&str) -> Option<T>) -> Result<T, Error> {
-    f(s).ok_or_else(|| Error::internal_msg(format!("unexpected code {s:?} in agreements")))
 }
 
 /// Who reads, as far as agreements are concerned.
@@ -80,71 +77,79 @@ pub(crate) fn association_only(ctx: &Ctx, partner: Uuid) -> bool {
     ctx.union_role().is_none() && ctx.partner_id() != Some(PartnerId(partner))
 }
 
-pub(crate) const AGREEMENT_COLUMNS: &str = "id, partner_id, tenant_id, reference, title, starts_on, ends_on, status, services, themes, \
-     workshop_themes, funding_cents, reporting_frequency, revision, created_at, updated_at";
-
-pub(crate) fn agreement(ctx: &Ctx, r: &QueryResult) -> Result<Agreement, Error> {
-    let status: String = r.try_get_by_index(7).map_err(map_err)?;
-    let services: Vec<String> = r.try_get_by_index(8).map_err(map_err)?;
-    let freq: String = r.try_get_by_index(12).map_err(map_err)?;
-    let partner_id: Uuid = r.try_get_by_index(1).map_err(map_err)?;
-    let tenant_id: Option<Uuid> = r.try_get_by_index(2).map_err(map_err)?;
-    let funding: i64 = r.try_get_by_index(11).map_err(map_err)?;
+/// An agreement row as `ctx` may see it: a national framework's funding only for the
+/// union and the partner.
+pub(crate) fn agreement(ctx: &Ctx, m: agreement::Model) -> Result<Agreement, Error> {
+    let shown = m.tenant_id.is_some() || !association_only(ctx, m.partner_id);
     Ok(Agreement {
-        id: r.try_get_by_index(0).map_err(map_err)?,
-        partner_id,
-        tenant_id,
-        reference: r.try_get_by_index(3).map_err(map_err)?,
-        title: r.try_get_by_index(4).map_err(map_err)?,
-        starts_on: r.try_get_by_index(5).map_err(map_err)?,
-        ends_on: r.try_get_by_index(6).map_err(map_err)?,
-        status: parse(&status, AgreementStatus::parse)?,
-        services: services
+        id: m.id,
+        partner_id: m.partner_id,
+        tenant_id: m.tenant_id,
+        reference: m.reference,
+        title: m.title,
+        starts_on: m.starts_on,
+        ends_on: m.ends_on,
+        status: m.status,
+        services: m
+            .services
             .iter()
-            .map(|s| parse(s, Service::parse))
+            .map(|s| s.parse().map_err(Error::internal))
             .collect::<Result<_, _>>()?,
-        themes: r.try_get_by_index(9).map_err(map_err)?,
-        workshop_themes: r.try_get_by_index(10).map_err(map_err)?,
-        funding_cents: (tenant_id.is_some() || !association_only(ctx, partner_id))
-            .then_some(funding),
-        reporting_frequency: parse(&freq, ReportingFrequency::parse)?,
-        revision: r.try_get_by_index(13).map_err(map_err)?,
-        created_at: r.try_get_by_index(14).map_err(map_err)?,
-        updated_at: r.try_get_by_index(15).map_err(map_err)?,
+        themes: m.themes,
+        workshop_themes: m.workshop_themes,
+        funding_cents: shown.then_some(m.funding_cents),
+        reporting_frequency: m.reporting_frequency,
+        revision: m.revision,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
     })
 }
 
-pub(crate) const PAYMENT_COLUMNS: &str =
-    "id, agreement_id, kind, on_date, amount_cents, label, created_at";
+/// Many rows, as `ctx` may see them.
+pub(crate) fn agreements(ctx: &Ctx, rows: Vec<agreement::Model>) -> Result<Vec<Agreement>, Error> {
+    rows.into_iter().map(|m| agreement(ctx, m)).collect()
+}
 
-pub(crate) fn payment(r: &QueryResult) -> Result<(Uuid, Payment), Error> {
-    let kind: String = r.try_get_by_index(2).map_err(map_err)?;
-    Ok((
-        r.try_get_by_index(1).map_err(map_err)?,
+/// What an amendment may change, as the columns it sets.
+pub(crate) fn terms(t: &Terms) -> agreement::ActiveModel {
+    agreement::ActiveModel {
+        title: Set(t.title.clone()),
+        starts_on: Set(t.starts_on),
+        ends_on: Set(t.ends_on),
+        services: Set(t.services.iter().map(|s| s.as_str().to_owned()).collect()),
+        themes: Set(t.themes.clone()),
+        workshop_themes: Set(t.workshop_themes.clone()),
+        funding_cents: Set(t.funding_cents),
+        reporting_frequency: Set(t.reporting_frequency),
+        ..Default::default()
+    }
+}
+
+impl From<agreement_payment::Model> for Payment {
+    fn from(m: agreement_payment::Model) -> Self {
         Payment {
-            id: r.try_get_by_index(0).map_err(map_err)?,
-            kind: parse(&kind, PaymentKind::parse)?,
-            on_date: r.try_get_by_index(3).map_err(map_err)?,
-            amount_cents: r.try_get_by_index(4).map_err(map_err)?,
-            label: r.try_get_by_index(5).map_err(map_err)?,
-            created_at: r.try_get_by_index(6).map_err(map_err)?,
-        },
-    ))
+            id: m.id,
+            kind: m.kind,
+            on_date: m.on_date,
+            amount_cents: m.amount_cents,
+            label: m.label,
+            created_at: m.created_at,
+        }
+    }
 }
 
-pub(crate) const CONTACT_COLUMNS: &str =
-    "id, partner_id, full_name, job_title, email, phone, created_at";
-
-pub(crate) fn contact(r: &QueryResult) -> Result<Contact, Error> {
-    Ok(Contact {
-        id: r.try_get_by_index(0).map_err(map_err)?,
-        partner_id: r.try_get_by_index(1).map_err(map_err)?,
-        full_name: r.try_get_by_index(2).map_err(map_err)?,
-        job_title: r.try_get_by_index(3).map_err(map_err)?,
-        email: r.try_get_by_index(4).map_err(map_err)?,
-        phone: r.try_get_by_index(5).map_err(map_err)?,
-        created_at: r.try_get_by_index(6).map_err(map_err)?,
-    })
+impl From<partner_contact::Model> for Contact {
+    fn from(m: partner_contact::Model) -> Self {
+        Contact {
+            id: m.id,
+            partner_id: m.partner_id,
+            full_name: m.full_name,
+            job_title: m.job_title,
+            email: m.email,
+            phone: m.phone,
+            created_at: m.created_at,
+        }
+    }
 }
 
 /// The state an amendment or a status change replaces, as kept in the history.

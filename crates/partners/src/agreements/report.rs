@@ -8,12 +8,18 @@
 //! and the union see exact counts.
 
 use super::model::*;
-use super::repo::{AGREEMENT_COLUMNS, Reader, association_only, map_err, stmt};
+use super::repo::{Reader, association_only, map_err, stmt};
 use crate::Partners;
+use crate::entity::agreement;
+use crate::entity::agreement_activity_monthly::{self as monthly, Column as M};
 use chrono::{Datelike, Days, Months, NaiveDate};
 use db::Scoped;
 use kernel::{Ctx, Error, PartnerScope};
-use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, Func, JoinType};
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Select,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
@@ -363,26 +369,36 @@ fn assemble(
     (periods, totals)
 }
 
+/// A site's name and its association's.
+#[derive(FromQueryResult)]
+struct SiteName {
+    id: Uuid,
+    name: String,
+    tenant_name: String,
+}
+
 async fn site_names(tx: &Scoped, ids: &[Uuid]) -> Result<HashMap<Uuid, (String, String)>, Error> {
-    let rows = tx
-        .query_all_raw(stmt(
-            "select s.id, s.name, coalesce(t.name, '') from sites s left join tenants t on t.id = s.tenant_id \
-             where s.id = any($1)",
-            vec![ids.to_vec().into()],
-        ))
-        .await
-        .map_err(map_err)?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get_by_index(0).map_err(map_err)?,
-                (
-                    r.try_get_by_index(1).map_err(map_err)?,
-                    r.try_get_by_index(2).map_err(map_err)?,
-                ),
-            ))
-        })
-        .collect()
+    let rows = SiteName::find_by_statement(stmt(
+        "select s.id, s.name, coalesce(t.name, '') as tenant_name \
+         from sites s left join tenants t on t.id = s.tenant_id where s.id = any($1)",
+        vec![ids.to_vec().into()],
+    ))
+    .all(&**tx)
+    .await
+    .map_err(map_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, (r.name, r.tenant_name)))
+        .collect())
+}
+
+/// Outreach counted in one Paris month: `kind` is "cases" (submitted) or
+/// "contacts" (closed with contact restored).
+#[derive(FromQueryResult)]
+struct OutreachMonth {
+    month: NaiveDate,
+    kind: String,
+    n: i64,
 }
 
 /// Outreach cases submitted and contacts restored, by Paris month of submission and
@@ -393,38 +409,62 @@ async fn outreach_monthly(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<BTreeMap<NaiveDate, Counts>, Error> {
-    let rows = tx
-        .query_all_raw(stmt(
-            "select date_trunc('month', c.submitted_at at time zone 'Europe/Paris')::date, 'cases'::text, count(*) \
-             from outreach_cases c join outreach_campaigns k on k.tenant_id = c.tenant_id and k.id = c.campaign_id \
-             where k.agreement_id = $1 and c.submitted_at >= ($2::date::timestamp at time zone 'Europe/Paris') \
-               and c.submitted_at < ($3::date::timestamp at time zone 'Europe/Paris') \
-             group by 1 \
-             union all \
-             select date_trunc('month', c.closed_at at time zone 'Europe/Paris')::date, 'contacts'::text, count(*) \
-             from outreach_cases c join outreach_campaigns k on k.tenant_id = c.tenant_id and k.id = c.campaign_id \
-             where k.agreement_id = $1 and c.status = 'closed' \
-               and c.outcome in ('contact_restored', 'payment_plan_agreed', 'referred_to_social_services') \
-               and c.closed_at >= ($2::date::timestamp at time zone 'Europe/Paris') \
-               and c.closed_at < ($3::date::timestamp at time zone 'Europe/Paris') \
-             group by 1",
-            vec![agreement.into(), from.into(), (to + Days::new(1)).into()],
-        ))
-        .await
-        .map_err(map_err)?;
+    let rows = OutreachMonth::find_by_statement(stmt(
+        "select date_trunc('month', c.submitted_at at time zone 'Europe/Paris')::date as month, \
+           'cases'::text as kind, count(*) as n \
+         from outreach_cases c join outreach_campaigns k on k.tenant_id = c.tenant_id and k.id = c.campaign_id \
+         where k.agreement_id = $1 and c.submitted_at >= ($2::date::timestamp at time zone 'Europe/Paris') \
+           and c.submitted_at < ($3::date::timestamp at time zone 'Europe/Paris') \
+         group by 1 \
+         union all \
+         select date_trunc('month', c.closed_at at time zone 'Europe/Paris')::date, 'contacts'::text, count(*) \
+         from outreach_cases c join outreach_campaigns k on k.tenant_id = c.tenant_id and k.id = c.campaign_id \
+         where k.agreement_id = $1 and c.status = 'closed' \
+           and c.outcome in ('contact_restored', 'payment_plan_agreed', 'referred_to_social_services') \
+           and c.closed_at >= ($2::date::timestamp at time zone 'Europe/Paris') \
+           and c.closed_at < ($3::date::timestamp at time zone 'Europe/Paris') \
+         group by 1",
+        vec![agreement.into(), from.into(), (to + Days::new(1)).into()],
+    ))
+    .all(&**tx)
+    .await
+    .map_err(map_err)?;
     let mut out: BTreeMap<NaiveDate, Counts> = BTreeMap::new();
     for r in rows {
-        let month: NaiveDate = r.try_get_by_index(0).map_err(map_err)?;
-        let kind: String = r.try_get_by_index(1).map_err(map_err)?;
-        let n: i64 = r.try_get_by_index(2).map_err(map_err)?;
-        let c = out.entry(month).or_default();
-        if kind == "cases" {
-            c.outreach_cases += n;
+        let c = out.entry(r.month).or_default();
+        if r.kind == "cases" {
+            c.outreach_cases += r.n;
         } else {
-            c.outreach_contacts += n;
+            c.outreach_contacts += r.n;
         }
     }
     Ok(out)
+}
+
+/// Agreement `id` when the reader reads it: a partner (`own`) its own only.
+fn readable(id: Uuid, own: Option<Uuid>) -> Select<agreement::Entity> {
+    agreement::Entity::find_by_id(id)
+        .apply_if(own, |q, p| q.filter(agreement::Column::PartnerId.eq(p)))
+}
+
+/// A row of coded activity with its theme's label.
+#[derive(FromQueryResult)]
+struct LabelledActivity {
+    #[sea_orm(nested)]
+    m: monthly::Model,
+    theme_label: String,
+}
+
+/// Totals of one agreement at one site in one month, for one kind of activity.
+#[derive(FromQueryResult)]
+struct MonthlyTotal {
+    month: NaiveDate,
+    tenant_id: Uuid,
+    site_id: Uuid,
+    activity: ActivityKind,
+    count: i64,
+    mediation_acts: i64,
+    attendees: i64,
 }
 
 impl Partners {
@@ -462,36 +502,53 @@ impl Partners {
         };
         let tx = self.db.scoped(ctx).await?;
         if let Some(a) = q.agreement_id {
-            let found = tx
-                .query_one_raw(stmt(
-                    "select 1 from agreements where id = $1 and ($2::uuid is null or partner_id = $2)",
-                    vec![a.into(), own.into()],
-                ))
+            let found = readable(a, own)
+                .select_only()
+                .column(agreement::Column::Id)
+                .into_tuple::<Uuid>()
+                .one(&*tx)
                 .await
                 .map_err(map_err)?;
             if found.is_none() {
                 return Err(Error::NotFound);
             }
         }
-        let rows = tx
-            .query_all_raw(stmt(
-                "select m.agreement_id, m.tenant_id, m.site_id, m.month, m.activity, m.theme, \
-                   coalesce(rt.label_fr, wt.label_fr, m.theme), m.count, m.mediation_acts, m.attendees \
-                 from agreement_activity_monthly m \
-                 left join request_themes rt on m.activity = 'request' and rt.code = m.theme \
-                 left join workshop_themes wt on m.activity = 'workshop' and wt.code = m.theme \
-                 where ($1::uuid is null or m.agreement_id = $1) and ($2::uuid is null or m.partner_id = $2) \
-                   and ($3::uuid is null or m.partner_id = $3) and m.month between $4 and $5 and m.count > 0 \
-                 order by m.month, m.tenant_id, m.site_id, m.activity, m.theme, m.agreement_id limit $6",
-                vec![
-                    q.agreement_id.into(),
-                    partner.into(),
-                    own.into(),
-                    from.into(),
-                    to.into(),
-                    (MAX_ACTIVITY_ROWS as i64 + 1).into(),
-                ],
-            ))
+        use sea_orm::sea_query::ExprTrait;
+        let label = Func::coalesce([
+            Expr::col(("rt", "label_fr")),
+            Expr::col(("wt", "label_fr")),
+            Expr::col((monthly::Entity, M::Theme)),
+        ]);
+        let mut select = monthly::Entity::find()
+            .expr_as(label, "theme_label")
+            .apply_if(q.agreement_id, |s, a| s.filter(M::AgreementId.eq(a)))
+            .apply_if(partner, |s, p| s.filter(M::PartnerId.eq(p)))
+            .apply_if(own, |s, p| s.filter(M::PartnerId.eq(p)))
+            .filter(M::Month.between(from, to))
+            .filter(M::Count.gt(0))
+            .order_by_asc(M::Month)
+            .order_by_asc(M::TenantId)
+            .order_by_asc(M::SiteId)
+            .order_by_asc(M::Activity)
+            .order_by_asc(M::Theme)
+            .order_by_asc(M::AgreementId)
+            .limit(MAX_ACTIVITY_ROWS as u64 + 1);
+        for (table, alias, kind) in [
+            ("request_themes", "rt", ActivityKind::Request),
+            ("workshop_themes", "wt", ActivityKind::Workshop),
+        ] {
+            QueryTrait::query(&mut select).join_as(
+                JoinType::LeftJoin,
+                table,
+                alias,
+                Expr::col((monthly::Entity, M::Activity))
+                    .eq(kind)
+                    .and(Expr::col((alias, "code")).equals((monthly::Entity, M::Theme))),
+            );
+        }
+        let rows = select
+            .into_model::<LabelledActivity>()
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
@@ -505,29 +562,22 @@ impl Partners {
         }
         let suppress = reader.suppresses();
         let rows = rows
-            .iter()
-            .map(|r| {
-                let kind: String = r.try_get_by_index(4).map_err(map_err)?;
-                let kind = super::repo::parse(&kind, ActivityKind::parse)?;
-                let count: i32 = r.try_get_by_index(7).map_err(map_err)?;
-                let acts: i32 = r.try_get_by_index(8).map_err(map_err)?;
-                let attendees: i32 = r.try_get_by_index(9).map_err(map_err)?;
-                Ok(ActivityRow {
-                    agreement_id: r.try_get_by_index(0).map_err(map_err)?,
-                    tenant_id: r.try_get_by_index(1).map_err(map_err)?,
-                    site_id: r.try_get_by_index(2).map_err(map_err)?,
-                    month: r.try_get_by_index(3).map_err(map_err)?,
-                    activity: kind,
-                    theme: r.try_get_by_index(5).map_err(map_err)?,
-                    theme_label: r.try_get_by_index(6).map_err(map_err)?,
-                    count: Shown::new(count.into(), suppress),
-                    mediation_acts: (kind == ActivityKind::Request)
-                        .then(|| Shown::new(acts.into(), suppress)),
-                    attendees: (kind == ActivityKind::Workshop)
-                        .then(|| Shown::new(attendees.into(), suppress)),
-                })
+            .into_iter()
+            .map(|LabelledActivity { m, theme_label }| ActivityRow {
+                agreement_id: m.agreement_id,
+                tenant_id: m.tenant_id,
+                site_id: m.site_id,
+                month: m.month,
+                activity: m.activity,
+                theme: m.theme,
+                theme_label,
+                count: Shown::new(m.count.into(), suppress),
+                mediation_acts: (m.activity == ActivityKind::Request)
+                    .then(|| Shown::new(m.mediation_acts.into(), suppress)),
+                attendees: (m.activity == ActivityKind::Workshop)
+                    .then(|| Shown::new(m.attendees.into(), suppress)),
             })
-            .collect::<Result<Vec<_>, Error>>()?;
+            .collect();
         Ok(Activity {
             from,
             to,
@@ -547,17 +597,12 @@ impl Partners {
             _ => None,
         };
         let tx = self.db.scoped(ctx).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "select {AGREEMENT_COLUMNS} from agreements where id = $1 and ($2::uuid is null or partner_id = $2)"
-                ),
-                vec![q.agreement_id.into(), own.into()],
-            ))
+        let m = readable(q.agreement_id, own)
+            .one(&*tx)
             .await
             .map_err(map_err)?
             .ok_or(Error::NotFound)?;
-        let a = super::repo::agreement(ctx, &r)?;
+        let a = super::repo::agreement(ctx, m)?;
         let months = a.reporting_frequency.months();
         let (from, to) = (q.from.unwrap_or(a.starts_on), q.to.unwrap_or(a.ends_on));
         check_span(from, to)?;
@@ -569,31 +614,27 @@ impl Partners {
             .next()
             .map(|(_, d)| d)
             .unwrap_or_default();
-        let rows = tx
-            .query_all_raw(stmt(
-                "select month, tenant_id, site_id, activity, sum(count)::bigint, sum(mediation_acts)::bigint, \
-                   sum(attendees)::bigint from agreement_activity_monthly \
-                 where agreement_id = $1 and month between $2 and $3 group by 1, 2, 3, 4",
-                vec![a.id.into(), from.into(), to.into()],
-            ))
-            .await
-            .map_err(map_err)?;
+        let rows = MonthlyTotal::find_by_statement(stmt(
+            "select month, tenant_id, site_id, activity, sum(count)::bigint as count, \
+               sum(mediation_acts)::bigint as mediation_acts, sum(attendees)::bigint as attendees \
+             from agreement_activity_monthly \
+             where agreement_id = $1 and month between $2 and $3 group by 1, 2, 3, 4",
+            vec![a.id.into(), from.into(), to.into()],
+        ))
+        .all(&*tx)
+        .await
+        .map_err(map_err)?;
         let mut by_site: BTreeMap<(NaiveDate, Uuid, Uuid), Counts> = BTreeMap::new();
-        for r in &rows {
-            let key = (
-                r.try_get_by_index(0).map_err(map_err)?,
-                r.try_get_by_index(1).map_err(map_err)?,
-                r.try_get_by_index(2).map_err(map_err)?,
-            );
-            let kind: String = r.try_get_by_index(3).map_err(map_err)?;
-            let n: i64 = r.try_get_by_index(4).map_err(map_err)?;
-            let c = by_site.entry(key).or_default();
-            if kind == ActivityKind::Request.as_str() {
-                c.partner_requests += n;
-                c.mediation_acts += r.try_get_by_index::<i64>(5).map_err(map_err)?;
+        for r in rows {
+            let c = by_site
+                .entry((r.month, r.tenant_id, r.site_id))
+                .or_default();
+            if r.activity == ActivityKind::Request {
+                c.partner_requests += r.count;
+                c.mediation_acts += r.mediation_acts;
             } else {
-                c.workshops += n;
-                c.attendees += r.try_get_by_index::<i64>(6).map_err(map_err)?;
+                c.workshops += r.count;
+                c.attendees += r.attendees;
             }
         }
         let mut ids: Vec<Uuid> = d.sites.iter().map(|s| s.site_id).collect();

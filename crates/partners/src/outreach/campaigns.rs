@@ -1,12 +1,18 @@
 //! Campaigns: opened by the association under an agreement, closed by it; read by
 //! its staff and the commissioning partner, with their dashboard.
 
-use super::repo::{CAMPAIGN_COLUMNS, Reader, campaign, map_err, stmt};
+use super::repo::{Reader, map_err, stmt};
 use super::*;
 use crate::Partners;
+use crate::agreements::AgreementStatus;
+use crate::entity::outreach_campaign::{self, Column};
 use db::Scoped;
 use kernel::{Ctx, Error, Page, PageRequest};
-use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
+};
 
 /// A campaign's numbers: cases by status and outcome, attempts. Counts survive the
 /// purge (only contact data and free text go).
@@ -96,17 +102,35 @@ pub(crate) async fn visible(
     id: Uuid,
     lock: bool,
 ) -> Result<Option<Campaign>, Error> {
-    let (col, value) = reader.scope();
-    let lock = if lock { " for update" } else { "" };
-    tx.query_one_raw(stmt(
-        &format!("select {CAMPAIGN_COLUMNS} from outreach_campaigns c where c.id = $1 and c.{col} = $2{lock}"),
-        vec![id.into(), value.into()],
-    ))
-    .await
-    .map_err(map_err)?
-    .as_ref()
-    .map(campaign)
-    .transpose()
+    Ok(outreach_campaign::Entity::find()
+        .filter(Column::Id.eq(id))
+        .filter(reader.scope(Column::TenantId, Column::PartnerId))
+        .apply_if(lock.then_some(()), |q, ()| q.lock_exclusive())
+        .one(&**tx)
+        .await
+        .map_err(map_err)?
+        .map(Campaign::from))
+}
+
+/// What opening a campaign needs of its agreement, read as the association.
+#[derive(FromQueryResult)]
+struct Binding {
+    partner_id: Uuid,
+    status: AgreementStatus,
+    outreach: bool,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    /// Today, in Paris.
+    today: NaiveDate,
+}
+
+/// A campaign's cases of one status and outcome, and their attempts.
+#[derive(FromQueryResult)]
+struct CaseCount {
+    status: CaseStatus,
+    outcome: Option<Outcome>,
+    cases: i64,
+    attempts: i64,
 }
 
 impl Partners {
@@ -126,33 +150,26 @@ impl Partners {
         let tx = self.db.scoped(ctx).await?;
         // The binding is checked here, not left to row-level security: a director who
         // is also union staff reads every agreement.
-        let a = tx
-            .query_one_raw(stmt(
-                "select a.partner_id, a.status, 'outreach' = any (a.services), a.starts_on, a.ends_on, \
-                   (select (now() at time zone 'Europe/Paris')::date) \
-                 from agreements a where a.id = $1 \
-                   and (a.tenant_id = $2 or (a.tenant_id is null and exists \
-                        (select 1 from agreement_sites s where s.agreement_id = a.id and s.tenant_id = $2)))",
-                vec![c.agreement_id.into(), tenant.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or_else(|| Error::validation("agreementId", "unknown agreement"))?;
-        let partner: Uuid = a.try_get_by_index(0).map_err(map_err)?;
-        let status: String = a.try_get_by_index(1).map_err(map_err)?;
-        let outreach: bool = a.try_get_by_index(2).map_err(map_err)?;
-        let (a_start, a_end): (NaiveDate, NaiveDate) = (
-            a.try_get_by_index(3).map_err(map_err)?,
-            a.try_get_by_index(4).map_err(map_err)?,
-        );
-        let today: NaiveDate = a.try_get_by_index(5).map_err(map_err)?;
-        if status != "active" {
+        let a = Binding::find_by_statement(stmt(
+            "select a.partner_id, a.status, 'outreach' = any (a.services) as outreach, a.starts_on, a.ends_on, \
+               (select (now() at time zone 'Europe/Paris')::date) as today \
+             from agreements a where a.id = $1 \
+               and (a.tenant_id = $2 or (a.tenant_id is null and exists \
+                    (select 1 from agreement_sites s where s.agreement_id = a.id and s.tenant_id = $2)))",
+            vec![c.agreement_id.into(), tenant.into()],
+        ))
+        .one(&*tx)
+        .await
+        .map_err(map_err)?
+        .ok_or_else(|| Error::validation("agreementId", "unknown agreement"))?;
+        let (a_start, a_end) = (a.starts_on, a.ends_on);
+        if a.status != AgreementStatus::Active {
             return Err(Error::validation(
                 "agreementId",
                 "the agreement is not active",
             ));
         }
-        if !outreach {
+        if !a.outreach {
             return Err(Error::validation(
                 "agreementId",
                 "the agreement does not cover outreach",
@@ -170,36 +187,29 @@ impl Partners {
                 format!("after the agreement's end ({a_end})"),
             ));
         }
-        if c.ends_on < today {
+        if c.ends_on < a.today {
             return Err(Error::validation("endsOn", "already over"));
         }
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "insert into outreach_campaigns as c (tenant_id, id, agreement_id, partner_id, title, purpose, legal_basis, \
-                     starts_on, ends_on, max_attempts, retention_days, created_by) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning {CAMPAIGN_COLUMNS}"
-                ),
-                vec![
-                    tenant.into(),
-                    Uuid::now_v7().into(),
-                    c.agreement_id.into(),
-                    partner.into(),
-                    c.title.into(),
-                    c.purpose.as_str().into(),
-                    c.legal_basis.as_str().into(),
-                    c.starts_on.into(),
-                    c.ends_on.into(),
-                    (c.max_attempts as i16).into(),
-                    c.retention_days.into(),
-                    user.0.into(),
-                ],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or_else(|| Error::internal_msg("no row"))?;
+        let m = outreach_campaign::ActiveModel {
+            tenant_id: Set(tenant),
+            id: Set(Uuid::now_v7()),
+            agreement_id: Set(c.agreement_id),
+            partner_id: Set(a.partner_id),
+            title: Set(c.title),
+            purpose: Set(c.purpose),
+            legal_basis: Set(c.legal_basis),
+            starts_on: Set(c.starts_on),
+            ends_on: Set(c.ends_on),
+            max_attempts: Set(c.max_attempts as i16),
+            retention_days: Set(c.retention_days),
+            created_by: Set(Some(user.0)),
+            ..Default::default()
+        }
+        .insert(&*tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await?;
-        campaign(&r)
+        Ok(m.into())
     }
 
     /// Closes a campaign (director or coordinator): no more cases are submitted or
@@ -217,19 +227,19 @@ impl Partners {
         if c.status == CampaignStatus::Closed {
             return Err(Error::conflict("the campaign is already closed"));
         }
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update outreach_campaigns c set status = 'closed', closed_at = now() \
-                     where c.tenant_id = $1 and c.id = $2 returning {CAMPAIGN_COLUMNS}"
-                ),
-                vec![c.tenant_id.into(), id.into()],
-            ))
+        let m = outreach_campaign::Entity::update_many()
+            .col_expr(Column::Status, Expr::value(CampaignStatus::Closed))
+            .col_expr(Column::ClosedAt, Expr::current_timestamp())
+            .filter(Column::TenantId.eq(c.tenant_id))
+            .filter(Column::Id.eq(id))
+            .exec_with_returning(&*tx)
             .await
             .map_err(map_err)?
+            .into_iter()
+            .next()
             .ok_or(Error::NotFound)?;
         tx.commit().await?;
-        campaign(&r)
+        Ok(m.into())
     }
 
     /// The association's campaigns, or the partner's (across associations), newest first.
@@ -239,26 +249,19 @@ impl Partners {
         status: Option<CampaignStatus>,
         page: PageRequest,
     ) -> Result<Page<Campaign>, Error> {
-        let (col, value) = Reader::of(ctx)?.scope();
+        let reader = Reader::of(ctx)?;
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!(
-                    "select {CAMPAIGN_COLUMNS} from outreach_campaigns c where c.{col} = $1 \
-                     and ($2::text is null or c.status = $2) and ($3::uuid is null or c.id < $3) \
-                     order by c.id desc limit $4"
-                ),
-                vec![
-                    value.into(),
-                    status.map(|s| s.as_str().to_owned()).into(),
-                    page.after.into(),
-                    (page.fetch() as i64).into(),
-                ],
-            ))
+        let rows = outreach_campaign::Entity::find()
+            .filter(reader.scope(Column::TenantId, Column::PartnerId))
+            .apply_if(status, |q, s| q.filter(Column::Status.eq(s)))
+            .apply_if(page.after, |q, after| q.filter(Column::Id.lt(after)))
+            .order_by_desc(Column::Id)
+            .limit(page.fetch())
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        let rows = rows.iter().map(campaign).collect::<Result<Vec<_>, _>>()?;
+        let rows = rows.into_iter().map(Campaign::from).collect();
         Ok(Page::from_rows(rows, &page))
     }
 
@@ -271,17 +274,15 @@ impl Partners {
         let Ok(reader) = Reader::of(ctx) else {
             return Ok(Vec::new());
         };
-        let (col, value) = reader.scope();
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!("select {CAMPAIGN_COLUMNS} from outreach_campaigns c where c.{col} = $1 and c.id = any($2)"),
-                vec![value.into(), ids.to_vec().into()],
-            ))
+        let rows = outreach_campaign::Entity::find()
+            .filter(reader.scope(Column::TenantId, Column::PartnerId))
+            .filter(Column::Id.eq_any(ids.iter().copied()))
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(campaign).collect()
+        Ok(rows.into_iter().map(Campaign::from).collect())
     }
 
     /// A campaign's numbers (the association's staff, viewers included, and the partner).
@@ -291,14 +292,14 @@ impl Partners {
         let c = visible(&tx, reader, id, false)
             .await?
             .ok_or(Error::NotFound)?;
-        let rows = tx
-            .query_all_raw(stmt(
-                "select status, coalesce(outcome, ''), count(*), coalesce(sum(attempts), 0)::bigint \
-                 from outreach_cases where tenant_id = $1 and campaign_id = $2 group by 1, 2",
-                vec![c.tenant_id.into(), c.id.into()],
-            ))
-            .await
-            .map_err(map_err)?;
+        let rows = CaseCount::find_by_statement(stmt(
+            "select status, outcome, count(*) as cases, coalesce(sum(attempts), 0)::bigint as attempts \
+             from outreach_cases where tenant_id = $1 and campaign_id = $2 group by 1, 2",
+            vec![c.tenant_id.into(), c.id.into()],
+        ))
+        .all(&*tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await?;
         let mut d = Dashboard {
             by_status: CaseStatus::ALL.iter().map(|s| (*s, 0)).collect(),
@@ -306,21 +307,13 @@ impl Partners {
             ..Dashboard::default()
         };
         for r in rows {
-            let status: String = r.try_get_by_index(0).map_err(map_err)?;
-            let outcome: String = r.try_get_by_index(1).map_err(map_err)?;
-            let n: i64 = r.try_get_by_index(2).map_err(map_err)?;
-            let attempts: i64 = r.try_get_by_index(3).map_err(map_err)?;
-            let status = repo::parse(&status, CaseStatus::parse)?;
-            d.cases += n;
-            d.attempts += attempts;
-            if let Some(e) = d.by_status.iter_mut().find(|(s, _)| *s == status) {
-                e.1 += n;
+            d.cases += r.cases;
+            d.attempts += r.attempts;
+            if let Some(e) = d.by_status.iter_mut().find(|(s, _)| *s == r.status) {
+                e.1 += r.cases;
             }
-            if !outcome.is_empty() {
-                let outcome = repo::parse(&outcome, Outcome::parse)?;
-                if let Some(e) = d.by_outcome.iter_mut().find(|(o, _)| *o == outcome) {
-                    e.1 += n;
-                }
+            if let Some(e) = d.by_outcome.iter_mut().find(|(o, _)| Some(*o) == r.outcome) {
+                e.1 += r.cases;
             }
         }
         Ok(d)

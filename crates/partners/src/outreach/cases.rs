@@ -2,15 +2,19 @@
 //! the association's mediators (attempts, then an outcome), read by both.
 
 use super::campaigns::visible;
-use super::repo::{
-    ATTEMPT_COLUMNS, CASE_COLUMNS, Reader, attempt, caller_membership, case, map_err, stmt,
-};
+use super::repo::{Reader, attempt, caller_membership, case, cases_for, map_err, stmt};
 use super::rules::Origin;
 use super::*;
 use crate::Partners;
+use crate::entity::outreach_attempt;
+use crate::entity::outreach_case::{self, Column};
 use db::Scoped;
 use kernel::{Ctx, Error, Page, PageRequest, PartnerScope};
-use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, UpdateMany,
+};
 
 /// What the attempt and closure code needs of a case: the case (as a worker sees it)
 /// and its campaign's state.
@@ -21,47 +25,80 @@ struct Working {
     reached: bool,
 }
 
+/// A case row locked for work, with its campaign's state.
+#[derive(FromQueryResult)]
+struct WorkRow {
+    #[sea_orm(nested)]
+    case: outreach_case::Model,
+    campaign_open: bool,
+    max_attempts: i16,
+    reached: bool,
+}
+
 async fn load_for_work(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Working, Error> {
-    let r = tx
-        .query_one_raw(stmt(
-            &format!(
-                "select {CASE_COLUMNS}, c.status = 'open', c.max_attempts, exists (select 1 from outreach_attempts a \
-                   where a.tenant_id = k.tenant_id and a.case_id = k.id and a.result = any($3)) \
-                 from outreach_cases k \
-                 join outreach_campaigns c on c.tenant_id = k.tenant_id and c.id = k.campaign_id \
-                 where k.tenant_id = $1 and k.id = $2 for update of k"
-            ),
-            vec![
-                tenant.into(),
-                id.into(),
-                AttemptResult::ALL
-                    .iter()
-                    .filter(|r| r.reached())
-                    .map(|r| r.as_str().to_owned())
-                    .collect::<Vec<_>>()
-                    .into(),
-            ],
-        ))
-        .await
-        .map_err(map_err)?
-        .ok_or(Error::NotFound)?;
+    let r = WorkRow::find_by_statement(stmt(
+        "select k.*, c.status = 'open' as campaign_open, c.max_attempts, exists (select 1 from outreach_attempts a \
+           where a.tenant_id = k.tenant_id and a.case_id = k.id and a.result = any($3)) as reached \
+         from outreach_cases k \
+         join outreach_campaigns c on c.tenant_id = k.tenant_id and c.id = k.campaign_id \
+         where k.tenant_id = $1 and k.id = $2 for update of k",
+        vec![
+            tenant.into(),
+            id.into(),
+            AttemptResult::ALL
+                .iter()
+                .filter(|r| r.reached())
+                .map(|r| r.as_str().to_owned())
+                .collect::<Vec<_>>()
+                .into(),
+        ],
+    ))
+    .one(&**tx)
+    .await
+    .map_err(map_err)?
+    .ok_or(Error::NotFound)?;
     let reader = Reader::Staff {
         tenant,
         worker: true,
     };
-    let campaign_open: bool = r.try_get_by_index(19).map_err(map_err)?;
-    let w = Working {
-        case: case(&r, reader)?,
-        max_attempts: r.try_get_by_index(20).map_err(map_err)?,
-        reached: r.try_get_by_index(21).map_err(map_err)?,
-    };
-    if !campaign_open {
+    if !r.campaign_open {
         return Err(Error::conflict("the campaign is closed"));
     }
+    let w = Working {
+        case: case(r.case, reader),
+        max_attempts: r.max_attempts,
+        reached: r.reached,
+    };
     if w.case.status == CaseStatus::Closed {
         return Err(Error::conflict("the case is closed"));
     }
     Ok(w)
+}
+
+/// An update of one case as a worker, and the case after (as a worker sees it).
+async fn update_case(
+    tx: &Scoped,
+    tenant: Uuid,
+    id: Uuid,
+    update: UpdateMany<outreach_case::Entity>,
+) -> Result<Case, Error> {
+    let m = update
+        .col_expr(Column::UpdatedAt, Expr::current_timestamp())
+        .filter(Column::TenantId.eq(tenant))
+        .filter(Column::Id.eq(id))
+        .exec_with_returning(&**tx)
+        .await
+        .map_err(map_err)?
+        .into_iter()
+        .next()
+        .ok_or(Error::NotFound)?;
+    Ok(case(
+        m,
+        Reader::Staff {
+            tenant,
+            worker: true,
+        },
+    ))
 }
 
 impl Partners {
@@ -121,13 +158,13 @@ impl Partners {
         }
         let today: NaiveDate = tx
             .query_one_raw(stmt(
-                "select (now() at time zone 'Europe/Paris')::date",
+                "select (now() at time zone 'Europe/Paris')::date as today",
                 vec![],
             ))
             .await
             .map_err(map_err)?
             .ok_or_else(|| Error::internal_msg("no row"))?
-            .try_get_by_index(0)
+            .try_get("", "today")
             .map_err(map_err)?;
         if today < campaign.starts_on || today > campaign.ends_on {
             return Err(Error::validation(
@@ -144,18 +181,20 @@ impl Partners {
         };
         let cases = rules::check_cases(cases)?;
         let refs: Vec<String> = cases.iter().map(|(_, c)| c.customer_ref.clone()).collect();
-        let taken = tx
-            .query_all_raw(stmt(
-                "select customer_ref from outreach_cases where tenant_id = $1 and campaign_id = $2 and customer_ref = any($3)",
-                vec![campaign.tenant_id.into(), campaign.id.into(), refs.into()],
-            ))
+        let taken = outreach_case::Entity::find()
+            .select_only()
+            .column(Column::CustomerRef)
+            .filter(Column::TenantId.eq(campaign.tenant_id))
+            .filter(Column::CampaignId.eq(campaign.id))
+            .filter(Column::CustomerRef.eq_any(refs.clone()))
+            .into_tuple::<String>()
+            .one(&*tx)
             .await
             .map_err(map_err)?;
-        if let Some(r) = taken.first() {
-            let taken: String = r.try_get_by_index(0).map_err(map_err)?;
-            if let Some((at, _)) = cases.iter().find(|(_, c)| c.customer_ref == taken) {
-                return Err(at.error(rules::Column::CustomerRef, "already in the campaign"));
-            }
+        if let Some(taken) = taken
+            && let Some((at, _)) = cases.iter().find(|(_, c)| c.customer_ref == taken)
+        {
+            return Err(at.error(rules::Column::CustomerRef, "already in the campaign"));
         }
         let ids: Vec<Uuid> = cases.iter().map(|_| Uuid::now_v7()).collect();
         let col = |f: fn(&NewCase) -> Option<&String>| -> Vec<String> {
@@ -164,47 +203,42 @@ impl Partners {
                 .map(|(_, c)| f(c).cloned().unwrap_or_default())
                 .collect()
         };
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!(
-                    "insert into outreach_cases as k (tenant_id, id, campaign_id, partner_id, customer_ref, full_name, phone, email, \
-                     address, postal_code, submitted_by_user, submitted_by_client) \
-                     select $1, u.id, $2, $3, u.ref, nullif(u.name, ''), nullif(u.phone, ''), nullif(u.email, ''), \
-                       nullif(u.address, ''), nullif(u.postal, ''), $4, $5 \
-                     from unnest($6::uuid[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) \
-                       as u(id, ref, name, phone, email, address, postal) \
-                     returning {CASE_COLUMNS}"
-                ),
-                vec![
-                    campaign.tenant_id.into(),
-                    campaign.id.into(),
-                    partner.into(),
-                    ctx.user_id().map(|u| u.0).into(),
-                    ctx.client_id().map(|c| c.0).into(),
-                    ids.into(),
-                    // Arrays cannot hold nulls here: empty means none.
-                    cases.iter().map(|(_, c)| c.customer_ref.clone()).collect::<Vec<_>>().into(),
-                    col(|c| c.full_name.as_ref()).into(),
-                    col(|c| c.phone.as_ref()).into(),
-                    col(|c| c.email.as_ref()).into(),
-                    col(|c| c.address.as_ref()).into(),
-                    col(|c| c.postal_code.as_ref()).into(),
-                ],
-            ))
-            .await
-            .map_err(|e| {
-                // The policy admits cases to open campaigns only: closed meanwhile.
-                if db::error::is_denied(&e) {
-                    Error::validation("campaignId", "the campaign is closed")
-                } else {
-                    map_err(e)
-                }
-            })?;
+        let rows = outreach_case::Model::find_by_statement(stmt(
+            "insert into outreach_cases as k (tenant_id, id, campaign_id, partner_id, customer_ref, full_name, phone, email, \
+             address, postal_code, submitted_by_user, submitted_by_client) \
+             select $1, u.id, $2, $3, u.ref, nullif(u.name, ''), nullif(u.phone, ''), nullif(u.email, ''), \
+               nullif(u.address, ''), nullif(u.postal, ''), $4, $5 \
+             from unnest($6::uuid[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) \
+               as u(id, ref, name, phone, email, address, postal) \
+             returning k.*",
+            vec![
+                campaign.tenant_id.into(),
+                campaign.id.into(),
+                partner.into(),
+                ctx.user_id().map(|u| u.0).into(),
+                ctx.client_id().map(|c| c.0).into(),
+                ids.into(),
+                refs.into(),
+                // Arrays cannot hold nulls here: empty means none.
+                col(|c| c.full_name.as_ref()).into(),
+                col(|c| c.phone.as_ref()).into(),
+                col(|c| c.email.as_ref()).into(),
+                col(|c| c.address.as_ref()).into(),
+                col(|c| c.postal_code.as_ref()).into(),
+            ],
+        ))
+        .all(&*tx)
+        .await
+        .map_err(|e| {
+            // The policy admits cases to open campaigns only: closed meanwhile.
+            if db::error::is_denied(&e) {
+                Error::validation("campaignId", "the campaign is closed")
+            } else {
+                map_err(e)
+            }
+        })?;
         tx.commit().await?;
-        let mut out = rows
-            .iter()
-            .map(|r| case(r, Reader::Partner(partner)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = cases_for(rows, Reader::Partner(partner));
         // UUIDv7 in submission order: the payload lists cases as they were given.
         out.sort_by_key(|c| c.id);
         Ok(Submitted {
@@ -226,28 +260,18 @@ impl Partners {
         let c = visible(&tx, reader, campaign_id, false)
             .await?
             .ok_or(Error::NotFound)?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!(
-                    "select {CASE_COLUMNS} from outreach_cases k where k.tenant_id = $1 and k.campaign_id = $2 \
-                     and ($3::text is null or k.status = $3) and ($4::uuid is null or k.id < $4) \
-                     order by k.id desc limit $5"
-                ),
-                vec![
-                    c.tenant_id.into(),
-                    c.id.into(),
-                    status.map(|s| s.as_str().to_owned()).into(),
-                    page.after.into(),
-                    (page.fetch() as i64).into(),
-                ],
-            ))
+        let rows = outreach_case::Entity::find()
+            .filter(Column::TenantId.eq(c.tenant_id))
+            .filter(Column::CampaignId.eq(c.id))
+            .apply_if(status, |q, s| q.filter(Column::Status.eq(s)))
+            .apply_if(page.after, |q, after| q.filter(Column::Id.lt(after)))
+            .order_by_desc(Column::Id)
+            .limit(page.fetch())
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        let rows = rows
-            .iter()
-            .map(|r| case(r, reader))
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = cases_for(rows, reader);
         Ok(Page::from_rows(rows, &page))
     }
 
@@ -257,17 +281,15 @@ impl Partners {
         let Ok(reader) = Reader::of(ctx) else {
             return Ok(Vec::new());
         };
-        let (col, value) = reader.scope();
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!("select {CASE_COLUMNS} from outreach_cases k where k.{col} = $1 and k.id = any($2)"),
-                vec![value.into(), ids.to_vec().into()],
-            ))
+        let rows = outreach_case::Entity::find()
+            .filter(reader.scope(Column::TenantId, Column::PartnerId))
+            .filter(Column::Id.eq_any(ids.iter().copied()))
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(|r| case(r, reader)).collect()
+        Ok(cases_for(rows, reader))
     }
 
     /// The attempts on cases, oldest first: the association's staff only (notes for
@@ -282,18 +304,18 @@ impl Partners {
             .ok_or(Error::Forbidden("attempts stay inside the association"))?;
         let worker = WORKERS.contains(&scope.role);
         let tx = self.db.scoped(ctx).await?;
-        let rows = tx
-            .query_all_raw(stmt(
-                &format!(
-                    "select {ATTEMPT_COLUMNS} from outreach_attempts a where a.tenant_id = $1 and a.case_id = any($2) \
-                     order by a.case_id, a.attempted_at, a.id"
-                ),
-                vec![scope.tenant_id.0.into(), case_ids.to_vec().into()],
-            ))
+        use outreach_attempt::Column as A;
+        let rows = outreach_attempt::Entity::find()
+            .filter(A::TenantId.eq(scope.tenant_id.0))
+            .filter(A::CaseId.eq_any(case_ids.iter().copied()))
+            .order_by_asc(A::CaseId)
+            .order_by_asc(A::AttemptedAt)
+            .order_by_asc(A::Id)
+            .all(&*tx)
             .await
             .map_err(map_err)?;
         tx.commit().await?;
-        rows.iter().map(|r| attempt(r, worker)).collect()
+        Ok(rows.into_iter().map(|m| attempt(m, worker)).collect())
     }
 
     /// Records an attempt to reach the person (directors, coordinators, mediators): a
@@ -311,52 +333,49 @@ impl Partners {
         let w = load_for_work(&tx, tenant, case_id).await?;
         let a = rules::check_attempt(input, w.case.submitted_at, chrono::Utc::now())?;
         let mediator = caller_membership(&tx, ctx, tenant).await?;
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "insert into outreach_attempts as a (tenant_id, id, case_id, channel, attempted_at, result, note, mediator_id) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8) returning {ATTEMPT_COLUMNS}"
-                ),
-                vec![
-                    tenant.into(),
-                    Uuid::now_v7().into(),
-                    case_id.into(),
-                    a.channel.as_str().into(),
-                    a.attempted_at.into(),
-                    a.result.as_str().into(),
-                    a.note.into(),
-                    mediator.into(),
-                ],
-            ))
+        let attempt = attempt(
+            outreach_attempt::ActiveModel {
+                tenant_id: Set(tenant),
+                id: Set(Uuid::now_v7()),
+                case_id: Set(case_id),
+                channel: Set(a.channel),
+                attempted_at: Set(a.attempted_at.into()),
+                result: Set(a.result),
+                note: Set(a.note),
+                mediator_id: Set(mediator),
+                ..Default::default()
+            }
+            .insert(&*tx)
             .await
-            .map_err(map_err)?
-            .ok_or_else(|| Error::internal_msg("no row"))?;
-        let attempt = attempt(&r, true)?;
+            .map_err(map_err)?,
+            true,
+        );
         // The last attempt allowed, and nobody was ever reached: unreachable. The case
         // row is locked, so the count cannot move under us.
         let unreachable = w.case.attempts + 1 >= i32::from(w.max_attempts)
             && !w.reached
             && !attempt.result.reached();
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update outreach_cases k set attempts = k.attempts + 1, updated_at = now(), \
-                       status = case when $3 then 'closed' else 'in_progress' end, \
-                       outcome = case when $3 then 'unreachable' end, \
-                       closed_at = case when $3 then now() end \
-                     where k.tenant_id = $1 and k.id = $2 returning {CASE_COLUMNS}"
-                ),
-                vec![tenant.into(), case_id.into(), unreachable.into()],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
-        tx.commit().await?;
-        let reader = Reader::Staff {
-            tenant,
-            worker: true,
+        let (status, outcome, closed_at) = if unreachable {
+            (
+                CaseStatus::Closed,
+                Some(Outcome::Unreachable),
+                Expr::current_timestamp(),
+            )
+        } else {
+            (
+                CaseStatus::InProgress,
+                None,
+                Expr::value(None::<DateTime<FixedOffset>>),
+            )
         };
-        Ok((case(&r, reader)?, attempt))
+        let update = outreach_case::Entity::update_many()
+            .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+            .col_expr(Column::Status, Expr::value(status))
+            .col_expr(Column::Outcome, Expr::value(outcome))
+            .col_expr(Column::ClosedAt, closed_at);
+        let case = update_case(&tx, tenant, case_id, update).await?;
+        tx.commit().await?;
+        Ok((case, attempt))
     }
 
     /// Records how a case ended (directors, coordinators, mediators), after at least
@@ -377,31 +396,17 @@ impl Partners {
                 "record at least one attempt before closing the case",
             ));
         }
-        let r = tx
-            .query_one_raw(stmt(
-                &format!(
-                    "update outreach_cases k set status = 'closed', outcome = $3, consent_to_report = $4, \
-                       report_details = $5, closed_at = now(), updated_at = now() \
-                     where k.tenant_id = $1 and k.id = $2 returning {CASE_COLUMNS}"
-                ),
-                vec![
-                    tenant.into(),
-                    case_id.into(),
-                    c.outcome.as_str().into(),
-                    c.consent_to_report.into(),
-                    c.report_details.into(),
-                ],
-            ))
-            .await
-            .map_err(map_err)?
-            .ok_or(Error::NotFound)?;
+        let update = outreach_case::Entity::update_many()
+            .set(outreach_case::ActiveModel {
+                status: Set(CaseStatus::Closed),
+                outcome: Set(Some(c.outcome)),
+                consent_to_report: Set(c.consent_to_report),
+                report_details: Set(c.report_details),
+                ..Default::default()
+            })
+            .col_expr(Column::ClosedAt, Expr::current_timestamp());
+        let case = update_case(&tx, tenant, case_id, update).await?;
         tx.commit().await?;
-        case(
-            &r,
-            Reader::Staff {
-                tenant,
-                worker: true,
-            },
-        )
+        Ok(case)
     }
 }

@@ -6,8 +6,15 @@
 use super::repo::{map_err, stmt};
 use crate::Partners;
 use kernel::{Ctx, Error};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, FromQueryResult};
 use uuid::Uuid;
+
+/// A campaign whose retention has passed.
+#[derive(FromQueryResult)]
+struct Expired {
+    tenant_id: Uuid,
+    id: Uuid,
+}
 
 /// What one run erased.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,30 +31,22 @@ impl Partners {
     pub async fn purge_expired_outreach(&self) -> Result<Purged, Error> {
         let ctx = Ctx::system("outreach retention purge");
         let tx = self.db.scoped(&ctx).await?;
-        let expired: Vec<(Uuid, Uuid)> = tx
-            .query_all_raw(stmt(
-                "select tenant_id, id from outreach_campaigns \
-                 where status = 'closed' and purged_at is null \
-                   and closed_at + make_interval(days => retention_days) <= now() \
-                 order by tenant_id, id for update",
-                vec![],
-            ))
-            .await
-            .map_err(map_err)?
-            .iter()
-            .map(|r| {
-                Ok((
-                    r.try_get_by_index(0).map_err(map_err)?,
-                    r.try_get_by_index(1).map_err(map_err)?,
-                ))
-            })
-            .collect::<Result<_, Error>>()?;
+        let expired = Expired::find_by_statement(stmt(
+            "select tenant_id, id from outreach_campaigns \
+             where status = 'closed' and purged_at is null \
+               and closed_at + make_interval(days => retention_days) <= now() \
+             order by tenant_id, id for update",
+            vec![],
+        ))
+        .all(&*tx)
+        .await
+        .map_err(map_err)?;
         if expired.is_empty() {
             tx.commit().await?;
             return Ok(Purged::default());
         }
-        let tenants: Vec<Uuid> = expired.iter().map(|(t, _)| *t).collect();
-        let ids: Vec<Uuid> = expired.iter().map(|(_, c)| *c).collect();
+        let tenants: Vec<Uuid> = expired.iter().map(|e| e.tenant_id).collect();
+        let ids: Vec<Uuid> = expired.iter().map(|e| e.id).collect();
         let pairs = "select * from unnest($1::uuid[], $2::uuid[]) as e(tenant_id, id)";
         let notes = tx
             .execute_raw(stmt(

@@ -1,9 +1,11 @@
 //! Row mapping, constraint mapping and the reader's view for outreach.
 
 use super::*;
+use crate::entity::{outreach_attempt, outreach_campaign, outreach_case};
 use db::{DbError, Scoped};
 use kernel::{Ctx, Error, PartnerScope, TenantScope};
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::sea_query::SimpleExpr;
+use sea_orm::{ColumnTrait, ConnectionTrait};
 
 pub(crate) use db::stmt;
 
@@ -43,10 +45,6 @@ pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {
     }
 }
 
-pub(crate) fn parse<T>(s: &str, f: fn(&str) -> Option<T>) -> Result<T, Error> {
-    f(s).ok_or_else(|| Error::internal_msg(format!("unexpected code {s:?} in outreach")))
-}
-
 /// Who is reading, and so what of a case they see.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Reader {
@@ -76,11 +74,11 @@ impl Reader {
         ))
     }
 
-    /// The column that scopes rows to this reader (aliased tables: prefix it) and its value.
-    pub(crate) fn scope(self) -> (&'static str, Uuid) {
+    /// What scopes rows to this reader, given a table's association and partner columns.
+    pub(crate) fn scope<C: ColumnTrait>(self, tenant_col: C, partner_col: C) -> SimpleExpr {
         match self {
-            Reader::Staff { tenant, .. } => ("tenant_id", tenant),
-            Reader::Partner(p) => ("partner_id", p),
+            Reader::Staff { tenant, .. } => tenant_col.eq(tenant),
+            Reader::Partner(p) => partner_col.eq(p),
         }
     }
 
@@ -89,105 +87,77 @@ impl Reader {
     }
 }
 
-pub(crate) const CAMPAIGN_COLUMNS: &str = "c.tenant_id, c.id, c.agreement_id, c.partner_id, c.title, c.purpose, c.legal_basis, \
-    c.starts_on, c.ends_on, c.max_attempts, c.retention_days, c.status, c.closed_at, c.purged_at, c.created_at";
-
-pub(crate) fn campaign(r: &QueryResult) -> Result<Campaign, Error> {
-    let purpose: String = r.try_get_by_index(5).map_err(map_err)?;
-    let basis: String = r.try_get_by_index(6).map_err(map_err)?;
-    let status: String = r.try_get_by_index(11).map_err(map_err)?;
-    Ok(Campaign {
-        tenant_id: r.try_get_by_index(0).map_err(map_err)?,
-        id: r.try_get_by_index(1).map_err(map_err)?,
-        agreement_id: r.try_get_by_index(2).map_err(map_err)?,
-        partner_id: r.try_get_by_index(3).map_err(map_err)?,
-        title: r.try_get_by_index(4).map_err(map_err)?,
-        purpose: parse(&purpose, Purpose::parse)?,
-        legal_basis: parse(&basis, LegalBasis::parse)?,
-        starts_on: r.try_get_by_index(7).map_err(map_err)?,
-        ends_on: r.try_get_by_index(8).map_err(map_err)?,
-        max_attempts: r.try_get_by_index(9).map_err(map_err)?,
-        retention_days: r.try_get_by_index(10).map_err(map_err)?,
-        status: parse(&status, CampaignStatus::parse)?,
-        closed_at: r.try_get_by_index(12).map_err(map_err)?,
-        purged_at: r.try_get_by_index(13).map_err(map_err)?,
-        created_at: r.try_get_by_index(14).map_err(map_err)?,
-    })
+impl From<outreach_campaign::Model> for Campaign {
+    fn from(m: outreach_campaign::Model) -> Self {
+        Campaign {
+            id: m.id,
+            tenant_id: m.tenant_id,
+            agreement_id: m.agreement_id,
+            partner_id: m.partner_id,
+            title: m.title,
+            purpose: m.purpose,
+            legal_basis: m.legal_basis,
+            starts_on: m.starts_on,
+            ends_on: m.ends_on,
+            max_attempts: m.max_attempts,
+            retention_days: m.retention_days,
+            status: m.status,
+            closed_at: m.closed_at,
+            purged_at: m.purged_at,
+            created_at: m.created_at,
+        }
+    }
 }
-
-pub(crate) const CASE_COLUMNS: &str = "k.tenant_id, k.id, k.campaign_id, k.partner_id, k.customer_ref, k.full_name, k.phone, \
-    k.email, k.address, k.postal_code, k.status, k.outcome, k.consent_to_report, k.report_details, k.attempts, \
-    k.submitted_at, k.updated_at, k.closed_at, k.purged_at";
 
 /// A case row, cut to what `reader` may see.
-pub(crate) fn case(r: &QueryResult, reader: Reader) -> Result<Case, Error> {
-    let status: String = r.try_get_by_index(10).map_err(map_err)?;
-    let outcome: Option<String> = r.try_get_by_index(11).map_err(map_err)?;
-    let consent: bool = r.try_get_by_index(12).map_err(map_err)?;
+pub(crate) fn case(m: outreach_case::Model, reader: Reader) -> Case {
     let worker = reader.worker();
     let partner = matches!(reader, Reader::Partner(_));
-    let contact = if worker {
-        Some(Contact {
-            full_name: r.try_get_by_index(5).map_err(map_err)?,
-            phone: r.try_get_by_index(6).map_err(map_err)?,
-            email: r.try_get_by_index(7).map_err(map_err)?,
-            address: r.try_get_by_index(8).map_err(map_err)?,
-            postal_code: r.try_get_by_index(9).map_err(map_err)?,
-        })
-    } else {
-        None
-    };
-    Ok(Case {
-        tenant_id: r.try_get_by_index(0).map_err(map_err)?,
-        id: r.try_get_by_index(1).map_err(map_err)?,
-        campaign_id: r.try_get_by_index(2).map_err(map_err)?,
-        partner_id: r.try_get_by_index(3).map_err(map_err)?,
+    Case {
+        id: m.id,
+        tenant_id: m.tenant_id,
+        campaign_id: m.campaign_id,
+        partner_id: m.partner_id,
         // The partner's own reference, so that it can match outcomes to customers.
-        customer_ref: if worker || partner {
-            r.try_get_by_index(4).map_err(map_err)?
-        } else {
-            None
-        },
-        contact,
-        status: parse(&status, CaseStatus::parse)?,
-        outcome: outcome
-            .as_deref()
-            .map(|o| parse(o, Outcome::parse))
-            .transpose()?,
-        consent_to_report: consent,
-        report_details: if worker || (partner && consent) {
-            r.try_get_by_index(13).map_err(map_err)?
-        } else {
-            None
-        },
-        attempts: r.try_get_by_index(14).map_err(map_err)?,
-        submitted_at: r.try_get_by_index(15).map_err(map_err)?,
-        updated_at: r.try_get_by_index(16).map_err(map_err)?,
-        closed_at: r.try_get_by_index(17).map_err(map_err)?,
-        purged_at: r.try_get_by_index(18).map_err(map_err)?,
-    })
+        customer_ref: m.customer_ref.filter(|_| worker || partner),
+        contact: worker.then_some(Contact {
+            full_name: m.full_name,
+            phone: m.phone,
+            email: m.email,
+            address: m.address,
+            postal_code: m.postal_code,
+        }),
+        status: m.status,
+        outcome: m.outcome,
+        consent_to_report: m.consent_to_report,
+        report_details: m
+            .report_details
+            .filter(|_| worker || (partner && m.consent_to_report)),
+        attempts: m.attempts,
+        submitted_at: m.submitted_at,
+        updated_at: m.updated_at,
+        closed_at: m.closed_at,
+        purged_at: m.purged_at,
+    }
 }
 
-pub(crate) const ATTEMPT_COLUMNS: &str =
-    "a.id, a.case_id, a.channel, a.attempted_at, a.result, a.note, a.mediator_id, a.created_at";
+/// Case rows, each cut to what `reader` may see.
+pub(crate) fn cases_for(rows: Vec<outreach_case::Model>, reader: Reader) -> Vec<Case> {
+    rows.into_iter().map(|m| case(m, reader)).collect()
+}
 
-pub(crate) fn attempt(r: &QueryResult, worker: bool) -> Result<Attempt, Error> {
-    let channel: String = r.try_get_by_index(2).map_err(map_err)?;
-    let result: String = r.try_get_by_index(4).map_err(map_err)?;
-    Ok(Attempt {
-        id: r.try_get_by_index(0).map_err(map_err)?,
-        case_id: r.try_get_by_index(1).map_err(map_err)?,
-        channel: parse(&channel, AttemptChannel::parse)?,
-        attempted_at: r.try_get_by_index(3).map_err(map_err)?,
-        result: parse(&result, AttemptResult::parse)?,
-        note: if worker {
-            r.try_get_by_index(5).map_err(map_err)?
-        } else {
-            None
-        },
-        mediator_id: r.try_get_by_index(6).map_err(map_err)?,
-        created_at: r.try_get_by_index(7).map_err(map_err)?,
-    })
+/// An attempt row; its note only for those who work cases.
+pub(crate) fn attempt(m: outreach_attempt::Model, worker: bool) -> Attempt {
+    Attempt {
+        id: m.id,
+        case_id: m.case_id,
+        channel: m.channel,
+        attempted_at: m.attempted_at,
+        result: m.result,
+        note: m.note.filter(|_| worker),
+        mediator_id: m.mediator_id,
+        created_at: m.created_at,
+    }
 }
 
 /// The caller's membership in the active association: who made an attempt.
@@ -200,6 +170,6 @@ pub(crate) async fn caller_membership(tx: &Scoped, ctx: &Ctx, tenant: Uuid) -> R
     .await
     .map_err(map_err)?
     .ok_or(Error::Forbidden("no active membership"))?
-    .try_get_by_index(0)
+    .try_get("", "id")
     .map_err(map_err)
 }

@@ -1,0 +1,35 @@
+use crate::outreach::{CaseStatus, Outcome};
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "outreach_cases")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub partner_id: Uuid,
+    pub customer_ref: Option<String>,
+    pub full_name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+    pub postal_code: Option<String>,
+    pub status: CaseStatus,
+    pub outcome: Option<Outcome>,
+    pub consent_to_report: bool,
+    pub report_details: Option<String>,
+    pub attempts: i32,
+    pub submitted_by_user: Option<Uuid>,
+    pub submitted_by_client: Option<Uuid>,
+    pub submitted_at: DateTimeWithTimeZone,
+    pub updated_at: DateTimeWithTimeZone,
+    pub closed_at: Option<DateTimeWithTimeZone>,
+    pub purged_at: Option<DateTimeWithTimeZone>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,28 @@
+use crate::clients::ClientStatus;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "partner_api_clients")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub partner_id: Uuid,
+    pub client_id: String,
+    pub name: String,
+    /// argon2id PHC string.
+    pub secret_hash: Option<String>,
+    pub external_issuer: Option<String>,
+    pub external_subject: Option<String>,
+    /// `PartnerScope` codes.
+    pub scopes: Vec<String>,
+    pub status: ClientStatus,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTimeWithTimeZone,
+    pub rotated_at: Option<DateTimeWithTimeZone>,
+    pub revoked_at: Option<DateTimeWithTimeZone>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
