@@ -9,6 +9,7 @@ mod agreements;
 mod auth;
 mod catalog;
 mod dashboard;
+mod entities;
 mod faults_pg;
 mod graphiql;
 mod hardening;
