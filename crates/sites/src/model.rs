@@ -1,5 +1,5 @@
-use crate::entity::{site, site_closure, site_label, site_opening_hour};
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
+use crate::entity::{site_closure, site_label, site_opening_hour};
+use chrono::{NaiveDate, NaiveTime};
 use kernel::code_enum;
 use uuid::Uuid;
 
@@ -39,27 +39,9 @@ pub const SERVICES: &[(&str, &str)] = &[
     ("interpreting", "Interprétariat"),
 ];
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Site {
-    pub id: Uuid,
-    pub tenant_id: Uuid,
-    pub name: String,
-    pub kind: SiteKind,
-    pub parent_site_id: Option<Uuid>,
-    pub host_place: Option<String>,
-    pub street: Option<String>,
-    pub postcode: String,
-    pub city: String,
-    pub insee_code: Option<String>,
-    pub latitude: Option<f64>,
-    pub longitude: Option<f64>,
-    pub qpv_code: Option<String>,
-    pub opened_on: NaiveDate,
-    pub closed_on: Option<NaiveDate>,
-    pub services: Vec<String>,
-    pub created_at: DateTime<FixedOffset>,
-    pub updated_at: DateTime<FixedOffset>,
-}
+/// A site is its row: every column of `sites`, the department (generated from the
+/// postcode) included.
+pub use crate::entity::site::Model as Site;
 
 #[derive(Clone, Debug, Default)]
 pub struct NewSite {
@@ -134,31 +116,6 @@ pub struct Label {
     pub kind: LabelKind,
     pub granted_on: NaiveDate,
     pub expires_on: Option<NaiveDate>,
-}
-
-impl From<site::Model> for Site {
-    fn from(m: site::Model) -> Self {
-        Site {
-            id: m.id,
-            tenant_id: m.tenant_id,
-            name: m.name,
-            kind: m.kind,
-            parent_site_id: m.parent_site_id,
-            host_place: m.host_place,
-            street: m.street,
-            postcode: m.postcode,
-            city: m.city,
-            insee_code: m.insee_code,
-            latitude: m.latitude,
-            longitude: m.longitude,
-            qpv_code: m.qpv_code,
-            opened_on: m.opened_on,
-            closed_on: m.closed_on,
-            services: m.services,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-        }
-    }
 }
 
 impl From<site_opening_hour::Model> for OpeningSlot {

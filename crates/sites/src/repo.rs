@@ -33,7 +33,6 @@ pub(crate) async fn get(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Option<Si
     site::Entity::find_by_id((tenant, id))
         .one(&**tx)
         .await
-        .map(|m| m.map(Site::from))
         .map_err(map_err)
 }
 
@@ -63,7 +62,6 @@ pub(crate) async fn insert(tx: &Scoped, tenant: Uuid, n: &NewSite) -> Result<Sit
     }
     .insert(&**tx)
     .await
-    .map(Site::from)
     .map_err(map_err)
 }
 
@@ -94,7 +92,6 @@ pub(crate) async fn update(tx: &Scoped, tenant: Uuid, s: &Site) -> Result<Site, 
         .map_err(map_err)?
         .into_iter()
         .next()
-        .map(Site::from)
         .ok_or(Error::NotFound)
 }
 
@@ -116,7 +113,6 @@ pub(crate) async fn list(
         .limit(page.fetch())
         .all(&**tx)
         .await
-        .map(|rows| rows.into_iter().map(Site::from).collect())
         .map_err(map_err)
 }
 
@@ -130,7 +126,6 @@ pub(crate) async fn by_ids(
         .apply_if(tenant, |q, t| q.filter(site::Column::TenantId.eq(t)))
         .all(&**tx)
         .await
-        .map(|rows| rows.into_iter().map(Site::from).collect())
         .map_err(map_err)
 }
 

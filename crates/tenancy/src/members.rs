@@ -20,6 +20,29 @@ pub enum MemberChange {
     Reactivate,
 }
 
+/// An invitation to association `tenant_id`, sent by the actor at `now`, valid for
+/// `INVITATION_TTL_DAYS`.
+pub(crate) fn pending_invitation(
+    ctx: &Ctx,
+    tenant_id: Uuid,
+    email: String,
+    role: TenantRole,
+    now: chrono::DateTime<chrono::Utc>,
+) -> invitation::ActiveModel {
+    invitation::ActiveModel {
+        tenant_id: Set(tenant_id),
+        id: Set(Uuid::now_v7()),
+        email: Set(email),
+        role: Set(role.as_str().into()),
+        status: Set("pending".into()),
+        invited_by: Set(ctx.user_id().map(Uuid::from)),
+        created_at: Set(now.into()),
+        expires_at: Set((now + chrono::Duration::days(crate::INVITATION_TTL_DAYS)).into()),
+        accepted_at: Set(None),
+        accepted_by: Set(None),
+    }
+}
+
 impl Tenancy {
     pub async fn invite_member(
         &self,
@@ -42,22 +65,10 @@ impl Tenancy {
         if member.is_some() {
             return Err(Error::conflict("this person is already an active member"));
         }
-        let now = chrono::Utc::now();
-        let inv = invitation::ActiveModel {
-            tenant_id: Set(scope.tenant_id.0),
-            id: Set(Uuid::now_v7()),
-            email: Set(email),
-            role: Set(role.as_str().into()),
-            status: Set("pending".into()),
-            invited_by: Set(ctx.user_id().map(Uuid::from)),
-            created_at: Set(now.into()),
-            expires_at: Set((now + chrono::Duration::days(crate::INVITATION_TTL_DAYS)).into()),
-            accepted_at: Set(None),
-            accepted_by: Set(None),
-        }
-        .insert(&*tx)
-        .await
-        .map_err(errors::orm)?;
+        let inv = pending_invitation(ctx, scope.tenant_id.0, email, role, chrono::Utc::now())
+            .insert(&*tx)
+            .await
+            .map_err(errors::orm)?;
         audit::tenant_event(
             &tx,
             ctx,

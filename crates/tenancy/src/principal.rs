@@ -344,8 +344,23 @@ async fn first_login(
     Ok(resolve_known(tx, id).await?.map(|r| r.principal))
 }
 
+/// The union role and the partner `$2` (an email) was invited to, granted to user `$1`.
+const ACCEPT_GRANTS: [&str; 2] = [
+    "with accepted as ( \
+       update union_invitations set accepted_at = now() \
+       where email = $2 and accepted_at is null returning role) \
+     insert into union_staff (user_id, role) select $1, role from accepted \
+     on conflict (user_id) do update set role = excluded.role",
+    // A person works for one partner: a second invitation does not move them.
+    "with accepted as ( \
+       update partner_invitations set accepted_at = now() \
+       where email = $2 and accepted_at is null returning partner_id) \
+     insert into partner_users (user_id, partner_id) select $1, partner_id from accepted \
+     on conflict (user_id) do nothing",
+];
+
 /// Turns pending invitations for `email` into memberships (reactivating a former
-/// member with the invited role) and union roles.
+/// member with the invited role), union roles and partner users.
 async fn accept_pending(tx: &db::Scoped, user_id: Uuid, email: &str) -> Result<(), Error> {
     let accepted = invitation::Entity::update_many()
         .set(invitation::ActiveModel {
@@ -377,27 +392,9 @@ async fn accept_pending(tx: &db::Scoped, user_id: Uuid, email: &str) -> Result<(
         )
         .await?;
     }
-    exec(
-        tx,
-        "with accepted as ( \
-           update union_invitations set accepted_at = now() \
-           where email = $2 and accepted_at is null returning role) \
-         insert into union_staff (user_id, role) select $1, role from accepted \
-         on conflict (user_id) do update set role = excluded.role",
-        vec![user_id.into(), email.into()],
-    )
-    .await?;
-    // A person works for one partner: a second invitation does not move them.
-    exec(
-        tx,
-        "with accepted as ( \
-           update partner_invitations set accepted_at = now() \
-           where email = $2 and accepted_at is null returning partner_id) \
-         insert into partner_users (user_id, partner_id) select $1, partner_id from accepted \
-         on conflict (user_id) do nothing",
-        vec![user_id.into(), email.into()],
-    )
-    .await?;
+    for sql in ACCEPT_GRANTS {
+        exec(tx, sql, vec![user_id.into(), email.into()]).await?;
+    }
     Ok(())
 }
 

@@ -47,21 +47,10 @@ impl Tenancy {
         .insert(&*tx)
         .await
         .map_err(errors::orm)?;
-        let inv = invitation::ActiveModel {
-            tenant_id: Set(t.id),
-            id: Set(Uuid::now_v7()),
-            email: Set(email),
-            role: Set(TenantRole::Director.as_str().into()),
-            status: Set("pending".into()),
-            invited_by: Set(ctx.user_id().map(Uuid::from)),
-            created_at: Set(now.into()),
-            expires_at: Set((now + chrono::Duration::days(crate::INVITATION_TTL_DAYS)).into()),
-            accepted_at: Set(None),
-            accepted_by: Set(None),
-        }
-        .insert(&*tx)
-        .await
-        .map_err(errors::orm)?;
+        let inv = crate::members::pending_invitation(ctx, t.id, email, TenantRole::Director, now)
+            .insert(&*tx)
+            .await
+            .map_err(errors::orm)?;
         audit::union_event(&tx, ctx, Some(t.id), "tenant.created", Some(t.id)).await?;
         audit::tenant_event(&tx, ctx, t.id, "invitation.created", Some(inv.id)).await?;
         tx.commit().await?;
