@@ -1,8 +1,8 @@
 //! passerelle: migrate | seed --demo [--visits N] | seed --bench --size S|M|L [--visits N]
 //! | serve | demo | schema | purge
 
-use server::config::Config;
 use demo::{DEFAULT_VISITS, MAX_VISITS};
+use server::config::Config;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: passerelle <command>
