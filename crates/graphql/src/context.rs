@@ -12,9 +12,14 @@ pub struct RequestActor(pub Option<Ctx>);
 /// ACTOR_CHOICE_REQUIRED with the choices: nothing answers as an identity picked
 /// for them.
 pub(crate) fn ctx<'a>(c: &Context<'a>) -> async_graphql::Result<&'a Ctx> {
-    let ctx = person(c)?;
+    caller(c).map_err(to_gql)
+}
+
+/// `ctx` as a domain error, for code that answers with those.
+pub(crate) fn caller<'a>(c: &Context<'a>) -> Result<&'a Ctx, Error> {
+    let ctx = signed_in(c)?;
     match ctx.choice_required() {
-        Some(e) => Err(to_gql(e)),
+        Some(e) => Err(e),
         None => Ok(ctx),
     }
 }
@@ -22,9 +27,13 @@ pub(crate) fn ctx<'a>(c: &Context<'a>) -> async_graphql::Result<&'a Ctx> {
 /// The caller, even one who has not chosen what they act as: for `viewer` (which
 /// lists the choices) and the loaders under it, nothing else.
 pub(crate) fn person<'a>(c: &Context<'a>) -> async_graphql::Result<&'a Ctx> {
+    signed_in(c).map_err(to_gql)
+}
+
+fn signed_in<'a>(c: &Context<'a>) -> Result<&'a Ctx, Error> {
     c.data_opt::<RequestActor>()
         .and_then(|a| a.0.as_ref())
-        .ok_or_else(|| to_gql(Error::Unauthenticated))
+        .ok_or(Error::Unauthenticated)
 }
 
 pub(crate) fn services<'a>(c: &Context<'a>) -> async_graphql::Result<&'a crate::Services> {

@@ -113,7 +113,7 @@ pub async fn post(State(ep): State<Arc<Endpoint>>, req: Request) -> Response {
     }
     let mut resp = match batch {
         // One operation of a known caller: its reads share one transaction when it
-        // turns out to be a query (db::ReadUnit; the ReadShare extension decides).
+        // turns out to be a query (db::ReadUnit; `read_share` decides).
         BatchRequest::Single(req) if actor.0.is_some() => {
             let (r, end) = db::ReadUnit::new().run(ep.schema.execute(req)).await;
             if end.is_err() {

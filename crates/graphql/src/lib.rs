@@ -3,11 +3,20 @@
 //! on by default. Resolvers call domain services with the request's `Ctx`; no SQL
 //! here. `http` is the transport: it reads the body itself, under a hard limit,
 //! because async-graphql's axum integration would read any size.
+//!
+//! One folder per domain (`tenancy`, `sites`, `journal`, `partners`, `outreach`,
+//! `clients`): `types` (its objects and enums), `queries` and `mutations` (its
+//! root fields, merged below), `loaders` (its DataLoaders). A new domain is a new
+//! folder and a line in `Query`, `Mutation`, `Services` and `loaders::Loaders`.
+
+#[macro_use]
+mod macros;
 
 mod clients;
 mod connection;
 mod context;
 mod error;
+mod extension;
 pub mod http;
 mod journal;
 mod limits;
@@ -65,9 +74,7 @@ pub fn build(services: Services, limits: &Limits, introspection: bool) -> Passer
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(limits.max_recursive_depth)
         .limit_directives(limits.max_directives)
-        .extension(limits::DocumentLimits::new(limits))
-        .extension(telemetry::Telemetry)
-        .extension(read_share::ReadShare);
+        .extension(extension::Hooks::new(limits));
     if !introspection {
         // "Did you mean ...?" would hand out, field by field, the schema that
         // introspection is off to keep to ourselves.

@@ -3,11 +3,9 @@
 //! complexity ignores `__typename`, so `a1: __typename ... a9999: __typename` would
 //! otherwise be free).
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::{ServerError, ServerResult};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -37,6 +35,8 @@ impl Default for Limits {
     }
 }
 
+/// The limits on aliases and fields, checked on each parsed document.
+#[derive(Clone, Copy)]
 pub(crate) struct DocumentLimits {
     max_aliases: usize,
     max_fields: usize,
@@ -48,15 +48,6 @@ impl DocumentLimits {
             max_aliases: l.max_aliases,
             max_fields: l.max_fields,
         }
-    }
-}
-
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentLimits {
-            max_aliases: self.max_aliases,
-            max_fields: self.max_fields,
-        })
     }
 }
 
@@ -131,17 +122,10 @@ pub(crate) fn count(doc: &ExecutableDocument) -> (usize, usize) {
     (total.fields, total.aliases)
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for DocumentLimits {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        let (fields, aliases) = count(&doc);
+impl DocumentLimits {
+    /// Refuses a document over the limits.
+    pub(crate) fn check(&self, doc: &ExecutableDocument) -> ServerResult<()> {
+        let (fields, aliases) = count(doc);
         if aliases > self.max_aliases {
             return Err(ServerError::new(
                 format!(
@@ -160,7 +144,7 @@ impl Extension for DocumentLimits {
                 None,
             ));
         }
-        Ok(doc)
+        Ok(())
     }
 }
 

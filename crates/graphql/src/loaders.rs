@@ -1,9 +1,17 @@
 //! Per-request DataLoaders: related objects are fetched in one `= any($1)` query per
-//! type and tick, under the caller's own scope (row-level security applies).
+//! type and tick, under the caller's own scope (row-level security applies). One
+//! loader type, `ByIds`, serves every relation: what differs is the service call,
+//! a plain function. Each domain lists its own in `<domain>/loaders.rs`.
 
+use crate::context::person;
+use crate::node::RowObject;
+use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
-use kernel::Ctx;
+use futures_util::future::BoxFuture;
+use kernel::{Ctx, Error};
 use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -11,425 +19,153 @@ use uuid::Uuid;
 /// together anyway, and every microsecond here is added to each nested request.
 const LOADER_DELAY: Duration = Duration::from_micros(50);
 
-macro_rules! loader {
-    ($name:ident, $model:ty, $method:ident) => {
-        pub(crate) struct $name {
-            svc: ::tenancy::Tenancy,
-            ctx: Ctx,
-        }
-
-        impl Loader<Uuid> for $name {
-            type Value = $model;
-            type Error = async_graphql::Error;
-
-            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, $model>, Self::Error> {
-                let rows = self
-                    .svc
-                    .$method(&self.ctx, keys)
-                    .await
-                    .map_err(crate::error::to_gql)?;
-                Ok(rows.into_iter().map(|r| (r.id, r)).collect())
-            }
-        }
-    };
-}
-
-loader!(TenantLoader, entity::tenant::Model, tenants_by_ids);
-loader!(
-    MembershipLoader,
-    entity::membership::Model,
-    memberships_by_ids
-);
-loader!(UserLoader, entity::user::Model, users_by_ids);
-loader!(
-    InvitationLoader,
-    entity::invitation::Model,
-    invitations_by_ids
-);
-loader!(
-    PartnerLoader,
-    entity::partner_organisation::Model,
-    partners_by_ids
-);
-
-pub(crate) struct SiteLoader {
-    svc: ::sites::Sites,
+/// What every loader of a request calls with: the services and the caller.
+pub(crate) struct Scope {
+    svc: crate::Services,
     ctx: Ctx,
 }
 
-impl Loader<Uuid> for SiteLoader {
-    type Value = ::sites::Site;
+/// One batch's values by key.
+pub(crate) type Batch<'a, V> = BoxFuture<'a, Result<HashMap<Uuid, V>, Error>>;
+
+/// The service call behind a loader: the values of a batch of keys.
+pub(crate) type Fetch<V> = for<'a> fn(&'a crate::Services, &'a Ctx, &'a [Uuid]) -> Batch<'a, V>;
+
+/// The one loader: a batch of keys through `fetch`, under the request's scope.
+pub(crate) struct ByIds<V> {
+    scope: Arc<Scope>,
+    fetch: Fetch<V>,
+}
+
+impl<V: Send + Sync + Clone + 'static> Loader<Uuid> for ByIds<V> {
+    type Value = V;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ::sites::Site>, Self::Error> {
-        let rows = self
-            .svc
-            .by_ids(&self.ctx, keys)
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, V>, Self::Error> {
+        (self.fetch)(&self.scope.svc, &self.scope.ctx, keys)
             .await
-            .map_err(crate::error::to_gql)?;
-        Ok(rows.into_iter().map(|r| (r.id, r)).collect())
+            .map_err(crate::error::to_gql)
     }
 }
 
-/// A site's hours, closures and labels.
-pub(crate) type SiteDetails = (
-    Vec<::sites::OpeningSlot>,
-    Vec<::sites::Closure>,
-    Vec<::sites::Label>,
-);
+pub(crate) type Load<V> = DataLoader<ByIds<V>>;
 
-pub(crate) struct SiteDetailsLoader {
-    svc: ::sites::Sites,
-    ctx: Ctx,
-}
-
-impl Loader<Uuid> for SiteDetailsLoader {
-    type Value = SiteDetails;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, SiteDetails>, Self::Error> {
-        let rows = self
-            .svc
-            .details(&self.ctx, keys)
-            .await
-            .map_err(crate::error::to_gql)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, h, c, l)| (id, (h, c, l)))
-            .collect())
-    }
-}
-
-macro_rules! journal_loader {
-    ($name:ident, $model:ty, $method:ident) => {
-        pub(crate) struct $name {
-            svc: ::mediation::Journal,
-            ctx: Ctx,
-        }
-
-        impl Loader<Uuid> for $name {
-            type Value = $model;
-            type Error = async_graphql::Error;
-
-            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, $model>, Self::Error> {
-                let rows = self
-                    .svc
-                    .$method(&self.ctx, keys)
-                    .await
-                    .map_err(crate::error::to_gql)?;
-                Ok(rows.into_iter().map(|r| (r.id, r)).collect())
-            }
-        }
-    };
-}
-
-journal_loader!(VisitLoader, ::mediation::Visit, visits_by_ids);
-journal_loader!(
-    BeneficiaryLoader,
-    ::mediation::Beneficiary,
-    beneficiaries_by_ids
-);
-journal_loader!(WorkshopLoader, ::mediation::Workshop, workshops_by_ids);
-journal_loader!(
-    SurveyLoader,
-    ::mediation::SurveyCampaign,
-    survey_campaigns_by_ids
-);
-
-/// A visit's requests, in order.
-pub(crate) struct RequestsLoader {
-    svc: ::mediation::Journal,
-    ctx: Ctx,
-}
-
-impl Loader<Uuid> for RequestsLoader {
-    type Value = Vec<::mediation::Request>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = self
-            .svc
-            .requests_of(&self.ctx, keys)
-            .await
-            .map_err(crate::error::to_gql)?;
-        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
-        for r in rows {
-            out.entry(r.visit_id).or_default().push(r);
-        }
-        Ok(out)
-    }
-}
-
-macro_rules! outreach_loader {
-    ($name:ident, $model:ty, $method:ident) => {
-        pub(crate) struct $name {
-            svc: ::partners::Partners,
-            ctx: Ctx,
-        }
-
-        impl Loader<Uuid> for $name {
-            type Value = $model;
-            type Error = async_graphql::Error;
-
-            async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, $model>, Self::Error> {
-                let rows = self
-                    .svc
-                    .$method(&self.ctx, keys)
-                    .await
-                    .map_err(crate::error::to_gql)?;
-                Ok(rows.into_iter().map(|r| (r.id, r)).collect())
-            }
-        }
-    };
-}
-
-outreach_loader!(
-    OutreachCampaignLoader,
-    ::partners::outreach::Campaign,
-    outreach_campaigns_by_ids
-);
-outreach_loader!(
-    OutreachCaseLoader,
-    ::partners::outreach::Case,
-    outreach_cases_by_ids
-);
-
-/// A case's attempts, oldest first (the association's staff only).
-pub(crate) struct OutreachAttemptsLoader {
-    svc: ::partners::Partners,
-    ctx: Ctx,
-}
-
-impl Loader<Uuid> for OutreachAttemptsLoader {
-    type Value = Vec<::partners::outreach::Attempt>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = self
-            .svc
-            .outreach_attempts_of(&self.ctx, keys)
-            .await
-            .map_err(crate::error::to_gql)?;
-        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
-        for a in rows {
-            out.entry(a.case_id).or_default().push(a);
-        }
-        Ok(out)
-    }
-}
-
-pub(crate) struct AgreementLoader {
-    svc: ::partners::Partners,
-    ctx: Ctx,
-}
-
-impl Loader<Uuid> for AgreementLoader {
-    type Value = ::partners::agreements::Agreement;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = self
-            .svc
-            .agreements_by_ids(&self.ctx, keys)
-            .await
-            .map_err(crate::error::to_gql)?;
-        Ok(rows.into_iter().map(|a| (a.id, a)).collect())
-    }
-}
-
-/// An agreement's covered sites, targets and payments.
-pub(crate) struct AgreementDetailsLoader {
-    svc: ::partners::Partners,
-    ctx: Ctx,
-}
-
-impl Loader<Uuid> for AgreementDetailsLoader {
-    type Value = ::partners::agreements::Details;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = self
-            .svc
-            .agreement_details(&self.ctx, keys)
-            .await
-            .map_err(crate::error::to_gql)?;
-        Ok(rows.into_iter().collect())
-    }
-}
-
-/// A partner's contacts.
-pub(crate) struct PartnerContactsLoader {
-    svc: ::partners::Partners,
-    ctx: Ctx,
-}
-
-impl Loader<Uuid> for PartnerContactsLoader {
-    type Value = Vec<::partners::agreements::Contact>;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = self
-            .svc
-            .partner_contacts(&self.ctx, keys)
-            .await
-            .map_err(crate::error::to_gql)?;
-        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
-        for c in rows {
-            out.entry(c.partner_id).or_default().push(c);
-        }
-        Ok(out)
-    }
-}
-
-/// The agreement proposed for each request (or workshop): the only one it fits.
-pub(crate) struct ProposalLoader {
-    svc: ::mediation::Journal,
-    ctx: Ctx,
-    workshops: bool,
-}
-
-impl Loader<Uuid> for ProposalLoader {
-    type Value = Uuid;
-    type Error = async_graphql::Error;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Uuid>, Self::Error> {
-        let r = if self.workshops {
-            self.svc.proposed_for_workshops(&self.ctx, keys).await
-        } else {
-            self.svc.proposed_for_requests(&self.ctx, keys).await
+impl Scope {
+    /// Loads run in spawned tasks; `carry` gives them the operation's read unit, so
+    /// they share its transaction (db::ReadUnit), and the operation's span, so their
+    /// statements are traced as its children.
+    pub(crate) fn loader<V: Send + Sync + Clone + 'static>(
+        self: &Arc<Self>,
+        fetch: Fetch<V>,
+    ) -> Load<V> {
+        let l = ByIds {
+            scope: Arc::clone(self),
+            fetch,
         };
-        r.map_err(crate::error::to_gql)
+        DataLoader::new(l, |fut| {
+            tokio::spawn(tracing::Instrument::in_current_span(db::ReadUnit::carry(
+                fut,
+            )))
+        })
+        .delay(LOADER_DELAY)
     }
 }
 
-pub struct Loaders {
-    pub(crate) tenant: DataLoader<TenantLoader>,
-    pub(crate) membership: DataLoader<MembershipLoader>,
-    pub(crate) user: DataLoader<UserLoader>,
-    pub(crate) invitation: DataLoader<InvitationLoader>,
-    pub(crate) partner: DataLoader<PartnerLoader>,
-    pub(crate) site: DataLoader<SiteLoader>,
-    pub(crate) site_details: DataLoader<SiteDetailsLoader>,
-    pub(crate) visit: DataLoader<VisitLoader>,
-    pub(crate) beneficiary: DataLoader<BeneficiaryLoader>,
-    pub(crate) workshop: DataLoader<WorkshopLoader>,
-    pub(crate) survey: DataLoader<SurveyLoader>,
-    pub(crate) requests: DataLoader<RequestsLoader>,
-    pub(crate) agreement: DataLoader<AgreementLoader>,
-    pub(crate) agreement_details: DataLoader<AgreementDetailsLoader>,
-    pub(crate) partner_contacts: DataLoader<PartnerContactsLoader>,
-    pub(crate) request_proposal: DataLoader<ProposalLoader>,
-    pub(crate) workshop_proposal: DataLoader<ProposalLoader>,
-    pub(crate) outreach_campaign: DataLoader<OutreachCampaignLoader>,
-    pub(crate) outreach_case: DataLoader<OutreachCaseLoader>,
-    pub(crate) outreach_attempts: DataLoader<OutreachAttemptsLoader>,
+/// A batch from a service answer, reshaped into values by key.
+pub(crate) fn batch<'a, T: 'a, V: 'a>(
+    call: impl Future<Output = Result<T, Error>> + Send + 'a,
+    by_key: fn(T) -> HashMap<Uuid, V>,
+) -> Batch<'a, V> {
+    Box::pin(async move { call.await.map(by_key) })
 }
 
-/// Loads run in spawned tasks; `carry` gives them the operation's read unit, so
-/// they share its transaction (db::ReadUnit), and the operation's span, so their
-/// statements are traced as its children.
-fn dl<L: Loader<Uuid>>(l: L) -> DataLoader<L> {
-    DataLoader::new(l, |fut| {
-        tokio::spawn(tracing::Instrument::in_current_span(db::ReadUnit::carry(
-            fut,
-        )))
+/// Rows keyed by their own id.
+pub(crate) fn by_id<'a, O: RowObject>(
+    call: impl Future<Output = Result<Vec<O::Row>, Error>> + Send + 'a,
+) -> Batch<'a, O::Row>
+where
+    O::Row: 'a,
+{
+    batch(call, |rows| {
+        rows.into_iter().map(|r| (O::key(&r), r)).collect()
     })
-    .delay(LOADER_DELAY)
+}
+
+/// Rows gathered under their parent's id, in the service's order.
+pub(crate) fn by_parent<'a, M: Send + 'a>(
+    call: impl Future<Output = Result<Vec<M>, Error>> + Send + 'a,
+    parent: fn(&M) -> Uuid,
+) -> Batch<'a, Vec<M>> {
+    Box::pin(async move {
+        let mut out: HashMap<Uuid, Vec<M>> = HashMap::new();
+        for r in call.await? {
+            out.entry(parent(&r)).or_default().push(r);
+        }
+        Ok(out)
+    })
+}
+
+/// Every domain's loaders for one request.
+pub struct Loaders {
+    pub(crate) tenancy: crate::tenancy::loaders::Loaders,
+    pub(crate) sites: crate::sites::loaders::Loaders,
+    pub(crate) journal: crate::journal::loaders::Loaders,
+    pub(crate) partners: crate::partners::loaders::Loaders,
+    pub(crate) outreach: crate::outreach::loaders::Loaders,
 }
 
 impl Loaders {
     pub fn new(svc: &crate::Services, ctx: &Ctx) -> Self {
-        let t = &svc.tenancy;
+        let s = Arc::new(Scope {
+            svc: svc.clone(),
+            ctx: ctx.clone(),
+        });
         Self {
-            tenant: dl(TenantLoader {
-                svc: t.clone(),
-                ctx: ctx.clone(),
-            }),
-            membership: dl(MembershipLoader {
-                svc: t.clone(),
-                ctx: ctx.clone(),
-            }),
-            user: dl(UserLoader {
-                svc: t.clone(),
-                ctx: ctx.clone(),
-            }),
-            invitation: dl(InvitationLoader {
-                svc: t.clone(),
-                ctx: ctx.clone(),
-            }),
-            partner: dl(PartnerLoader {
-                svc: t.clone(),
-                ctx: ctx.clone(),
-            }),
-            site: dl(SiteLoader {
-                svc: svc.sites.clone(),
-                ctx: ctx.clone(),
-            }),
-            site_details: dl(SiteDetailsLoader {
-                svc: svc.sites.clone(),
-                ctx: ctx.clone(),
-            }),
-            visit: dl(VisitLoader {
-                svc: svc.journal.clone(),
-                ctx: ctx.clone(),
-            }),
-            beneficiary: dl(BeneficiaryLoader {
-                svc: svc.journal.clone(),
-                ctx: ctx.clone(),
-            }),
-            workshop: dl(WorkshopLoader {
-                svc: svc.journal.clone(),
-                ctx: ctx.clone(),
-            }),
-            survey: dl(SurveyLoader {
-                svc: svc.journal.clone(),
-                ctx: ctx.clone(),
-            }),
-            requests: dl(RequestsLoader {
-                svc: svc.journal.clone(),
-                ctx: ctx.clone(),
-            }),
-            agreement: dl(AgreementLoader {
-                svc: svc.partners.clone(),
-                ctx: ctx.clone(),
-            }),
-            agreement_details: dl(AgreementDetailsLoader {
-                svc: svc.partners.clone(),
-                ctx: ctx.clone(),
-            }),
-            partner_contacts: dl(PartnerContactsLoader {
-                svc: svc.partners.clone(),
-                ctx: ctx.clone(),
-            }),
-            request_proposal: dl(ProposalLoader {
-                svc: svc.journal.clone(),
-                ctx: ctx.clone(),
-                workshops: false,
-            }),
-            workshop_proposal: dl(ProposalLoader {
-                svc: svc.journal.clone(),
-                ctx: ctx.clone(),
-                workshops: true,
-            }),
-            outreach_campaign: dl(OutreachCampaignLoader {
-                svc: svc.partners.clone(),
-                ctx: ctx.clone(),
-            }),
-            outreach_case: dl(OutreachCaseLoader {
-                svc: svc.partners.clone(),
-                ctx: ctx.clone(),
-            }),
-            outreach_attempts: dl(OutreachAttemptsLoader {
-                svc: svc.partners.clone(),
-                ctx: ctx.clone(),
-            }),
+            tenancy: crate::tenancy::loaders::Loaders::new(&s),
+            sites: crate::sites::loaders::Loaders::new(&s),
+            journal: crate::journal::loaders::Loaders::new(&s),
+            partners: crate::partners::loaders::Loaders::new(&s),
+            outreach: crate::outreach::loaders::Loaders::new(&s),
         }
     }
 }
 
-pub(crate) fn loaders<'a>(c: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Loaders> {
+pub(crate) fn loaders<'a>(c: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
     // Only objects some resolver already returned lead here: for a person who has
     // not chosen what they act as, that is `viewer`, whose objects must load.
-    crate::context::person(c)?;
-    Ok(c.data::<std::sync::Arc<Loaders>>()?.as_ref())
+    person(c)?;
+    Ok(c.data::<Arc<Loaders>>()?.as_ref())
+}
+
+/// An object loaded by its id; each domain names its objects' loaders with
+/// `loadable!`.
+pub(crate) trait Loadable: RowObject {
+    fn loader(l: &Loaders) -> &Load<Self::Row>;
+}
+
+/// The object with this id (none for no id), through its loader.
+pub(crate) async fn load<O>(
+    c: &Context<'_>,
+    id: impl Into<Option<Uuid>>,
+) -> async_graphql::Result<Option<O>>
+where
+    O: Loadable,
+    O::Row: Send + Sync + Clone + 'static,
+{
+    let Some(id) = id.into() else {
+        return Ok(None);
+    };
+    Ok(O::loader(loaders(c)?).load_one(id).await?.map(O::wrap))
+}
+
+/// What a per-parent loader holds for `id` (empty when nothing).
+pub(crate) async fn load_of<V>(
+    c: &Context<'_>,
+    pick: fn(&Loaders) -> &Load<V>,
+    id: Uuid,
+) -> async_graphql::Result<V>
+where
+    V: Default + Send + Sync + Clone + 'static,
+{
+    Ok(pick(loaders(c)?).load_one(id).await?.unwrap_or_default())
 }

@@ -1,16 +1,32 @@
-//! The Relay `Node` interface and the `node` / `nodes` root fields. An id of another
+//! The Relay `Node` interface and the `node` / `nodes` root fields, global ids, and
+//! `RowObject`: an object over one domain row with a global id. An id of another
 //! tenant resolves exactly like a missing one: null.
 
-use crate::clients::PartnerApiClient;
-use crate::journal::{Beneficiary, SurveyCampaign, Visit, Workshop};
-use crate::loaders::loaders;
-use crate::outreach::{OutreachCampaign, OutreachCase};
-use crate::partners::Agreement;
-use crate::sites::Site;
-use crate::tenancy::{Invitation, Membership, PartnerOrganisation, Tenant, User};
+use crate::clients::types::PartnerApiClient;
+use crate::error::{Gql, to_gql};
+use crate::journal::types::{Beneficiary, SurveyCampaign, Visit, Workshop};
+use crate::loaders::load;
+use crate::outreach::types::{OutreachCampaign, OutreachCase};
+use crate::partners::types::Agreement;
+use crate::sites::types::Site;
+use crate::tenancy::types::{Invitation, Membership, PartnerOrganisation, Tenant, User};
 use async_graphql::{Context, ID, Interface, Object};
 use kernel::Error;
 use uuid::Uuid;
+
+/// An object over one domain row with a global id; declared with `row_objects!`.
+pub(crate) trait RowObject: Sized {
+    type Row;
+    /// The global id's type name: the GraphQL type's.
+    const NAME: &'static str;
+    fn wrap(row: Self::Row) -> Self;
+    fn key(row: &Self::Row) -> Uuid;
+    fn row(&self) -> &Self::Row;
+    /// The object's global id.
+    fn gid(&self) -> ID {
+        encode_id(Self::NAME, Self::key(self.row()))
+    }
+}
 
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global identifier."))]
@@ -41,79 +57,59 @@ pub(crate) fn decode_id(field: &str, id: &ID, type_name: &str) -> Result<Uuid, E
     }
 }
 
+/// `decode_id` of an optional id.
+pub(crate) fn decode_opt(
+    field: &str,
+    id: Option<&ID>,
+    type_name: &str,
+) -> Result<Option<Uuid>, Error> {
+    id.map(|i| decode_id(field, i, type_name)).transpose()
+}
+
+/// `decode_id` for a resolver.
+pub(crate) fn id_arg(field: &str, id: &ID, type_name: &str) -> async_graphql::Result<Uuid> {
+    decode_id(field, id, type_name).gql()
+}
+
+/// `decode_opt` for a resolver.
+pub(crate) fn opt_arg(
+    field: &str,
+    id: Option<&ID>,
+    type_name: &str,
+) -> async_graphql::Result<Option<Uuid>> {
+    decode_opt(field, id, type_name).gql()
+}
+
 pub(crate) fn encode_id(type_name: &str, id: Uuid) -> ID {
     ID(kernel::gid::encode(type_name, id))
 }
 
-async fn load(c: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
-    let l = loaders(c)?;
-    let Some((t, uuid)) = kernel::gid::decode(id.as_str()) else {
+async fn load_node(c: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Node>> {
+    let Some((t, id)) = kernel::gid::decode(id.as_str()) else {
         return Ok(None);
     };
     Ok(match t.as_str() {
-        "Tenant" => l
-            .tenant
-            .load_one(uuid)
-            .await?
-            .map(|m| Node::Tenant(Tenant(m))),
-        "Membership" => l
-            .membership
-            .load_one(uuid)
-            .await?
-            .map(|m| Node::Membership(Membership(m))),
-        "User" => l.user.load_one(uuid).await?.map(|m| Node::User(User(m))),
-        "Invitation" => l
-            .invitation
-            .load_one(uuid)
-            .await?
-            .map(|m| Node::Invitation(Invitation(m))),
-        "PartnerOrganisation" => l
-            .partner
-            .load_one(uuid)
-            .await?
-            .map(|m| Node::PartnerOrganisation(PartnerOrganisation(m))),
-        "PartnerApiClient" => {
-            let ctx = crate::context::ctx(c)?;
-            crate::context::services(c)?
-                .partners
-                .api_clients_by_ids(ctx, &[uuid])
-                .await
-                .map_err(crate::error::to_gql)?
-                .pop()
-                .map(|m| Node::PartnerApiClient(PartnerApiClient(m)))
-        }
-        "Site" => l.site.load_one(uuid).await?.map(|m| Node::Site(Site(m))),
-        "Visit" => l.visit.load_one(uuid).await?.map(|m| Node::Visit(Visit(m))),
-        "Beneficiary" => l
-            .beneficiary
-            .load_one(uuid)
-            .await?
-            .map(|m| Node::Beneficiary(Beneficiary(m))),
-        "Workshop" => l
-            .workshop
-            .load_one(uuid)
-            .await?
-            .map(|m| Node::Workshop(Workshop(m))),
-        "SurveyCampaign" => l
-            .survey
-            .load_one(uuid)
-            .await?
-            .map(|m| Node::SurveyCampaign(SurveyCampaign(m))),
-        "Agreement" => l
-            .agreement
-            .load_one(uuid)
-            .await?
-            .map(|m| Node::Agreement(Agreement(m))),
-        "OutreachCampaign" => l
-            .outreach_campaign
-            .load_one(uuid)
-            .await?
-            .map(|m| Node::OutreachCampaign(OutreachCampaign(m))),
-        "OutreachCase" => l
-            .outreach_case
-            .load_one(uuid)
-            .await?
-            .map(|m| Node::OutreachCase(OutreachCase(m))),
+        "Tenant" => load(c, id).await?.map(Node::Tenant),
+        "Membership" => load(c, id).await?.map(Node::Membership),
+        "User" => load(c, id).await?.map(Node::User),
+        "Invitation" => load(c, id).await?.map(Node::Invitation),
+        "PartnerOrganisation" => load(c, id).await?.map(Node::PartnerOrganisation),
+        // Read alone, not batched: API clients have no loader.
+        "PartnerApiClient" => crate::context::services(c)?
+            .partners
+            .api_clients_by_ids(crate::context::ctx(c)?, &[id])
+            .await
+            .gql()?
+            .pop()
+            .map(|m| Node::PartnerApiClient(PartnerApiClient(m))),
+        "Site" => load(c, id).await?.map(Node::Site),
+        "Visit" => load(c, id).await?.map(Node::Visit),
+        "Beneficiary" => load(c, id).await?.map(Node::Beneficiary),
+        "Workshop" => load(c, id).await?.map(Node::Workshop),
+        "SurveyCampaign" => load(c, id).await?.map(Node::SurveyCampaign),
+        "Agreement" => load(c, id).await?.map(Node::Agreement),
+        "OutreachCampaign" => load(c, id).await?.map(Node::OutreachCampaign),
+        "OutreachCase" => load(c, id).await?.map(Node::OutreachCase),
         _ => None,
     })
 }
@@ -127,7 +123,7 @@ impl NodeQuery {
     async fn node(&self, c: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         // The loaders also serve `viewer` before a choice: the caller must have chosen.
         crate::context::ctx(c)?;
-        load(c, &id).await
+        load_node(c, &id).await
     }
 
     /// Fetches up to 100 objects by global id, in order; null for each one that does
@@ -139,12 +135,12 @@ impl NodeQuery {
     ) -> async_graphql::Result<Vec<Option<Node>>> {
         crate::context::ctx(c)?;
         if ids.len() > MAX_NODES {
-            return Err(crate::error::to_gql(Error::validation(
+            return Err(to_gql(Error::validation(
                 "ids",
                 format!("at most {MAX_NODES} ids"),
             )));
         }
-        let futs = ids.iter().map(|id| load(c, id));
+        let futs = ids.iter().map(|id| load_node(c, id));
         futures_util::future::try_join_all(futs).await
     }
 }

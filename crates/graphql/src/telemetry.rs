@@ -10,11 +10,7 @@
 //! the request's task).
 
 use async_graphql::Response;
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
-use async_graphql::{ServerResult, Variables};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -27,17 +23,10 @@ const MAX_NAME_CHARS: usize = 64;
 const MAX_METRIC_NAMES: usize = 200;
 pub const OTHER_NAME: &str = "_OTHER";
 
-pub(crate) struct Telemetry;
-
-impl ExtensionFactory for Telemetry {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationSpan::default())
-    }
-}
-
-/// One request's extension: the document's operation types, learnt at parsing.
+/// One request's operation spans: the document's operation types, learnt at
+/// parsing, name the span of each operation executed.
 #[derive(Default)]
-struct OperationSpan {
+pub(crate) struct OperationSpan {
     types: Mutex<HashMap<Option<String>, &'static str>>,
 }
 
@@ -78,16 +67,9 @@ pub fn metric_name(name: &str) -> String {
     OTHER_NAME.to_owned()
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for OperationSpan {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
+impl OperationSpan {
+    /// Notes the type of each operation of the parsed document.
+    pub(crate) fn learn(&self, doc: &ExecutableDocument) {
         if let Ok(mut types) = self.types.lock() {
             match &doc.operations {
                 DocumentOperations::Single(op) => {
@@ -100,14 +82,14 @@ impl Extension for OperationSpan {
                 }
             }
         }
-        Ok(doc)
     }
 
-    async fn execute(
+    /// Runs one operation (`run`) inside its span, and notes its outcome for the
+    /// request's metrics.
+    pub(crate) async fn execute(
         &self,
-        ctx: &ExtensionContext<'_>,
         operation_name: Option<&str>,
-        next: NextExecute<'_>,
+        run: impl Future<Output = Response>,
     ) -> Response {
         let ty = self.types.lock().ok().and_then(|t| {
             t.get(&operation_name.map(str::to_owned))
@@ -135,7 +117,7 @@ impl Extension for OperationSpan {
         if let Some(ty) = ty {
             span.record("graphql.operation.type", ty);
         }
-        let resp = next.run(ctx, operation_name).instrument(span.clone()).await;
+        let resp = run.instrument(span.clone()).await;
         let error = resp.errors.first().map(|e| {
             e.extensions
                 .as_ref()
