@@ -55,8 +55,11 @@ fn may_write(ctx: &Ctx, tenant: Option<Uuid>) -> Result<(), Error> {
 }
 
 async fn load(tx: &Scoped, ctx: &Ctx, id: Uuid, lock: bool) -> Result<Agreement, Error> {
-    let m = agreement::Entity::find_by_id(id)
-        .apply_if(lock.then_some(()), |q, ()| q.lock_exclusive())
+    let mut select = agreement::Entity::find_by_id(id);
+    if lock {
+        select = select.lock_exclusive();
+    }
+    let m = select
         .one(&**tx)
         .await
         .map_err(map_err)?
@@ -72,17 +75,11 @@ async fn revise(
     update: UpdateMany<agreement::Entity>,
 ) -> Result<Agreement, Error> {
     use agreement::Column;
-    let m = update
+    let update = update
         .col_expr(Column::Revision, Expr::col(Column::Revision).add(1))
         .col_expr(Column::UpdatedAt, Expr::current_timestamp())
-        .filter(Column::Id.eq(id))
-        .exec_with_returning(&**tx)
-        .await
-        .map_err(map_err)?
-        .into_iter()
-        .next()
-        .ok_or(Error::NotFound)?;
-    repo::agreement(ctx, m)
+        .filter(Column::Id.eq(id));
+    repo::agreement(ctx, crate::update_one(tx, update, map_err).await?)
 }
 
 /// The agreement, locked, when the caller may write it: FORBIDDEN when the caller
@@ -455,10 +452,9 @@ impl Partners {
         }
         .insert(&*tx)
         .await
-        .map_err(map_err)?
-        .into();
+        .map_err(map_err)?;
         tx.commit().await?;
-        Ok((a, payment))
+        Ok((a, payment.into()))
     }
 
     /// The agreements the caller reads, newest first.
@@ -473,21 +469,15 @@ impl Partners {
             Reader::Partner(p) => Some(p.0),
             _ => None,
         };
-        let tx = self.db.scoped(ctx).await?;
         use agreement::Column;
-        let rows = agreement::Entity::find()
+        let select = agreement::Entity::find()
             .apply_if(f.status, |q, s| q.filter(Column::Status.eq(s)))
             .apply_if(f.partner_id, |q, p| q.filter(Column::PartnerId.eq(p)))
             .apply_if(own, |q, p| q.filter(Column::PartnerId.eq(p)))
             .apply_if(page.after, |q, after| q.filter(Column::Id.lt(after)))
-            .order_by_desc(Column::Id)
-            .limit(page.fetch())
-            .all(&*tx)
+            .order_by_desc(Column::Id);
+        self.select_page(ctx, select, &page, map_err, |m| repo::agreement(ctx, m))
             .await
-            .map_err(map_err)?;
-        tx.commit().await?;
-        let rows = repo::agreements(ctx, rows)?;
-        Ok(Page::from_rows(rows, &page))
     }
 
     /// Agreements by id (DataLoader): those the caller reads, silently.
@@ -499,14 +489,9 @@ impl Partners {
         if Reader::of(ctx, PartnerScope::AgreementsRead).is_err() {
             return Ok(Vec::new());
         }
-        let tx = self.db.scoped(ctx).await?;
-        let rows = agreement::Entity::find()
-            .filter(agreement::Column::Id.eq_any(ids.iter().copied()))
-            .all(&*tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await?;
-        repo::agreements(ctx, rows)
+        let select =
+            agreement::Entity::find().filter(agreement::Column::Id.eq_any(ids.iter().copied()));
+        repo::agreements(ctx, self.select_all(ctx, select, map_err).await?)
     }
 
     /// Covered sites, targets and payments of several agreements (DataLoader). An

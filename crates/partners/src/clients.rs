@@ -20,7 +20,7 @@ use rand::Rng;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    QueryFilter, QueryOrder, QueryTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -201,14 +201,6 @@ struct PrincipalRow {
     in_force: bool,
 }
 
-/// The one row an update of a client returns, or NOT_FOUND.
-fn updated(rows: Vec<partner_api_client::Model>) -> Result<ApiClient, Error> {
-    rows.into_iter()
-        .next()
-        .map(ApiClient::from)
-        .ok_or(Error::NotFound)
-}
-
 fn random_token(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::rng().fill(&mut b[..]);
@@ -332,16 +324,12 @@ impl Partners {
         let secret = format!("pcs_{}", random_token(32));
         let hash = hash_secret(secret.clone()).await?;
         let tx = self.db.scoped(ctx).await?;
-        let client = updated(
-            partner_api_client::Entity::update_many()
-                .col_expr(Column::SecretHash, Expr::value(hash))
-                .col_expr(Column::RotatedAt, Expr::current_timestamp())
-                .filter(Column::Id.eq(id))
-                .filter(Column::Status.eq(ClientStatus::Active))
-                .exec_with_returning(&*tx)
-                .await
-                .map_err(map_err)?,
-        )?;
+        let update = partner_api_client::Entity::update_many()
+            .col_expr(Column::SecretHash, Expr::value(hash))
+            .col_expr(Column::RotatedAt, Expr::current_timestamp())
+            .filter(Column::Id.eq(id))
+            .filter(Column::Status.eq(ClientStatus::Active));
+        let client = ApiClient::from(crate::update_one(&tx, update, map_err).await?);
         audit(&tx, ctx, "partner_api_client.rotated", client.id).await?;
         tx.commit().await?;
         self.drop_tokens(id).await?;
@@ -355,19 +343,14 @@ impl Partners {
     pub async fn revoke_api_client(&self, ctx: &Ctx, id: Uuid) -> Result<ApiClient, Error> {
         ctx.require_union_role(&[UnionRole::Admin])?;
         let tx = self.db.scoped(ctx).await?;
-        let client = updated(
-            partner_api_client::Entity::update_many()
-                .col_expr(Column::Status, Expr::value(ClientStatus::Revoked))
-                .col_expr(
-                    Column::RevokedAt,
-                    Func::coalesce([Expr::col(Column::RevokedAt), Expr::current_timestamp()])
-                        .into(),
-                )
-                .filter(Column::Id.eq(id))
-                .exec_with_returning(&*tx)
-                .await
-                .map_err(map_err)?,
-        )?;
+        let update = partner_api_client::Entity::update_many()
+            .col_expr(Column::Status, Expr::value(ClientStatus::Revoked))
+            .col_expr(
+                Column::RevokedAt,
+                Func::coalesce([Expr::col(Column::RevokedAt), Expr::current_timestamp()]).into(),
+            )
+            .filter(Column::Id.eq(id));
+        let client = ApiClient::from(crate::update_one(&tx, update, map_err).await?);
         audit(&tx, ctx, "partner_api_client.revoked", client.id).await?;
         tx.commit().await?;
         self.drop_tokens(id).await?;
@@ -412,18 +395,12 @@ impl Partners {
             }
             Some(own.0)
         };
-        let tx = self.db.scoped(ctx).await?;
-        let rows = partner_api_client::Entity::find()
+        let select = partner_api_client::Entity::find()
             .apply_if(partner, |q, p| q.filter(Column::PartnerId.eq(p)))
             .apply_if(page.after, |q, after| q.filter(Column::Id.gt(after)))
-            .order_by_asc(Column::Id)
-            .limit(page.fetch())
-            .all(&*tx)
+            .order_by_asc(Column::Id);
+        self.select_page(ctx, select, &page, map_err, |m| Ok(m.into()))
             .await
-            .map_err(map_err)?;
-        tx.commit().await?;
-        let items = rows.into_iter().map(ApiClient::from).collect();
-        Ok(Page::from_rows(items, &page))
     }
 
     pub async fn api_clients_by_ids(
@@ -434,13 +411,9 @@ impl Partners {
         if ctx.union_role() != Some(UnionRole::Admin) && ctx.require_user().is_err() {
             return Ok(vec![]);
         }
-        let tx = self.db.scoped(ctx).await?;
-        let rows = partner_api_client::Entity::find()
-            .filter(Column::Id.eq_any(ids.iter().copied()))
-            .all(&*tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await?;
+        let select =
+            partner_api_client::Entity::find().filter(Column::Id.eq_any(ids.iter().copied()));
+        let rows = self.select_all(ctx, select, map_err).await?;
         Ok(rows.into_iter().map(ApiClient::from).collect())
     }
 

@@ -12,8 +12,13 @@ mod secret_checks;
 
 pub use secret_checks::SecretCheckStats;
 
-use db::{Db, RedisPool};
+use db::{Db, RedisPool, Scoped};
+use kernel::{Ctx, Error, Page, PageRequest};
+use sea_orm::{DbErr, EntityTrait, QuerySelect, Select, UpdateMany};
 use std::sync::Arc;
+
+/// A module's mapping of constraint names to client errors.
+type MapErr = fn(DbErr) -> Error;
 
 #[derive(Clone)]
 pub struct Partners {
@@ -40,4 +45,49 @@ impl Partners {
     pub fn db(&self) -> &Db {
         &self.db
     }
+
+    /// The rows of one select, read in a transaction of their own as `ctx`.
+    pub(crate) async fn select_all<E: EntityTrait>(
+        &self,
+        ctx: &Ctx,
+        select: Select<E>,
+        map_err: MapErr,
+    ) -> Result<Vec<E::Model>, Error> {
+        let tx = self.db.scoped(ctx).await?;
+        let rows = select.all(&*tx).await.map_err(map_err)?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// One page of a select ordered by its keyset: `fetch()` rows, each mapped by `f`.
+    pub(crate) async fn select_page<E: EntityTrait, T>(
+        &self,
+        ctx: &Ctx,
+        select: Select<E>,
+        page: &PageRequest,
+        map_err: MapErr,
+        f: impl FnMut(E::Model) -> Result<T, Error>,
+    ) -> Result<Page<T>, Error> {
+        let rows = self
+            .select_all(ctx, select.limit(page.fetch()), map_err)
+            .await?;
+        let items = rows.into_iter().map(f).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_rows(items, page))
+    }
+}
+
+/// The one row `update` changes, as it is after (one UPDATE ... RETURNING); NOT_FOUND
+/// when it changes none.
+pub(crate) async fn update_one<E: EntityTrait>(
+    tx: &Scoped,
+    update: UpdateMany<E>,
+    map_err: MapErr,
+) -> Result<E::Model, Error> {
+    update
+        .exec_with_returning(&**tx)
+        .await
+        .map_err(map_err)?
+        .into_iter()
+        .next()
+        .ok_or(Error::NotFound)
 }

@@ -33,8 +33,7 @@ impl Partners {
         }
         .insert(&*tx)
         .await
-        .map_err(map_err)?
-        .into();
+        .map_err(map_err)?;
         tx.commit().await?;
         Ok(out)
     }
@@ -55,15 +54,10 @@ impl Partners {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let tx = self.db.scoped(ctx).await?;
-        let rows = partner_contact::Entity::find()
+        let select = partner_contact::Entity::find()
             .filter(Column::PartnerId.eq_any(wanted))
             .order_by_asc(Column::FullName)
-            .order_by_asc(Column::Id)
-            .all(&*tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await?;
-        Ok(rows.into_iter().map(Contact::from).collect())
+            .order_by_asc(Column::Id);
+        self.select_all(ctx, select, map_err).await
     }
 }

@@ -291,16 +291,8 @@ pub struct NewPayment {
     pub label: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Contact {
-    pub id: Uuid,
-    pub partner_id: Uuid,
-    pub full_name: String,
-    pub job_title: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub created_at: DateTime<FixedOffset>,
-}
+/// One of a partner's contacts: the row as it is.
+pub type Contact = crate::entity::partner_contact::Model;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewContact {

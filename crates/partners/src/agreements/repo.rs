@@ -1,7 +1,7 @@
 //! Row mapping, constraint mapping, and who is reading.
 
 use super::model::*;
-use crate::entity::{agreement, agreement_payment, partner_contact};
+use crate::entity::{agreement, agreement_payment};
 use db::DbError;
 use kernel::{Ctx, Error, PartnerId, PartnerScope, TenantScope, UnionRole};
 use sea_orm::ActiveValue::Set;
@@ -133,20 +133,6 @@ impl From<agreement_payment::Model> for Payment {
             on_date: m.on_date,
             amount_cents: m.amount_cents,
             label: m.label,
-            created_at: m.created_at,
-        }
-    }
-}
-
-impl From<partner_contact::Model> for Contact {
-    fn from(m: partner_contact::Model) -> Self {
-        Contact {
-            id: m.id,
-            partner_id: m.partner_id,
-            full_name: m.full_name,
-            job_title: m.job_title,
-            email: m.email,
-            phone: m.phone,
             created_at: m.created_at,
         }
     }

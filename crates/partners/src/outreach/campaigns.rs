@@ -102,10 +102,13 @@ pub(crate) async fn visible(
     id: Uuid,
     lock: bool,
 ) -> Result<Option<Campaign>, Error> {
-    Ok(outreach_campaign::Entity::find()
+    let mut select = outreach_campaign::Entity::find()
         .filter(Column::Id.eq(id))
-        .filter(reader.scope(Column::TenantId, Column::PartnerId))
-        .apply_if(lock.then_some(()), |q, ()| q.lock_exclusive())
+        .filter(reader.scope(Column::TenantId, Column::PartnerId));
+    if lock {
+        select = select.lock_exclusive();
+    }
+    Ok(select
         .one(&**tx)
         .await
         .map_err(map_err)?
@@ -227,17 +230,12 @@ impl Partners {
         if c.status == CampaignStatus::Closed {
             return Err(Error::conflict("the campaign is already closed"));
         }
-        let m = outreach_campaign::Entity::update_many()
+        let update = outreach_campaign::Entity::update_many()
             .col_expr(Column::Status, Expr::value(CampaignStatus::Closed))
             .col_expr(Column::ClosedAt, Expr::current_timestamp())
             .filter(Column::TenantId.eq(c.tenant_id))
-            .filter(Column::Id.eq(id))
-            .exec_with_returning(&*tx)
-            .await
-            .map_err(map_err)?
-            .into_iter()
-            .next()
-            .ok_or(Error::NotFound)?;
+            .filter(Column::Id.eq(id));
+        let m = crate::update_one(&tx, update, map_err).await?;
         tx.commit().await?;
         Ok(m.into())
     }
@@ -250,19 +248,13 @@ impl Partners {
         page: PageRequest,
     ) -> Result<Page<Campaign>, Error> {
         let reader = Reader::of(ctx)?;
-        let tx = self.db.scoped(ctx).await?;
-        let rows = outreach_campaign::Entity::find()
+        let select = outreach_campaign::Entity::find()
             .filter(reader.scope(Column::TenantId, Column::PartnerId))
             .apply_if(status, |q, s| q.filter(Column::Status.eq(s)))
             .apply_if(page.after, |q, after| q.filter(Column::Id.lt(after)))
-            .order_by_desc(Column::Id)
-            .limit(page.fetch())
-            .all(&*tx)
+            .order_by_desc(Column::Id);
+        self.select_page(ctx, select, &page, map_err, |m| Ok(m.into()))
             .await
-            .map_err(map_err)?;
-        tx.commit().await?;
-        let rows = rows.into_iter().map(Campaign::from).collect();
-        Ok(Page::from_rows(rows, &page))
     }
 
     /// For `node` and loaders: the campaigns among `ids` the caller may see.
@@ -271,18 +263,17 @@ impl Partners {
         ctx: &Ctx,
         ids: &[Uuid],
     ) -> Result<Vec<Campaign>, Error> {
-        let Ok(reader) = Reader::of(ctx) else {
-            return Ok(Vec::new());
-        };
-        let tx = self.db.scoped(ctx).await?;
-        let rows = outreach_campaign::Entity::find()
-            .filter(reader.scope(Column::TenantId, Column::PartnerId))
-            .filter(Column::Id.eq_any(ids.iter().copied()))
-            .all(&*tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await?;
-        Ok(rows.into_iter().map(Campaign::from).collect())
+        use Column as C;
+        let rows = self
+            .visible_by_ids::<outreach_campaign::Entity>(
+                ctx,
+                ids,
+                [C::TenantId, C::PartnerId, C::Id],
+            )
+            .await?;
+        Ok(rows
+            .map(|(_, rows)| rows.into_iter().map(Campaign::from).collect())
+            .unwrap_or_default())
     }
 
     /// A campaign's numbers (the association's staff, viewers included, and the partner).

@@ -82,16 +82,11 @@ async fn update_case(
     id: Uuid,
     update: UpdateMany<outreach_case::Entity>,
 ) -> Result<Case, Error> {
-    let m = update
+    let update = update
         .col_expr(Column::UpdatedAt, Expr::current_timestamp())
         .filter(Column::TenantId.eq(tenant))
-        .filter(Column::Id.eq(id))
-        .exec_with_returning(&**tx)
-        .await
-        .map_err(map_err)?
-        .into_iter()
-        .next()
-        .ok_or(Error::NotFound)?;
+        .filter(Column::Id.eq(id));
+    let m = crate::update_one(tx, update, map_err).await?;
     Ok(case(
         m,
         Reader::Staff {
@@ -278,18 +273,13 @@ impl Partners {
     /// For `node` and loaders: the cases among `ids` the caller may see, cut to what
     /// the caller may read.
     pub async fn outreach_cases_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Case>, Error> {
-        let Ok(reader) = Reader::of(ctx) else {
-            return Ok(Vec::new());
-        };
-        let tx = self.db.scoped(ctx).await?;
-        let rows = outreach_case::Entity::find()
-            .filter(reader.scope(Column::TenantId, Column::PartnerId))
-            .filter(Column::Id.eq_any(ids.iter().copied()))
-            .all(&*tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await?;
-        Ok(cases_for(rows, reader))
+        use Column as C;
+        let rows = self
+            .visible_by_ids::<outreach_case::Entity>(ctx, ids, [C::TenantId, C::PartnerId, C::Id])
+            .await?;
+        Ok(rows
+            .map(|(reader, rows)| cases_for(rows, reader))
+            .unwrap_or_default())
     }
 
     /// The attempts on cases, oldest first: the association's staff only (notes for
@@ -303,18 +293,14 @@ impl Partners {
             .tenant()
             .ok_or(Error::Forbidden("attempts stay inside the association"))?;
         let worker = WORKERS.contains(&scope.role);
-        let tx = self.db.scoped(ctx).await?;
         use outreach_attempt::Column as A;
-        let rows = outreach_attempt::Entity::find()
+        let select = outreach_attempt::Entity::find()
             .filter(A::TenantId.eq(scope.tenant_id.0))
             .filter(A::CaseId.eq_any(case_ids.iter().copied()))
             .order_by_asc(A::CaseId)
             .order_by_asc(A::AttemptedAt)
-            .order_by_asc(A::Id)
-            .all(&*tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await?;
+            .order_by_asc(A::Id);
+        let rows = self.select_all(ctx, select, map_err).await?;
         Ok(rows.into_iter().map(|m| attempt(m, worker)).collect())
     }
 

@@ -5,7 +5,7 @@ use crate::entity::{outreach_attempt, outreach_campaign, outreach_case};
 use db::{DbError, Scoped};
 use kernel::{Ctx, Error, PartnerScope, TenantScope};
 use sea_orm::sea_query::SimpleExpr;
-use sea_orm::{ColumnTrait, ConnectionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 pub(crate) use db::stmt;
 
@@ -157,6 +157,26 @@ pub(crate) fn attempt(m: outreach_attempt::Model, worker: bool) -> Attempt {
         note: m.note.filter(|_| worker),
         mediator_id: m.mediator_id,
         created_at: m.created_at,
+    }
+}
+
+impl crate::Partners {
+    /// For `node` and loaders: the rows among `ids` the caller may see, with the
+    /// reader they are to be cut for; None for whoever reads no outreach. `cols`: the
+    /// table's association, partner and id columns.
+    pub(crate) async fn visible_by_ids<E: EntityTrait>(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+        [tenant, partner, id]: [E::Column; 3],
+    ) -> Result<Option<(Reader, Vec<E::Model>)>, Error> {
+        let Ok(reader) = Reader::of(ctx) else {
+            return Ok(None);
+        };
+        let select = E::find()
+            .filter(reader.scope(tenant, partner))
+            .filter(id.eq_any(ids.iter().copied()));
+        Ok(Some((reader, self.select_all(ctx, select, map_err).await?)))
     }
 }
 
