@@ -28,8 +28,6 @@ use crate::Error;
 use crate::network::TENANTS;
 use crate::sql::{affected, exec, query, total};
 use chrono::{Datelike, Days, NaiveDate, Utc};
-use entity::partner_organisation;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::fmt;
 use uuid::Uuid;
 
@@ -1020,12 +1018,10 @@ pub(crate) async fn generate(tx: &db::Scoped, spec: &JournalSpec) -> Result<Jour
     let started = std::time::Instant::now();
     tracing::debug!("seed journal: plan ready");
     let names: Vec<String> = PARTNER_MIX.iter().map(|p| p.0.to_owned()).collect();
-    let partners: Vec<(Uuid, String)> = partner_organisation::Entity::find()
-        .filter(partner_organisation::Column::Name.is_in(names))
-        .all(&**tx)
+    let partners: Vec<(Uuid, String)> = crate::network::partner_ids(tx, names)
         .await?
         .into_iter()
-        .map(|p| (p.id, p.name))
+        .map(|(name, id)| (id, name))
         .collect();
     // Pass 1: every association's visits, month by month; then the rest.
     let mut work = Vec::with_capacity(todo.len());

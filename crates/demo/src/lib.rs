@@ -15,29 +15,31 @@
 //!
 //! How rows are built:
 //!
-//! - Associations, people (users, their development-issuer identities, memberships,
-//!   union roles, partner users) and partner organisations, demo and bench alike, go
-//!   through the application's sea-orm entities (`entity::…::ActiveModel`, one
-//!   multi-row insert per table): a few dozen rows, as fast either way.
-//! - The demo's sites are built as `sites::NewSite`, `sites::OpeningSlot` and
-//!   `sites::LabelKind`, then written with the statement the sites crate uses: that
-//!   crate has no entity, and its service opens a transaction of its own for a
-//!   director, which the seed's one transaction cannot lend it.
+//! - Through the application's sea-orm entities and domain types, one multi-row insert
+//!   per table where it can: associations, people (users, their development-issuer
+//!   identities, memberships, union roles, partner users) and partner organisations,
+//!   demo and bench alike (`entity::…`); the demo's sites with their hours, labels
+//!   and closures (`sites::entity`, built as `sites::NewSite`, `OpeningSlot`,
+//!   `LabelKind`); the demo partners' contacts and API clients (`partners::entity`).
+//!   These are a few dozen rows: as fast either way, and the entities keep them in
+//!   the application's shape.
 //! - The bench's 3,000 sites and their hours stay one set-based statement (`unnest`
-//!   arrays, the hours from the sites it inserted): one round trip instead of
+//!   arrays, the hours joined to the sites it inserted): one round trip instead of
 //!   thousands, and only new sites get hours.
 //! - The journal (visits, requests, revisions, workshops, surveys) and its rollups
 //!   stay set-based SQL (`generate_series`, `random()` under `setseed`): it is what
 //!   makes a million visits a couple of minutes rather than hours, and what makes the
 //!   draws reproducible.
-//! - The partners' contacts, API clients, agreements (with sites, targets, payments,
-//!   history) and outreach campaigns stay SQL with `unnest` arrays: they have no
-//!   entity, their services check a caller's role in transactions of their own, and
-//!   their rows key on names (partner, association, site) resolved in the statement.
 //! - Coding the journal to the agreements, and the monthly activity rebuilt from it,
 //!   are set-based updates (the rule of `app.agreement_candidates`), one association
 //!   and month at a time: row by row through the coder would take hours at bench
 //!   sizes.
+//! - The agreements, demo and bench (with their sites, targets, payments, history)
+//!   and the outreach campaigns (cases, attempts) stay SQL with `unnest` arrays: their times
+//!   are Paris wall-clock times (`… at time zone 'Europe/Paris'`, `least(now(), …)`)
+//!   that PostgreSQL's time-zone database converts, a purge at 02:15 included, which
+//!   a rule-based offset would not convert the same way on the night of a switch;
+//!   and the sites an agreement covers are chosen in the statement.
 
 pub mod bench;
 mod journal;

@@ -320,6 +320,20 @@ pub(crate) async fn tenant_ids(
         .collect())
 }
 
+/// The ids of the partner organisations among `names`, by name.
+pub(crate) async fn partner_ids(
+    tx: &db::Scoped,
+    names: impl IntoIterator<Item = String>,
+) -> Result<HashMap<String, Uuid>, Error> {
+    Ok(partner_organisation::Entity::find()
+        .filter(partner_organisation::Column::Name.is_in(names))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|p| (p.name, p.id))
+        .collect())
+}
+
 /// Users, their identities at the development issuer, memberships, union roles and
 /// partner attachments. A user already there (by email) keeps their name, and every
 /// role they already hold is left as it is (one membership per association, one
@@ -395,16 +409,7 @@ pub(crate) async fn create_people(tx: &db::Scoped, people: &[Person]) -> Result<
         .on_conflict_do_nothing_on([union_staff::Column::UserId])
         .exec_without_returning(&**tx)
         .await?;
-    let partners: HashMap<String, Uuid> = partner_organisation::Entity::find()
-        .filter(
-            partner_organisation::Column::Name
-                .is_in(people.iter().filter_map(|p| p.partner.clone())),
-        )
-        .all(&**tx)
-        .await?
-        .into_iter()
-        .map(|p| (p.name, p.id))
-        .collect();
+    let partners = partner_ids(tx, people.iter().filter_map(|p| p.partner.clone())).await?;
     let partner_users = people.iter().filter_map(|p| {
         Some(partner_user::ActiveModel {
             user_id: Set(*users.get(&p.email)?),

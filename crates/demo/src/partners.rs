@@ -25,9 +25,12 @@ mod outreach;
 
 use crate::Error;
 use crate::journal::count;
-use crate::network::TENANTS;
+use crate::network::{PARTNERS, TENANTS};
 use crate::sql::{affected, exec, query, total};
-use chrono::{Datelike, Days, Months, NaiveDate};
+use ::partners::entity::{partner_api_client, partner_contact};
+use chrono::{Datelike, Days, Months, NaiveDate, TimeZone, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TryInsertResult};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use uuid::Uuid;
 
@@ -631,45 +634,53 @@ pub(crate) async fn seed_partners(tx: &db::Scoped) -> Result<PartnerSummary, Err
 }
 
 async fn contacts(tx: &db::Scoped) -> Result<u64, Error> {
-    let pick = |i: usize| CONTACTS.iter().map(move |c| [c.0, c.1, c.2, c.3, c.4][i]);
-    let col = |i: usize| pick(i).map(str::to_owned).collect::<Vec<_>>();
-    let ids: Vec<Uuid> = CONTACTS.iter().map(|_| Uuid::now_v7()).collect();
-    affected(
-        tx,
-        "insert into partner_contacts (id, partner_id, full_name, job_title, email, phone) \
-         select u.id, p.id, u.full_name, u.job_title, u.email, u.phone \
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
-           with ordinality as u(id, partner, full_name, job_title, email, phone, n) \
-         join partner_organisations p on p.name = u.partner \
-         where not exists (select 1 from partner_contacts c where c.partner_id = p.id and c.email = u.email) \
-         order by u.n",
-        vec![
-            ids.into(),
-            col(0).into(),
-            col(1).into(),
-            col(2).into(),
-            col(3).into(),
-            col(4).into(),
-        ],
-    )
-    .await
+    let partners = partner_ids(tx).await?;
+    let present: HashSet<(Uuid, String)> = partner_contact::Entity::find()
+        .filter(partner_contact::Column::PartnerId.is_in(partners.values().copied()))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .filter_map(|c| Some((c.partner_id, c.email?)))
+        .collect();
+    let rows: Vec<partner_contact::ActiveModel> = CONTACTS
+        .iter()
+        .filter_map(|&(partner, full_name, job_title, email, phone)| {
+            let partner_id = *partners.get(partner)?;
+            if present.contains(&(partner_id, email.to_owned())) {
+                return None;
+            }
+            Some(partner_contact::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                partner_id: Set(partner_id),
+                full_name: Set(full_name.to_owned()),
+                job_title: Set(Some(job_title.to_owned())),
+                email: Set(Some(email.to_owned())),
+                phone: Set(Some(phone.to_owned())),
+                ..Default::default()
+            })
+        })
+        .collect();
+    Ok(partner_contact::Entity::insert_many(rows)
+        .exec_without_returning(&**tx)
+        .await?)
+}
+
+/// The demo partners' ids, by name.
+async fn partner_ids(tx: &db::Scoped) -> Result<HashMap<String, Uuid>, Error> {
+    crate::network::partner_ids(tx, PARTNERS.iter().map(|p| p.0.to_owned())).await
 }
 
 /// One client per partner, every scope, the demo secret hashed with argon2id. Only
 /// the clients missing are hashed: a second run costs nothing.
 async fn api_clients(tx: &db::Scoped, today: NaiveDate) -> Result<u64, Error> {
     let all = demo_api_clients();
-    let ids: Vec<String> = all.iter().map(|c| c.client_id.clone()).collect();
-    let mut present = vec![];
-    for r in query(
-        tx,
-        "select client_id from partner_api_clients where client_id = any($1::text[])",
-        vec![ids.into()],
-    )
-    .await?
-    {
-        present.push(r.try_get::<String>("", "client_id")?);
-    }
+    let present: HashSet<String> = partner_api_client::Entity::find()
+        .filter(partner_api_client::Column::ClientId.is_in(all.iter().map(|c| c.client_id.clone())))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
     let missing: Vec<DemoApiClient> = all
         .into_iter()
         .filter(|c| !present.contains(&c.client_id))
@@ -689,38 +700,40 @@ async fn api_clients(tx: &db::Scoped, today: NaiveDate) -> Result<u64, Error> {
     .map_err(|e| invalid(&format!("hashing the demo secrets: {e}")))?
     // Debug: an internal error's Display hides its cause, which is wanted here.
     .map_err(|e| invalid(&format!("hashing the demo secrets: {e:?}")))?;
-    // Registered at the start of the national frameworks, before any campaign.
-    let created = format!("{}-01-15 10:00:00", today.year() - 1);
-    affected(
-        tx,
-        "insert into partner_api_clients (id, partner_id, client_id, name, secret_hash, scopes, created_at) \
-         select u.id, p.id, u.client_id, 'Démonstration ' || p.name, u.hash, $5::text[], \
-           $6::timestamp at time zone 'Europe/Paris' \
-         from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) as u(id, partner, client_id, hash) \
-         join partner_organisations p on p.name = u.partner \
-         on conflict (client_id) do nothing",
-        vec![
-            missing
-                .iter()
-                .map(|_| Uuid::now_v7())
-                .collect::<Vec<_>>()
-                .into(),
-            missing
-                .iter()
-                .map(|c| c.partner.to_owned())
-                .collect::<Vec<_>>()
-                .into(),
-            missing
-                .iter()
-                .map(|c| c.client_id.clone())
-                .collect::<Vec<_>>()
-                .into(),
-            hashes.into(),
-            strings(SCOPES).into(),
-            created.into(),
-        ],
-    )
-    .await
+    // Registered at the start of the national frameworks, before any campaign: 10:00
+    // in Paris on January 15th, in winter time whatever the rule's switch dates.
+    let local = ymd(today.year() - 1, 1, 15)?
+        .and_hms_opt(10, 0, 0)
+        .ok_or_else(|| invalid("time"))?;
+    let created = kernel::time::paris_offset(Utc.from_utc_datetime(&local))
+        .from_local_datetime(&local)
+        .single()
+        .ok_or_else(|| invalid("time"))?;
+    let partners = partner_ids(tx).await?;
+    let rows: Vec<partner_api_client::ActiveModel> = missing
+        .iter()
+        .zip(hashes)
+        .filter_map(|(c, hash)| {
+            Some(partner_api_client::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                partner_id: Set(*partners.get(c.partner)?),
+                client_id: Set(c.client_id.clone()),
+                name: Set(format!("Démonstration {}", c.partner)),
+                secret_hash: Set(Some(hash)),
+                scopes: Set(strings(SCOPES)),
+                created_at: Set(created),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let inserted = partner_api_client::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([partner_api_client::Column::ClientId])
+        .exec_without_returning(&**tx)
+        .await?;
+    Ok(match inserted {
+        TryInsertResult::Inserted(n) => n,
+        TryInsertResult::Empty | TryInsertResult::Conflicted => 0,
+    })
 }
 
 /// Inserts one agreement with its covered sites, targets, payments and (for the

@@ -6,8 +6,10 @@
 //! Addresses, coordinates and priority-neighbourhood codes are plausible, not official.
 
 use crate::Error;
-use crate::sql::{exec, query};
+use ::sites::entity::{site, site_closure, site_label, site_opening_hour};
 use chrono::{NaiveDate, NaiveTime};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// One weekly slot. `every_n_weeks`/`week_of_month` describe a permanence's rhythm.
@@ -635,191 +637,154 @@ impl SiteSeed {
     }
 }
 
-/// Sites first (each permanence after its parent), then hours, labels and closures.
+/// The sites of the demo associations, by (association, name): (id, kind).
+async fn existing(
+    tx: &db::Scoped,
+    tenants: &HashMap<String, Uuid>,
+) -> Result<HashMap<(Uuid, String), (Uuid, ::sites::SiteKind)>, Error> {
+    Ok(site::Entity::find()
+        .filter(site::Column::TenantId.is_in(tenants.values().copied()))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|s| ((s.tenant_id, s.name), (s.id, s.kind)))
+        .collect())
+}
+
+/// Sites first (each permanence after its parent), then hours, labels and closures,
+/// through the sites crate's entities.
 pub(crate) async fn seed_sites(tx: &db::Scoped) -> Result<(), Error> {
     let tenants = super::tenant_ids(tx, SITES.iter().map(|s| s.tenant.to_owned())).await?;
+    let mut sites = existing(tx, &tenants).await?;
     for s in SITES {
         // An association missing (renamed since) has its sites skipped.
-        if let Some(&tenant) = tenants.get(s.tenant) {
-            insert_site(tx, tenant, s).await?;
+        let Some(&tenant) = tenants.get(s.tenant) else {
+            continue;
+        };
+        if sites.contains_key(&(tenant, s.name.to_owned())) {
+            continue;
         }
-    }
-    for s in SITES {
-        insert_hours(tx, s).await?;
-        insert_labels(tx, s).await?;
-        insert_closures(tx, s).await?;
-    }
-    Ok(())
-}
-
-/// Written as `sites::Sites::create` writes it (the sites crate has no entity, and
-/// its service opens a transaction of its own for a director).
-async fn insert_site(tx: &db::Scoped, tenant: Uuid, s: &SiteSeed) -> Result<(), Error> {
-    let parent = match s.parent {
-        None => None,
-        Some(name) => {
-            let rows = query(
-                tx,
-                "select id from sites where tenant_id = $1 and name = $2 and kind = 'site'",
-                vec![tenant.into(), name.into()],
-            )
-            .await?;
-            match rows.first() {
-                Some(r) => Some(r.try_get::<Uuid>("", "id")?),
+        let parent = match s.parent {
+            None => None,
+            Some(name) => match sites.get(&(tenant, name.to_owned())) {
+                Some(&(id, ::sites::SiteKind::Site)) => Some(id),
                 // A permanence whose parent is missing (renamed since) is skipped.
-                None => return Ok(()),
+                _ => continue,
+            },
+        };
+        let n = s.new_site(parent)?;
+        let kind = n.kind.unwrap_or(::sites::SiteKind::Site);
+        let id = Uuid::now_v7();
+        // As `sites::Sites::create` writes it: timestamps and the closing date take
+        // the table's defaults, the department is generated from the postcode.
+        site::Entity::insert(site::ActiveModel {
+            tenant_id: Set(tenant),
+            id: Set(id),
+            name: Set(n.name.clone()),
+            kind: Set(kind),
+            parent_site_id: Set(n.parent_site_id),
+            host_place: Set(n.host_place),
+            street: Set(n.street),
+            postcode: Set(n.postcode),
+            city: Set(n.city),
+            insee_code: Set(n.insee_code),
+            latitude: Set(n.coordinates.map(|c| c.0)),
+            longitude: Set(n.coordinates.map(|c| c.1)),
+            qpv_code: Set(n.qpv_code),
+            opened_on: Set(n.opened_on.ok_or_else(|| invalid(s.name))?),
+            services: Set(n.services),
+            ..Default::default()
+        })
+        .on_conflict_do_nothing_on([site::Column::TenantId, site::Column::Name])
+        .exec_without_returning(&**tx)
+        .await?;
+        sites.insert((tenant, n.name), (id, kind));
+    }
+    // Hours, labels and closures go only to a site that has none, so what a director
+    // edited through the API survives a second run. Read back: a site another run
+    // created meanwhile has the id that run gave it.
+    let sites = existing(tx, &tenants).await?;
+    let of = |s: &SiteSeed| {
+        let tenant = *tenants.get(s.tenant)?;
+        let &(id, _) = sites.get(&(tenant, s.name.to_owned()))?;
+        Some((tenant, id))
+    };
+    let scope = tenants.values().copied().collect::<Vec<_>>();
+    let with_hours: HashSet<Uuid> = site_opening_hour::Entity::find()
+        .filter(site_opening_hour::Column::TenantId.is_in(scope.clone()))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|h| h.site_id)
+        .collect();
+    let with_labels: HashSet<Uuid> = site_label::Entity::find()
+        .filter(site_label::Column::TenantId.is_in(scope.clone()))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|l| l.site_id)
+        .collect();
+    let with_closures: HashSet<Uuid> = site_closure::Entity::find()
+        .filter(site_closure::Column::TenantId.is_in(scope))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|c| c.site_id)
+        .collect();
+    let (mut hours, mut labels, mut closures) = (vec![], vec![], vec![]);
+    for s in SITES {
+        let Some((tenant_id, site_id)) = of(s) else {
+            continue;
+        };
+        if !with_hours.contains(&site_id) {
+            for h in s.hours.opening_slots()? {
+                hours.push(site_opening_hour::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    id: Set(Uuid::now_v7()),
+                    site_id: Set(site_id),
+                    weekday: Set(h.weekday),
+                    opens: Set(h.opens),
+                    closes: Set(h.closes),
+                    every_n_weeks: Set(h.every_n_weeks),
+                    week_of_month: Set(h.week_of_month),
+                });
             }
         }
-    };
-    let n = s.new_site(parent)?;
-    let kind = n.kind.unwrap_or(::sites::SiteKind::Site);
-    exec(
-        tx,
-        "insert into sites (tenant_id, id, name, kind, parent_site_id, host_place, street, postcode, city, \
-           insee_code, latitude, longitude, qpv_code, opened_on, services) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-         on conflict (tenant_id, name) do nothing",
-        vec![
-            tenant.into(),
-            Uuid::now_v7().into(),
-            n.name.into(),
-            kind.as_str().into(),
-            n.parent_site_id.into(),
-            n.host_place.into(),
-            n.street.into(),
-            n.postcode.into(),
-            n.city.into(),
-            n.insee_code.into(),
-            n.coordinates.map(|c| c.0).into(),
-            n.coordinates.map(|c| c.1).into(),
-            n.qpv_code.into(),
-            n.opened_on.into(),
-            n.services.into(),
-        ],
-    )
-    .await
-}
-
-/// Inserts `rows` (each a list of values cast to `types`) into `table` for the site,
-/// unless the site already has rows there. `columns` follow (tenant_id, id, site_id).
-async fn insert_children(
-    tx: &db::Scoped,
-    s: &SiteSeed,
-    table: &str,
-    columns: &[&str],
-    types: &[&str],
-    rows: Vec<Vec<sea_orm::Value>>,
-) -> Result<(), Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut values: Vec<sea_orm::Value> = vec![s.tenant.into(), s.name.into()];
-    let mut tuples = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut cells = vec![format!("${}::uuid", values.len() + 1)];
-        values.push(Uuid::now_v7().into());
-        for (v, ty) in row.into_iter().zip(types) {
-            values.push(v);
-            cells.push(format!("${}::{ty}", values.len()));
+        if !with_labels.contains(&site_id) {
+            for &(label, granted, expires) in s.labels {
+                labels.push(site_label::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    id: Set(Uuid::now_v7()),
+                    site_id: Set(site_id),
+                    label: Set(::sites::LabelKind::parse(label).ok_or_else(|| invalid(label))?),
+                    granted_on: Set(date(granted)?),
+                    expires_on: Set(expires.map(date).transpose()?),
+                });
+            }
         }
-        tuples.push(format!("({})", cells.join(", ")));
+        if !with_closures.contains(&site_id) {
+            for &(starts, ends, reason) in s.closures {
+                closures.push(site_closure::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    id: Set(Uuid::now_v7()),
+                    site_id: Set(site_id),
+                    starts_on: Set(date(starts)?),
+                    ends_on: Set(date(ends)?),
+                    reason: Set(reason.to_owned()),
+                });
+            }
+        }
     }
-    let cols = columns.join(", ");
-    let v_cols = columns
-        .iter()
-        .map(|c| format!("v.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "insert into {table} (tenant_id, id, site_id, {cols}) \
-         select s.tenant_id, v.id, s.id, {v_cols} \
-         from sites s join tenants t on t.id = s.tenant_id \
-         cross join (values {tuples}) as v(id, {cols}) \
-         where t.slug = $1 and s.name = $2 \
-           and not exists (select 1 from {table} x where x.tenant_id = s.tenant_id and x.site_id = s.id)",
-        tuples = tuples.join(", "),
-    );
-    exec(tx, &sql, values).await
-}
-
-async fn insert_hours(tx: &db::Scoped, s: &SiteSeed) -> Result<(), Error> {
-    let rows = s
-        .hours
-        .opening_slots()?
-        .into_iter()
-        .map(|h| {
-            vec![
-                h.weekday.into(),
-                h.opens.into(),
-                h.closes.into(),
-                h.every_n_weeks.into(),
-                h.week_of_month.into(),
-            ]
-        })
-        .collect();
-    insert_children(
-        tx,
-        s,
-        "site_opening_hours",
-        &[
-            "weekday",
-            "opens",
-            "closes",
-            "every_n_weeks",
-            "week_of_month",
-        ],
-        &["int2", "time", "time", "int2", "int2"],
-        rows,
-    )
-    .await
-}
-
-async fn insert_labels(tx: &db::Scoped, s: &SiteSeed) -> Result<(), Error> {
-    let rows = s
-        .labels
-        .iter()
-        .map(|&(label, granted, expires)| {
-            let kind = ::sites::LabelKind::parse(label).ok_or_else(|| invalid(label))?;
-            let expires = expires.map(date).transpose()?;
-            Ok(vec![
-                kind.as_str().into(),
-                date(granted)?.into(),
-                expires.into(),
-            ])
-        })
-        .collect::<Result<_, Error>>()?;
-    insert_children(
-        tx,
-        s,
-        "site_labels",
-        &["label", "granted_on", "expires_on"],
-        &["text", "date", "date"],
-        rows,
-    )
-    .await
-}
-
-async fn insert_closures(tx: &db::Scoped, s: &SiteSeed) -> Result<(), Error> {
-    let rows = s
-        .closures
-        .iter()
-        .map(|&(starts, ends, reason)| {
-            Ok(vec![
-                date(starts)?.into(),
-                date(ends)?.into(),
-                reason.into(),
-            ])
-        })
-        .collect::<Result<_, Error>>()?;
-    insert_children(
-        tx,
-        s,
-        "site_closures",
-        &["starts_on", "ends_on", "reason"],
-        &["date", "date", "text"],
-        rows,
-    )
-    .await
+    site_opening_hour::Entity::insert_many(hours)
+        .exec_without_returning(&**tx)
+        .await?;
+    site_label::Entity::insert_many(labels)
+        .exec_without_returning(&**tx)
+        .await?;
+    site_closure::Entity::insert_many(closures)
+        .exec_without_returning(&**tx)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]
