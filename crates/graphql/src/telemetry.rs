@@ -6,8 +6,8 @@
 //! inside this span, so they are its children.
 //!
 //! The server's request metrics need the operation too: `observe` runs the request
-//! with a slot this extension fills (a task-local, since the operation executes in
-//! the request's task).
+//! with a slot that `OperationSpan` fills (a task-local, since the operation
+//! executes in the request's task). The schema's extension (`extension`) calls it.
 
 use async_graphql::Response;
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
