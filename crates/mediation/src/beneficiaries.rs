@@ -127,7 +127,6 @@ impl Journal {
             .apply_if(page.after, |q, after| q.filter(C::Id.gt(after)))
             .order_by_asc(C::Id)
             .limit(page.fetch())
-            .into_model::<Beneficiary>()
             .all(&*tx)
             .await
             .map_err(map_err)?;
@@ -147,7 +146,6 @@ impl Journal {
         let rows = beneficiary::Entity::find()
             .filter(beneficiary::Column::TenantId.eq(scope.tenant_id.0))
             .filter(beneficiary::Column::Id.eq_any(ids.iter().copied()))
-            .into_model::<Beneficiary>()
             .all(&*tx)
             .await
             .map_err(map_err)?;
@@ -162,7 +160,6 @@ impl Journal {
             .filter(consent::Column::TenantId.eq(scope.tenant_id.0))
             .filter(consent::Column::BeneficiaryId.eq(beneficiary))
             .order_by_asc(consent::Column::GivenOn)
-            .into_model::<Consent>()
             .all(&*tx)
             .await
             .map_err(map_err)?;

@@ -13,7 +13,7 @@ use sea_orm::{FromQueryResult, Value};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-pub(crate) const PARTNER_VISITS: &str = "partner_visits";
+const PARTNER_VISITS: &str = "partner_visits";
 pub(crate) const WORKSHOPS: &str = "workshops";
 
 /// What an entry offers an agreement: where, when, which service and theme, and for
@@ -25,6 +25,26 @@ pub(crate) struct Entry<'a> {
     pub service: &'static str,
     pub theme: &'a str,
     pub partner: Option<Uuid>,
+}
+
+impl<'a> Entry<'a> {
+    /// A partner request of a visit at `site` on `day`.
+    pub(crate) fn request(
+        tenant: Uuid,
+        site: Uuid,
+        day: NaiveDate,
+        theme: &'a str,
+        partner: Option<Uuid>,
+    ) -> Self {
+        Entry {
+            tenant,
+            site,
+            day,
+            service: PARTNER_VISITS,
+            theme,
+            partner,
+        }
+    }
 }
 
 /// The Paris calendar day of an instant: the day agreements and rollups count in.

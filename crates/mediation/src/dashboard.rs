@@ -498,6 +498,18 @@ fn trend(history: &[i64], x: i64) -> Option<Trend> {
     })
 }
 
+/// The keys either series has, each once, in order.
+fn keys_of(current: &Series, last_year: &Series) -> Vec<String> {
+    let mut keys: Vec<String> = current
+        .keys()
+        .chain(last_year.keys())
+        .map(|(_, k)| k.clone())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
 fn assemble(
     q: &DashboardQuery,
     current: Series,
@@ -507,13 +519,7 @@ fn assemble(
 ) -> Dashboard {
     let g = q.granularity;
     let first = g.start(q.from);
-    let mut keys: Vec<String> = current
-        .keys()
-        .chain(last_year.keys())
-        .map(|(_, k)| k.clone())
-        .collect();
-    keys.sort();
-    keys.dedup();
+    let mut keys = keys_of(&current, &last_year);
     if keys.is_empty() && q.dimension == Dimension::None {
         keys.push(String::new());
     }
@@ -708,14 +714,7 @@ impl Journal {
         let first = g.start(q.from);
         let current = fetch(&tx, tenant, q, g.back(first, LOOKBACK), q.to).await?;
         let last_year = fetch(&tx, tenant, q, g.last_year(first), g.last_year(q.to)).await?;
-        let mut keys: Vec<String> = current
-            .keys()
-            .chain(last_year.keys())
-            .map(|(_, k)| k.clone())
-            .collect();
-        keys.sort();
-        keys.dedup();
-        let labels = labels(&tx, q.dimension, &keys).await?;
+        let labels = labels(&tx, q.dimension, &keys_of(&current, &last_year)).await?;
         tx.commit().await?;
         Ok(assemble(
             q,
@@ -896,18 +895,6 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).expect("date")
     }
 
-    /// January to March 2026 by month, network-wide, unsplit.
-    fn first_quarter() -> DashboardQuery {
-        DashboardQuery {
-            from: d(2026, 1, 1),
-            to: d(2026, 3, 31),
-            granularity: Granularity::Month,
-            dimension: Dimension::None,
-            site_id: None,
-            tenant_id: None,
-        }
-    }
-
     #[test]
     fn only_the_filters_given_are_written() {
         let q = first_quarter();
@@ -955,6 +942,18 @@ mod tests {
             tenant_id: None,
         });
         assert_eq!((q.from, q.to), (d(2026, 1, 1), d(2026, 3, 31)));
+    }
+
+    /// January to March 2026 by month, network-wide, unsplit.
+    fn first_quarter() -> DashboardQuery {
+        DashboardQuery {
+            from: d(2026, 1, 1),
+            to: d(2026, 3, 31),
+            granularity: Granularity::Month,
+            dimension: Dimension::None,
+            site_id: None,
+            tenant_id: None,
+        }
     }
 
     #[test]
@@ -1019,12 +1018,33 @@ mod tests {
     }
 
     #[test]
-    fn csv_is_safe_for_spreadsheets() {
-        assert_eq!(
-            kernel::csv::field("=HYPERLINK(\"x\")"),
-            "\"'=HYPERLINK(\"\"x\"\")\""
+    fn the_csv_quotes_what_a_spreadsheet_would_run_or_split() {
+        let row = |key: &str, label: &str| Row {
+            period: d(2026, 1, 1),
+            key: key.into(),
+            label: label.into(),
+            counts: Counts::empty(Dimension::Site),
+            last_year: Counts::empty(Dimension::Site),
+            trend: None,
+        };
+        let dash = Dashboard {
+            totals: Counts::default(),
+            last_year_totals: Counts::default(),
+            rows: vec![row("a;b", "=HYPERLINK(\"x\")"), row("vaise", "Lyon-Vaise")],
+            cached: false,
+        };
+        let csv = to_csv(&dash);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert!(lines[0].starts_with("\u{feff}période;clé;libellé;"));
+        assert!(
+            lines[1].starts_with("2026-01-01;\"a;b\";\"'=HYPERLINK(\"\"x\"\")\";0;0;0;0;0;0;"),
+            "{}",
+            lines[1]
         );
-        assert_eq!(kernel::csv::field("a;b"), "\"a;b\"");
-        assert_eq!(kernel::csv::field("Lyon-Vaise"), "Lyon-Vaise");
+        assert!(
+            lines[2].starts_with("2026-01-01;vaise;Lyon-Vaise;"),
+            "{}",
+            lines[2]
+        );
     }
 }

@@ -220,19 +220,8 @@ impl Visit {
     }
 }
 
-#[derive(Clone, Debug, sea_orm::FromQueryResult)]
-pub struct Request {
-    pub id: Uuid,
-    pub visit_id: Uuid,
-    pub position: i16,
-    pub theme: String,
-    pub kind: RequestKind,
-    pub partner_id: Option<Uuid>,
-    pub outcome: Outcome,
-    pub mediation_act: bool,
-    pub referred_to: Option<String>,
-    pub agreement_id: Option<Uuid>,
-}
+/// A request is its row of `visit_requests`.
+pub use crate::entity::visit_request::Model as Request;
 
 /// Codes (or, with no agreement, uncodes) the request at `position` of a visit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,14 +244,8 @@ pub struct Revision {
     pub changed_at: DateTime<FixedOffset>,
 }
 
-#[derive(Clone, Debug, sea_orm::FromQueryResult)]
-pub struct Note {
-    pub id: Uuid,
-    pub visit_id: Uuid,
-    pub body: String,
-    pub created_by: Option<Uuid>,
-    pub created_at: DateTime<FixedOffset>,
-}
+/// A note is its row of `visit_notes`.
+pub use crate::entity::visit_note::Model as Note;
 
 #[derive(Clone, Debug, sea_orm::FromQueryResult)]
 pub struct Theme {
@@ -279,17 +262,8 @@ pub struct NewConsent {
     pub expires_on: NaiveDate,
 }
 
-#[derive(Clone, Debug, sea_orm::FromQueryResult)]
-pub struct Consent {
-    pub id: Uuid,
-    pub beneficiary_id: Uuid,
-    pub purpose: String,
-    pub recipient: String,
-    pub given_on: NaiveDate,
-    pub channel: ConsentChannel,
-    pub expires_on: NaiveDate,
-    pub withdrawn_on: Option<NaiveDate>,
-}
+/// A consent is its row of `consents`.
+pub use crate::entity::consent::Model as Consent;
 
 impl Consent {
     pub fn active_on(&self, day: NaiveDate) -> bool {
@@ -297,15 +271,8 @@ impl Consent {
     }
 }
 
-#[derive(Clone, Debug, sea_orm::FromQueryResult)]
-pub struct Beneficiary {
-    pub id: Uuid,
-    pub pseudonym: String,
-    pub age_band: Option<AgeBand>,
-    pub sex: Option<Sex>,
-    pub neighbourhood: Option<String>,
-    pub created_at: DateTime<FixedOffset>,
-}
+/// A beneficiary is their row of `beneficiaries`: a pseudonym, never a name.
+pub use crate::entity::beneficiary::Model as Beneficiary;
 
 #[derive(Clone, Debug)]
 pub struct WorkshopInput {

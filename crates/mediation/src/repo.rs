@@ -4,7 +4,9 @@ use crate::entity::{visit, workshop};
 use crate::model::*;
 use db::{DbError, Scoped};
 use kernel::Error;
-use sea_orm::{ConnectionTrait, FromQueryResult, TryGetable, Value};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, FromQueryResult, PrimaryKeyTrait, QuerySelect, TryGetable, Value,
+};
 use uuid::Uuid;
 
 pub(crate) use db::stmt;
@@ -76,6 +78,35 @@ pub(crate) async fn row<T: FromQueryResult>(
         .one(&**tx)
         .await
         .map_err(map_err)
+}
+
+/// The row an UPDATE ... RETURNING changed, as `T`: NOT_FOUND when none matched.
+pub(crate) async fn updated<M: FromQueryResult, T: From<M>>(
+    tx: &Scoped,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<T, Error> {
+    row::<M>(tx, sql, values)
+        .await?
+        .map(T::from)
+        .ok_or(Error::NotFound)
+}
+
+/// The row of `E` under this key (association, id), locked until the end of the
+/// transaction, as `T`: NOT_FOUND when there is none.
+pub(crate) async fn locked<E, T>(tx: &Scoped, key: (Uuid, Uuid)) -> Result<T, Error>
+where
+    E: EntityTrait,
+    (Uuid, Uuid): Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+    T: From<E::Model>,
+{
+    E::find_by_id(key)
+        .lock_exclusive()
+        .one(&**tx)
+        .await
+        .map_err(map_err)?
+        .map(T::from)
+        .ok_or(Error::NotFound)
 }
 
 /// One column, by name, of the first row of a hand-written statement.

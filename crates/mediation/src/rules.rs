@@ -251,56 +251,46 @@ mod tests {
     #[test]
     fn bad_visits_name_the_field() {
         let now = Utc::now();
-        assert_eq!(
-            field(check_visit(
+        let cases = [
+            (
                 VisitInput {
                     occurred_at: now + Duration::hours(1),
                     ..visit(now)
                 },
-                now
-            )),
-            "occurredAt"
-        );
-        assert_eq!(
-            field(check_visit(
+                "occurredAt",
+            ),
+            (
                 VisitInput {
                     occurred_at: now - Duration::days(500),
                     ..visit(now)
                 },
-                now
-            )),
-            "occurredAt"
-        );
-        assert_eq!(
-            field(check_visit(
+                "occurredAt",
+            ),
+            (
                 VisitInput {
                     duration_minutes: -5,
                     ..visit(now)
                 },
-                now
-            )),
-            "durationMinutes"
-        );
-        assert_eq!(
-            field(check_visit(
+                "durationMinutes",
+            ),
+            (
                 VisitInput {
                     language: Some("klingon".into()),
                     ..visit(now)
                 },
-                now
-            )),
-            "language"
-        );
-        assert_eq!(
-            field(check_visit(
+                "language",
+            ),
+            (
                 VisitInput {
                     requests: vec![],
                     ..visit(now)
                 },
-                now
-            )),
-            "requests"
-        );
+                "requests",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(field(check_visit(input, now)), expected);
+        }
         let mut v = visit(now);
         v.requests[0].partner_id = None;
         assert_eq!(field(check_visit(v, now)), "requests[0].partnerId");

@@ -8,7 +8,7 @@ use db::Scoped;
 use kernel::{Ctx, Error, Page, PageRequest, TenantScope};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    QuerySelect, QueryTrait, Value,
 };
 use uuid::Uuid;
 
@@ -62,6 +62,32 @@ fn visit_fingerprint(v: &VisitInput, note: Option<&str>) -> String {
             .collect::<Vec<_>>(),
     ])
     .to_string()
+}
+
+/// A visit as parameters $1 to $14 of the statements that write one: its key, its
+/// details, and its flags (during a closure, outside opening hours).
+fn visit_values(
+    (tenant, id): (Uuid, Uuid),
+    v: &VisitInput,
+    mediator: Uuid,
+    (during_closure, outside_hours): (bool, bool),
+) -> Vec<Value> {
+    vec![
+        tenant.into(),
+        id.into(),
+        v.site_id.into(),
+        mediator.into(),
+        v.occurred_at.into(),
+        v.channel.into(),
+        v.duration_minutes.into(),
+        v.language.clone().into(),
+        v.age_band.into(),
+        v.sex.into(),
+        v.neighbourhood.clone().into(),
+        v.beneficiary_id.into(),
+        during_closure.into(),
+        outside_hours.into(),
+    ]
 }
 
 fn key_reused() -> Error {
@@ -195,14 +221,7 @@ async fn check_codes(tx: &Scoped, tenant: Uuid, v: &VisitInput) -> Result<(), Er
     let day = coding::paris_day(tx, v.occurred_at).await?;
     for (i, r) in v.requests.iter().enumerate() {
         if let Some(a) = r.agreement_id {
-            let entry = coding::Entry {
-                tenant,
-                site: v.site_id,
-                day,
-                service: coding::PARTNER_VISITS,
-                theme: &r.theme,
-                partner: r.partner_id,
-            };
+            let entry = coding::Entry::request(tenant, v.site_id, day, &r.theme, r.partner_id);
             coding::check(tx, &entry, a, &format!("requests[{i}].agreementId")).await?;
         }
     }
@@ -255,7 +274,6 @@ async fn load_requests(
         .filter(C::VisitId.eq_any(visit_ids.iter().copied()))
         .order_by_asc(C::VisitId)
         .order_by_asc(C::Position)
-        .into_model::<Request>()
         .all(&**tx)
         .await
         .map_err(map_err)
@@ -295,16 +313,6 @@ fn replay(found: (Visit, bool)) -> Result<Recorded, Error> {
     })
 }
 
-async fn load_for_update(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Visit, Error> {
-    visit::Entity::find_by_id((tenant, id))
-        .lock_exclusive()
-        .one(&**tx)
-        .await
-        .map_err(map_err)?
-        .map(Visit::from)
-        .ok_or(Error::NotFound)
-}
-
 impl Journal {
     /// Records a visit with its requests in one transaction, idempotent under the
     /// client's key: a double submit returns the first recording; the same key with
@@ -342,37 +350,30 @@ impl Journal {
         };
         let (during_closure, outside_hours) = check_refs(&tx, tenant, &input, mediator).await?;
         check_codes(&tx, tenant, &input).await?;
+        let mut values = visit_values(
+            (tenant, Uuid::now_v7()),
+            &input,
+            mediator,
+            (during_closure, outside_hours),
+        );
+        values.extend([
+            key.clone().into(),
+            user.0.into(),
+            fingerprint.clone().into(),
+        ]);
         let row: Option<visit::Model> = repo::row(
-                &tx,
-                &format!(
-                    "insert into visits (tenant_id, id, site_id, mediator_id, occurred_at, channel, duration_minutes, language, \
-                     age_band, sex, neighbourhood, beneficiary_id, client_key, created_by, client_fingerprint, \
-                     during_closure, outside_hours) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, {}, $16, $17) \
-                     on conflict (tenant_id, client_key) do nothing returning *",
-                    fingerprint_sql(15)
-                ),
-                vec![
-                    tenant.into(),
-                    Uuid::now_v7().into(),
-                    input.site_id.into(),
-                    mediator.into(),
-                    input.occurred_at.into(),
-                    input.channel.into(),
-                    input.duration_minutes.into(),
-                    input.language.clone().into(),
-                    input.age_band.into(),
-                    input.sex.into(),
-                    input.neighbourhood.clone().into(),
-                    input.beneficiary_id.into(),
-                    key.clone().into(),
-                    user.0.into(),
-                    fingerprint.clone().into(),
-                    during_closure.into(),
-                    outside_hours.into(),
-                ],
-            )
-            .await?;
+            &tx,
+            &format!(
+                "insert into visits (tenant_id, id, site_id, mediator_id, occurred_at, channel, duration_minutes, language, \
+                 age_band, sex, neighbourhood, beneficiary_id, during_closure, outside_hours, \
+                 client_key, created_by, client_fingerprint) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, {}) \
+                 on conflict (tenant_id, client_key) do nothing returning *",
+                fingerprint_sql(17)
+            ),
+            values,
+        )
+        .await?;
         let Some(row) = row else {
             // Raced with the same key and the other transaction won. Under READ
             // COMMITTED this next statement already sees its committed visit.
@@ -419,12 +420,9 @@ impl Journal {
         let user = ctx.require_user()?;
         let input = rules::check_visit(input, chrono::Utc::now())?;
         let tenant = scope.tenant_id.0;
-        let tx = self.db.scoped(ctx).await?;
-        let old = load_for_update(&tx, tenant, id).await?;
-        may_correct(scope, user.0, &old)?;
-        if old.voided {
-            return Err(Error::conflict("a voided visit cannot be amended"));
-        }
+        let (tx, old) = self
+            .open_correction(ctx, (scope, user.0), id, "a voided visit cannot be amended")
+            .await?;
         let mediator = input.mediator_id.unwrap_or(old.mediator_id);
         let (during_closure, outside_hours) = check_refs(&tx, tenant, &input, mediator).await?;
         check_codes(&tx, tenant, &input).await?;
@@ -442,32 +440,15 @@ impl Journal {
         )
         .await?;
         rollup::visit(&tx, &old, &old_reqs, -1).await?;
-        let v: Visit = repo::row::<visit::Model>(
-                &tx,
-                "update visits set site_id = $3, mediator_id = $4, occurred_at = $5, channel = $6, duration_minutes = $7, \
-                     language = $8, age_band = $9, sex = $10, neighbourhood = $11, beneficiary_id = $12, \
-                     during_closure = $13, outside_hours = $14, \
-                     revision = revision + 1, updated_at = now() where tenant_id = $1 and id = $2 returning *",
-                vec![
-                    tenant.into(),
-                    id.into(),
-                    input.site_id.into(),
-                    mediator.into(),
-                    input.occurred_at.into(),
-                    input.channel.into(),
-                    input.duration_minutes.into(),
-                    input.language.clone().into(),
-                    input.age_band.into(),
-                    input.sex.into(),
-                    input.neighbourhood.clone().into(),
-                    input.beneficiary_id.into(),
-                    during_closure.into(),
-                    outside_hours.into(),
-                ],
-            )
-            .await?
-            .ok_or(Error::NotFound)?
-            .into();
+        let v = repo::updated::<visit::Model, Visit>(
+            &tx,
+            "update visits set site_id = $3, mediator_id = $4, occurred_at = $5, channel = $6, duration_minutes = $7, \
+             language = $8, age_band = $9, sex = $10, neighbourhood = $11, beneficiary_id = $12, \
+             during_closure = $13, outside_hours = $14, \
+             revision = revision + 1, updated_at = now() where tenant_id = $1 and id = $2 returning *",
+            visit_values((tenant, id), &input, mediator, (during_closure, outside_hours)),
+        )
+        .await?;
         tx.execute_raw(stmt(
             "delete from visit_requests where tenant_id = $1 and visit_id = $2",
             vec![tenant.into(), id.into()],
@@ -499,12 +480,9 @@ impl Journal {
             return Err(Error::validation("reason", "between 3 and 500 characters"));
         }
         let tenant = scope.tenant_id.0;
-        let tx = self.db.scoped(ctx).await?;
-        let old = load_for_update(&tx, tenant, id).await?;
-        may_correct(scope, user.0, &old)?;
-        if old.voided {
-            return Err(Error::conflict("the visit is already voided"));
-        }
+        let (tx, old) = self
+            .open_correction(ctx, (scope, user.0), id, "the visit is already voided")
+            .await?;
         let reqs = load_requests(&tx, tenant, &[id]).await?;
         history(
             &tx,
@@ -517,16 +495,9 @@ impl Journal {
         )
         .await?;
         rollup::visit(&tx, &old, &reqs, -1).await?;
-        let voided: visit::Model = repo::row(
-            &tx,
-            "update visits set status = $3, voided_at = now(), revision = revision + 1, updated_at = now() \
-             where tenant_id = $1 and id = $2 returning *",
-            vec![tenant.into(), id.into(), VisitStatus::Voided.into()],
-        )
-        .await?
-        .ok_or(Error::NotFound)?;
+        let voided = mark_voided(&tx, tenant, id).await?;
         tx.commit().await?;
-        Ok(voided.into())
+        Ok(voided)
     }
 
     /// Codes requests of a recorded visit to agreements, or uncodes them (any writer:
@@ -541,10 +512,7 @@ impl Journal {
         let scope = ctx.require_tenant_role(WRITERS)?;
         let tenant = scope.tenant_id.0;
         let tx = self.db.scoped(ctx).await?;
-        let v = load_for_update(&tx, tenant, id).await?;
-        if v.voided {
-            return Err(Error::conflict("a voided visit cannot be coded"));
-        }
+        let v = load_for_update(&tx, (tenant, id), None, "a voided visit cannot be coded").await?;
         let reqs = load_requests(&tx, tenant, &[id]).await?;
         let kinds: Vec<(i16, RequestKind)> = reqs.iter().map(|r| (r.position, r.kind)).collect();
         rules::check_codings(&codings, &kinds)?;
@@ -562,14 +530,7 @@ impl Journal {
                 continue;
             }
             if let Some(a) = c.agreement_id {
-                let entry = coding::Entry {
-                    tenant,
-                    site: v.site_id,
-                    day,
-                    service: coding::PARTNER_VISITS,
-                    theme: &r.theme,
-                    partner: r.partner_id,
-                };
+                let entry = coding::Entry::request(tenant, v.site_id, day, &r.theme, r.partner_id);
                 coding::check(&tx, &entry, a, &format!("requests[{i}].agreementId")).await?;
             }
             before.push(r.clone());
@@ -600,6 +561,21 @@ impl Journal {
         }
         tx.commit().await?;
         Ok(v)
+    }
+
+    /// Opens the transaction of a correction, with the visit locked in it, when the
+    /// `corrector` may correct it and it is not voided (`if_voided` says why).
+    async fn open_correction(
+        &self,
+        ctx: &Ctx,
+        corrector: (TenantScope, Uuid),
+        id: Uuid,
+        if_voided: &'static str,
+    ) -> Result<(Scoped, Visit), Error> {
+        let tx = self.db.scoped(ctx).await?;
+        let tenant = corrector.0.tenant_id.0;
+        let v = load_for_update(&tx, (tenant, id), Some(corrector), if_voided).await?;
+        Ok((tx, v))
     }
 
     /// The association's journal, newest first (viewers read dashboards only).
@@ -665,7 +641,6 @@ impl Journal {
             .filter(visit_note::Column::TenantId.eq(scope.tenant_id.0))
             .filter(visit_note::Column::VisitId.eq(visit_id))
             .order_by_asc(visit_note::Column::Id)
-            .into_model::<Note>()
             .all(&*tx)
             .await
             .map_err(map_err)?;
@@ -740,14 +715,7 @@ async fn keep_codings(
         let fits = r.kind == RequestKind::Partner
             && coding::fits(
                 tx,
-                &coding::Entry {
-                    tenant,
-                    site: input.site_id,
-                    day,
-                    service: coding::PARTNER_VISITS,
-                    theme: &r.theme,
-                    partner: r.partner_id,
-                },
+                &coding::Entry::request(tenant, input.site_id, day, &r.theme, r.partner_id),
                 previous,
             )
             .await?;
@@ -758,6 +726,35 @@ async fn keep_codings(
         }
     }
     Ok(removed)
+}
+
+/// Marks the visit voided (kept, out of every total), as a new revision.
+async fn mark_voided(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Visit, Error> {
+    repo::updated::<visit::Model, _>(
+        tx,
+        "update visits set status = $3, voided_at = now(), revision = revision + 1, updated_at = now() \
+         where tenant_id = $1 and id = $2 returning *",
+        vec![tenant.into(), id.into(), VisitStatus::Voided.into()],
+    )
+    .await
+}
+
+/// The visit, locked until the end of the transaction. With a `corrector`, only
+/// one who may correct it gets it; a voided one is a CONFLICT (`if_voided` says why).
+async fn load_for_update(
+    tx: &Scoped,
+    (tenant, id): (Uuid, Uuid),
+    corrector: Option<(TenantScope, Uuid)>,
+    if_voided: &'static str,
+) -> Result<Visit, Error> {
+    let v: Visit = repo::locked::<visit::Entity, _>(tx, (tenant, id)).await?;
+    if let Some((scope, user)) = corrector {
+        may_correct(scope, user, &v)?;
+    }
+    if v.voided {
+        return Err(Error::conflict(if_voided));
+    }
+    Ok(v)
 }
 
 /// The author may correct their own entry; coordinators and directors anyone's.

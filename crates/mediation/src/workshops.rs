@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::repo::{self, Keyed, map_err, stmt};
 use crate::{Journal, LEADS, WRITERS, coding, rollup, rules};
 use db::Scoped;
-use kernel::{Ctx, Error, Page, PageRequest};
+use kernel::{Ctx, Error, Page, PageRequest, TenantRole};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
@@ -39,6 +39,16 @@ async fn check_code(
     };
     coding::check(tx, &entry, agreement, "agreementId").await?;
     Ok(partner)
+}
+
+/// Marks the workshop voided: kept, out of every total.
+async fn mark_voided(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Workshop, Error> {
+    repo::updated::<workshop::Model, _>(
+        tx,
+        "update workshops set status = $3, updated_at = now() where tenant_id = $1 and id = $2 returning *",
+        vec![tenant.into(), id.into(), WorkshopStatus::Voided.into()],
+    )
+    .await
 }
 
 /// The normalised input of `recordWorkshop`, as canonical text.
@@ -88,15 +98,19 @@ async fn by_client_key(
     Ok(Some(found.row.into()))
 }
 
-/// The workshop, locked until the end of the transaction.
-async fn load_for_update(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Workshop, Error> {
-    workshop::Entity::find_by_id((tenant, id))
-        .lock_exclusive()
-        .one(&**tx)
-        .await
-        .map_err(map_err)?
-        .map(Workshop::from)
-        .ok_or(Error::NotFound)
+/// The held workshop, locked until the end of the transaction; a voided one is a
+/// CONFLICT (`if_voided` says why).
+async fn load_held(
+    tx: &Scoped,
+    tenant: Uuid,
+    id: Uuid,
+    if_voided: &'static str,
+) -> Result<Workshop, Error> {
+    let w: Workshop = repo::locked::<workshop::Entity, _>(tx, (tenant, id)).await?;
+    if w.voided {
+        return Err(Error::conflict(if_voided));
+    }
+    Ok(w)
 }
 
 impl Journal {
@@ -190,41 +204,20 @@ impl Journal {
             .await
             .map_err(map_err)?;
         }
-        rollup::workshop(
-            &tx,
-            tenant,
-            ws.site_id,
-            ws.held_on,
-            &ws.theme,
-            ws.attendees,
-            1,
-        )
-        .await?;
-        rollup::agreement_workshop(&tx, tenant, &ws, 1).await?;
+        rollup::workshop(&tx, tenant, &ws, 1).await?;
         tx.commit().await?;
         Ok((ws, false))
     }
 
     /// Voids a workshop recorded by mistake (coordinators, directors).
     pub async fn void_workshop(&self, ctx: &Ctx, id: Uuid) -> Result<Workshop, Error> {
-        let scope = ctx.require_tenant_role(LEADS)?;
-        let tenant = scope.tenant_id.0;
-        let tx = self.db.scoped(ctx).await?;
-        let w = load_for_update(&tx, tenant, id).await?;
-        if w.voided {
-            return Err(Error::conflict("the workshop is already voided"));
-        }
-        rollup::workshop(&tx, tenant, w.site_id, w.held_on, &w.theme, w.attendees, -1).await?;
-        rollup::agreement_workshop(&tx, tenant, &w, -1).await?;
-        let voided: workshop::Model = repo::row(
-            &tx,
-            "update workshops set status = $3, updated_at = now() where tenant_id = $1 and id = $2 returning *",
-            vec![tenant.into(), id.into(), WorkshopStatus::Voided.into()],
-        )
-        .await?
-        .ok_or(Error::NotFound)?;
+        let (tx, tenant, w) = self
+            .open_held(ctx, LEADS, id, "the workshop is already voided")
+            .await?;
+        rollup::workshop(&tx, tenant, &w, -1).await?;
+        let voided = mark_voided(&tx, tenant, id).await?;
         tx.commit().await?;
-        Ok(voided.into())
+        Ok(voided)
     }
 
     /// Codes a held workshop to an agreement, or uncodes it with `None` (any writer).
@@ -235,13 +228,9 @@ impl Journal {
         id: Uuid,
         agreement: Option<Uuid>,
     ) -> Result<Workshop, Error> {
-        let scope = ctx.require_tenant_role(WRITERS)?;
-        let tenant = scope.tenant_id.0;
-        let tx = self.db.scoped(ctx).await?;
-        let old = load_for_update(&tx, tenant, id).await?;
-        if old.voided {
-            return Err(Error::conflict("a voided workshop cannot be coded"));
-        }
+        let (tx, tenant, old) = self
+            .open_held(ctx, WRITERS, id, "a voided workshop cannot be coded")
+            .await?;
         if old.agreement_id == agreement {
             tx.commit().await?;
             return Ok(old);
@@ -258,19 +247,33 @@ impl Journal {
             }
             None => old.funding_partner_id,
         };
-        let new: Workshop = repo::row::<workshop::Model>(
+        let new = repo::updated::<workshop::Model, Workshop>(
             &tx,
             "update workshops set agreement_id = $3, funding_partner_id = $4, updated_at = now() \
              where tenant_id = $1 and id = $2 returning *",
             vec![tenant.into(), id.into(), agreement.into(), funding.into()],
         )
-        .await?
-        .ok_or(Error::NotFound)?
-        .into();
+        .await?;
         rollup::agreement_workshop(&tx, tenant, &old, -1).await?;
         rollup::agreement_workshop(&tx, tenant, &new, 1).await?;
         tx.commit().await?;
         Ok(new)
+    }
+
+    /// Opens a change of a held workshop (by one of `roles`): the transaction, the
+    /// association, and the workshop locked in it.
+    async fn open_held(
+        &self,
+        ctx: &Ctx,
+        roles: &[TenantRole],
+        id: Uuid,
+        if_voided: &'static str,
+    ) -> Result<(Scoped, Uuid, Workshop), Error> {
+        let scope = ctx.require_tenant_role(roles)?;
+        let tenant = scope.tenant_id.0;
+        let tx = self.db.scoped(ctx).await?;
+        let w = load_held(&tx, tenant, id, if_voided).await?;
+        Ok((tx, tenant, w))
     }
 
     pub async fn list_workshops(
