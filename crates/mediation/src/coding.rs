@@ -184,12 +184,12 @@ impl Journal {
         let rows: Vec<Proposal> = repo::rows(
             &tx,
             "select r.id, (array_agg(c.id))[1] as agreement_id from visit_requests r \
-                 join visits v on v.tenant_id = r.tenant_id and v.id = r.visit_id \
-                 cross join lateral app.agreement_candidates(r.tenant_id, v.site_id, \
-                   (v.occurred_at at time zone 'Europe/Paris')::date, 'partner_visits', r.theme, r.partner_id) c(id) \
-                 where r.tenant_id = $1 and r.id = any($2) and r.kind = $3 and r.agreement_id is null \
-                   and v.status = 'recorded' \
-                 group by r.id having count(*) = 1",
+             join visits v on v.tenant_id = r.tenant_id and v.id = r.visit_id \
+             cross join lateral app.agreement_candidates(r.tenant_id, v.site_id, \
+               (v.occurred_at at time zone 'Europe/Paris')::date, 'partner_visits', r.theme, r.partner_id) c(id) \
+             where r.tenant_id = $1 and r.id = any($2) and r.kind = $3 and r.agreement_id is null \
+               and v.status = 'recorded' \
+             group by r.id having count(*) = 1",
             vec![
                 scope.tenant_id.0.into(),
                 request_ids.to_vec().into(),
@@ -215,10 +215,10 @@ impl Journal {
         let rows: Vec<Proposal> = repo::rows(
             &tx,
             "select w.id, (array_agg(c.id))[1] as agreement_id from workshops w \
-                 cross join lateral app.agreement_candidates(w.tenant_id, w.site_id, w.held_on, 'workshops', \
-                   w.theme, w.funding_partner_id) c(id) \
-                 where w.tenant_id = $1 and w.id = any($2) and w.agreement_id is null and w.status = 'held' \
-                 group by w.id having count(*) = 1",
+             cross join lateral app.agreement_candidates(w.tenant_id, w.site_id, w.held_on, 'workshops', \
+               w.theme, w.funding_partner_id) c(id) \
+             where w.tenant_id = $1 and w.id = any($2) and w.agreement_id is null and w.status = 'held' \
+             group by w.id having count(*) = 1",
             vec![scope.tenant_id.0.into(), workshop_ids.to_vec().into()],
         )
         .await?;

@@ -149,27 +149,27 @@ async fn check_refs(
     let refs: Refs = repo::row(
         tx,
         "select \
-               (select opened_on <= ($3::timestamptz at time zone 'Europe/Paris')::date \
-                       and (closed_on is null or closed_on >= ($3::timestamptz at time zone 'Europe/Paris')::date) \
-                  from sites where tenant_id = $1 and id = $2) as site_open, \
-               exists (select 1 from memberships where tenant_id = $1 and id = $4 and status = 'active') as mediator_active, \
-               ($5::uuid is null or exists (select 1 from beneficiaries where tenant_id = $1 and id = $5)) as beneficiary_known, \
-               (select array_agg(p) from unnest($6::uuid[]) p where not exists (select 1 from partner_organisations where id = p)) \
-                 as unknown_partners, \
-               (select array_agg(t) from unnest($7::text[]) t where not exists (select 1 from request_themes where code = t)) \
-                 as unknown_themes, \
-               f.during_closure, f.outside_hours \
-             from app.visit_flags($1, $2, $3, $8) f",
-            vec![
-                tenant.into(),
-                v.site_id.into(),
-                v.occurred_at.into(),
-                mediator.into(),
-                v.beneficiary_id.into(),
-                v.requests.iter().filter_map(|r| r.partner_id).collect::<Vec<_>>().into(),
-                v.requests.iter().map(|r| r.theme.clone()).collect::<Vec<_>>().into(),
-                v.channel.into(),
-            ],
+           (select opened_on <= ($3::timestamptz at time zone 'Europe/Paris')::date \
+                   and (closed_on is null or closed_on >= ($3::timestamptz at time zone 'Europe/Paris')::date) \
+              from sites where tenant_id = $1 and id = $2) as site_open, \
+           exists (select 1 from memberships where tenant_id = $1 and id = $4 and status = 'active') as mediator_active, \
+           ($5::uuid is null or exists (select 1 from beneficiaries where tenant_id = $1 and id = $5)) as beneficiary_known, \
+           (select array_agg(p) from unnest($6::uuid[]) p where not exists (select 1 from partner_organisations where id = p)) \
+             as unknown_partners, \
+           (select array_agg(t) from unnest($7::text[]) t where not exists (select 1 from request_themes where code = t)) \
+             as unknown_themes, \
+           f.during_closure, f.outside_hours \
+         from app.visit_flags($1, $2, $3, $8) f",
+        vec![
+            tenant.into(),
+            v.site_id.into(),
+            v.occurred_at.into(),
+            mediator.into(),
+            v.beneficiary_id.into(),
+            v.requests.iter().filter_map(|r| r.partner_id).collect::<Vec<_>>().into(),
+            v.requests.iter().map(|r| r.theme.clone()).collect::<Vec<_>>().into(),
+            v.channel.into(),
+        ],
     )
     .await?
     .ok_or_else(|| Error::internal_msg("no row"))?;
@@ -238,25 +238,25 @@ async fn insert_requests(
     let mut out: Vec<Request> = repo::rows(
         tx,
         "insert into visit_requests (tenant_id, id, visit_id, position, theme, kind, partner_id, outcome, mediation_act, referred_to, agreement_id) \
-                 select $1, u.id, $2, u.pos, u.theme, u.kind, nullif(u.partner, '00000000-0000-0000-0000-000000000000'::uuid), \
-                   u.outcome, u.act, nullif(u.referred, ''), nullif(u.agreement, '00000000-0000-0000-0000-000000000000'::uuid) \
-                 from unnest($3::uuid[], $4::int2[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::bool[], $10::text[], $11::uuid[]) \
-                   as u(id, pos, theme, kind, partner, outcome, act, referred, agreement) \
-                 returning *",
-            vec![
-                tenant.into(),
-                visit_id.into(),
-                ids.into(),
-                (0..reqs.len() as i16).collect::<Vec<i16>>().into(),
-                reqs.iter().map(|r| r.theme.clone()).collect::<Vec<_>>().into(),
-                reqs.iter().map(|r| r.kind.as_str().to_owned()).collect::<Vec<_>>().into(),
-                // Arrays cannot hold nulls here: nil and empty mean none.
-                reqs.iter().map(|r| r.partner_id.unwrap_or(Uuid::nil())).collect::<Vec<Uuid>>().into(),
-                reqs.iter().map(|r| r.outcome.as_str().to_owned()).collect::<Vec<_>>().into(),
-                reqs.iter().map(|r| r.mediation_act.unwrap_or(false)).collect::<Vec<_>>().into(),
-                reqs.iter().map(|r| r.referred_to.clone().unwrap_or_default()).collect::<Vec<String>>().into(),
-                reqs.iter().map(|r| r.agreement_id.unwrap_or(Uuid::nil())).collect::<Vec<Uuid>>().into(),
-            ],
+         select $1, u.id, $2, u.pos, u.theme, u.kind, nullif(u.partner, '00000000-0000-0000-0000-000000000000'::uuid), \
+           u.outcome, u.act, nullif(u.referred, ''), nullif(u.agreement, '00000000-0000-0000-0000-000000000000'::uuid) \
+         from unnest($3::uuid[], $4::int2[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::bool[], $10::text[], $11::uuid[]) \
+           as u(id, pos, theme, kind, partner, outcome, act, referred, agreement) \
+         returning *",
+        vec![
+            tenant.into(),
+            visit_id.into(),
+            ids.into(),
+            (0..reqs.len() as i16).collect::<Vec<i16>>().into(),
+            reqs.iter().map(|r| r.theme.clone()).collect::<Vec<_>>().into(),
+            reqs.iter().map(|r| r.kind).collect::<Vec<_>>().into(),
+            // Arrays cannot hold nulls here: nil and empty mean none.
+            reqs.iter().map(|r| r.partner_id.unwrap_or(Uuid::nil())).collect::<Vec<Uuid>>().into(),
+            reqs.iter().map(|r| r.outcome).collect::<Vec<_>>().into(),
+            reqs.iter().map(|r| r.mediation_act.unwrap_or(false)).collect::<Vec<_>>().into(),
+            reqs.iter().map(|r| r.referred_to.clone().unwrap_or_default()).collect::<Vec<String>>().into(),
+            reqs.iter().map(|r| r.agreement_id.unwrap_or(Uuid::nil())).collect::<Vec<Uuid>>().into(),
+        ],
     )
     .await?;
     out.sort_by_key(|r| r.position);

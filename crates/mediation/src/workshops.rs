@@ -160,32 +160,32 @@ impl Journal {
             None => w.funding_partner_id,
         };
         let r: Option<workshop::Model> = repo::row(
-                &tx,
-                &format!(
-                    "insert into workshops (tenant_id, id, site_id, theme, title, held_on, duration_minutes, facilitator_id, \
-                     funding_partner_id, attendees, client_key, created_by, agreement_id, client_fingerprint) \
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {}) \
-                     on conflict (tenant_id, client_key) do nothing returning *",
-                    crate::visits::fingerprint_sql(14)
-                ),
-                vec![
-                    tenant.into(),
-                    Uuid::now_v7().into(),
-                    w.site_id.into(),
-                    w.theme.clone().into(),
-                    w.title.clone().into(),
-                    w.held_on.into(),
-                    w.duration_minutes.into(),
-                    facilitator.into(),
-                    funding_partner.into(),
-                    w.attendees.into(),
-                    key.clone().into(),
-                    user.0.into(),
-                    w.agreement_id.into(),
-                    fingerprint.clone().into(),
-                ],
-            )
-            .await?;
+            &tx,
+            &format!(
+                "insert into workshops (tenant_id, id, site_id, theme, title, held_on, duration_minutes, facilitator_id, \
+                 funding_partner_id, attendees, client_key, created_by, agreement_id, client_fingerprint) \
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, {}) \
+                 on conflict (tenant_id, client_key) do nothing returning *",
+                crate::visits::fingerprint_sql(14)
+            ),
+            vec![
+                tenant.into(),
+                Uuid::now_v7().into(),
+                w.site_id.into(),
+                w.theme.clone().into(),
+                w.title.clone().into(),
+                w.held_on.into(),
+                w.duration_minutes.into(),
+                facilitator.into(),
+                funding_partner.into(),
+                w.attendees.into(),
+                key.clone().into(),
+                user.0.into(),
+                w.agreement_id.into(),
+                fingerprint.clone().into(),
+            ],
+        )
+        .await?;
         let Some(r) = r else {
             // Raced with the same key and the other transaction won: READ COMMITTED
             // lets the next statement see its workshop.
