@@ -4,13 +4,9 @@ use crate::model::ConsentChannel;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "consents")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+entity! {
+    "consents",
+    key { tenant_id: Uuid, id: Uuid }
     pub beneficiary_id: Uuid,
     pub purpose: String,
     pub recipient: String,
@@ -20,8 +16,3 @@ pub struct Model {
     pub withdrawn_on: Option<NaiveDate>,
     pub created_at: DateTime<FixedOffset>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

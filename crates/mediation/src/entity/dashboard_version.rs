@@ -4,16 +4,9 @@
 use chrono::{DateTime, FixedOffset};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "dashboard_versions")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
+entity! {
+    "dashboard_versions",
+    key { tenant_id: Uuid }
     pub version: i64,
     pub changed_at: DateTime<FixedOffset>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

@@ -2,15 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "regions")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub code: String,
+entity! {
+    "regions",
+    key { code: String }
     pub name: String,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

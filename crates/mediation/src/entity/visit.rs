@@ -4,13 +4,9 @@ use crate::model::{AgeBand, Channel, Sex, VisitStatus};
 use chrono::{DateTime, FixedOffset};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "visits")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+entity! {
+    "visits",
+    key { tenant_id: Uuid, id: Uuid }
     pub site_id: Uuid,
     pub mediator_id: Uuid,
     pub occurred_at: DateTime<FixedOffset>,
@@ -32,8 +28,3 @@ pub struct Model {
     pub during_closure: bool,
     pub outside_hours: bool,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

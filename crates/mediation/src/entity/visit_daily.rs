@@ -4,24 +4,11 @@ use crate::model::Channel;
 use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "visit_daily")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub site_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub day: NaiveDate,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub channel: Channel,
+entity! {
+    "visit_daily",
+    key { tenant_id: Uuid, site_id: Uuid, day: NaiveDate, channel: Channel }
     pub visits: i32,
     pub minutes: i64,
     pub during_closure: i32,
     pub outside_hours: i32,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

@@ -3,13 +3,9 @@
 use crate::model::{Outcome, RequestKind};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "visit_requests")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+entity! {
+    "visit_requests",
+    key { tenant_id: Uuid, id: Uuid }
     pub visit_id: Uuid,
     pub position: i16,
     pub theme: String,
@@ -20,8 +16,3 @@ pub struct Model {
     pub referred_to: Option<String>,
     pub agreement_id: Option<Uuid>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

@@ -4,13 +4,9 @@ use crate::model::RevisionAction;
 use chrono::{DateTime, FixedOffset};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "visit_revisions")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+entity! {
+    "visit_revisions",
+    key { tenant_id: Uuid, id: Uuid }
     pub visit_id: Uuid,
     pub revision: i32,
     pub action: RevisionAction,
@@ -20,8 +16,3 @@ pub struct Model {
     pub changed_by: Option<Uuid>,
     pub changed_at: DateTime<FixedOffset>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

@@ -4,13 +4,9 @@ use crate::model::WorkshopStatus;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "workshops")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+entity! {
+    "workshops",
+    key { tenant_id: Uuid, id: Uuid }
     pub site_id: Uuid,
     pub theme: String,
     pub title: String,
@@ -27,8 +23,3 @@ pub struct Model {
     pub agreement_id: Option<Uuid>,
     pub client_fingerprint: Option<String>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}
