@@ -4,6 +4,7 @@
 //! catalog check that proves the isolation floor is in place.
 
 pub mod catalog;
+mod entity_macro;
 pub mod error;
 pub mod redis_pool;
 mod scoped;

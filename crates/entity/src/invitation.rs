@@ -1,12 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "invitations")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+db::entity! { "invitations", derive(Eq), key { tenant_id: Uuid, id: Uuid }
     pub email: String,
     pub role: String,
     pub status: String,
@@ -16,8 +10,3 @@ pub struct Model {
     pub accepted_at: Option<DateTimeWithTimeZone>,
     pub accepted_by: Option<Uuid>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

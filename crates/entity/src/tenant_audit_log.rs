@@ -1,12 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "tenant_audit_log")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+db::entity! { "tenant_audit_log", derive(Eq), key { tenant_id: Uuid, id: Uuid }
     pub actor_user_id: Option<Uuid>,
     pub actor_kind: String,
     pub action: String,
@@ -14,8 +8,3 @@ pub struct Model {
     pub request_id: Option<Uuid>,
     pub at: DateTimeWithTimeZone,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

@@ -1,10 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "union_audit_log")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+db::entity! { "union_audit_log", derive(Eq), key { id: Uuid }
     pub target_tenant_id: Option<Uuid>,
     pub actor_user_id: Option<Uuid>,
     pub actor_kind: String,
@@ -13,8 +9,3 @@ pub struct Model {
     pub request_id: Option<Uuid>,
     pub at: DateTimeWithTimeZone,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

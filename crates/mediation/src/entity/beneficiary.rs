@@ -4,9 +4,7 @@ use crate::model::{AgeBand, Sex};
 use chrono::{DateTime, FixedOffset};
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "beneficiaries",
-    key { tenant_id: Uuid, id: Uuid }
+db::entity! { "beneficiaries", key { tenant_id: Uuid, id: Uuid }
     pub pseudonym: String,
     pub age_band: Option<AgeBand>,
     pub sex: Option<Sex>,

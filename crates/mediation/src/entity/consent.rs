@@ -4,9 +4,7 @@ use crate::model::ConsentChannel;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "consents",
-    key { tenant_id: Uuid, id: Uuid }
+db::entity! { "consents", key { tenant_id: Uuid, id: Uuid }
     pub beneficiary_id: Uuid,
     pub purpose: String,
     pub recipient: String,

@@ -4,9 +4,7 @@
 use chrono::{DateTime, FixedOffset};
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "dashboard_versions",
-    key { tenant_id: Uuid }
+db::entity! { "dashboard_versions", key { tenant_id: Uuid }
     pub version: i64,
     pub changed_at: DateTime<FixedOffset>,
 }

@@ -3,8 +3,6 @@
 
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "departments",
-    key { code: String }
+db::entity! { "departments", key { code: String }
     pub region_code: String,
 }

@@ -2,29 +2,6 @@
 //! its dashboard reads (regions, departments): every column, as PostgreSQL has it.
 //! Rows map to them (or to the shapes of hand-written statements) by column name.
 
-/// One entity: the derive, the key columns (each a `primary_key` PostgreSQL never
-/// generates: ids are UUIDv7 made here), then the other columns as written. Written
-/// once here because every table repeats the same frame. No relations: no query of
-/// the journal goes through them.
-macro_rules! entity {
-    ($table:tt, key { $($key:ident: $kty:tt),+ $(,)? } $($columns:tt)*) => {
-        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-        #[sea_orm(table_name = $table)]
-        pub struct Model {
-            $(
-                #[sea_orm(primary_key, auto_increment = false)]
-                pub $key: $kty,
-            )+
-            $($columns)*
-        }
-
-        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-        pub enum Relation {}
-
-        impl ActiveModelBehavior for ActiveModel {}
-    };
-}
-
 pub mod beneficiary;
 pub mod consent;
 pub mod dashboard_version;

@@ -2,8 +2,6 @@
 
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "regions",
-    key { code: String }
+db::entity! { "regions", key { code: String }
     pub name: String,
 }

@@ -5,7 +5,7 @@ use crate::model::{Channel, RequestKind};
 use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
 
-entity! {
+db::entity! {
     "request_daily",
     key {
         tenant_id: Uuid,

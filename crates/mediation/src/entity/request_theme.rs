@@ -2,9 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "request_themes",
-    key { code: String }
+db::entity! { "request_themes", key { code: String }
     pub label_fr: String,
     pub position: i16,
 }

@@ -3,9 +3,7 @@
 use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "survey_answers",
-    key { tenant_id: Uuid, id: Uuid }
+db::entity! { "survey_answers", key { tenant_id: Uuid, id: Uuid }
     pub campaign_id: Uuid,
     pub score: i16,
     pub answered_on: NaiveDate,

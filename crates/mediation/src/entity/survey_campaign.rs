@@ -3,9 +3,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "survey_campaigns",
-    key { tenant_id: Uuid, id: Uuid }
+db::entity! { "survey_campaigns", key { tenant_id: Uuid, id: Uuid }
     pub site_id: Uuid,
     pub title: String,
     pub starts_on: NaiveDate,

@@ -4,9 +4,7 @@ use crate::model::{AgeBand, Channel, Sex, VisitStatus};
 use chrono::{DateTime, FixedOffset};
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "visits",
-    key { tenant_id: Uuid, id: Uuid }
+db::entity! { "visits", key { tenant_id: Uuid, id: Uuid }
     pub site_id: Uuid,
     pub mediator_id: Uuid,
     pub occurred_at: DateTime<FixedOffset>,

@@ -4,9 +4,7 @@ use crate::model::Channel;
 use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "visit_daily",
-    key { tenant_id: Uuid, site_id: Uuid, day: NaiveDate, channel: Channel }
+db::entity! { "visit_daily", key { tenant_id: Uuid, site_id: Uuid, day: NaiveDate, channel: Channel }
     pub visits: i32,
     pub minutes: i64,
     pub during_closure: i32,

@@ -3,9 +3,7 @@
 use chrono::{DateTime, FixedOffset};
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "visit_notes",
-    key { tenant_id: Uuid, id: Uuid }
+db::entity! { "visit_notes", key { tenant_id: Uuid, id: Uuid }
     pub visit_id: Uuid,
     pub body: String,
     pub created_by: Option<Uuid>,

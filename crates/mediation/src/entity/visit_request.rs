@@ -3,9 +3,7 @@
 use crate::model::{Outcome, RequestKind};
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "visit_requests",
-    key { tenant_id: Uuid, id: Uuid }
+db::entity! { "visit_requests", key { tenant_id: Uuid, id: Uuid }
     pub visit_id: Uuid,
     pub position: i16,
     pub theme: String,

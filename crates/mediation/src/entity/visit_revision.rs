@@ -4,9 +4,7 @@ use crate::model::RevisionAction;
 use chrono::{DateTime, FixedOffset};
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "visit_revisions",
-    key { tenant_id: Uuid, id: Uuid }
+db::entity! { "visit_revisions", key { tenant_id: Uuid, id: Uuid }
     pub visit_id: Uuid,
     pub revision: i32,
     pub action: RevisionAction,

@@ -4,9 +4,7 @@ use crate::model::WorkshopStatus;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "workshops",
-    key { tenant_id: Uuid, id: Uuid }
+db::entity! { "workshops", key { tenant_id: Uuid, id: Uuid }
     pub site_id: Uuid,
     pub theme: String,
     pub title: String,

@@ -2,9 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "workshop_attendees",
-    key { tenant_id: Uuid, id: Uuid }
+db::entity! { "workshop_attendees", key { tenant_id: Uuid, id: Uuid }
     pub workshop_id: Uuid,
     pub beneficiary_id: Uuid,
 }

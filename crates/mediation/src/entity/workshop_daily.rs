@@ -3,9 +3,7 @@
 use chrono::NaiveDate;
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "workshop_daily",
-    key { tenant_id: Uuid, site_id: Uuid, day: NaiveDate, theme: String }
+db::entity! { "workshop_daily", key { tenant_id: Uuid, site_id: Uuid, day: NaiveDate, theme: String }
     pub workshops: i32,
     pub attendees: i32,
 }

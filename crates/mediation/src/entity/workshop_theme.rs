@@ -2,9 +2,7 @@
 
 use sea_orm::entity::prelude::*;
 
-entity! {
-    "workshop_themes",
-    key { code: String }
+db::entity! { "workshop_themes", key { code: String }
     pub label_fr: String,
     pub position: i16,
 }

@@ -1,11 +1,7 @@
 use crate::agreements::{AgreementStatus, ReportingFrequency};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "agreements")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+db::entity! { "agreements", key { id: Uuid }
     pub partner_id: Uuid,
     pub tenant_id: Option<Uuid>,
     pub reference: String,
@@ -24,8 +20,3 @@ pub struct Model {
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

@@ -1,11 +1,7 @@
 use crate::agreements::ActivityKind;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "agreement_activity_monthly")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub agreement_id: Uuid,
+db::entity! { "agreement_activity_monthly", key { agreement_id: Uuid }
     pub partner_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub tenant_id: Uuid,
@@ -21,8 +17,3 @@ pub struct Model {
     pub mediation_acts: i32,
     pub attendees: i32,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

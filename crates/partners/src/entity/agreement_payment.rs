@@ -1,11 +1,7 @@
 use crate::agreements::PaymentKind;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "agreement_payments")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+db::entity! { "agreement_payments", key { id: Uuid }
     pub agreement_id: Uuid,
     pub partner_id: Uuid,
     pub kind: PaymentKind,
@@ -15,8 +11,3 @@ pub struct Model {
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeWithTimeZone,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

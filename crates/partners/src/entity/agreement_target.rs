@@ -1,18 +1,9 @@
 use crate::agreements::Indicator;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "agreement_targets")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub agreement_id: Uuid,
+db::entity! { "agreement_targets", key { agreement_id: Uuid }
     pub partner_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub indicator: Indicator,
     pub annual_target: i32,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

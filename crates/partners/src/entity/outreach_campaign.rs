@@ -1,13 +1,7 @@
 use crate::outreach::{CampaignStatus, LegalBasis, Purpose};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "outreach_campaigns")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+db::entity! { "outreach_campaigns", key { tenant_id: Uuid, id: Uuid }
     pub agreement_id: Uuid,
     pub partner_id: Uuid,
     pub title: String,
@@ -23,8 +17,3 @@ pub struct Model {
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeWithTimeZone,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

@@ -1,13 +1,7 @@
 use crate::outreach::{CaseStatus, Outcome};
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "outreach_cases")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+db::entity! { "outreach_cases", key { tenant_id: Uuid, id: Uuid }
     pub campaign_id: Uuid,
     pub partner_id: Uuid,
     pub customer_ref: Option<String>,
@@ -28,8 +22,3 @@ pub struct Model {
     pub closed_at: Option<DateTimeWithTimeZone>,
     pub purged_at: Option<DateTimeWithTimeZone>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

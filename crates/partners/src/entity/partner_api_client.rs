@@ -1,11 +1,7 @@
 use crate::clients::ClientStatus;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "partner_api_clients")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+db::entity! { "partner_api_clients", key { id: Uuid }
     pub partner_id: Uuid,
     pub client_id: String,
     pub name: String,
@@ -21,8 +17,3 @@ pub struct Model {
     pub rotated_at: Option<DateTimeWithTimeZone>,
     pub revoked_at: Option<DateTimeWithTimeZone>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}

@@ -1,13 +1,7 @@
 use crate::model::SiteKind;
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
-#[sea_orm(table_name = "sites")]
-pub struct Model {
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub tenant_id: Uuid,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+db::entity! { "sites", key { tenant_id: Uuid, id: Uuid }
     pub name: String,
     pub kind: SiteKind,
     pub parent_site_id: Option<Uuid>,
@@ -27,8 +21,3 @@ pub struct Model {
     /// Generated from the postcode by PostgreSQL: read, never written.
     pub department: Option<String>,
 }
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
-
-impl ActiveModelBehavior for ActiveModel {}
