@@ -22,7 +22,11 @@ async fn every_entity_matches_its_table_and_every_table_has_one() {
     for x in &d {
         eprintln!("drift: {}.{:?}: {}", x.table, x.column, x.what);
     }
-    assert!(d.is_empty(), "{} differences between entities and tables", d.len());
+    assert!(
+        d.is_empty(),
+        "{} differences between entities and tables",
+        d.len()
+    );
     // The check must have had the whole schema to compare: 46 tables at migration 0009.
     assert!(shapes.len() >= 46, "only {} entities", shapes.len());
 }
@@ -74,10 +78,27 @@ async fn the_drift_check_sees_each_kind_of_difference() {
     let d = drift(&tx, &shapes).await.unwrap();
     tx.rollback().await.unwrap();
 
-    assert!(has(&d, "visits", Some("duration_minutes"), "type int"), "{d:?}");
-    assert!(has(&d, "visits", Some("beneficiary_id"), "nullable in the table"), "{d:?}");
-    assert!(has(&d, "visits", Some("language"), "missing from the entity"), "{d:?}");
-    assert!(has(&d, "visits", Some("invented"), "no such column"), "{d:?}");
+    assert!(
+        has(&d, "visits", Some("duration_minutes"), "type int"),
+        "{d:?}"
+    );
+    assert!(
+        has(
+            &d,
+            "visits",
+            Some("beneficiary_id"),
+            "nullable in the table"
+        ),
+        "{d:?}"
+    );
+    assert!(
+        has(&d, "visits", Some("language"), "missing from the entity"),
+        "{d:?}"
+    );
+    assert!(
+        has(&d, "visits", Some("invented"), "no such column"),
+        "{d:?}"
+    );
     assert!(has(&d, &duplicate.table, None, "2 entities"), "{d:?}");
     assert!(has(&d, &probe, None, "without an entity"), "{d:?}");
 }
