@@ -339,3 +339,21 @@ impl Drop for Leave<'_> {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
+
+/// The one row `update` changes, as it is after (one UPDATE ... RETURNING); NOT_FOUND
+/// when it changes none (another association's row is invisible under row-level
+/// security, so it is not found either). `map_err` is the domain's mapping of
+/// constraint names.
+pub async fn update_one<E: sea_orm::EntityTrait>(
+    tx: &Scoped,
+    update: sea_orm::UpdateMany<E>,
+    map_err: fn(sea_orm::DbErr) -> kernel::Error,
+) -> Result<E::Model, kernel::Error> {
+    update
+        .exec_with_returning(&**tx)
+        .await
+        .map_err(map_err)?
+        .into_iter()
+        .next()
+        .ok_or(kernel::Error::NotFound)
+}

@@ -714,24 +714,11 @@ fn workshops_sql() -> String {
 /// Monday about two months ago; answers from about a fifth of the visits of the period
 /// (at least three), on weekdays. $1 tenant. Returns the number of answers.
 fn surveys_sql() -> String {
-    let months = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ]
-    .iter()
-    .map(|m| lit(m))
-    .collect::<Vec<_>>()
-    .join(", ");
+    let months = kernel::time::MONTHS_FR
+        .iter()
+        .map(|m| lit(m))
+        .collect::<Vec<_>>()
+        .join(", ");
     let campaign_id = uuid7(
         "(starts_on + time '08:30') at time zone 'Europe/Paris'",
         "hx",

@@ -7,6 +7,7 @@ pub mod ctx;
 pub mod error;
 pub mod gid;
 pub mod id;
+pub mod input;
 pub mod page;
 pub mod role;
 pub mod time;

@@ -12,9 +12,9 @@ mod secret_checks;
 
 pub use secret_checks::SecretCheckStats;
 
-use db::{Db, RedisPool, Scoped};
+use db::{Db, RedisPool};
 use kernel::{Ctx, Error, Page, PageRequest};
-use sea_orm::{DbErr, EntityTrait, QuerySelect, Select, UpdateMany};
+use sea_orm::{DbErr, EntityTrait, QuerySelect, Select};
 use std::sync::Arc;
 
 /// A module's mapping of constraint names to client errors.
@@ -76,18 +76,4 @@ impl Partners {
     }
 }
 
-/// The one row `update` changes, as it is after (one UPDATE ... RETURNING); NOT_FOUND
-/// when it changes none.
-pub(crate) async fn update_one<E: EntityTrait>(
-    tx: &Scoped,
-    update: UpdateMany<E>,
-    map_err: MapErr,
-) -> Result<E::Model, Error> {
-    update
-        .exec_with_returning(&**tx)
-        .await
-        .map_err(map_err)?
-        .into_iter()
-        .next()
-        .ok_or(Error::NotFound)
-}
+pub(crate) use db::update_one;

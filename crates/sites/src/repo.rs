@@ -82,17 +82,12 @@ pub(crate) async fn update(tx: &Scoped, tenant: Uuid, s: &Site) -> Result<Site, 
         services: Set(s.services.clone()),
         ..Default::default()
     };
-    site::Entity::update_many()
+    let update = site::Entity::update_many()
         .set(fields)
         .col_expr(site::Column::UpdatedAt, Expr::current_timestamp())
         .filter(site::Column::TenantId.eq(tenant))
-        .filter(site::Column::Id.eq(s.id))
-        .exec_with_returning(&**tx)
-        .await
-        .map_err(map_err)?
-        .into_iter()
-        .next()
-        .ok_or(Error::NotFound)
+        .filter(site::Column::Id.eq(s.id));
+    db::update_one(tx, update, map_err).await
 }
 
 /// One association's sites (`tenant`) or every association's, by id.

@@ -3,24 +3,7 @@
 use crate::model::{Closure, Label, NewSite, OpeningSlot, SERVICES, Site, SiteKind, SitePatch};
 use kernel::Error;
 
-fn text(field: &str, s: &str, min: usize, max: usize) -> Result<String, Error> {
-    let t = s.trim();
-    let n = t.chars().count();
-    if n < min || n > max || t.chars().any(char::is_control) {
-        return Err(Error::validation(
-            field,
-            format!("between {min} and {max} characters, no control characters"),
-        ));
-    }
-    Ok(t.to_owned())
-}
-
-fn opt_text(field: &str, s: Option<String>, max: usize) -> Result<Option<String>, Error> {
-    match s.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) => text(field, t, 1, max).map(Some),
-    }
-}
+use kernel::input::{opt_text, text};
 
 fn postcode(s: &str) -> Result<String, Error> {
     let t = s.trim();

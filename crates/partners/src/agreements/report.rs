@@ -190,20 +190,7 @@ fn period_end(start: NaiveDate, months: u32) -> NaiveDate {
     start + Months::new(months) - Days::new(1)
 }
 
-const MONTHS_FR: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
+use kernel::time::MONTHS_FR;
 
 fn period_label(start: NaiveDate, f: ReportingFrequency) -> String {
     let y = start.year();

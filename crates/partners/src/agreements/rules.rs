@@ -12,24 +12,7 @@ pub const MAX_YEARS: i32 = 10;
 pub const MAX_CENTS: i64 = 1_000_000_000;
 pub const MAX_ANNUAL_TARGET: i32 = 10_000_000;
 
-fn text(field: &str, s: &str, min: usize, max: usize) -> Result<String, Error> {
-    let t = s.trim();
-    let n = t.chars().count();
-    if n < min || n > max || t.chars().any(char::is_control) {
-        return Err(Error::validation(
-            field,
-            format!("between {min} and {max} characters, no control characters"),
-        ));
-    }
-    Ok(t.to_owned())
-}
-
-fn opt_text(field: &str, s: Option<String>, max: usize) -> Result<Option<String>, Error> {
-    match s.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) => text(field, t, 1, max).map(Some),
-    }
-}
+use kernel::input::{opt_text, text};
 
 /// Same shape as the database's check: a letter or digit, then 1 to 63 of letters,
 /// digits, '_', '.', '/', '-' (e.g. EDF-2026/LYON-01).
