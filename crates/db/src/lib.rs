@@ -138,6 +138,21 @@ pub enum ListenEvent<'a> {
 }
 
 impl Db {
+    /// The rows of one select as `ctx`, in a scoped transaction of its own (or the
+    /// query's shared one: `ReadUnit`), committed after: one statement. `map_err` is
+    /// the domain's mapping of constraint names.
+    pub async fn select_all<E: sea_orm::EntityTrait>(
+        &self,
+        ctx: &kernel::Ctx,
+        select: sea_orm::Select<E>,
+        map_err: fn(sea_orm::DbErr) -> kernel::Error,
+    ) -> Result<Vec<E::Model>, kernel::Error> {
+        let tx = self.scoped(ctx).await?;
+        let rows = select.all(&*tx).await.map_err(map_err)?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
     pub async fn connect(url: &str, opts: &PoolOptions) -> Result<Self, DbError> {
         let mut o = ConnectOptions::new(url.to_owned());
         o.max_connections(opts.max_connections)

@@ -32,18 +32,32 @@ macro_rules! code_enum {
             pub fn label_fr(self) -> &'static str { match self { $($name::$variant => $label),* } }
             pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.as_str() == s) }
         }
-        // The stored form, both ways: what the ORM's value-type derive reads and writes,
-        // so a row maps to the enum by its code without a parse at each read.
-        impl ::std::fmt::Display for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { f.write_str(self.as_str()) }
-        }
-        impl ::std::str::FromStr for $name {
-            type Err = $crate::UnknownCode;
-            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
-                Self::parse(s).ok_or_else(|| $crate::UnknownCode { kind: stringify!($name), code: s.to_owned() })
+        $crate::stored_as_code!($name);
+    };
+}
+
+/// The stored form, both ways (`Display` writes the code, `FromStr` reads it): what
+/// the ORM's value-type derive stores and reads, so a row maps to the enum by its
+/// code without a parse at each read. For any type with `as_str` and `parse`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! stored_as_code {
+    ($($t:ident),*) => {$(
+        impl ::std::fmt::Display for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
             }
         }
-    };
+        impl ::std::str::FromStr for $t {
+            type Err = $crate::UnknownCode;
+            fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                Self::parse(s).ok_or_else(|| $crate::UnknownCode {
+                    kind: stringify!($t),
+                    code: s.to_owned(),
+                })
+            }
+        }
+    )*};
 }
 
 /// A stored code no variant of its enum has: a database that drifted from the code.

@@ -3,29 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The stored form both ways (`Display` writes the code, `FromStr` reads it): what
-/// the ORM's value-type derive stores and reads, so a row maps to the role by its
-/// code without a parse at each read.
-macro_rules! stored_as_code {
-    ($($t:ident),*) => {$(
-        impl std::fmt::Display for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl std::str::FromStr for $t {
-            type Err = crate::UnknownCode;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::parse(s).ok_or_else(|| crate::UnknownCode {
-                    kind: stringify!($t),
-                    code: s.to_owned(),
-                })
-            }
-        }
-    )*};
-}
-
-stored_as_code!(TenantRole, UnionRole, PartnerScope);
+crate::stored_as_code!(TenantRole, UnionRole, PartnerScope);
 
 /// A member's role inside one association (tenant).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

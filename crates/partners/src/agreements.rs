@@ -491,7 +491,7 @@ impl Partners {
         }
         let select =
             agreement::Entity::find().filter(agreement::Column::Id.eq_any(ids.iter().copied()));
-        repo::agreements(ctx, self.select_all(ctx, select, map_err).await?)
+        repo::agreements(ctx, self.db.select_all(ctx, select, map_err).await?)
     }
 
     /// Covered sites, targets and payments of several agreements (DataLoader). An

@@ -413,7 +413,7 @@ impl Partners {
         }
         let select =
             partner_api_client::Entity::find().filter(Column::Id.eq_any(ids.iter().copied()));
-        let rows = self.select_all(ctx, select, map_err).await?;
+        let rows = self.db.select_all(ctx, select, map_err).await?;
         Ok(rows.into_iter().map(ApiClient::from).collect())
     }
 

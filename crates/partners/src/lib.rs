@@ -46,19 +46,6 @@ impl Partners {
         &self.db
     }
 
-    /// The rows of one select, read in a transaction of their own as `ctx`.
-    pub(crate) async fn select_all<E: EntityTrait>(
-        &self,
-        ctx: &Ctx,
-        select: Select<E>,
-        map_err: MapErr,
-    ) -> Result<Vec<E::Model>, Error> {
-        let tx = self.db.scoped(ctx).await?;
-        let rows = select.all(&*tx).await.map_err(map_err)?;
-        tx.commit().await?;
-        Ok(rows)
-    }
-
     /// One page of a select ordered by its keyset: `fetch()` rows, each mapped by `f`.
     pub(crate) async fn select_page<E: EntityTrait, T>(
         &self,
@@ -69,6 +56,7 @@ impl Partners {
         f: impl FnMut(E::Model) -> Result<T, Error>,
     ) -> Result<Page<T>, Error> {
         let rows = self
+            .db
             .select_all(ctx, select.limit(page.fetch()), map_err)
             .await?;
         let items = rows.into_iter().map(f).collect::<Result<Vec<_>, _>>()?;

@@ -16,15 +16,11 @@ impl Tenancy {
         id: E::Column,
         page: PageRequest,
     ) -> Result<Page<E::Model>, Error> {
-        let tx = self.db.scoped(ctx).await?;
-        let rows = q
+        let q = q
             .apply_if(page.after, |q, after| q.filter(id.gt(after)))
             .order_by_asc(id)
-            .limit(page.fetch())
-            .all(&*tx)
-            .await
-            .map_err(errors::orm)?;
-        tx.commit().await?;
+            .limit(page.fetch());
+        let rows = self.db.select_all(ctx, q, errors::orm).await?;
         Ok(Page::from_rows(rows, &page))
     }
 
@@ -36,13 +32,7 @@ impl Tenancy {
         id: E::Column,
         ids: &[Uuid],
     ) -> Result<Vec<E::Model>, Error> {
-        let tx = self.db.scoped(ctx).await?;
-        let rows = q
-            .filter(id.eq_any(ids.iter().copied()))
-            .all(&*tx)
-            .await
-            .map_err(errors::orm)?;
-        tx.commit().await?;
-        Ok(rows)
+        let q = q.filter(id.eq_any(ids.iter().copied()));
+        self.db.select_all(ctx, q, errors::orm).await
     }
 }

@@ -58,6 +58,6 @@ impl Partners {
             .filter(Column::PartnerId.eq_any(wanted))
             .order_by_asc(Column::FullName)
             .order_by_asc(Column::Id);
-        self.select_all(ctx, select, map_err).await
+        self.db.select_all(ctx, select, map_err).await
     }
 }

@@ -300,7 +300,7 @@ impl Partners {
             .order_by_asc(A::CaseId)
             .order_by_asc(A::AttemptedAt)
             .order_by_asc(A::Id);
-        let rows = self.select_all(ctx, select, map_err).await?;
+        let rows = self.db.select_all(ctx, select, map_err).await?;
         Ok(rows.into_iter().map(|m| attempt(m, worker)).collect())
     }
 

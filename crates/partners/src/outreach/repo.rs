@@ -176,7 +176,10 @@ impl crate::Partners {
         let select = E::find()
             .filter(reader.scope(tenant, partner))
             .filter(id.eq_any(ids.iter().copied()));
-        Ok(Some((reader, self.select_all(ctx, select, map_err).await?)))
+        Ok(Some((
+            reader,
+            self.db.select_all(ctx, select, map_err).await?,
+        )))
     }
 }
 
