@@ -537,7 +537,33 @@ async fn cached_principals_are_forgotten_when_they_change() {
         .to_owned();
     let director = app.token(&t.director);
     let me = "{ viewer { activeTenant { id } } }";
-    // Warm the cache (the listener may take a moment to start).
+    // The cache is used only once the server listens for changes: wait for its
+    // listening connection (a loaded machine can take seconds to open it).
+    {
+        use sea_orm::ConnectionTrait;
+        let su = app.db.admin().await;
+        let listening = "select count(*) as n from pg_stat_activity \
+             where datname = current_database() and query ilike 'listen%passerelle_principals%'";
+        let mut ready = false;
+        for _ in 0..200 {
+            let row = su
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    listening,
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            if row.try_get::<i64>("", "n").unwrap() > 0 {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(ready, "the server never listened for principal changes");
+        let _ = su.close().await;
+    }
+    // Warm the cache.
     for _ in 0..3 {
         assert!(
             app.gql

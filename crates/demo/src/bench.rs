@@ -28,7 +28,7 @@ use crate::Error;
 use crate::journal::{JournalSpec, JournalSummary, MAX_VISITS, RANDOM_HEX, count, uuid7};
 use crate::network::Person;
 use crate::sql::{exec, query, total};
-use kernel::Ctx;
+use kernel::{Ctx, TenantRole, UnionRole};
 use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
 use std::fmt;
@@ -628,11 +628,14 @@ async fn accounts(tx: &db::Scoped, slugs: &[String]) -> Result<(), Error> {
     let mut people: Vec<Person> = vec![];
     for (i, s) in slugs.iter().enumerate() {
         let n = i + 1;
-        for (role, label) in [("director", "Direction"), ("mediator", "Médiation")] {
+        for (role, label) in [
+            (TenantRole::Director, "Direction"),
+            (TenantRole::Mediator, "Médiation"),
+        ] {
             people.push(Person {
                 email: format!("bench-{role}@{s}.bench.example"),
                 name: format!("{label} Bench {n:02}"),
-                memberships: vec![(s.clone(), role.to_owned())],
+                memberships: vec![(s.clone(), role)],
                 union_role: None,
                 partner: None,
             });
@@ -651,7 +654,7 @@ async fn accounts(tx: &db::Scoped, slugs: &[String]) -> Result<(), Error> {
         email: "bench-analyst@union.bench.example".into(),
         name: "Analyste Bench".into(),
         memberships: vec![],
-        union_role: Some("analyst".into()),
+        union_role: Some(UnionRole::Analyst),
         partner: None,
     });
     crate::network::create_people(tx, &people).await

@@ -8,9 +8,11 @@
 mod sites;
 
 use crate::Error;
+use entity::partner_organisation::{PartnerReach, PartnerSector};
 use entity::{
     membership, partner_organisation, partner_user, tenant, union_staff, user, user_identity,
 };
+use kernel::{TenantRole, UnionRole};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -24,8 +26,8 @@ pub struct DemoAccount {
     pub email: &'static str,
     pub name: &'static str,
     /// (tenant slug, role) pairs.
-    pub memberships: &'static [(&'static str, &'static str)],
-    pub union_role: Option<&'static str>,
+    pub memberships: &'static [(&'static str, TenantRole)],
+    pub union_role: Option<UnionRole>,
     pub partner: Option<&'static str>,
 }
 
@@ -53,20 +55,24 @@ pub const TENANTS: &[DemoTenant] = &[
 ];
 
 /// (name, sector, reach)
-pub const PARTNERS: &[(&str, &str, &str)] = &[
-    ("EDF", "energy", "national"),
-    ("ENGIE", "energy", "national"),
-    ("SNCF", "transport", "national"),
-    ("La Poste", "postal", "national"),
-    ("Keolis", "transport", "national"),
-    ("Veolia", "water", "national"),
-    ("Eau du Grand Lyon", "water", "local"),
+pub const PARTNERS: &[(&str, PartnerSector, PartnerReach)] = &[
+    ("EDF", PartnerSector::Energy, PartnerReach::National),
+    ("ENGIE", PartnerSector::Energy, PartnerReach::National),
+    ("SNCF", PartnerSector::Transport, PartnerReach::National),
+    ("La Poste", PartnerSector::Postal, PartnerReach::National),
+    ("Keolis", PartnerSector::Transport, PartnerReach::National),
+    ("Veolia", PartnerSector::Water, PartnerReach::National),
+    (
+        "Eau du Grand Lyon",
+        PartnerSector::Water,
+        PartnerReach::Local,
+    ),
 ];
 
 const fn staff(
     email: &'static str,
     name: &'static str,
-    m: &'static [(&'static str, &'static str)],
+    m: &'static [(&'static str, TenantRole)],
 ) -> DemoAccount {
     DemoAccount {
         email,
@@ -96,111 +102,111 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         email: "admin@union-pimms.example",
         name: "Isabelle Laurent",
         memberships: &[],
-        union_role: Some("admin"),
+        union_role: Some(UnionRole::Admin),
         partner: None,
     },
     DemoAccount {
         email: "audit@union-pimms.example",
         name: "Marc Petit",
         memberships: &[],
-        union_role: Some("auditor"),
+        union_role: Some(UnionRole::Auditor),
         partner: None,
     },
     DemoAccount {
         email: "observatoire@union-pimms.example",
         name: "Léa Moreau",
         memberships: &[],
-        union_role: Some("analyst"),
+        union_role: Some(UnionRole::Analyst),
         partner: None,
     },
     staff(
         "direction@lyon.pimms.example",
         "Nadia Benali",
-        &[("pimms-lyon-metropole", "director")],
+        &[("pimms-lyon-metropole", TenantRole::Director)],
     ),
     staff(
         "coordination@lyon.pimms.example",
         "Julien Morel",
-        &[("pimms-lyon-metropole", "coordinator")],
+        &[("pimms-lyon-metropole", TenantRole::Coordinator)],
     ),
     staff(
         "mediatrice.vaise@lyon.pimms.example",
         "Fatou Diallo",
-        &[("pimms-lyon-metropole", "mediator")],
+        &[("pimms-lyon-metropole", TenantRole::Mediator)],
     ),
     staff(
         "mediateur.bron@lyon.pimms.example",
         "Karim Haddad",
-        &[("pimms-lyon-metropole", "mediator")],
+        &[("pimms-lyon-metropole", TenantRole::Mediator)],
     ),
     staff(
         "administratrice@lyon.pimms.example",
         "Hélène Rousseau",
-        &[("pimms-lyon-metropole", "viewer")],
+        &[("pimms-lyon-metropole", TenantRole::Viewer)],
     ),
     staff(
         "direction@nimes.pimms.example",
         "Sophie Martin",
-        &[("pimms-nimes", "director")],
+        &[("pimms-nimes", TenantRole::Director)],
     ),
     staff(
         "coordination@nimes.pimms.example",
         "Mehdi Saïdi",
-        &[("pimms-nimes", "coordinator")],
+        &[("pimms-nimes", TenantRole::Coordinator)],
     ),
     staff(
         "mediatrice.valdegour@nimes.pimms.example",
         "Aminata Traoré",
-        &[("pimms-nimes", "mediator")],
+        &[("pimms-nimes", TenantRole::Mediator)],
     ),
     staff(
         "mediateur.pissevin@nimes.pimms.example",
         "Lucas Garcia",
-        &[("pimms-nimes", "mediator")],
+        &[("pimms-nimes", TenantRole::Mediator)],
     ),
     staff(
         "administrateur@nimes.pimms.example",
         "Pierre Fabre",
-        &[("pimms-nimes", "viewer")],
+        &[("pimms-nimes", TenantRole::Viewer)],
     ),
     // Sits on both boards: picks the association with X-Passerelle-Tenant.
     staff(
         "claire.dubois@pimms.example",
         "Claire Dubois",
         &[
-            ("pimms-lyon-metropole", "viewer"),
-            ("pimms-nimes", "viewer"),
+            ("pimms-lyon-metropole", TenantRole::Viewer),
+            ("pimms-nimes", TenantRole::Viewer),
         ],
     ),
     staff(
         "direction@grenoble.pimms.example",
         "Valérie Chabert",
-        &[("pimms-grenoble-alpes", "director")],
+        &[("pimms-grenoble-alpes", TenantRole::Director)],
     ),
     staff(
         "mediatrice.villeneuve@grenoble.pimms.example",
         "Samira Belkacem",
-        &[("pimms-grenoble-alpes", "mediator")],
+        &[("pimms-grenoble-alpes", TenantRole::Mediator)],
     ),
     staff(
         "direction@marseille.pimms.example",
         "Olivier Santoni",
-        &[("pimms-marseille", "director")],
+        &[("pimms-marseille", TenantRole::Director)],
     ),
     staff(
         "mediateur.belledemai@marseille.pimms.example",
         "Yacine Boudjema",
-        &[("pimms-marseille", "mediator")],
+        &[("pimms-marseille", TenantRole::Mediator)],
     ),
     staff(
         "direction@cherbourg.pimms.example",
         "Anne Lemarchand",
-        &[("pimms-cherbourg", "director")],
+        &[("pimms-cherbourg", TenantRole::Director)],
     ),
     staff(
         "mediatrice.provinces@cherbourg.pimms.example",
         "Émilie Hamel",
-        &[("pimms-cherbourg", "mediator")],
+        &[("pimms-cherbourg", TenantRole::Mediator)],
     ),
     DemoAccount {
         email: "relations.pimms@edf.example",
@@ -234,8 +240,8 @@ pub(crate) struct Person {
     pub email: String,
     pub name: String,
     /// (association slug, role) pairs.
-    pub memberships: Vec<(String, String)>,
-    pub union_role: Option<String>,
+    pub memberships: Vec<(String, TenantRole)>,
+    pub union_role: Option<UnionRole>,
     pub partner: Option<String>,
 }
 
@@ -247,9 +253,9 @@ impl From<&DemoAccount> for Person {
             memberships: a
                 .memberships
                 .iter()
-                .map(|&(t, r)| (t.to_owned(), r.to_owned()))
+                .map(|&(t, r)| (t.to_owned(), r))
                 .collect(),
-            union_role: a.union_role.map(str::to_owned),
+            union_role: a.union_role,
             partner: a.partner.map(str::to_owned),
         }
     }
@@ -295,8 +301,8 @@ pub(crate) async fn partner_organisations(tx: &db::Scoped) -> Result<(), Error> 
         .map(|&(name, sector, reach)| partner_organisation::ActiveModel {
             id: Set(Uuid::now_v7()),
             name: Set(name.to_owned()),
-            sector: Set(sector.to_owned()),
-            reach: Set(reach.to_owned()),
+            sector: Set(sector),
+            reach: Set(reach),
             ..Default::default()
         });
     partner_organisation::Entity::insert_many(rows)
@@ -389,7 +395,7 @@ pub(crate) async fn create_people(tx: &db::Scoped, people: &[Person]) -> Result<
                 tenant_id: Set(*tenants.get(slug)?),
                 id: Set(Uuid::now_v7()),
                 user_id: Set(*user?),
-                role: Set(role.clone()),
+                role: Set(*role),
                 ..Default::default()
             })
         })
@@ -401,7 +407,7 @@ pub(crate) async fn create_people(tx: &db::Scoped, people: &[Person]) -> Result<
     let staff = people.iter().filter_map(|p| {
         Some(union_staff::ActiveModel {
             user_id: Set(*users.get(&p.email)?),
-            role: Set(p.union_role.clone()?),
+            role: Set(p.union_role?),
             ..Default::default()
         })
     });

@@ -1,8 +1,8 @@
 //! sea-orm entities, one module per table. Machine-shaped, no behaviour: rules live
 //! in the domain crates, policies in the migrations.
 //!
-//! Code columns (roles, statuses, sectors) stay `String` here: the gateway and the
-//! demo read and write these models' fields as strings.
+//! Code columns (roles, statuses, sectors) are typed: kernel's roles and this crate's
+//! `code_enum!`s, stored as their codes.
 
 pub mod invitation;
 pub mod membership;

@@ -18,6 +18,27 @@ pub struct Endpoint {
     pub graphiql: bool,
 }
 
+impl Endpoint {
+    /// Runs one operation in-process as `ctx`, exactly as POST /graphql runs it for
+    /// that caller: the same schema and limits, the same loaders, the query's reads
+    /// in one shared transaction, the same error codes. The web console executes
+    /// its documents through this, so it reaches the data by no other path.
+    pub async fn execute_as(
+        &self,
+        ctx: kernel::Ctx,
+        req: async_graphql::Request,
+    ) -> async_graphql::Response {
+        let loaders = Arc::new(Loaders::new(&self.services, &ctx));
+        let req = req.data(RequestActor(Some(ctx))).data(loaders);
+        let (mut r, end) = db::ReadUnit::new().run(self.schema.execute(req)).await;
+        if end.is_err() {
+            tracing::warn!("the query's shared read transaction did not end cleanly");
+        }
+        finish_errors(&mut r.errors);
+        r
+    }
+}
+
 /// A GraphQL-shaped error body for failures before execution.
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
     let body = serde_json::json!({
@@ -167,7 +188,7 @@ pub async fn post(State(ep): State<Arc<Endpoint>>, req: Request) -> Response {
 /// Where GraphiQL's files are served (development only, like the page).
 pub const GRAPHIQL_ASSETS_PATH: &str = "/graphql/assets";
 
-/// One of GraphiQL's vendored files (crates/graphql/assets/graphiql, taken from the
+/// One of GraphiQL's vendored files (crates/graphql/assets/vendor/graphiql, taken from the
 /// npm registry with `npm pack`; versions and licences in its README.md).
 pub struct Asset {
     /// The URL name under GRAPHIQL_ASSETS_PATH. It carries the package version, so a
@@ -189,25 +210,25 @@ pub const GRAPHIQL_ASSETS: &[Asset] = &[
         name: "graphiql-3.8.3.min.css",
         content_type: CSS,
         integrity: "sha384-Mq3vbRBY71jfjQAt/DcjxUIYY33ksal4cgdRt9U/hNPvHBCaT2JfJ/PTRiPKf0aM",
-        bytes: include_bytes!("../assets/graphiql/graphiql.min.css"),
+        bytes: include_bytes!("../assets/vendor/graphiql/graphiql.min.css"),
     },
     Asset {
         name: "react-18.3.1.production.min.js",
         content_type: JS,
         integrity: "sha384-DGyLxAyjq0f9SPpVevD6IgztCFlnMF6oW/XQGmfe+IsZ8TqEiDrcHkMLKI6fiB/Z",
-        bytes: include_bytes!("../assets/graphiql/react.production.min.js"),
+        bytes: include_bytes!("../assets/vendor/graphiql/react.production.min.js"),
     },
     Asset {
         name: "react-dom-18.3.1.production.min.js",
         content_type: JS,
         integrity: "sha384-gTGxhz21lVGYNMcdJOyq01Edg0jhn/c22nsx0kyqP0TxaV5WVdsSH1fSDUf5YJj1",
-        bytes: include_bytes!("../assets/graphiql/react-dom.production.min.js"),
+        bytes: include_bytes!("../assets/vendor/graphiql/react-dom.production.min.js"),
     },
     Asset {
         name: "graphiql-3.8.3.min.js",
         content_type: JS,
         integrity: "sha384-HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
-        bytes: include_bytes!("../assets/graphiql/graphiql.min.js"),
+        bytes: include_bytes!("../assets/vendor/graphiql/graphiql.min.js"),
     },
 ];
 

@@ -20,8 +20,23 @@ pub use role::{PartnerScope, TenantRole, UnionRole};
 
 /// A closed set of codes stored in PostgreSQL (check constraints: part of the database
 /// contract), each with its French label for people. One definition for every domain.
+///
+/// `code_enum!(stored Name { ... })` also derives the ORM's value type, so an entity's column
+/// of this type is written and read as its code: the form every domain crate uses.
+/// (The derive names `sea_orm`, resolved in the calling crate: kernel stays ORM-free.)
 #[macro_export]
 macro_rules! code_enum {
+    (stored $(#[$m:meta])+ $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
+        $crate::code_enum!($(#[$m])+ stored $name { $($variant = $code / $label),* });
+    };
+    ($(#[$m:meta])* stored $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
+        $crate::code_enum!(
+            #[derive(sea_orm::DeriveValueType)]
+            #[sea_orm(value_type = "String")]
+            $(#[$m])*
+            $name { $($variant = $code / $label),* }
+        );
+    };
     ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,9 +5,7 @@ use kernel::code_enum;
 
 code_enum!(
     /// How the person was reached.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    Channel {
+    stored Channel {
         OnSite = "on_site" / "Accueil sur site",
         Phone = "phone" / "Téléphone",
         Home = "home" / "À domicile",
@@ -16,18 +14,14 @@ code_enum!(
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    RequestKind {
+    stored RequestKind {
         Partner = "partner" / "Accueil partenaire",
         General = "general" / "Accueil généraliste",
     }
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    Outcome {
+    stored Outcome {
         Informed = "informed" / "Information donnée",
         Oriented = "oriented" / "Orientation",
         Accompanied = "accompanied" / "Accompagnement",
@@ -37,9 +31,7 @@ code_enum!(
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    AgeBand {
+    stored AgeBand {
         Under18 = "under_18" / "Moins de 18 ans",
         From18To25 = "18_25" / "18-25 ans",
         From26To40 = "26_40" / "26-40 ans",
@@ -50,9 +42,7 @@ code_enum!(
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    Sex {
+    stored Sex {
         Female = "female" / "Femme",
         Male = "male" / "Homme",
         Other = "other" / "Autre",
@@ -60,9 +50,7 @@ code_enum!(
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    ConsentChannel {
+    stored ConsentChannel {
         Written = "written" / "Écrit",
         Oral = "oral" / "Oral",
         Electronic = "electronic" / "Électronique",
@@ -71,9 +59,7 @@ code_enum!(
 
 code_enum!(
     /// Whether a visit counts: a voided one is kept, out of every total.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    VisitStatus {
+    stored VisitStatus {
         Recorded = "recorded" / "Enregistré",
         Voided = "voided" / "Annulé",
     }
@@ -81,9 +67,7 @@ code_enum!(
 
 code_enum!(
     /// Whether a workshop counts: a voided one is kept, out of every total.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    WorkshopStatus {
+    stored WorkshopStatus {
         Held = "held" / "Réalisé",
         Voided = "voided" / "Annulé",
     }
@@ -91,9 +75,7 @@ code_enum!(
 
 code_enum!(
     /// What a correction did to a visit (its history keeps the state before).
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    RevisionAction {
+    stored RevisionAction {
         Amended = "amended" / "Modification",
         Voided = "voided" / "Annulation",
     }

@@ -31,9 +31,7 @@ const TOKEN_PREFIX: &str = "pat_";
 
 kernel::code_enum!(
     /// A client is active until revoked, which is final.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    ClientStatus {
+    stored ClientStatus {
         Active = "active" / "Actif",
         Revoked = "revoked" / "Révoqué",
     }

@@ -39,9 +39,7 @@ use kernel::code_enum;
 
 code_enum!(
     /// What the partner wants settled with its customers.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    Purpose {
+    stored Purpose {
         UnpaidEnergyBills = "unpaid_energy_bills" / "Factures d'énergie impayées",
         UnpaidWaterBills = "unpaid_water_bills" / "Factures d'eau impayées",
         EnergyVouchers = "energy_vouchers" / "Chèque énergie",
@@ -55,9 +53,7 @@ code_enum!(
 
 code_enum!(
     /// The GDPR legal basis on which the partner hands over its customers' data.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    LegalBasis {
+    stored LegalBasis {
         LegitimateInterest = "legitimate_interest" / "Intérêt légitime",
         Contract = "contract" / "Exécution d'un contrat",
         LegalObligation = "legal_obligation" / "Obligation légale",
@@ -67,18 +63,14 @@ code_enum!(
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    CampaignStatus {
+    stored CampaignStatus {
         Open = "open" / "Ouverte",
         Closed = "closed" / "Clôturée",
     }
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    CaseStatus {
+    stored CaseStatus {
         Pending = "pending" / "À traiter",
         InProgress = "in_progress" / "En cours",
         Closed = "closed" / "Clôturé",
@@ -87,9 +79,7 @@ code_enum!(
 
 code_enum!(
     /// How a case ended.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    Outcome {
+    stored Outcome {
         ContactRestored = "contact_restored" / "Contact rétabli",
         PaymentPlanAgreed = "payment_plan_agreed" / "Échéancier convenu",
         ReferredToSocialServices = "referred_to_social_services" / "Orientation vers les services sociaux",
@@ -100,9 +90,7 @@ code_enum!(
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    AttemptChannel {
+    stored AttemptChannel {
         Phone = "phone" / "Téléphone",
         DoorToDoor = "door_to_door" / "Porte-à-porte",
         Letter = "letter" / "Courrier",
@@ -111,9 +99,7 @@ code_enum!(
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    AttemptResult {
+    stored AttemptResult {
         Reached = "reached" / "Personne jointe",
         NoAnswer = "no_answer" / "Pas de réponse",
         LeftMessage = "left_message" / "Message laissé",

@@ -6,9 +6,7 @@ use uuid::Uuid;
 code_enum!(
     /// A reception point (`Site`, point d'accueil); a recurring slot held elsewhere
     /// and attached to a site (`Permanence`); a mobile unit: bus, van (`Mobile`).
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    SiteKind {
+    stored SiteKind {
         Site = "site" / "Point d'accueil",
         Permanence = "permanence" / "Permanence",
         Mobile = "mobile" / "Unité mobile",
@@ -97,9 +95,7 @@ pub struct Closure {
 }
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    LabelKind {
+    stored LabelKind {
         FranceServices = "france_services" / "France Services",
         Msap = "msap" / "Maison de Services Au Public",
         PointConseilBudget1 = "point_conseil_budget_1" / "Point Conseil Budget (niveau 1)",

@@ -2,6 +2,8 @@
 //! deleted). Directors manage; the whole association reads the member list.
 
 use crate::{Tenancy, audit, errors, validate};
+use entity::invitation::InvitationStatus;
+use entity::membership::MembershipStatus;
 use entity::{invitation, membership, user};
 use kernel::{Ctx, Error, Page, PageRequest, TenantRole};
 use sea_orm::{
@@ -33,8 +35,8 @@ pub(crate) fn pending_invitation(
         tenant_id: Set(tenant_id),
         id: Set(Uuid::now_v7()),
         email: Set(email),
-        role: Set(role.as_str().into()),
-        status: Set("pending".into()),
+        role: Set(role),
+        status: Set(InvitationStatus::Pending),
         invited_by: Set(ctx.user_id().map(Uuid::from)),
         created_at: Set(now.into()),
         expires_at: Set((now + chrono::Duration::days(crate::INVITATION_TTL_DAYS)).into()),
@@ -69,10 +71,10 @@ impl Tenancy {
             .insert(&*tx)
             .await
             .map_err(errors::orm)?;
-        audit::tenant_event(
+        audit::event(
             &tx,
             ctx,
-            scope.tenant_id.0,
+            audit::Trail::Tenant(scope.tenant_id.0),
             "invitation.created",
             Some(inv.id),
         )
@@ -89,19 +91,19 @@ impl Tenancy {
             .await
             .map_err(errors::orm)?
             .ok_or(Error::NotFound)?;
-        if inv.status != "pending" {
+        if inv.status != InvitationStatus::Pending {
             return Err(Error::conflict(format!(
                 "the invitation is already {}",
                 inv.status
             )));
         }
         let mut am: invitation::ActiveModel = inv.into();
-        am.status = Set("revoked".into());
+        am.status = Set(InvitationStatus::Revoked);
         let inv = am.update(&*tx).await.map_err(errors::orm)?;
-        audit::tenant_event(
+        audit::event(
             &tx,
             ctx,
-            scope.tenant_id.0,
+            audit::Trail::Tenant(scope.tenant_id.0),
             "invitation.revoked",
             Some(inv.id),
         )
@@ -130,35 +132,42 @@ impl Tenancy {
         let mut am: membership::ActiveModel = m.clone().into();
         let action = match change {
             MemberChange::Role(r) => {
-                if m.role == r.as_str() {
+                if m.role == r {
                     return Err(Error::conflict(format!(
                         "the member already has the role {}",
                         r.as_str()
                     )));
                 }
-                am.role = Set(r.as_str().into());
+                am.role = Set(r);
                 "membership.role_changed"
             }
             MemberChange::Deactivate => {
-                if m.status == "deactivated" {
+                if m.status == MembershipStatus::Deactivated {
                     return Err(Error::conflict("the member is already deactivated"));
                 }
-                am.status = Set("deactivated".into());
+                am.status = Set(MembershipStatus::Deactivated);
                 am.deactivated_at = Set(Some(now.into()));
                 "membership.deactivated"
             }
             MemberChange::Reactivate => {
-                if m.status == "active" {
+                if m.status == MembershipStatus::Active {
                     return Err(Error::conflict("the member is already active"));
                 }
-                am.status = Set("active".into());
+                am.status = Set(MembershipStatus::Active);
                 am.deactivated_at = Set(None);
                 "membership.reactivated"
             }
         };
         am.updated_at = Set(now.into());
         let m = am.update(&*tx).await.map_err(errors::orm)?;
-        audit::tenant_event(&tx, ctx, scope.tenant_id.0, action, Some(m.id)).await?;
+        audit::event(
+            &tx,
+            ctx,
+            audit::Trail::Tenant(scope.tenant_id.0),
+            action,
+            Some(m.id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(m)
     }

@@ -2,21 +2,11 @@
 //! created by union admins. Agreements and API clients come with the partners domain.
 
 use crate::{Tenancy, audit, errors, validate};
+use entity::partner_organisation::{PartnerReach, PartnerSector};
 use entity::{partner_invitation, partner_organisation};
 use kernel::{Ctx, Error, Page, PageRequest, UnionRole};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use uuid::Uuid;
-
-pub const SECTORS: &[&str] = &[
-    "energy",
-    "water",
-    "transport",
-    "postal",
-    "telecom",
-    "public_body",
-    "social_security",
-    "other",
-];
 
 /// An invitation for a partner's person, accepted at their first login.
 #[derive(Clone, Debug)]
@@ -71,7 +61,14 @@ impl Tenancy {
             }
             other => Error::from(other),
         })?;
-        audit::union_event(&tx, ctx, None, "partner_user.invited", Some(inv.id)).await?;
+        audit::event(
+            &tx,
+            ctx,
+            audit::Trail::Union(None),
+            "partner_user.invited",
+            Some(inv.id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(inv.into())
     }
@@ -80,26 +77,34 @@ impl Tenancy {
         &self,
         ctx: &Ctx,
         name: &str,
-        sector: &str,
+        sector: PartnerSector,
         national: bool,
     ) -> Result<partner_organisation::Model, Error> {
         ctx.require_union_role(&[UnionRole::Admin])?;
         let name = validate::text("name", name, 2, 200)?;
-        if !SECTORS.contains(&sector) {
-            return Err(Error::validation("sector", "unknown sector"));
-        }
         let tx = self.db.scoped(ctx).await?;
         let p = partner_organisation::ActiveModel {
             id: Set(Uuid::now_v7()),
             name: Set(name),
-            sector: Set(sector.to_owned()),
-            reach: Set(if national { "national" } else { "local" }.into()),
+            sector: Set(sector),
+            reach: Set(if national {
+                PartnerReach::National
+            } else {
+                PartnerReach::Local
+            }),
             created_at: Set(chrono::Utc::now().into()),
         }
         .insert(&*tx)
         .await
         .map_err(errors::orm)?;
-        audit::union_event(&tx, ctx, None, "partner.created", Some(p.id)).await?;
+        audit::event(
+            &tx,
+            ctx,
+            audit::Trail::Union(None),
+            "partner.created",
+            Some(p.id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(p)
     }

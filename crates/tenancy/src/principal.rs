@@ -3,6 +3,7 @@
 //! unknown identity with a verified email is matched against pending invitations.
 
 use crate::{Tenancy, errors};
+use entity::invitation::InvitationStatus;
 use entity::{invitation, user};
 use kernel::{Acting, ActorChoice, Ctx, Error, PartnerId, TenantId, TenantRole, UnionRole, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -24,7 +25,7 @@ pub struct LoginIdentity {
 pub struct PrincipalMembership {
     pub tenant_id: Uuid,
     pub slug: String,
-    pub role: String,
+    pub role: TenantRole,
 }
 
 #[derive(Clone, Debug)]
@@ -75,12 +76,10 @@ impl Principal {
         let mut out: Vec<ActorChoice> = self
             .memberships
             .iter()
-            .filter_map(|m| {
-                TenantRole::parse(&m.role).map(|role| ActorChoice::Association {
-                    tenant_id: TenantId(m.tenant_id),
-                    slug: m.slug.clone(),
-                    role,
-                })
+            .map(|m| ActorChoice::Association {
+                tenant_id: TenantId(m.tenant_id),
+                slug: m.slug.clone(),
+                role: m.role,
             })
             .collect();
         out.extend(self.partner_id.map(ActorChoice::Partner));
@@ -147,12 +146,10 @@ impl Principal {
         self.memberships
             .iter()
             .find(|m| Some(m.tenant_id) == by_uuid || m.slug == h)
-            .and_then(|m| {
-                TenantRole::parse(&m.role).map(|role| {
-                    Acting::Association(kernel::TenantScope {
-                        tenant_id: TenantId(m.tenant_id),
-                        role,
-                    })
+            .map(|m| {
+                Acting::Association(kernel::TenantScope {
+                    tenant_id: TenantId(m.tenant_id),
+                    role: m.role,
                 })
             })
             .ok_or(Error::Forbidden(
@@ -364,7 +361,7 @@ const ACCEPT_GRANTS: [&str; 2] = [
 async fn accept_pending(tx: &db::Scoped, user_id: Uuid, email: &str) -> Result<(), Error> {
     let accepted = invitation::Entity::update_many()
         .set(invitation::ActiveModel {
-            status: Set("accepted".into()),
+            status: Set(InvitationStatus::Accepted),
             accepted_by: Set(Some(user_id)),
             ..Default::default()
         })
@@ -414,12 +411,12 @@ mod tests {
                     PrincipalMembership {
                         tenant_id: a,
                         slug: "a".into(),
-                        role: "director".into(),
+                        role: TenantRole::Director,
                     },
                     PrincipalMembership {
                         tenant_id: b,
                         slug: "b".into(),
-                        role: "viewer".into(),
+                        role: TenantRole::Viewer,
                     },
                 ],
             },

@@ -3,19 +3,11 @@
 
 use crate::{Tenancy, audit, errors, validate};
 use entity::{invitation, tenant};
-use kernel::{Ctx, Error, Page, PageRequest, TenantId, TenantRole, UnionRole, code_enum};
+use kernel::{Ctx, Error, Page, PageRequest, TenantId, TenantRole, UnionRole};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryTrait, Set};
 use uuid::Uuid;
 
-code_enum!(
-    /// An association's standing on the platform (`tenants.status`).
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    TenantStatus {
-        Active = "active" / "Active",
-        Suspended = "suspended" / "Suspendue",
-    }
-);
+pub use entity::tenant::TenantStatus;
 
 pub struct NewTenant {
     pub slug: String,
@@ -39,7 +31,7 @@ impl Tenancy {
             id: Set(Uuid::now_v7()),
             slug: Set(slug),
             name: Set(name),
-            status: Set("active".into()),
+            status: Set(TenantStatus::Active),
             suspended_reason: Set(None),
             created_at: Set(now.into()),
             updated_at: Set(now.into()),
@@ -51,8 +43,22 @@ impl Tenancy {
             .insert(&*tx)
             .await
             .map_err(errors::orm)?;
-        audit::union_event(&tx, ctx, Some(t.id), "tenant.created", Some(t.id)).await?;
-        audit::tenant_event(&tx, ctx, t.id, "invitation.created", Some(inv.id)).await?;
+        audit::event(
+            &tx,
+            ctx,
+            audit::Trail::Union(Some(t.id)),
+            "tenant.created",
+            Some(t.id),
+        )
+        .await?;
+        audit::event(
+            &tx,
+            ctx,
+            audit::Trail::Tenant(t.id),
+            "invitation.created",
+            Some(inv.id),
+        )
+        .await?;
         tx.commit().await?;
         Ok((t, inv))
     }
@@ -79,18 +85,25 @@ impl Tenancy {
             Some(_) => (TenantStatus::Suspended, "tenant.suspended"),
             None => (TenantStatus::Active, "tenant.reactivated"),
         };
-        if current.status == status.as_str() {
+        if current.status == status {
             return Err(Error::conflict(format!(
                 "the association is already {}",
                 status.as_str()
             )));
         }
         let mut am: tenant::ActiveModel = current.into();
-        am.status = Set(status.as_str().into());
+        am.status = Set(status);
         am.suspended_reason = Set(reason);
         am.updated_at = Set(chrono::Utc::now().into());
         let t = am.update(&*tx).await.map_err(errors::orm)?;
-        audit::union_event(&tx, ctx, Some(t.id), action, Some(t.id)).await?;
+        audit::event(
+            &tx,
+            ctx,
+            audit::Trail::Union(Some(t.id)),
+            action,
+            Some(t.id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(t)
     }

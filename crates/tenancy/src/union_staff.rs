@@ -21,14 +21,21 @@ impl Tenancy {
         let inv = union_invitation::ActiveModel {
             id: Set(Uuid::now_v7()),
             email: Set(email.clone()),
-            role: Set(role.as_str().into()),
+            role: Set(role),
             created_at: Set(chrono::Utc::now().into()),
             accepted_at: Set(None),
         }
         .insert(&*tx)
         .await
         .map_err(errors::orm)?;
-        audit::union_event(&tx, ctx, None, "union_staff.invited", Some(inv.id)).await?;
+        audit::event(
+            &tx,
+            ctx,
+            audit::Trail::Union(None),
+            "union_staff.invited",
+            Some(inv.id),
+        )
+        .await?;
         tx.commit().await?;
         Ok(inv)
     }

@@ -3,10 +3,9 @@ use super::types::{
     Tenant, TenantRole, UnionInvitation, UnionRole,
 };
 use crate::context::{ctx, services};
-use crate::error::{Gql, to_gql};
+use crate::error::Gql;
 use crate::node::{encode_id, id_arg};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use kernel::Error;
 
 #[derive(InputObject)]
 pub struct CreateTenantInput {
@@ -234,9 +233,7 @@ impl TenancyMutation {
             .invite_union_staff(ctx, &input.email, input.role.into())
             .await
             .gql()?;
-        let role = kernel::UnionRole::parse(&i.role)
-            .map(UnionRole::from)
-            .ok_or_else(|| to_gql(Error::internal_msg("unknown union role in database")))?;
+        let role = UnionRole::from(i.role);
         Ok(InviteUnionStaffPayload {
             invitation: UnionInvitation {
                 id: encode_id("UnionInvitation", i.id),
@@ -276,7 +273,7 @@ impl TenancyMutation {
         let national = input.reach == PartnerReach::National;
         let p = services(c)?
             .tenancy
-            .create_partner(ctx, &input.name, input.sector.as_str(), national)
+            .create_partner(ctx, &input.name, input.sector.into(), national)
             .await
             .gql()?;
         Ok(PartnerOrganisationPayload {

@@ -24,10 +24,7 @@ impl TenancyQuery {
         after: Option<String>,
         status: Option<TenantStatus>,
     ) -> Result<Connection<String, Tenant>> {
-        let status = status.map(|s| match s {
-            TenantStatus::Active => ::tenancy::TenantStatus::Active,
-            TenantStatus::Suspended => ::tenancy::TenantStatus::Suspended,
-        });
+        let status = status.map(Into::into);
         paged(c, first, after, |s, ctx, p| {
             s.tenancy.list_tenants(ctx, p, status)
         })

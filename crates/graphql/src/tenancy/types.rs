@@ -22,76 +22,13 @@ mirror_enum!(
     /// A role at the national union.
     UnionRole => "kernel::UnionRole" { Admin, Auditor, Analyst });
 
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum TenantStatus {
-    Active,
-    Suspended,
-}
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum MembershipStatus {
-    Active,
-    Deactivated,
-}
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum InvitationStatus {
-    Pending,
-    Accepted,
-    Revoked,
-}
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum PartnerSector {
-    Energy,
-    Water,
-    Transport,
-    Postal,
-    Telecom,
-    PublicBody,
-    SocialSecurity,
-    Other,
-}
-
-/// Each sector with its code in the database.
-const SECTORS: [(PartnerSector, &str); 8] = [
-    (PartnerSector::Energy, "energy"),
-    (PartnerSector::Water, "water"),
-    (PartnerSector::Transport, "transport"),
-    (PartnerSector::Postal, "postal"),
-    (PartnerSector::Telecom, "telecom"),
-    (PartnerSector::PublicBody, "public_body"),
-    (PartnerSector::SocialSecurity, "social_security"),
-    (PartnerSector::Other, "other"),
-];
-
-impl PartnerSector {
-    pub(crate) fn as_str(self) -> &'static str {
-        SECTORS
-            .iter()
-            .find(|(s, _)| *s == self)
-            .map_or("other", |(_, code)| code)
-    }
-
-    fn parse(code: &str) -> Self {
-        SECTORS
-            .iter()
-            .find(|(_, c)| *c == code)
-            .map_or(PartnerSector::Other, |(s, _)| *s)
-    }
-}
-
-#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-pub enum PartnerReach {
-    National,
-    Local,
-}
-
-fn role_of(s: &str) -> Result<TenantRole> {
-    kernel::TenantRole::parse(s)
-        .map(TenantRole::from)
-        .ok_or_else(|| to_gql(Error::internal_msg("unknown role in database")))
-}
+mirror_enum!(TenantStatus => "entity::tenant::TenantStatus" { Active, Suspended });
+mirror_enum!(MembershipStatus => "entity::membership::MembershipStatus" { Active, Deactivated });
+mirror_enum!(InvitationStatus => "entity::invitation::InvitationStatus" { Pending, Accepted, Revoked });
+mirror_enum!(PartnerSector => "entity::partner_organisation::PartnerSector" {
+    Energy, Water, Transport, Postal, Telecom, PublicBody, SocialSecurity, Other
+});
+mirror_enum!(PartnerReach => "entity::partner_organisation::PartnerReach" { National, Local });
 
 // ---------------------------------------------------------------------------
 // Objects
@@ -122,11 +59,7 @@ impl Tenant {
         &self.0.name
     }
     async fn status(&self) -> TenantStatus {
-        if self.0.status == "suspended" {
-            TenantStatus::Suspended
-        } else {
-            TenantStatus::Active
-        }
+        self.0.status.into()
     }
     /// Why the union suspended it (union staff and the association's directors).
     async fn suspended_reason(&self, c: &Context<'_>) -> Result<Option<&str>> {
@@ -190,21 +123,15 @@ impl Membership {
     pub async fn id(&self) -> ID {
         self.gid()
     }
-    async fn role(&self) -> Result<TenantRole> {
-        role_of(&self.0.role)
+    async fn role(&self) -> TenantRole {
+        self.0.role.into()
     }
     /// The role as shown to users (French).
     async fn role_label(&self) -> &'static str {
-        kernel::TenantRole::parse(&self.0.role)
-            .map(kernel::TenantRole::label_fr)
-            .unwrap_or("")
+        self.0.role.label_fr()
     }
     async fn status(&self) -> MembershipStatus {
-        if self.0.status == "active" {
-            MembershipStatus::Active
-        } else {
-            MembershipStatus::Deactivated
-        }
+        self.0.status.into()
     }
     async fn created_at(&self) -> DateTime<FixedOffset> {
         self.0.created_at
@@ -241,15 +168,11 @@ impl Invitation {
     async fn email(&self) -> &str {
         &self.0.email
     }
-    async fn role(&self) -> Result<TenantRole> {
-        role_of(&self.0.role)
+    async fn role(&self) -> TenantRole {
+        self.0.role.into()
     }
     async fn status(&self) -> InvitationStatus {
-        match self.0.status.as_str() {
-            "accepted" => InvitationStatus::Accepted,
-            "revoked" => InvitationStatus::Revoked,
-            _ => InvitationStatus::Pending,
-        }
+        self.0.status.into()
     }
     async fn created_at(&self) -> DateTime<FixedOffset> {
         self.0.created_at
@@ -271,14 +194,10 @@ impl PartnerOrganisation {
         &self.0.name
     }
     async fn sector(&self) -> PartnerSector {
-        PartnerSector::parse(&self.0.sector)
+        self.0.sector.into()
     }
     async fn reach(&self) -> PartnerReach {
-        if self.0.reach == "local" {
-            PartnerReach::Local
-        } else {
-            PartnerReach::National
-        }
+        self.0.reach.into()
     }
     /// The people to deal with there (the union, and the partner itself).
     async fn contacts(&self, c: &Context<'_>) -> Result<Vec<PartnerContact>> {

@@ -9,9 +9,7 @@ use kernel::code_enum;
 
 code_enum!(
     /// draft -> active <-> suspended, active or suspended -> ended (final).
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    AgreementStatus {
+    stored AgreementStatus {
         Draft = "draft" / "Projet",
         Active = "active" / "En vigueur",
         Suspended = "suspended" / "Suspendue",
@@ -21,9 +19,7 @@ code_enum!(
 
 code_enum!(
     /// What the partner funds.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    Service {
+    stored Service {
         PartnerVisits = "partner_visits" / "Accueil partenaire",
         Outreach = "outreach" / "Médiation sortante",
         Workshops = "workshops" / "Animations collectives",
@@ -31,9 +27,7 @@ code_enum!(
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    ReportingFrequency {
+    stored ReportingFrequency {
         Monthly = "monthly" / "Mensuelle",
         Quarterly = "quarterly" / "Trimestrielle",
         Semiannual = "semiannual" / "Semestrielle",
@@ -43,9 +37,7 @@ code_enum!(
 
 code_enum!(
     /// The deliverables an agreement may set yearly targets for.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    Indicator {
+    stored Indicator {
         PartnerRequests = "partner_requests" / "Demandes partenaire",
         MediationActs = "mediation_acts" / "Actes de médiation",
         Workshops = "workshops" / "Ateliers",
@@ -56,9 +48,7 @@ code_enum!(
 );
 
 code_enum!(
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    PaymentKind {
+    stored PaymentKind {
         Scheduled = "scheduled" / "Échéance prévue",
         Received = "received" / "Versement reçu",
     }
@@ -66,9 +56,7 @@ code_enum!(
 
 code_enum!(
     /// What a row of coded activity counts.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    ActivityKind {
+    stored ActivityKind {
         Request = "request" / "Demandes partenaire",
         Workshop = "workshop" / "Ateliers",
     }
@@ -76,9 +64,7 @@ code_enum!(
 
 code_enum!(
     /// What a revision of an agreement's history records.
-    #[derive(sea_orm::DeriveValueType)]
-    #[sea_orm(value_type = "String")]
-    RevisionAction {
+    stored RevisionAction {
         Amended = "amended" / "Avenant",
         Status = "status" / "Changement de statut",
     }
