@@ -1,6 +1,7 @@
 //! Members of an association: invited by email, given a role, deactivated (never
 //! deleted). Directors manage; the whole association reads the member list.
 
+use crate::audit::Trail;
 use crate::{Tenancy, audit, errors, validate};
 use entity::invitation::InvitationStatus;
 use entity::membership::MembershipStatus;
@@ -74,7 +75,7 @@ impl Tenancy {
         audit::event(
             &tx,
             ctx,
-            audit::Trail::Tenant(scope.tenant_id.0),
+            Trail::Tenant(scope.tenant_id.0),
             "invitation.created",
             Some(inv.id),
         )
@@ -103,7 +104,7 @@ impl Tenancy {
         audit::event(
             &tx,
             ctx,
-            audit::Trail::Tenant(scope.tenant_id.0),
+            Trail::Tenant(scope.tenant_id.0),
             "invitation.revoked",
             Some(inv.id),
         )
@@ -163,7 +164,7 @@ impl Tenancy {
         audit::event(
             &tx,
             ctx,
-            audit::Trail::Tenant(scope.tenant_id.0),
+            Trail::Tenant(scope.tenant_id.0),
             action,
             Some(m.id),
         )

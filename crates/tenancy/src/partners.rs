@@ -1,6 +1,7 @@
 //! Partner organisations (EDF, ENGIE, SNCF, ...): known to the whole network;
 //! created by union admins. Agreements and API clients come with the partners domain.
 
+use crate::audit::Trail;
 use crate::{Tenancy, audit, errors, validate};
 use entity::partner_organisation::{PartnerReach, PartnerSector};
 use entity::{partner_invitation, partner_organisation};
@@ -64,7 +65,7 @@ impl Tenancy {
         audit::event(
             &tx,
             ctx,
-            audit::Trail::Union(None),
+            Trail::Union(None),
             "partner_user.invited",
             Some(inv.id),
         )
@@ -97,14 +98,7 @@ impl Tenancy {
         .insert(&*tx)
         .await
         .map_err(errors::orm)?;
-        audit::event(
-            &tx,
-            ctx,
-            audit::Trail::Union(None),
-            "partner.created",
-            Some(p.id),
-        )
-        .await?;
+        audit::event(&tx, ctx, Trail::Union(None), "partner.created", Some(p.id)).await?;
         tx.commit().await?;
         Ok(p)
     }

@@ -1,6 +1,7 @@
 //! Associations: created, suspended and reactivated by union admins; read by their
 //! members and by the union.
 
+use crate::audit::Trail;
 use crate::{Tenancy, audit, errors, validate};
 use entity::{invitation, tenant};
 use kernel::{Ctx, Error, Page, PageRequest, TenantId, TenantRole, UnionRole};
@@ -46,7 +47,7 @@ impl Tenancy {
         audit::event(
             &tx,
             ctx,
-            audit::Trail::Union(Some(t.id)),
+            Trail::Union(Some(t.id)),
             "tenant.created",
             Some(t.id),
         )
@@ -54,7 +55,7 @@ impl Tenancy {
         audit::event(
             &tx,
             ctx,
-            audit::Trail::Tenant(t.id),
+            Trail::Tenant(t.id),
             "invitation.created",
             Some(inv.id),
         )
@@ -96,14 +97,7 @@ impl Tenancy {
         am.suspended_reason = Set(reason);
         am.updated_at = Set(chrono::Utc::now().into());
         let t = am.update(&*tx).await.map_err(errors::orm)?;
-        audit::event(
-            &tx,
-            ctx,
-            audit::Trail::Union(Some(t.id)),
-            action,
-            Some(t.id),
-        )
-        .await?;
+        audit::event(&tx, ctx, Trail::Union(Some(t.id)), action, Some(t.id)).await?;
         tx.commit().await?;
         Ok(t)
     }

@@ -1,5 +1,6 @@
 //! Union staff: admins invite colleagues as admin, auditor or analyst.
 
+use crate::audit::Trail;
 use crate::{Tenancy, audit, errors, validate};
 use entity::union_invitation;
 use kernel::{Ctx, Error, UnionRole};
@@ -31,7 +32,7 @@ impl Tenancy {
         audit::event(
             &tx,
             ctx,
-            audit::Trail::Union(None),
+            Trail::Union(None),
             "union_staff.invited",
             Some(inv.id),
         )
