@@ -1,0 +1,134 @@
+//! Sanctions, decided by the union admin with a reason and a date: a warning, a
+//! suspension of the brand (for one site, or the whole association), the contract's
+//! termination. A suspension or a termination shows on the affected sites' labels
+//! (`pimms_suspended`, dated like every label); a termination also ends the contracts
+//! in force.
+
+use crate::entity::{contract as co, sanction as sa};
+use crate::model::{ContractStatus, NewSanction, Sanction, SanctionKind, SubjectKind};
+use crate::{AUDITORS, Compliance, author, map_err, record_history};
+use kernel::{Ctx, Error, UnionRole};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(FromQueryResult)]
+struct SiteRow {
+    id: Uuid,
+}
+
+impl Compliance {
+    pub async fn record_sanction(&self, ctx: &Ctx, n: NewSanction) -> Result<Sanction, Error> {
+        ctx.require_union_role(&[UnionRole::Admin])?;
+        let reason = kernel::input::text("reason", &n.reason, 2, 2000)?;
+        if n.site_id.is_some() && n.kind != SanctionKind::Suspension {
+            return Err(Error::validation(
+                "siteId",
+                "seule une suspension de la marque vise un site",
+            ));
+        }
+        if let Some(e) = n.ends_on
+            && e < n.decided_on
+        {
+            return Err(Error::validation("endsOn", "la fin précède la décision"));
+        }
+        if n.kind == SanctionKind::Warning && n.ends_on.is_some() {
+            return Err(Error::validation("endsOn", "un avertissement n'a pas de fin"));
+        }
+        let tx = self.db.scoped(ctx).await?;
+        let s = sa::ActiveModel {
+            tenant_id: Set(n.tenant_id),
+            id: Set(Uuid::now_v7()),
+            kind: Set(n.kind),
+            site_id: Set(n.site_id),
+            reason: Set(reason.clone()),
+            decided_on: Set(n.decided_on),
+            ends_on: Set(n.ends_on),
+            decided_by: Set(author(ctx)),
+            ..Default::default()
+        }
+        .insert(&*tx)
+        .await
+        .map_err(|e| match db::constraint_of(&e).as_deref() {
+            Some("compliance_sanctions_tenant_id_fkey") => {
+                Error::validation("tenantId", "association inconnue")
+            }
+            _ => map_err(e),
+        })?;
+        if n.kind != SanctionKind::Warning {
+            let sites = match n.site_id {
+                Some(site) => vec![site],
+                None => SiteRow::find_by_statement(db::stmt(
+                    "select id from sites where tenant_id = $1 and (closed_on is null or closed_on >= $2) order by id",
+                    vec![n.tenant_id.into(), n.decided_on.into()],
+                ))
+                .all(&*tx)
+                .await
+                .map_err(map_err)?
+                .into_iter()
+                .map(|r| r.id)
+                .collect(),
+            };
+            for site in sites {
+                tx.execute_raw(db::stmt(
+                    "insert into site_labels (tenant_id, id, site_id, label, granted_on, expires_on) \
+                     values ($1, $2, $3, 'pimms_suspended', $4, $5) \
+                     on conflict on constraint site_labels_site_label_key do nothing",
+                    vec![
+                        n.tenant_id.into(),
+                        Uuid::now_v7().into(),
+                        site.into(),
+                        n.decided_on.into(),
+                        n.ends_on.into(),
+                    ],
+                ))
+                .await
+                .map_err(map_err)?;
+            }
+        }
+        if n.kind == SanctionKind::Termination {
+            let in_force = co::Entity::find()
+                .filter(co::Column::TenantId.eq(n.tenant_id))
+                .filter(co::Column::Status.eq(ContractStatus::InForce.as_str()))
+                .all(&*tx)
+                .await
+                .map_err(map_err)?;
+            for c in in_force {
+                self.set_status_in(&tx, ctx, c.id, ContractStatus::Terminated, reason.clone())
+                    .await?;
+            }
+        }
+        record_history(
+            &tx,
+            ctx,
+            n.tenant_id,
+            SubjectKind::Sanction,
+            s.id,
+            "decided",
+            json!({}),
+            Some(reason),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(s)
+    }
+
+    /// The association's sanctions (its staff), or any association's (union admin and
+    /// auditors), newest first.
+    pub async fn sanctions(&self, ctx: &Ctx, tenant: Option<Uuid>) -> Result<Vec<Sanction>, Error> {
+        let mut q = sa::Entity::find().order_by_desc(sa::Column::DecidedOn);
+        if ctx.union_role().is_some() {
+            ctx.require_union_role(AUDITORS)?;
+            if let Some(t) = tenant {
+                q = q.filter(sa::Column::TenantId.eq(t));
+            }
+        } else {
+            let s = ctx.require_tenant()?;
+            q = q.filter(sa::Column::TenantId.eq(s.tenant_id.0));
+        }
+        self.db.select_all(ctx, q, map_err).await
+    }
+}
