@@ -1,0 +1,169 @@
+//! Every message the console shows for an error, in French, in one place: the
+//! API's error codes, its validation reasons (which it gives in English, for
+//! developers) and the console's own failures.
+
+use crate::GateError;
+use crate::error::ApiFailure;
+
+pub(crate) const CSRF: &str = "Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page et recommencez.";
+pub(crate) const SESSION_STORE: &str = "Le service de connexion est momentanément indisponible. Réessayez dans quelques instants.";
+pub(crate) const NOT_FOUND: &str =
+    "Cette page n'existe pas, ou vous n'y avez pas accès avec ce compte.";
+pub(crate) const OIDC: &str = "Le fournisseur d'identité n'a pas confirmé votre connexion. Recommencez depuis la page de connexion.";
+pub(crate) const INTERNAL: &str =
+    "Une erreur inattendue s'est produite. Réessayez ; si elle persiste, prévenez l'équipe support.";
+
+/// Why the server would not let the person in, or act as they chose.
+pub(crate) fn gate(e: GateError) -> &'static str {
+    match e {
+        GateError::Refused => {
+            "Votre connexion n'a pas pu être vérifiée. Reconnectez-vous."
+        }
+        GateError::NoAccount => {
+            "Aucun compte Passerelle ni invitation n'existe pour cette identité. Demandez une invitation à votre association."
+        }
+        GateError::Choice => {
+            "Vous ne pouvez plus agir pour cette structure. Choisissez-en une autre."
+        }
+        GateError::Unavailable => {
+            "Le service est momentanément indisponible. Réessayez dans quelques instants."
+        }
+        GateError::RateLimited => {
+            "Trop de demandes en peu de temps. Patientez une minute puis réessayez."
+        }
+    }
+}
+
+/// An API error, as a sentence for the page (a validation error is also shown
+/// next to its field: see `field_reason`).
+pub(crate) fn api_error(f: &ApiFailure) -> String {
+    match f.code.as_str() {
+        "UNAUTHENTICATED" => "Votre session a expiré. Reconnectez-vous.".into(),
+        "FORBIDDEN" => "Votre rôle ne permet pas cette action.".into(),
+        "ACTOR_CHOICE_REQUIRED" => {
+            "Choisissez d'abord la structure pour laquelle vous agissez.".into()
+        }
+        "NOT_FOUND" => NOT_FOUND.into(),
+        "VALIDATION" => match &f.field {
+            Some(field) => format!(
+                "{} : {}",
+                field_label(field),
+                reason(f.reason.as_deref().unwrap_or(""))
+            ),
+            None => "La demande n'est pas valide.".into(),
+        },
+        "CONFLICT" => match f.reason.as_deref() {
+            Some(r) => format!("Conflit : {}", reason(r)),
+            None => "Cette action entre en conflit avec une modification récente. Rechargez la page.".into(),
+        },
+        "RATE_LIMITED" => gate(GateError::RateLimited).into(),
+        "UNAVAILABLE" => gate(GateError::Unavailable).into(),
+        _ => INTERNAL.into(),
+    }
+}
+
+/// A refused CSV of outreach cases: the API names the line in French ("ligne 3 :
+/// ..."); its reason after that may be English, translated here.
+pub(crate) fn csv_error(f: &ApiFailure) -> String {
+    let r = f.reason.as_deref().unwrap_or("");
+    match r.split_once(" : ") {
+        Some((line, rest)) if line.starts_with("ligne ") => {
+            let (column, why) = match rest.rsplit_once(": ") {
+                Some((c, w)) => (format!("colonne {c}, "), w),
+                None => (String::new(), rest),
+            };
+            format!("Fichier refusé, {line} : {column}{}", reason(why))
+        }
+        _ if r == "no case after the header line" => {
+            "Fichier refusé : aucun cas après la ligne d'en-tête.".into()
+        }
+        _ => format!("Fichier refusé : {}", reason(r)),
+    }
+}
+
+/// A field of the API's inputs, as a person names it.
+pub(crate) fn field_label(field: &str) -> String {
+    // `requests[1].partnerId` is the second request's partner.
+    if let Some(rest) = field.strip_prefix("requests[")
+        && let Some((n, sub)) = rest.split_once("].")
+    {
+        let n = n.parse::<usize>().map(|n| n + 1).unwrap_or(1);
+        return format!("Demande {n}, {}", field_label(sub).to_lowercase());
+    }
+    match field {
+        "siteId" => "Site",
+        "occurredAt" => "Date et heure",
+        "channel" => "Canal",
+        "durationMinutes" => "Durée",
+        "language" => "Langue",
+        "ageBand" => "Tranche d'âge",
+        "sex" => "Sexe",
+        "neighbourhood" => "Quartier",
+        "requests" => "Demandes",
+        "theme" => "Thème",
+        "kind" => "Type de demande",
+        "partnerId" => "Partenaire",
+        "outcome" => "Issue",
+        "referredTo" => "Orienté vers",
+        "note" => "Note",
+        "reason" => "Motif",
+        "clientKey" => "Formulaire",
+        "from" => "Début de période",
+        "to" => "Fin de période",
+        "email" => "Adresse électronique",
+        "name" => "Nom",
+        "slug" => "Identifiant court",
+        _ => "Champ",
+    }
+    .to_owned()
+}
+
+/// A validation reason of the API, in French. Reasons the API may add later
+/// fall back to a general sentence rather than showing English.
+pub(crate) fn reason(r: &str) -> String {
+    let known = match r {
+        "required" => "obligatoire.",
+        "required for a partner request" => "obligatoire pour une demande partenaire.",
+        "only for a partner request" => "seulement pour une demande partenaire.",
+        "between 1 and 480 minutes" => "entre 1 et 480 minutes.",
+        "unknown site" => "site inconnu.",
+        "the site was not open on that day" => "le site n'était pas ouvert ce jour-là.",
+        "not an active member of the association" => "n'est pas membre actif de l'association.",
+        "unknown partner" => "partenaire inconnu.",
+        "not a theme of the network's catalogue" => "thème absent du catalogue du réseau.",
+        "between 3 and 500 characters" => "entre 3 et 500 caractères.",
+        "at most 4000 characters" => "4 000 caractères au plus.",
+        "in the future" => "ne peut pas être dans le futur.",
+        "before from" => "doit suivre le début de période.",
+        "at most three years" => "trois ans au plus.",
+        "not a valid email address" => "adresse électronique invalide.",
+        "already used" | "already exists" => "déjà utilisé.",
+        "the same client key was used with another input" => {
+            "ce formulaire a déjà été envoyé avec d'autres valeurs ; rechargez la page."
+        }
+        _ if r.starts_with("between 1 and ") && r.ends_with(" requests") => {
+            "entre une et dix demandes."
+        }
+        _ if r.chars().any(|c| "éèàçù".contains(c)) => return r.to_owned(),
+        _ => "valeur non acceptée.",
+    };
+    known.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_field_names_its_request() {
+        assert_eq!(
+            field_label("requests[1].partnerId"),
+            "Demande 2, partenaire"
+        );
+        assert_eq!(
+            reason("required for a partner request"),
+            "obligatoire pour une demande partenaire."
+        );
+        assert_eq!(reason("some new English reason"), "valeur non acceptée.");
+    }
+}

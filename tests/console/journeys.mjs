@@ -1,0 +1,471 @@
+// The console's journeys in a real Chromium (Debian's /usr/bin/chromium driven by
+// playwright-core), against the server the Rust test started (BASE_URL) with the
+// demo network and the test OIDC provider. Every page a journey visits is checked
+// with axe-core (WCAG 2.1 A and AA rules): any violation fails the journey. A
+// failing journey leaves a screenshot in SCREENSHOT_DIR.
+//
+// Environment: BASE_URL, SCREENSHOT_DIR, OIDC_EMAIL (invited as a mediator, signs
+// in at the provider), OTHER_VISIT (a visit of another association), MISSING_VISIT
+// (a visit id that exists nowhere), CHROMIUM (default /usr/bin/chromium), ONLY
+// (comma-separated journey names to run).
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const BASE = process.env.BASE_URL;
+const SHOTS = process.env.SCREENSHOT_DIR || '/tmp/passerelle-console-shots';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const PASSWORD = 'correct horse';
+if (!BASE) throw new Error('BASE_URL is required');
+if (!existsSync(CHROMIUM)) {
+  console.error(`Chromium is missing at ${CHROMIUM}: install Debian's chromium (scripts/test does it)`);
+  process.exit(2);
+}
+mkdirSync(SHOTS, { recursive: true });
+
+class Failure extends Error {}
+function check(cond, message) {
+  if (!cond) throw new Failure(message);
+}
+
+const axeCounts = [];
+
+/** axe-core on the current page: 0 violations of WCAG 2.1 A and AA, or fail. */
+async function axe(page, label) {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern:
+  // the page keeps its real policy while it is checked.
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    }));
+  });
+  axeCounts.push({ page: label, violations: result.length });
+  check(result.length === 0, `axe on ${label}: ${JSON.stringify(result, null, 1)}`);
+}
+
+/** Screenshots at desktop width, 320 px and 200 % zoom; at the two narrow ones
+ * the page must not scroll sideways. */
+async function looks(page, name) {
+  const sizes = [
+    ['desktop', { width: 1280, height: 900 }],
+    ['320px', { width: 320, height: 800 }],
+    // 200 % zoom of a 1280 px window lays the page out in 640 CSS pixels.
+    ['zoom200', { width: 640, height: 450 }],
+  ];
+  for (const [label, size] of sizes) {
+    await page.setViewportSize(size);
+    await page.screenshot({ path: join(SHOTS, `${name}-${label}.png`), fullPage: label !== 'zoom200' });
+    if (label !== 'desktop') {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      check(overflow <= 1, `${name} at ${label}: the page scrolls sideways by ${overflow}px`);
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+async function go(page, path, label) {
+  const resp = await page.goto(BASE + path);
+  await axe(page, label || path);
+  return resp;
+}
+
+/** Signs in from the development page as the demo account named `name`. */
+async function devSignIn(page, name) {
+  await go(page, '/', 'sign-in page');
+  check(await page.locator('h1').innerText() === 'Connexion', 'the sign-in page shows at /');
+  await page.getByRole('button', { name: `Se connecter en tant que ${name}` }).click();
+  await page.waitForLoadState('load');
+}
+
+async function signOut(page) {
+  await page.getByRole('button', { name: 'Se déconnecter' }).click();
+  await page.waitForURL(`${BASE}/connexion`);
+}
+
+async function header(page) {
+  return page.locator('header').innerText();
+}
+
+/** Tabs until the element with `id` has focus (keyboard only). */
+async function tabTo(page, id, max = 80) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate(() => document.activeElement && document.activeElement.id) === id) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Failure(`#${id} never got the focus by Tab`);
+}
+
+/** Picks an option of the focused <select> by typing the start of its label. */
+async function typeOption(page, id, label) {
+  await tabTo(page, id);
+  await page.keyboard.type(label);
+  const chosen = await page.evaluate((i) => {
+    const s = document.getElementById(i);
+    return s.options[s.selectedIndex].text;
+  }, id);
+  check(chosen.startsWith(label), `#${id}: typed "${label}", got "${chosen}"`);
+}
+
+async function todayCount(page) {
+  return page.locator('#today-visits tbody tr').count();
+}
+
+// ------------------------------------------------------------------ journeys
+
+const journeys = {
+  /** 1. Mediator at the front desk. */
+  async frontDesk(page) {
+    await devSignIn(page, 'Fatou Diallo');
+    await page.waitForURL(`${BASE}/accueil`);
+    await axe(page, 'front desk');
+    check((await header(page)).includes('PIMMS Lyon Métropole'), 'the association is in the header');
+    check((await header(page)).includes('Fatou Diallo'), 'the person is in the header');
+    const before = await todayCount(page);
+    const siteLabel = await page.evaluate(() => document.querySelector('#site option:nth-child(2)').text);
+
+    const started = Date.now();
+    await page.keyboard.press('Tab'); // from the top of the page, keyboard only
+    await typeOption(page, 'site', siteLabel);
+    await tabTo(page, 'duration');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('20');
+    await typeOption(page, 'r0-theme', 'Transports');
+    await typeOption(page, 'r0-outcome', 'Orient');
+    await tabTo(page, 'r0-act');
+    await page.keyboard.press('Space');
+    await typeOption(page, 'r1-theme', 'Eau');
+    await typeOption(page, 'r1-kind', 'Partenaire');
+    // No partner for a partner request: the API refuses, next to the field.
+    await tabTo(page, 'record-submit');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#r1-partner-error');
+    const err = page.locator('#r1-partner-error');
+    check(await err.count() === 1, 'the partner error is shown under the partner field');
+    const errText = await err.innerText();
+    check(/obligatoire pour une demande partenaire/i.test(errText), `French error next to the field: "${errText}"`);
+    check(await page.locator('#r1-partner').getAttribute('aria-describedby') === 'r1-partner-error', 'the field points at its error');
+    await axe(page, 'front desk with an error');
+    await looks(page, 'front-desk-error');
+    // The values typed are kept; the partner is chosen, then the form sent.
+    check(await page.inputValue('#r0-theme') === 'transport', 'the first request is kept');
+    check(await page.inputValue('#duration') === '20', 'the duration is kept');
+    await page.locator('#r1-partner').focus();
+    await typeOption(page, 'r1-partner', 'Veolia');
+    await tabTo(page, 'record-submit');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${BASE}/accueil`);
+    const seconds = (Date.now() - started) / 1000;
+    check(seconds < 30, `recording took ${seconds}s of test time`);
+    check((await page.locator('.alert-success').innerText()).includes('Visite enregistrée'), 'success message');
+    check(await todayCount(page) === before + 1, 'the visit is in today\'s list');
+    check((await header(page)).includes(siteLabel), 'the site is remembered in the header');
+    await axe(page, 'front desk after recording');
+
+    // A double submission of one form records once (its client key).
+    await page.selectOption('#r0-theme', 'digital');
+    const form = await page.evaluate(() => new URLSearchParams(new FormData(document.querySelector('form[action="/accueil"]'))).toString());
+    const post = () => page.request.post(`${BASE}/accueil`, {
+      data: form, headers: { 'content-type': 'application/x-www-form-urlencoded' }, maxRedirects: 0,
+    });
+    const [a, b] = await Promise.all([post(), post()]);
+    check(a.status() === 303 && b.status() === 303, `both submissions answered (${a.status()}, ${b.status()})`);
+    await page.goto(`${BASE}/accueil`);
+    check(await todayCount(page) === before + 2, `two submissions of one form recorded once (${await todayCount(page)} vs ${before + 2})`);
+    await looks(page, 'front-desk');
+    await signOut(page);
+  },
+
+  /** 2. Coordinator: journal, filters, a visit, amend, history, void. */
+  async journal(page) {
+    await devSignIn(page, 'Julien Morel');
+    await go(page, '/journal', 'journal');
+    const site = await page.evaluate(() => document.querySelector('#f-site option:nth-child(2)').value);
+    await page.selectOption('#f-site', site);
+    await page.selectOption('#f-theme', 'energy');
+    await page.getByRole('button', { name: 'Filtrer' }).click();
+    await page.waitForURL(/theme=energy/);
+    await page.waitForSelector('#journal-table');
+    await axe(page, 'journal filtered');
+    const rows = await page.locator('#journal-table tbody tr').count();
+    check(rows > 0, 'the filtered journal lists visits');
+    const themes = await page.locator('#journal-table tbody tr td:nth-child(4)').allInnerTexts();
+    check(themes.every((t) => t.includes('Énergie')), 'every visit listed has an energy request');
+    await looks(page, 'journal');
+    // Without JavaScript's help too: the same URL renders the same list.
+    const url = page.url();
+    await page.goto(url);
+    check(await page.locator('#journal-table tbody tr').count() === rows, 'the filter URL renders the same list');
+
+    await page.locator('#journal-table tbody tr').first().getByRole('link').click();
+    await page.waitForSelector('h1');
+    await axe(page, 'visit');
+    const visitUrl = page.url();
+    await page.fill('#duration', '25');
+    await page.fill('#amend-reason', 'Durée corrigée');
+    await page.getByRole('button', { name: 'Enregistrer la modification' }).click();
+    await page.waitForURL(visitUrl);
+    check((await page.locator('.alert-success').innerText()).includes('Visite modifiée'), 'amended');
+    const history = await page.locator('#history tbody tr').allInnerTexts();
+    check(history.some((h) => h.includes('Modification') && h.includes('Durée corrigée')), `history: ${history}`);
+    check((await page.locator('.summary').innerText()).includes('25 min'), 'the new duration is shown');
+    await axe(page, 'visit amended');
+    await looks(page, 'visit');
+
+    // Voiding needs a reason: the error is next to its field, in French.
+    await page.getByRole('button', { name: 'Annuler la visite' }).click();
+    await page.waitForLoadState('load');
+    const err = await page.locator('#reason-error').innerText();
+    check(/entre 3 et 500 caractères/i.test(err), `reason error: "${err}"`);
+    await axe(page, 'void without a reason');
+    await page.fill('#reason', 'Saisie en double');
+    await page.getByRole('button', { name: 'Annuler la visite' }).click();
+    await page.waitForURL(visitUrl);
+    check((await page.locator('main').innerText()).includes('Cette visite est annulée'), 'voided');
+    const after = await page.locator('#history tbody tr').allInnerTexts();
+    check(after.some((h) => h.includes('Annulation') && h.includes('Saisie en double')), `history: ${after}`);
+
+    // Another association's visit is the same 404 as a missing one.
+    const other = await page.goto(`${BASE}/journal/${process.env.OTHER_VISIT}`);
+    const otherBody = await page.locator('main').innerText();
+    await axe(page, 'another association\'s visit');
+    const missing = await page.goto(`${BASE}/journal/${process.env.MISSING_VISIT}`);
+    const missingBody = await page.locator('main').innerText();
+    check(other.status() === 404 && missing.status() === 404, `404 both (${other.status()}, ${missing.status()})`);
+    check(otherBody === missingBody, 'the same page for another association\'s visit and a missing one');
+    await page.goto(`${BASE}/journal`);
+    await signOut(page);
+  },
+
+  /** 3 and 4. Dashboard, read-only for a board member; CSV download. */
+  async dashboard(page) {
+    await devSignIn(page, 'Hélène Rousseau');
+    await page.waitForURL(`${BASE}/tableau-de-bord`);
+    await axe(page, 'dashboard (viewer)');
+    check(await page.locator('figure.chart svg rect').count() > 1, 'the chart is drawn');
+    check(await page.locator('#chart-table tbody tr').count() > 1, 'the chart has its table');
+    // Read-only: no link to pages the role is refused, no form that writes but sign-out.
+    const nav = await page.locator('nav.nav').innerText();
+    check(!nav.includes('Journal') && !nav.includes('Accueil du public'), `viewer nav: ${nav}`);
+    const posts = await page.locator('form[method="post"]').evaluateAll((fs) => fs.map((f) => f.getAttribute('action')));
+    check(posts.length === 1 && posts[0] === '/deconnexion', `viewer forms: ${posts}`);
+    const journal = await page.goto(`${BASE}/journal`);
+    check(journal.status() === 404, 'the journal is not a viewer\'s page');
+    await page.goto(`${BASE}/tableau-de-bord`);
+    await looks(page, 'dashboard');
+
+    await page.selectOption('#d-par', 'THEME');
+    await page.getByRole('button', { name: 'Afficher' }).click();
+    await page.waitForURL(/par=THEME/);
+    await axe(page, 'dashboard by theme');
+    const cats = await page.locator('#chart-table tbody th').allInnerTexts();
+    check(cats.some((c) => c.startsWith('Énergie')), `themes in the chart table: ${cats}`);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Télécharger le tableau (CSV)' }).click(),
+    ]);
+    const path = await download.path();
+    const csv = readFileSync(path, 'utf8');
+    check(csv.charCodeAt(0) === 0xfeff && csv.includes(';'), 'a CSV with BOM and semicolons');
+    await signOut(page);
+  },
+
+  /** A person on two boards picks the association; the choice is on every page. */
+  async choice(page) {
+    await devSignIn(page, 'Claire Dubois');
+    await page.waitForURL(`${BASE}/choisir`);
+    await axe(page, 'choice');
+    await page.getByLabel(/PIMMS de Nîmes/).check();
+    await page.getByRole('button', { name: 'Continuer' }).click();
+    await page.waitForURL(`${BASE}/tableau-de-bord`);
+    check((await header(page)).includes('PIMMS de Nîmes'), 'Nîmes in the header');
+    await page.getByRole('link', { name: 'Changer de structure' }).click();
+    await page.getByLabel(/PIMMS Lyon Métropole/).check();
+    await page.getByRole('button', { name: 'Continuer' }).click();
+    await page.waitForURL(`${BASE}/tableau-de-bord`);
+    check((await header(page)).includes('PIMMS Lyon Métropole'), 'Lyon in the header');
+    await signOut(page);
+  },
+
+  /** 3. Director: agreements with the deliverables report and its CSV; campaigns. */
+  async director(page) {
+    await devSignIn(page, 'Nadia Benali');
+    await page.waitForURL(`${BASE}/accueil`);
+    await go(page, '/conventions', 'agreements (director)');
+    check(await page.locator('#agreements tbody tr').count() > 0, 'the association reads its agreements');
+    await page.locator('#agreements tbody tr').first().getByRole('link').click();
+    await page.waitForSelector('#report-totals');
+    await axe(page, 'agreement report (director)');
+    check(await page.locator('#report-totals tbody tr').count() > 0, 'deliverables listed');
+    await looks(page, 'agreement-report');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Télécharger le rapport (CSV)' }).click(),
+    ]);
+    const csv = readFileSync(await download.path(), 'utf8');
+    check(csv.includes(';'), 'the report as CSV');
+    await go(page, '/campagnes', 'campaigns (director)');
+    await signOut(page);
+  },
+
+  /** 6. Partner person: agreements and reports (<5), campaigns with a CSV upload, API clients read-only. */
+  async partner(page) {
+    await devSignIn(page, 'Nathalie Perrin');
+    await page.waitForURL(`${BASE}/conventions`);
+    await axe(page, 'agreements (partner)');
+    check((await header(page)).includes('ENGIE'), 'the partner is in the header');
+    await page.locator('#agreements tbody tr').first().getByRole('link').click();
+    await page.waitForSelector('#report-totals');
+    await axe(page, 'agreement report (partner)');
+    check((await page.locator('main').innerText()).includes('« <5 »'), 'small counts are hidden from a partner');
+    await go(page, '/campagnes', 'campaigns (partner)');
+    await page.locator('#campaigns tbody tr').filter({ hasNotText: 'Clôturée' }).first().getByRole('link').click();
+    await page.waitForSelector('#by-status');
+    await axe(page, 'campaign (partner)');
+    const campaignUrl = page.url();
+    // A file without its customer references is refused, in French, next to the field.
+    await page.setInputFiles('#csv', { name: 'cas.csv', mimeType: 'text/csv', buffer: Buffer.from('full_name;phone\nJeanne Essai;+33612345678\n') });
+    await page.getByRole('button', { name: 'Transmettre les cas' }).click();
+    await page.waitForSelector('#csv-error');
+    const err = await page.locator('#csv-error').innerText();
+    check(/^Fichier refusé/.test(err), `CSV error: "${err}"`);
+    await axe(page, 'campaign with a refused file');
+    const ref = `E2E-${Date.now()}`;
+    await page.setInputFiles('#csv', { name: 'cas.csv', mimeType: 'text/csv', buffer: Buffer.from(`customer_ref;full_name;phone\n${ref};Jeanne Essai;+33612345678\n`) });
+    await page.getByRole('button', { name: 'Transmettre les cas' }).click();
+    await page.waitForURL(campaignUrl);
+    check((await page.locator('.alert-success').innerText()).includes('1 cas transmis'), 'uploaded');
+    check((await page.locator('#cases').innerText()).includes(ref), 'the case is listed with its status');
+    check(!(await page.locator('#cases').innerText()).includes('+33612345678'), 'no contact data shown back to the partner');
+    await looks(page, 'campaign');
+    await go(page, '/clients-api', 'API clients (partner)');
+    check(await page.locator('#clients tbody tr').count() > 0, 'its API clients are listed');
+    const posts = await page.locator('form[method="post"]').count();
+    check(posts === 1, 'no button the partner would be refused');
+    await signOut(page);
+  },
+
+  /** 5. Union admin: associations (create, suspend, reactivate), network dashboard, API clients. */
+  async union(page) {
+    await devSignIn(page, 'Isabelle Laurent');
+    await page.waitForURL(`${BASE}/associations`);
+    await axe(page, 'associations');
+    const slug = `pimms-essai-${Date.now()}`;
+    await page.fill('#name', 'PIMMS Essai');
+    await page.fill('#slug', slug);
+    await page.fill('#firstDirectorEmail', `direction@${slug}.example`);
+    await page.getByRole('button', { name: 'Créer l\'association' }).click();
+    await page.waitForURL(`${BASE}/associations`);
+    check((await page.locator('.alert-success').innerText()).includes('PIMMS Essai'), 'created');
+    const row = page.locator('#tenants tbody tr', { hasText: slug });
+    await row.getByLabel(/Motif de suspension/).fill('Audit en cours');
+    await row.getByRole('button', { name: /Suspendre/ }).click();
+    await page.waitForURL(`${BASE}/associations`);
+    check((await page.locator('#tenants tbody tr', { hasText: slug }).innerText()).toLowerCase().includes('suspendue'), 'suspended');
+    await axe(page, 'associations after suspension');
+    await page.locator('#tenants tbody tr', { hasText: slug }).getByRole('button', { name: /Réactiver/ }).click();
+    await page.waitForURL(`${BASE}/associations`);
+    check((await page.locator('#tenants tbody tr', { hasText: slug }).innerText()).toLowerCase().includes('active'), 'reactivated');
+    // The same slug again: a French error next to its field.
+    await page.fill('#name', 'PIMMS Essai bis');
+    await page.fill('#slug', slug);
+    await page.fill('#firstDirectorEmail', `direction2@${slug}.example`);
+    await page.getByRole('button', { name: 'Créer l\'association' }).click();
+    await page.waitForSelector('#slug-error');
+    await axe(page, 'associations with an error');
+    await looks(page, 'associations');
+
+    await go(page, '/reseau', 'network dashboard');
+    check(await page.locator('#network-table tbody tr').count() > 0, 'regions listed');
+    await page.selectOption('#n-par', 'TENANT');
+    await page.getByRole('button', { name: 'Afficher' }).click();
+    await page.waitForURL(/par=TENANT/);
+    await axe(page, 'network dashboard by association');
+    check((await page.locator('#network-table').innerText()).includes('PIMMS Lyon Métropole'), 'associations listed');
+    await looks(page, 'network');
+
+    await go(page, '/clients-api', 'API clients (union)');
+    await page.selectOption('#client-partner', { label: 'ENGIE' });
+    await page.fill('#client-name', 'Portail essai');
+    await page.getByRole('button', { name: 'Créer le client' }).click();
+    await page.waitForSelector('#secret');
+    const secret = await page.locator('#secret').innerText();
+    check(secret.length > 20, 'the secret is shown once');
+    await axe(page, 'API client created');
+    await page.goto(`${BASE}/clients-api`);
+    check(await page.locator('#secret').count() === 0, 'and never again');
+    const clientRow = () => page.locator('#clients tbody tr', { hasText: 'Portail essai' });
+    await clientRow().getByRole('button', { name: /Renouveler le secret/ }).click();
+    await page.waitForSelector('#secret');
+    check(await page.locator('#secret').innerText() !== secret, 'a new secret');
+    await page.goto(`${BASE}/clients-api`);
+    await clientRow().getByRole('button', { name: /Révoquer/ }).click();
+    await page.waitForURL(`${BASE}/clients-api`);
+    check((await clientRow().innerText()).includes('Révoqué'), `revoked: ${await clientRow().innerText()}`);
+    await signOut(page);
+  },
+
+  /** 7. Through the real OIDC provider, then sign-out ends the session. */
+  async oidc(page, context) {
+    const email = process.env.OIDC_EMAIL;
+    await go(page, '/connexion', 'sign-in page');
+    await page.getByRole('link', { name: 'Se connecter', exact: true }).click();
+    await page.waitForSelector('input[name="password"]');
+    await page.fill('input[name="email"]', email);
+    await page.fill('input[name="password"]', PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${BASE}/accueil`);
+    await axe(page, 'front desk after OIDC sign-in');
+    check((await header(page)).includes('PIMMS Lyon Métropole'), 'signed in, acting for the association');
+    const cookies = await context.cookies(BASE);
+    const session = cookies.find((c) => c.name === 'passerelle_console');
+    check(session && session.httpOnly && session.sameSite === 'Lax', `session cookie: ${JSON.stringify(session)}`);
+    await signOut(page);
+    // The old cookie is refused: the session ended server-side.
+    await context.addCookies([session]);
+    await page.goto(`${BASE}/accueil`);
+    check(page.url() === `${BASE}/connexion`, `after sign-out the old session goes to ${page.url()}`);
+  },
+};
+
+// ------------------------------------------------------------------ runner
+
+const only = (process.env.ONLY || '').split(',').filter(Boolean);
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+let failed = 0;
+for (const [name, journey] of Object.entries(journeys)) {
+  if (only.length && !only.includes(name)) continue;
+  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const cspErrors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text());
+  });
+  const t0 = Date.now();
+  try {
+    await journey(page, context);
+    check(cspErrors.length === 0, `the CSP refused something: ${cspErrors.join(' | ')}`);
+    console.log(`ok   ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    failed++;
+    const shot = join(SHOTS, `FAILED-${name}.png`);
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    console.log(`FAIL ${name}: ${e instanceof Failure ? e.message : e.stack}\n     at ${page.url()}\n     screenshot: ${shot}`);
+  }
+  await context.close();
+}
+await browser.close();
+const total = axeCounts.reduce((n, c) => n + c.violations, 0);
+console.log(`axe: ${axeCounts.length} page checks, ${total} violations`);
+process.exit(failed ? 1 : 0);

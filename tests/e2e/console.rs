@@ -1,0 +1,200 @@
+//! The web console in a real browser: the server (production builder) on the demo
+//! network in a database of its own, the test OIDC provider with the console's
+//! client, and `tests/console/journeys.mjs` driving Debian's Chromium through
+//! playwright-core, with axe-core on every page it visits. A journey that fails
+//! leaves a screenshot under the target directory (the path is printed).
+
+use crate::support::base_config;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+use uuid::Uuid;
+
+const AUDIENCE: &str = "passerelle-api";
+const CONSOLE_CLIENT: &str = "passerelle-console";
+
+struct Provider {
+    issuer: String,
+    _child: Child,
+    _stdout: BufReader<ChildStdout>,
+}
+
+/// The test OIDC provider with the console's client registered for `redirect`.
+async fn provider(redirect: &str) -> Provider {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oidc-provider");
+    assert!(
+        dir.join("node_modules").join("oidc-provider").is_dir(),
+        "run `npm ci --prefix tests/oidc-provider` (scripts/test does it)"
+    );
+    let mut child = Command::new("node")
+        .arg("server.mjs")
+        .current_dir(&dir)
+        .env("PORT", "0")
+        .env("AUDIENCE", AUDIENCE)
+        .env("CONSOLE_CLIENT_ID", CONSOLE_CLIENT)
+        .env("CONSOLE_REDIRECT_URI", redirect)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting the test OIDC provider (node)");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    tokio::time::timeout(Duration::from_secs(10), stdout.read_line(&mut line))
+        .await
+        .expect("the provider did not start within 10 s")
+        .expect("reading the provider's stdout");
+    let ready: Value = serde_json::from_str(line.trim()).expect("readiness line");
+    Provider {
+        issuer: ready["issuer"].as_str().expect("issuer").to_owned(),
+        _child: child,
+        _stdout: stdout,
+    }
+}
+
+/// One row's id (as the superuser) from `sql`.
+async fn one_id(tdb: &testkit::TestDb, sql: &str) -> Uuid {
+    use sea_orm::ConnectionTrait;
+    let admin = tdb.admin().await;
+    let row = admin
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            sql.to_owned(),
+        ))
+        .await
+        .expect("query")
+        .expect("a row");
+    let id: Uuid = row.try_get_by_index(0).expect("id");
+    let _ = admin.close().await;
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journeys_in_chromium() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let journeys = root.join("console");
+    assert!(
+        journeys.join("node_modules").join("playwright-core").is_dir(),
+        "run `npm ci --prefix tests/console` (scripts/test does it)"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "Chromium is missing at {chromium}: `apt-get install -y chromium` (scripts/test does it)"
+    );
+
+    // The demo network, in a database of its own (the run's shared one must not hold it).
+    let tdb: &'static testkit::TestDb =
+        Box::leak(Box::new(testkit::testdb::separate_db().await));
+    let db = tdb.app().await;
+    demo::demo(&db, 3000).await.expect("demo seed");
+    db.close().await;
+
+    // The port first: the provider must know the console's redirect URI.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let provider = provider(&format!("{base}/connexion/retour")).await;
+    let mut vars = base_config(tdb, &provider.issuer);
+    vars.insert("PASSERELLE_OIDC_AUDIENCE".into(), AUDIENCE.into());
+    vars.insert("PASSERELLE_CONSOLE_OIDC_CLIENT_ID".into(), CONSOLE_CLIENT.into());
+    vars.insert("PASSERELLE_PUBLIC_URL".into(), base.clone());
+    let config = server::Config::from_map(&vars).expect("configuration");
+    let app = server::build(config).await.expect("build");
+    tokio::spawn(async move {
+        let _ = server::serve(app, listener).await;
+    });
+
+    // The pages' security headers, and the session cookie's flags.
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(format!("{base}/connexion"))
+        .send()
+        .await
+        .expect("GET /connexion");
+    assert_eq!(r.status(), 200);
+    let h = |name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let csp = h("content-security-policy");
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(h("x-content-type-options"), "nosniff");
+    assert_eq!(h("referrer-policy"), "same-origin");
+    let cookie = h("set-cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"),
+        "development cookie: {cookie}"
+    );
+
+    // Someone invited as a mediator of Lyon, who signs in at the provider.
+    let email = format!("console-{}@e2e.test.example", testkit::suffix());
+    let lyon = one_id(tdb, "select id from tenants where slug = 'pimms-lyon-metropole'").await;
+    {
+        use sea_orm::ConnectionTrait;
+        let admin = tdb.admin().await;
+        admin
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "insert into invitations (tenant_id, id, email, role, expires_at) \
+                 values ($1, $2, $3, 'mediator', now() + interval '1 day')",
+                vec![lyon.into(), Uuid::now_v7().into(), email.clone().into()],
+            ))
+            .await
+            .expect("invitation");
+        let _ = admin.close().await;
+    }
+    let nimes_visit = one_id(
+        tdb,
+        "select v.id from visits v join tenants t on t.id = v.tenant_id \
+         where t.slug = 'pimms-nimes' limit 1",
+    )
+    .await;
+
+    let shots = PathBuf::from(
+        std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| root.join("../target").display().to_string()),
+    )
+    .join("console-screenshots");
+    let out = Command::new("node")
+        .arg("journeys.mjs")
+        .current_dir(&journeys)
+        .env("BASE_URL", &base)
+        .env("SCREENSHOT_DIR", &shots)
+        .env("CHROMIUM", &chromium)
+        .env("OIDC_EMAIL", &email)
+        .env("OTHER_VISIT", kernel::gid::encode("Visit", nimes_visit))
+        .env("MISSING_VISIT", kernel::gid::encode("Visit", Uuid::now_v7()))
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(600), out)
+        .await
+        .expect("the journeys did not end within 10 minutes")
+        .expect("running node journeys.mjs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    assert!(
+        out.status.success(),
+        "console journeys failed ({}); screenshots in {}:\n{stdout}\n{stderr}",
+        out.status,
+        shots.display()
+    );
+    assert!(
+        stdout.contains(", 0 violations"),
+        "axe summary missing: {stdout}"
+    );
+    tdb.drop_database().await;
+}
