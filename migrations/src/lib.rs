@@ -71,6 +71,11 @@ sql_migration!(
     "m20261123_000009_dashboard_versions",
     "../sql/0009_dashboard_versions.sql"
 );
+sql_migration!(
+    m0010,
+    "m20261123_000010_pathways",
+    "../sql/0010_pathways.sql"
+);
 
 pub struct Migrator;
 
@@ -87,6 +92,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007::Migration),
             Box::new(m0008::Migration),
             Box::new(m0009::Migration),
+            Box::new(m0010::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ mod oidc;
 mod ops;
 mod outreach;
 mod partners;
+mod pathways;
 mod read_unit;
 mod redis_faults;
 mod schema;

@@ -6,6 +6,8 @@
 //!   reuses its generator for one year over its own associations), with the rollups.
 //! - `partners`: the demo partners' contacts, API clients, agreements, the coding of
 //!   the journal to them, their monthly activity and outbound mediation.
+//! - `pathways`: the demo associations' employees, contracts, subsidies, training
+//!   ledgers and exits (HR pathways).
 //! - `bench`: the dataset of bench/WORKLOADS.md.
 //!
 //! Both datasets are deterministic (fixed seeds, draws over rows in stable orders)
@@ -45,12 +47,14 @@ pub mod bench;
 mod journal;
 mod network;
 mod partners;
+mod pathways;
 mod sql;
 
 pub use bench::{BenchSummary, Size, bench};
 pub use journal::{DEFAULT_VISITS, DEMO_DAYS, JournalSummary, MAX_VISITS};
 pub use network::{ACCOUNTS, DemoAccount, DemoTenant, PARTNERS, TENANTS};
 pub use partners::{DemoApiClient, PartnerSummary, demo_api_clients};
+pub use pathways::PathwaySummary;
 
 use kernel::Ctx;
 
@@ -70,11 +74,12 @@ pub enum Error {
 pub struct DemoSummary {
     pub journal: JournalSummary,
     pub partners: PartnerSummary,
+    pub pathways: PathwaySummary,
 }
 
 impl std::fmt::Display for DemoSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}\n{}", self.journal, self.partners)
+        write!(f, "{}\n{}\n{}", self.journal, self.partners, self.pathways)
     }
 }
 
@@ -87,6 +92,11 @@ pub async fn demo(db: &db::Db, visits: u64) -> Result<DemoSummary, Error> {
     network::seed(&tx).await?;
     let journal = journal::seed_journal(&tx, visits).await?;
     let partners = partners::seed_partners(&tx).await?;
+    let pathways = pathways::seed_pathways(&tx, kernel::time::today()).await?;
     tx.commit().await?;
-    Ok(DemoSummary { journal, partners })
+    Ok(DemoSummary {
+        journal,
+        partners,
+        pathways,
+    })
 }

@@ -24,6 +24,7 @@ mod loaders;
 mod node;
 mod outreach;
 mod partners;
+mod pathways;
 mod read_share;
 mod sites;
 pub mod telemetry;
@@ -44,6 +45,7 @@ pub struct Query(
     journal::JournalQuery,
     partners::PartnersQuery,
     outreach::OutreachQuery,
+    pathways::PathwaysQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -54,6 +56,7 @@ pub struct Mutation(
     journal::JournalMutation,
     partners::PartnersMutation,
     outreach::OutreachMutation,
+    pathways::PathwaysMutation,
 );
 
 pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -65,6 +68,7 @@ pub struct Services {
     pub sites: ::sites::Sites,
     pub journal: ::mediation::Journal,
     pub partners: ::partners::Partners,
+    pub pathways: ::pathways::Pathways,
 }
 
 pub fn build(services: Services, limits: &Limits, introspection: bool) -> PasserelleSchema {
@@ -107,6 +111,14 @@ pub const GLOBAL_ID_TYPES: &[(&str, &str)] = &[
     ("partner_contacts", "PartnerContact"),
     ("outreach_campaigns", "OutreachCampaign"),
     ("outreach_cases", "OutreachCase"),
+    ("employees", "Employee"),
+    ("employment_contracts", "EmploymentContract"),
+    ("hr_organisations", "HrOrganisation"),
+    ("subsidies", "Subsidy"),
+    ("training_entries", "TrainingEntry"),
+    ("absences", "Absence"),
+    ("qualifications", "Qualification"),
+    ("employee_exits", "EmployeeExit"),
 ];
 
 /// Tables whose rows have no global id: they are only ever read through a parent
@@ -134,6 +146,10 @@ pub const NO_GLOBAL_ID: &[&str] = &[
     "agreement_activity_monthly",
     // Read through their case, inside the association only.
     "outreach_attempts",
+    // An association's HR settings (one flag), and the sites of each contract: read
+    // through the settings query and the contract.
+    "hr_settings",
+    "contract_sites",
 ];
 
 pub fn sdl() -> String {

@@ -112,6 +112,7 @@ pub struct Loaders {
     pub(crate) journal: crate::journal::loaders::Loaders,
     pub(crate) partners: crate::partners::loaders::Loaders,
     pub(crate) outreach: crate::outreach::loaders::Loaders,
+    pub(crate) pathways: crate::pathways::loaders::Loaders,
 }
 
 impl Loaders {
@@ -126,6 +127,7 @@ impl Loaders {
             journal: crate::journal::loaders::Loaders::new(&s),
             partners: crate::partners::loaders::Loaders::new(&s),
             outreach: crate::outreach::loaders::Loaders::new(&s),
+            pathways: crate::pathways::loaders::Loaders::new(&s),
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::journal::types::{Beneficiary, SurveyCampaign, Visit, Workshop};
 use crate::loaders::load;
 use crate::outreach::types::{OutreachCampaign, OutreachCase};
 use crate::partners::types::Agreement;
+use crate::pathways::types::{Employee, EmploymentContract, HrOrganisation};
 use crate::sites::types::Site;
 use crate::tenancy::types::{Invitation, Membership, PartnerOrganisation, Tenant, User};
 use async_graphql::{Context, ID, Interface, Object};
@@ -45,6 +46,9 @@ pub enum Node {
     Agreement(Agreement),
     OutreachCampaign(OutreachCampaign),
     OutreachCase(OutreachCase),
+    Employee(Employee),
+    EmploymentContract(EmploymentContract),
+    HrOrganisation(HrOrganisation),
 }
 
 pub(crate) const MAX_NODES: usize = 100;
@@ -110,6 +114,9 @@ async fn load_node(c: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
         "Agreement" => load(c, id).await?.map(Node::Agreement),
         "OutreachCampaign" => load(c, id).await?.map(Node::OutreachCampaign),
         "OutreachCase" => load(c, id).await?.map(Node::OutreachCase),
+        "Employee" => load(c, id).await?.map(Node::Employee),
+        "EmploymentContract" => load(c, id).await?.map(Node::EmploymentContract),
+        "HrOrganisation" => load(c, id).await?.map(Node::HrOrganisation),
         _ => None,
     })
 }

@@ -23,7 +23,9 @@ pub mod stats;
 
 pub use ledger::{Ledger, LedgerMonth};
 pub use model::*;
-pub use rules::{FOLLOWUP_MONTHS, PATHWAY_MAX_MONTHS, PATHWAY_MIN_MONTHS, followup_from};
+pub use rules::{
+    FOLLOWUP_MONTHS, PATHWAY_MAX_MONTHS, PATHWAY_MIN_MONTHS, followup_from, pathway_warning,
+};
 
 use chrono::{Days, NaiveDate};
 use db::{Db, Scoped};

@@ -174,6 +174,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         sites: sites::Sites::new(db.clone()),
         journal: mediation::Journal::new(db.clone(), config.dashboard_cache.then(|| redis.clone())),
         partners: partners.clone(),
+        pathways: pathways::Pathways::new(db.clone()),
     };
     let limits = graphql::Limits::default();
     let schema = graphql::build(services.clone(), &limits, config.introspection);
@@ -293,7 +294,10 @@ pub async fn serve_until(
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tower::ServiceExt;
-    let housekeeping = tokio::spawn(housekeeping(app.state.partners.clone()));
+    let housekeeping = tokio::spawn(housekeeping(
+        app.state.partners.clone(),
+        app.state.endpoint.services.pathways.clone(),
+    ));
     let stop = app.state.stop.clone();
     let drain = app.state.config.shutdown_drain;
     let header_timeout = Duration::from_secs(app.state.config.header_read_timeout_secs);
@@ -362,9 +366,10 @@ pub async fn serve_until(
 }
 
 /// Hourly, from a minute after start: purge the contact data of outreach campaigns
-/// past their retention, and sweep expired partner tokens. Idempotent, so several
-/// replicas doing it at once is harmless. `passerelle purge` runs the purge by hand.
-async fn housekeeping(partners: partners::Partners) {
+/// past their retention, reduce HR records five years after the exit to their
+/// statistics, and sweep expired partner tokens. Idempotent, so several replicas
+/// doing it at once is harmless. `passerelle purge` runs the purges by hand.
+async fn housekeeping(partners: partners::Partners, pathways: pathways::Pathways) {
     let start = tokio::time::Instant::now() + Duration::from_secs(60);
     let mut every = tokio::time::interval_at(start, Duration::from_secs(3600));
     loop {
@@ -372,6 +377,10 @@ async fn housekeeping(partners: partners::Partners) {
         match partners.purge_expired_outreach().await {
             Ok(p) => tracing::info!(purged = ?p, "outreach purge"),
             Err(e) => tracing::error!(error = %e, "outreach purge failed"),
+        }
+        match pathways.anonymise_expired().await {
+            Ok(a) => tracing::info!(anonymised = ?a, "HR records retention"),
+            Err(e) => tracing::error!(error = %e, "HR records retention failed"),
         }
         match partners.sweep_expired_tokens().await {
             Ok(n) => tracing::info!(swept = n, "expired partner tokens swept"),

@@ -21,7 +21,8 @@ commands:
   serve         serve HTTP on PASSERELLE_LISTEN
   schema        print the GraphQL schema (SDL)
   purge         erase the contact data of outreach campaigns closed longer than their
-                retention period (outcome counts stay); run it daily";
+                retention period (outcome counts stay), and reduce employees' records
+                to their statistics five years after their exit; run it daily";
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("passerelle: {msg}");
@@ -148,7 +149,7 @@ async fn purge(config: &Config) -> ExitCode {
         Ok(db) => db,
         Err(e) => return fail(format!("DATABASE_URL: cannot connect: {e}")),
     };
-    match partners::Partners::new(db, None)
+    match partners::Partners::new(db.clone(), None)
         .purge_expired_outreach()
         .await
     {
@@ -157,12 +158,26 @@ async fn purge(config: &Config) -> ExitCode {
                 "outreach purge: {} cases purged in {} campaigns ({} attempt notes erased)",
                 p.cases, p.campaigns, p.attempt_notes
             );
-            ExitCode::SUCCESS
         }
         // The operator needs the cause that a client would never see.
+        Err(e) => {
+            return match std::error::Error::source(&e) {
+                Some(cause) => fail(format!("outreach purge failed: {e}: {cause}")),
+                None => fail(format!("outreach purge failed: {e}")),
+            };
+        }
+    }
+    match pathways::Pathways::new(db).anonymise_expired().await {
+        Ok(a) => {
+            println!(
+                "HR records retention: {} employees' records reduced to their statistics",
+                a.employees
+            );
+            ExitCode::SUCCESS
+        }
         Err(e) => match std::error::Error::source(&e) {
-            Some(cause) => fail(format!("outreach purge failed: {e}: {cause}")),
-            None => fail(format!("outreach purge failed: {e}")),
+            Some(cause) => fail(format!("HR records retention failed: {e}: {cause}")),
+            None => fail(format!("HR records retention failed: {e}")),
         },
     }
 }

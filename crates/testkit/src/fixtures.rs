@@ -2,6 +2,8 @@
 //! under a system scope (the same path the seed uses), registered under the test
 //! issuer so that tokens from `Issuer` sign them in.
 
+mod pathways;
+
 use crate::{TestDb, suffix};
 use kernel::Ctx;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -255,6 +257,7 @@ pub async fn populate(tdb: &TestDb, t: &TestTenant) {
         vec![t.id.into(), camp.into(), site.into(), format!("Enquête {}", t.slug).into()]).await;
     exec(&db, "insert into survey_answers (tenant_id, id, campaign_id, score, answered_on, client_key) values ($1, $2, $3, 4, current_date - 1, $4)",
         vec![t.id.into(), Uuid::now_v7().into(), camp.into(), format!("fixture-answer-{}", t.slug).into()]).await;
+    pathways::populate(&db, t, site).await;
     db.close().await;
 }
 
