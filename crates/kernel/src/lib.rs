@@ -26,21 +26,21 @@ pub use role::{PartnerScope, TenantRole, UnionRole};
 /// (The derive names `sea_orm`, resolved in the calling crate: kernel stays ORM-free.)
 #[macro_export]
 macro_rules! code_enum {
-    (stored $(#[$m:meta])+ $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
-        $crate::code_enum!($(#[$m])+ stored $name { $($variant = $code / $label),* });
+    (stored $(#[$m:meta])+ $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal / $label:literal),* $(,)? }) => {
+        $crate::code_enum!($(#[$m])+ stored $name { $($(#[$vm])* $variant = $code / $label),* });
     };
-    ($(#[$m:meta])* stored $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
+    ($(#[$m:meta])* stored $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal / $label:literal),* $(,)? }) => {
         $crate::code_enum!(
             #[derive(sea_orm::DeriveValueType)]
             #[sea_orm(value_type = "String")]
             $(#[$m])*
-            $name { $($variant = $code / $label),* }
+            $name { $($(#[$vm])* $variant = $code / $label),* }
         );
     };
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal / $label:literal),* $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal / $label:literal),* $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),* }
+        pub enum $name { $($(#[$vm])* $variant),* }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
             pub fn as_str(self) -> &'static str { match self { $($name::$variant => $code),* } }
