@@ -1,6 +1,6 @@
 //! E-mails to people, by SMTP (`lettre`), in French, plain text and HTML. Without an
-//! SMTP server (development only: the configuration refuses it in production) each
-//! message is logged as "would send", with neither address nor content.
+//! SMTP server, development logs each message as "would send", with neither address
+//! nor content; production keeps them queued (retried for 24 h) rather than log.
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -12,12 +12,16 @@ pub struct MailerConfig {
     pub smtp_url: Option<String>,
     /// The sender, e.g. `Passerelle <ne-pas-repondre@pimms.example>`.
     pub from: String,
+    /// Production: no "would send" log, ever.
+    pub production: bool,
 }
 
 #[derive(Clone)]
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Log,
+    /// Production without a server: nothing leaves, nothing is logged.
+    Held,
 }
 
 #[derive(Clone)]
@@ -53,6 +57,7 @@ impl Mailer {
             .parse()
             .map_err(|_| "PASSERELLE_MAIL_FROM: not an e-mail address".to_owned())?;
         let transport = match &config.smtp_url {
+            None if config.production => Transport::Held,
             None => Transport::Log,
             Some(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -68,12 +73,19 @@ impl Mailer {
     pub async fn send(&self, email: Email) -> Result<Sent, &'static str> {
         let transport = match &self.transport {
             Transport::Log => {
-                tracing::info!(template = email.template, "would send an e-mail (no SMTP server configured)");
+                tracing::info!(
+                    template = email.template,
+                    "would send an e-mail (no SMTP server configured)"
+                );
                 return Ok(Sent::Logged);
             }
+            Transport::Held => return Err("aucun serveur SMTP configuré"),
             Transport::Smtp(t) => t,
         };
-        let to: Mailbox = email.to.parse().map_err(|_| "adresse du destinataire invalide")?;
+        let to: Mailbox = email
+            .to
+            .parse()
+            .map_err(|_| "adresse du destinataire invalide")?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -108,8 +120,16 @@ pub fn escape(s: &str) -> String {
 }
 
 /// A message of paragraphs, as plain text and as HTML.
-pub fn compose(template: &'static str, to: String, subject: String, paragraphs: &[String]) -> Email {
-    let text = format!("Bonjour,\n\n{}\n\n— Passerelle, réseau PIMMS\n", paragraphs.join("\n\n"));
+pub fn compose(
+    template: &'static str,
+    to: String,
+    subject: String,
+    paragraphs: &[String],
+) -> Email {
+    let text = format!(
+        "Bonjour,\n\n{}\n\n— Passerelle, réseau PIMMS\n",
+        paragraphs.join("\n\n")
+    );
     let body: String = paragraphs
         .iter()
         .map(|p| format!("<p>{}</p>", escape(p)))
@@ -149,6 +169,7 @@ mod tests {
         let ok = MailerConfig {
             smtp_url: Some("smtp://127.0.0.1:2525".into()),
             from: "Passerelle <ne-pas-repondre@pimms.example>".into(),
+            production: false,
         };
         assert!(Mailer::new(&ok).is_ok());
         let bad_from = MailerConfig {

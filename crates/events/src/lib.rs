@@ -104,7 +104,12 @@ impl Event {
 
 /// The payload every receiver gets: the event's id (also `webhook-id`), type, time
 /// and data. Small on purpose.
-pub fn payload(id: Uuid, event_type: EventType, at: chrono::DateTime<chrono::Utc>, data: &Value) -> Value {
+pub fn payload(
+    id: Uuid,
+    event_type: EventType,
+    at: chrono::DateTime<chrono::Utc>,
+    data: &Value,
+) -> Value {
     json!({
         "id": id.to_string(),
         "type": event_type.as_str(),
@@ -115,11 +120,12 @@ pub fn payload(id: Uuid, event_type: EventType, at: chrono::DateTime<chrono::Utc
 
 /// Writes `event` to the outbox inside `tx`, the transaction of the change that
 /// causes it: it commits or rolls back with the change. No RETURNING: the writer
-/// may insert an event it may not read (only the worker reads the outbox).
-pub async fn emit(tx: &Scoped, event: Event) -> Result<Uuid, Error> {
+/// may insert an event it may not read (only the worker reads the outbox). The
+/// event's id; None when an event with the same de-duplication key exists.
+pub async fn emit(tx: &Scoped, event: Event) -> Result<Option<Uuid>, Error> {
     let id = Uuid::now_v7();
     let body = payload(id, event.event_type, chrono::Utc::now(), &event.data);
-    tx.execute_raw(db::stmt(
+    let done = tx.execute_raw(db::stmt(
         "insert into event_outbox (id, event_type, tenant_id, partner_id, subject_id, payload, dedupe_key) \
          values ($1, $2, $3, $4, $5, $6, $7) on conflict (dedupe_key) do nothing",
         vec![
@@ -134,7 +140,7 @@ pub async fn emit(tx: &Scoped, event: Event) -> Result<Uuid, Error> {
     ))
     .await
     .map_err(|e| Error::from(db::DbError::from(e)))?;
-    Ok(id)
+    Ok((done.rows_affected() == 1).then_some(id))
 }
 
 /// The partner-facing service: webhook endpoints and their deliveries, and each

@@ -58,8 +58,8 @@ impl Outbound {
         if raw.len() > 2000 {
             return Err(Error::validation(field, "2 000 caractères au plus"));
         }
-        let url = reqwest::Url::parse(raw)
-            .map_err(|_| Error::validation(field, "adresse invalide"))?;
+        let url =
+            reqwest::Url::parse(raw).map_err(|_| Error::validation(field, "adresse invalide"))?;
         match url.scheme() {
             "https" => {}
             "http" if !self.production => {}
@@ -100,9 +100,8 @@ impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if addrs.is_empty() || addrs.iter().any(|a| !is_public(a.ip())) {
                 return Err(Box::new(Refused) as Box<dyn std::error::Error + Send + Sync>);
             }

@@ -12,7 +12,11 @@ impl Events {
         let user = ctx.require_user()?;
         let rows = self
             .db
-            .select_all(ctx, notification_preference::Entity::find_by_id(user.0), map_err)
+            .select_all(
+                ctx,
+                notification_preference::Entity::find_by_id(user.0),
+                map_err,
+            )
             .await?;
         Ok(rows.first().is_none_or(|p| p.reminders))
     }

@@ -83,8 +83,20 @@ mod tests {
             sign(secret, id, ts, body).as_deref(),
             Some("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
         );
-        assert!(verify(secret, id, ts, body, &header(&[secret], id, ts, body)));
-        assert!(!verify(secret, id, ts + 1, body, &header(&[secret], id, ts, body)));
+        assert!(verify(
+            secret,
+            id,
+            ts,
+            body,
+            &header(&[secret], id, ts, body)
+        ));
+        assert!(!verify(
+            secret,
+            id,
+            ts + 1,
+            body,
+            &header(&[secret], id, ts, body)
+        ));
     }
 
     #[test]

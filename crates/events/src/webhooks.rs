@@ -104,7 +104,8 @@ impl From<webhook_delivery::Model> for Delivery {
             event_type: m.event_type,
             status: m.status,
             attempts: m.attempts,
-            next_attempt_at: (m.status == DeliveryStatus::Pending).then(|| m.next_attempt_at.into()),
+            next_attempt_at: (m.status == DeliveryStatus::Pending)
+                .then(|| m.next_attempt_at.into()),
             last_attempt_at: m.last_attempt_at.map(Into::into),
             last_response_code: m.last_response_code,
             last_error: m.last_error,
@@ -129,13 +130,20 @@ fn check_types(types: Vec<EventType>) -> Result<Vec<String>, Error> {
     codes.sort();
     codes.dedup();
     if codes.is_empty() {
-        return Err(Error::validation("eventTypes", "au moins un type d'événement"));
+        return Err(Error::validation(
+            "eventTypes",
+            "au moins un type d'événement",
+        ));
     }
     Ok(codes)
 }
 
 impl Events {
-    pub async fn create_endpoint(&self, ctx: &Ctx, new: NewEndpoint) -> Result<EndpointWithSecret, Error> {
+    pub async fn create_endpoint(
+        &self,
+        ctx: &Ctx,
+        new: NewEndpoint,
+    ) -> Result<EndpointWithSecret, Error> {
         let partner = partner_person(ctx)?;
         let url = self.outbound.check_url("url", &new.url)?;
         let types = check_types(new.event_types)?;
@@ -146,7 +154,9 @@ impl Events {
             .await
             .map_err(map_err)?;
         if count >= MAX_ENDPOINTS {
-            return Err(Error::conflict(format!("{MAX_ENDPOINTS} adresses au plus par partenaire")));
+            return Err(Error::conflict(format!(
+                "{MAX_ENDPOINTS} adresses au plus par partenaire"
+            )));
         }
         let secret = signing::new_secret();
         let now = Utc::now();
@@ -176,7 +186,12 @@ impl Events {
         })
     }
 
-    pub async fn update_endpoint(&self, ctx: &Ctx, id: Uuid, change: UpdateEndpoint) -> Result<Endpoint, Error> {
+    pub async fn update_endpoint(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
+        change: UpdateEndpoint,
+    ) -> Result<Endpoint, Error> {
         let partner = partner_person(ctx)?;
         let url = change
             .url
@@ -185,7 +200,10 @@ impl Events {
         let types = change.event_types.map(check_types).transpose()?;
         let tx = self.db.scoped(ctx).await?;
         let mut update = webhook_endpoint::Entity::update_many()
-            .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::current_timestamp().into())
+            .col_expr(
+                webhook_endpoint::Column::UpdatedAt,
+                Expr::current_timestamp().into(),
+            )
             .filter(webhook_endpoint::Column::PartnerId.eq(partner))
             .filter(webhook_endpoint::Column::Id.eq(id));
         if let Some(u) = url {
@@ -198,9 +216,18 @@ impl Events {
             update = update.col_expr(webhook_endpoint::Column::Active, Expr::value(a));
             if a {
                 update = update
-                    .col_expr(webhook_endpoint::Column::DisabledAt, Expr::value(None::<DateTime<Utc>>))
-                    .col_expr(webhook_endpoint::Column::ConsecutiveFailures, Expr::value(0))
-                    .col_expr(webhook_endpoint::Column::FailingSince, Expr::value(None::<DateTime<Utc>>));
+                    .col_expr(
+                        webhook_endpoint::Column::DisabledAt,
+                        Expr::value(None::<DateTime<Utc>>),
+                    )
+                    .col_expr(
+                        webhook_endpoint::Column::ConsecutiveFailures,
+                        Expr::value(0),
+                    )
+                    .col_expr(
+                        webhook_endpoint::Column::FailingSince,
+                        Expr::value(None::<DateTime<Utc>>),
+                    );
             }
         }
         let m = db::update_one(&tx, update, map_err).await?;
@@ -234,15 +261,24 @@ impl Events {
         })
     }
 
-    pub async fn list_endpoints(&self, ctx: &Ctx, page: PageRequest) -> Result<Page<Endpoint>, Error> {
+    pub async fn list_endpoints(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest,
+    ) -> Result<Page<Endpoint>, Error> {
         let partner = partner_person(ctx)?;
         let select = webhook_endpoint::Entity::find()
             .filter(webhook_endpoint::Column::PartnerId.eq(partner))
-            .apply_if(page.after, |q, a| q.filter(webhook_endpoint::Column::Id.gt(a)))
+            .apply_if(page.after, |q, a| {
+                q.filter(webhook_endpoint::Column::Id.gt(a))
+            })
             .order_by_asc(webhook_endpoint::Column::Id)
             .limit(page.fetch());
         let rows = self.db.select_all(ctx, select, map_err).await?;
-        Ok(Page::from_rows(rows.into_iter().map(Into::into).collect(), &page))
+        Ok(Page::from_rows(
+            rows.into_iter().map(Into::into).collect(),
+            &page,
+        ))
     }
 
     pub async fn endpoints_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Endpoint>, Error> {
@@ -267,11 +303,16 @@ impl Events {
         let select = webhook_delivery::Entity::find()
             .filter(webhook_delivery::Column::PartnerId.eq(partner))
             .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
-            .apply_if(page.after, |q, a| q.filter(webhook_delivery::Column::Id.lt(a)))
+            .apply_if(page.after, |q, a| {
+                q.filter(webhook_delivery::Column::Id.lt(a))
+            })
             .order_by_desc(webhook_delivery::Column::Id)
             .limit(page.fetch());
         let rows = self.db.select_all(ctx, select, map_err).await?;
-        Ok(Page::from_rows(rows.into_iter().map(Into::into).collect(), &page))
+        Ok(Page::from_rows(
+            rows.into_iter().map(Into::into).collect(),
+            &page,
+        ))
     }
 
     pub async fn deliveries_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Delivery>, Error> {

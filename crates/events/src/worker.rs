@@ -16,7 +16,8 @@ use kernel::{Ctx, Error};
 use rand::Rng;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use std::time::Duration;
 use uuid::Uuid;
@@ -197,7 +198,10 @@ impl Worker {
         if !events.is_empty() {
             let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
             event_outbox::Entity::update_many()
-                .col_expr(event_outbox::Column::DispatchedAt, Expr::current_timestamp().into())
+                .col_expr(
+                    event_outbox::Column::DispatchedAt,
+                    Expr::current_timestamp().into(),
+                )
                 .filter(event_outbox::Column::Id.is_in(ids))
                 .exec(&*tx)
                 .await
@@ -207,7 +211,12 @@ impl Worker {
         Ok(events.len())
     }
 
-    async fn fan_out_webhooks(&self, tx: &db::Scoped, e: &event_outbox::Model, partner: Uuid) -> Result<(), Error> {
+    async fn fan_out_webhooks(
+        &self,
+        tx: &db::Scoped,
+        e: &event_outbox::Model,
+        partner: Uuid,
+    ) -> Result<(), Error> {
         #[derive(FromQueryResult)]
         struct Target {
             id: Uuid,
@@ -243,7 +252,11 @@ impl Worker {
     /// Who gets an e-mail for an event: the invitee (`None`: read from the invitation
     /// when sending), or for a report available, the association's directors and
     /// coordinators (a reminder, which a person may turn off).
-    async fn people_to_write_to(&self, tx: &db::Scoped, e: &event_outbox::Model) -> Result<Vec<Option<Uuid>>, Error> {
+    async fn people_to_write_to(
+        &self,
+        tx: &db::Scoped,
+        e: &event_outbox::Model,
+    ) -> Result<Vec<Option<Uuid>>, Error> {
         match e.event_type {
             EventType::InvitationCreated => Ok(vec![None]),
             EventType::AgreementReportingPeriodClosed => {
@@ -514,7 +527,9 @@ fn message(m: &DueEmail, kind: &str, r: Recipient) -> Email {
                 ),
                 "partner" => (
                     format!("Invitation à accéder à Passerelle pour {org}"),
-                    format!("Vous êtes invité·e à accéder à Passerelle pour le compte de {org}, partenaire du réseau PIMMS."),
+                    format!(
+                        "Vous êtes invité·e à accéder à Passerelle pour le compte de {org}, partenaire du réseau PIMMS."
+                    ),
                 ),
                 _ => (
                     "Invitation à rejoindre l'Union nationale des PIMMS sur Passerelle".to_owned(),
@@ -536,8 +551,14 @@ fn message(m: &DueEmail, kind: &str, r: Recipient) -> Email {
             )
         }
         _ => {
-            let period = m.payload["data"]["periodEnd"].as_str().unwrap_or_default().to_owned();
-            let reference = m.payload["data"]["reference"].as_str().unwrap_or_default().to_owned();
+            let period = m.payload["data"]["periodEnd"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let reference = m.payload["data"]["reference"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             compose(
                 "reminder",
                 r.email,
@@ -578,7 +599,10 @@ mod tests {
                 .min(MAX_DELAY);
             for _ in 0..20 {
                 let d = backoff(base, attempts);
-                assert!(d >= full / 2 && d <= full + Duration::from_millis(1), "{attempts}: {d:?}");
+                assert!(
+                    d >= full / 2 && d <= full + Duration::from_millis(1),
+                    "{attempts}: {d:?}"
+                );
             }
         }
         assert!(backoff(base, 40) <= MAX_DELAY + Duration::from_millis(1));

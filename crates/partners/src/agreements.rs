@@ -13,6 +13,7 @@
 mod contacts;
 pub mod listing;
 pub mod model;
+mod periods;
 mod repo;
 pub mod report;
 pub mod rules;
@@ -424,6 +425,15 @@ impl Partners {
         let update = agreement::Entity::update_many()
             .col_expr(agreement::Column::Status, Expr::value(status));
         let a = revise(&tx, ctx, id, update).await?;
+        let data = serde_json::json!({
+            "agreement": kernel::gid::encode("Agreement", a.id),
+            "status": a.status.as_str(),
+            "previousStatus": old.status.as_str(),
+        });
+        let event = events::Event::new(events::EventType::AgreementStatusChanged, a.id, data)
+            .tenant(a.tenant_id)
+            .partner(Some(a.partner_id));
+        events::emit(&tx, event).await?;
         tx.commit().await?;
         Ok(a)
     }

@@ -46,6 +46,38 @@ pub(crate) fn pending_invitation(
     }
 }
 
+/// Who an invitation is from: an association, the union, a partner firm.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Invited {
+    Association(Uuid),
+    Union,
+    Partner(Uuid),
+}
+
+/// The invitation-created event, in the transaction that created the invitation:
+/// the invitation e-mail goes out only if it committed. The payload names the
+/// invitation by global id, never the address (read from the invitation when sending).
+pub(crate) async fn invitation_created(
+    tx: &db::Scoped,
+    invited: Invited,
+    invitation_id: Uuid,
+) -> Result<(), Error> {
+    let (kind, gid_type, tenant, partner) = match invited {
+        Invited::Association(t) => ("association", "Invitation", Some(t), None),
+        Invited::Union => ("union", "UnionInvitation", None, None),
+        Invited::Partner(p) => ("partner", "PartnerInvitation", None, Some(p)),
+    };
+    let data = serde_json::json!({
+        "invitation": kernel::gid::encode(gid_type, invitation_id),
+        "kind": kind,
+    });
+    let event = events::Event::new(events::EventType::InvitationCreated, invitation_id, data)
+        .tenant(tenant)
+        .partner(partner);
+    events::emit(tx, event).await?;
+    Ok(())
+}
+
 impl Tenancy {
     pub async fn invite_member(
         &self,
@@ -80,6 +112,7 @@ impl Tenancy {
             Some(inv.id),
         )
         .await?;
+        invitation_created(&tx, Invited::Association(scope.tenant_id.0), inv.id).await?;
         tx.commit().await?;
         Ok(inv)
     }

@@ -70,6 +70,12 @@ impl Tenancy {
             Some(inv.id),
         )
         .await?;
+        crate::members::invitation_created(
+            &tx,
+            crate::members::Invited::Partner(partner_id),
+            inv.id,
+        )
+        .await?;
         tx.commit().await?;
         Ok(inv.into())
     }

@@ -60,6 +60,8 @@ impl Tenancy {
             Some(inv.id),
         )
         .await?;
+        crate::members::invitation_created(&tx, crate::members::Invited::Association(t.id), inv.id)
+            .await?;
         tx.commit().await?;
         Ok((t, inv))
     }

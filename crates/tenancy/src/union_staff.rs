@@ -37,6 +37,7 @@ impl Tenancy {
             Some(inv.id),
         )
         .await?;
+        crate::members::invitation_created(&tx, crate::members::Invited::Union, inv.id).await?;
         tx.commit().await?;
         Ok(inv)
     }

@@ -236,6 +236,11 @@ impl Partners {
             .filter(Column::TenantId.eq(c.tenant_id))
             .filter(Column::Id.eq(id));
         let m = crate::update_one(&tx, update, map_err).await?;
+        let data = serde_json::json!({ "campaign": kernel::gid::encode("OutreachCampaign", m.id) });
+        let event = events::Event::new(events::EventType::OutreachCampaignClosed, m.id, data)
+            .tenant(Some(m.tenant_id))
+            .partner(Some(m.partner_id));
+        events::emit(&tx, event).await?;
         tx.commit().await?;
         Ok(m.into())
     }

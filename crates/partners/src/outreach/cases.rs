@@ -96,6 +96,27 @@ async fn update_case(
     ))
 }
 
+/// The outcome-recorded event, in the transaction that closed the case: the partner
+/// learns the case and its outcome (which it may always read), never contact data
+/// or the details, which it reads through the API only when the resident consented.
+async fn outcome_recorded(tx: &Scoped, case: &Case) -> Result<(), Error> {
+    let data = serde_json::json!({
+        "case": kernel::gid::encode("OutreachCase", case.id),
+        "campaign": kernel::gid::encode("OutreachCampaign", case.campaign_id),
+        "outcome": case.outcome.map(|o| o.as_str()),
+        "reportDetailsAvailable": case.consent_to_report && case.report_details.is_some(),
+    });
+    let event = events::Event::new(
+        events::EventType::OutreachCaseOutcomeRecorded,
+        case.id,
+        data,
+    )
+    .tenant(Some(case.tenant_id))
+    .partner(Some(case.partner_id));
+    events::emit(tx, event).await?;
+    Ok(())
+}
+
 impl Partners {
     /// Hands cases over to one of the partner's open campaigns, within its period.
     /// All or nothing: one bad case, or a customer reference given twice or already
@@ -360,6 +381,9 @@ impl Partners {
             .col_expr(Column::Outcome, Expr::value(outcome))
             .col_expr(Column::ClosedAt, closed_at);
         let case = update_case(&tx, tenant, case_id, update).await?;
+        if unreachable {
+            outcome_recorded(&tx, &case).await?;
+        }
         tx.commit().await?;
         Ok((case, attempt))
     }
@@ -392,6 +416,7 @@ impl Partners {
             })
             .col_expr(Column::ClosedAt, Expr::current_timestamp());
         let case = update_case(&tx, tenant, case_id, update).await?;
+        outcome_recorded(&tx, &case).await?;
         tx.commit().await?;
         Ok(case)
     }
