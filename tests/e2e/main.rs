@@ -8,6 +8,7 @@ mod support;
 mod agreements;
 mod auth;
 mod catalog;
+mod console;
 mod dashboard;
 mod entities;
 mod faults_pg;

@@ -35,6 +35,10 @@ const RS_SCOPE = 'api';
 const MACHINE_CLIENT_ID = process.env.MACHINE_CLIENT_ID || 'passerelle-e2e-machine';
 const MACHINE_CLIENT_SECRET = process.env.MACHINE_CLIENT_SECRET || 'machine secret for tests only';
 const PARTNER_SCOPES = 'agreements:read activity:read outreach:read outreach:write';
+// The web console's client (public, PKCE), registered when both are given: its
+// redirect URI names the port the server under test listens on.
+const CONSOLE_CLIENT_ID = process.env.CONSOLE_CLIENT_ID || '';
+const CONSOLE_REDIRECT_URI = process.env.CONSOLE_REDIRECT_URI || '';
 
 // RFC 8707 resource indicators must be absolute URIs and oidc-provider enforces
 // it. When AUDIENCE is not one (the default `passerelle-api` is not), the
@@ -209,7 +213,13 @@ const provider = new Provider(issuer, {
     grant_types: ['authorization_code'],
     response_types: ['code'],
     redirect_uris: [REDIRECT_URI],
-  }, {
+  }, ...(CONSOLE_CLIENT_ID && CONSOLE_REDIRECT_URI ? [{
+    client_id: CONSOLE_CLIENT_ID,
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: [CONSOLE_REDIRECT_URI],
+  }] : []), {
     client_id: MACHINE_CLIENT_ID,
     client_secret: MACHINE_CLIENT_SECRET,
     token_endpoint_auth_method: 'client_secret_basic',

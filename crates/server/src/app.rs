@@ -92,6 +92,8 @@ pub enum StartError {
     DevIssuer(String),
     #[error("PASSERELLE_BOOTSTRAP_ADMIN_EMAIL: {0}")]
     Bootstrap(String),
+    #[error("console: {0}")]
+    Console(String),
     #[error("PASSERELLE_LISTEN: cannot bind: {0}")]
     Bind(#[source] std::io::Error),
 }
@@ -238,8 +240,20 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     if state.verifier.dev().is_some() {
         router = router.route("/dev/token", post(dev_token));
     }
+    // The web console at `/`: its pages execute the same schema in-process, as
+    // the signed-in person (see console_gate).
+    let console = console::router(
+        state.endpoint.clone(),
+        state.redis.clone(),
+        Arc::new(crate::console_gate::ConsoleGate {
+            state: state.clone(),
+        }),
+        console_settings(&state.config),
+    )
+    .map_err(|e| StartError::Console(e.to_string()))?;
     let router = router
         .with_state(state.clone())
+        .merge(console)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         // Outer guard; /graphql also reads its body under its own (smaller) limit.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -252,6 +266,33 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(middleware::map_response(api_headers));
     Ok(App { router, state })
+}
+
+/// The console's settings from the server's configuration: OIDC sign-in when both
+/// the issuer and the console's client are configured; the demo accounts listed in
+/// development only.
+fn console_settings(c: &Config) -> console::Settings {
+    let oidc = match (&c.oidc_issuer, &c.console_oidc_client_id) {
+        (Some(issuer), Some(client_id)) => Some(console::OidcSettings {
+            issuer: issuer.clone(),
+            client_id: client_id.clone(),
+            client_secret: c.console_oidc_client_secret.clone(),
+            redirect_url: format!("{}/connexion/retour", c.public_url),
+            audience: c.oidc_audience.clone(),
+        }),
+        _ => None,
+    };
+    console::Settings {
+        production: !c.is_development(),
+        idle_timeout: c.console_idle_timeout,
+        max_lifetime: Duration::from_secs(12 * 3600),
+        oidc,
+        dev_accounts: if c.is_development() {
+            crate::console_gate::dev_accounts()
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 /// On every answer, errors included: answers hold personal data, so no cache (a

@@ -71,6 +71,15 @@ pub struct Config {
     /// Cache-Control max-age, clamped): a withdrawn key is refused at most `max` later.
     pub jwks_min_age_secs: u64,
     pub jwks_max_age_secs: u64,
+    /// The console's OpenID Connect client at PASSERELLE_OIDC_ISSUER (authorization
+    /// code with PKCE); without it the console offers no OIDC sign-in.
+    pub console_oidc_client_id: Option<String>,
+    /// Its secret, for a confidential client (None: a public client, PKCE only).
+    pub console_oidc_client_secret: Option<String>,
+    /// The address people reach the server at (the console's OIDC redirect).
+    pub public_url: String,
+    /// A console session unused this long ends.
+    pub console_idle_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -363,7 +372,38 @@ impl Config {
                 "must not exceed PASSERELLE_JWKS_MAX_AGE_SECS",
             ));
         }
+        let console_oidc_client_id = get("PASSERELLE_CONSOLE_OIDC_CLIENT_ID");
+        let console_oidc_client_secret = get("PASSERELLE_CONSOLE_OIDC_CLIENT_SECRET");
+        let public_url = match get("PASSERELLE_PUBLIC_URL") {
+            Some(u) if u.starts_with("https://") || (!prod && u.starts_with("http://")) => {
+                u.trim_end_matches('/').to_owned()
+            }
+            Some(_) => {
+                return Err(bad(
+                    "PASSERELLE_PUBLIC_URL",
+                    if prod {
+                        "expected an https:// URL"
+                    } else {
+                        "expected an http(s):// URL"
+                    },
+                ));
+            }
+            None if prod && console_oidc_client_id.is_some() => {
+                return Err(bad(
+                    "PASSERELLE_PUBLIC_URL",
+                    "required in production with PASSERELLE_CONSOLE_OIDC_CLIENT_ID",
+                ));
+            }
+            None => format!("http://{listen}"),
+        };
+        let console_idle_timeout = Duration::from_secs(
+            60 * number("PASSERELLE_CONSOLE_IDLE_MINUTES", 30, 1, 24 * 60)?,
+        );
         Ok(Self {
+            console_oidc_client_id,
+            console_oidc_client_secret,
+            public_url,
+            console_idle_timeout,
             database_url,
             database_admin_url,
             redis_url,

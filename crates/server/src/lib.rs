@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod config;
+mod console_gate;
 mod oauth;
 pub mod principals;
 pub mod ratelimit;
