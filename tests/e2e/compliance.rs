@@ -409,3 +409,64 @@ async fn a_full_audit_cycle() {
     validation(&r, "kind");
     tdb.drop_database().await;
 }
+
+async fn dev_token(app: &TestApp, email: &str) -> String {
+    let r: Value = app
+        .gql
+        .http
+        .post(format!("{}/dev/token", app.base))
+        .json(&json!({"email": email}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().expect("a demo token").to_owned()
+}
+
+#[tokio::test]
+async fn the_demo_loads_a_catalogue_a_closed_campaign_and_one_in_its_contradictory_phase() {
+    let tdb: &'static TestDb = Box::leak(Box::new(testkit::testdb::separate_db().await));
+    let db = tdb.app().await;
+    let summary = demo::demo(&db, 3000).await.expect("demo seed");
+    assert!(summary.compliance.criteria >= 20);
+    // Seeding again adds nothing.
+    let again = demo::demo(&db, 3000).await.expect("demo seed again");
+    assert_eq!(again.compliance, demo::ComplianceSummary::default());
+    db.close().await;
+    let app = spawn_on(tdb).await;
+    let admin = dev_token(&app, "admin@union-pimms.example").await;
+    let r = app.gql.run(&admin, None, "{ catalogueVersions { status principles { code } criteria { measure indicator } } \
+        complianceCampaigns { status audits { status grade actions { overdue } } } \
+        complianceDashboard { byGrade { associations } overdueActions contractsToRenew } }", json!({})).await;
+    assert!(r.ok(), "{:?}", r.body);
+    let v = &r.data()["catalogueVersions"][0];
+    assert_eq!(v["status"], "PUBLISHED");
+    assert!(v["principles"].as_array().unwrap().len() >= 4);
+    let criteria = v["criteria"].as_array().unwrap();
+    assert!(criteria.len() >= 20);
+    for m in ["INDICATOR", "DECLARATION", "EVIDENCE", "OBSERVATION"] {
+        assert!(criteria.iter().any(|c| c["measure"] == m), "{m}");
+    }
+    let campaigns = r.data()["complianceCampaigns"].as_array().unwrap();
+    let closed = campaigns.iter().find(|c| c["status"] == "CLOSED").expect("a closed campaign");
+    assert!(closed["audits"].as_array().unwrap().iter().all(|a| a["status"] == "FINAL" && !a["grade"].is_null()));
+    assert!(closed["audits"].as_array().unwrap().iter().any(|a| !a["actions"].as_array().unwrap().is_empty()));
+    let open = campaigns.iter().find(|c| c["status"] == "OPEN").expect("an open campaign");
+    assert!(!open["audits"].as_array().unwrap().is_empty());
+    assert!(open["audits"].as_array().unwrap().iter().all(|a| a["status"] == "CONTRADICTORY"));
+    let d = &r.data()["complianceDashboard"];
+    assert!(d["overdueActions"].as_i64().unwrap() >= 1);
+    assert!(d["contractsToRenew"].as_i64().unwrap() >= 1);
+    // The indicators of an audit in progress, from the demo journal.
+    let auditor = dev_token(&app, "audit@union-pimms.example").await;
+    let r = app.gql.run(&auditor, None, "{ complianceAudits { status indicators { indicator value } } }", json!({})).await;
+    assert!(r.ok(), "{:?}", r.body);
+    let audits = r.data()["complianceAudits"].as_array().unwrap();
+    let current = audits.iter().find(|a| a["status"] == "CONTRADICTORY").unwrap();
+    let value = |i: &str| current["indicators"].as_array().unwrap().iter().find(|x| x["indicator"] == i).unwrap()["value"].clone();
+    assert!(value("PEOPLE_RECEIVED_PER_SITE").as_f64().unwrap() > 0.0);
+    assert_eq!(value("TRAINING_TIME_SHARE"), Value::Null);
+    tdb.drop_database().await;
+}
