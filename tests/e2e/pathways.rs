@@ -56,7 +56,9 @@ fn contract(kind: &str, start: NaiveDate, end: Option<NaiveDate>, site: &str) ->
 }
 
 async fn hire(app: &TestApp, t: &TestTenant, input: Value) -> Value {
-    let r = app.as_user(&t.director, None, HIRE, json!({"i": input})).await;
+    let r = app
+        .as_user(&t.director, None, HIRE, json!({"i": input}))
+        .await;
     assert!(r.ok(), "{:?}", r.body);
     r.data()["hireEmployee"].clone()
 }
@@ -99,10 +101,18 @@ async fn a_mediators_pathway_from_hire_to_follow_up() {
     assert_eq!(h["warnings"], json!([]));
 
     // A colleague without an account.
-    let colleague = hire(&app, &t, json!({
-        "fullName": "Karim Haddad", "birthYear": 1988, "sex": "MALE",
-        "contract": contract("PEC", s, Some(end1), &vaise)
-    })).await["employee"]["id"].as_str().unwrap().to_owned();
+    let colleague = hire(
+        &app,
+        &t,
+        json!({
+            "fullName": "Karim Haddad", "birthYear": 1988, "sex": "MALE",
+            "contract": contract("PEC", s, Some(end1), &vaise)
+        }),
+    )
+    .await["employee"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // A year of training entries: 8 hours a month, a week each month.
     for i in 0..12 {
@@ -161,9 +171,17 @@ async fn a_mediators_pathway_from_hire_to_follow_up() {
     assert!(!r.body.to_string().contains("Karim"));
     // ... nor the subsidies behind their contract, nor write anything.
     let r = app
-        .as_user(&t.mediator, None, "{ myEmployeeRecord { contracts { subsidies { id } } } }", json!({}))
+        .as_user(
+            &t.mediator,
+            None,
+            "{ myEmployeeRecord { contracts { subsidies { id } } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(r.data()["myEmployeeRecord"]["contracts"][0]["subsidies"], json!([]));
+    assert_eq!(
+        r.data()["myEmployeeRecord"]["contracts"][0]["subsidies"],
+        json!([])
+    );
     let r = app
         .as_user(&t.mediator, None, ENTRY, json!({"i": {"employeeId": employee, "kind": "TRAINING",
             "title": "Auto-déclaration", "startsOn": ds(s + Days::new(9)), "endsOn": ds(s + Days::new(15)), "hours": 30.0}}))
@@ -172,7 +190,12 @@ async fn a_mediators_pathway_from_hire_to_follow_up() {
     // A viewer and a coordinator (not granted) see nothing of anyone.
     for u in [&t.viewer, &t.coordinator] {
         let r = app
-            .as_user(u, None, "{ employees { edges { node { id } } } myEmployeeRecord { id } }", json!({}))
+            .as_user(
+                u,
+                None,
+                "{ employees { edges { node { id } } } myEmployeeRecord { id } }",
+                json!({}),
+            )
             .await;
         assert!(r.ok(), "{:?}", r.body);
         assert_eq!(r.data()["employees"]["edges"], json!([]));
@@ -184,7 +207,12 @@ async fn a_mediators_pathway_from_hire_to_follow_up() {
         .await;
     assert!(r.ok(), "{:?}", r.body);
     let r = app
-        .as_user(&t.coordinator, None, "{ employees { edges { node { id } } } }", json!({}))
+        .as_user(
+            &t.coordinator,
+            None,
+            "{ employees { edges { node { id } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(r.data()["employees"]["edges"].as_array().unwrap().len(), 2);
 
@@ -238,7 +266,12 @@ async fn a_mediators_pathway_from_hire_to_follow_up() {
     assert!(r.ok(), "{:?}", r.body);
     let x = &r.data()["recordEmployeeExit"]["exit"];
     assert_eq!(x["positive"], true);
-    assert!(x["employerPartner"]["name"].as_str().unwrap().starts_with("EDF"));
+    assert!(
+        x["employerPartner"]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("EDF")
+    );
     assert_eq!(x["followUpDueOn"], ds(exit_on + Months::new(6)));
     let exit_id = x["id"].as_str().unwrap().to_owned();
     // The running contract ended with the exit; the ledger stops there, caught up.
@@ -255,8 +288,13 @@ async fn a_mediators_pathway_from_hire_to_follow_up() {
 
     // A follow-up before six months is refused and changes nothing.
     let r = app
-        .as_user(&t.director, None, FOLLOW_UP, json!({"i": {"exitId": exit_id,
-            "followedUpOn": ds(exit_on + Months::new(5)), "outcome": "LASTING_JOB"}}))
+        .as_user(
+            &t.director,
+            None,
+            FOLLOW_UP,
+            json!({"i": {"exitId": exit_id,
+            "followedUpOn": ds(exit_on + Months::new(5)), "outcome": "LASTING_JOB"}}),
+        )
         .await;
     assert_eq!(r.code(), Some("VALIDATION"));
     assert_eq!(r.body["errors"][0]["extensions"]["field"], "followedUpOn");
@@ -265,17 +303,33 @@ async fn a_mediators_pathway_from_hire_to_follow_up() {
         0
     );
     let r = app
-        .as_user(&t.director, None, FOLLOW_UP, json!({"i": {"exitId": exit_id,
-            "followedUpOn": ds(exit_on + Months::new(6)), "outcome": "LASTING_JOB"}}))
+        .as_user(
+            &t.director,
+            None,
+            FOLLOW_UP,
+            json!({"i": {"exitId": exit_id,
+            "followedUpOn": ds(exit_on + Months::new(6)), "outcome": "LASTING_JOB"}}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
-    assert_eq!(r.data()["recordExitFollowUp"]["exit"]["followUpOutcome"], "LASTING_JOB");
+    assert_eq!(
+        r.data()["recordExitFollowUp"]["exit"]["followUpOutcome"],
+        "LASTING_JOB"
+    );
 
     // The employee still reads their own ledger after leaving.
     let r = app
-        .as_user(&t.mediator, None, "{ myEmployeeRecord { exit { outcome } ledger { doneHours } } }", json!({}))
+        .as_user(
+            &t.mediator,
+            None,
+            "{ myEmployeeRecord { exit { outcome } ledger { doneHours } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(r.data()["myEmployeeRecord"]["exit"]["outcome"], "LASTING_JOB");
+    assert_eq!(
+        r.data()["myEmployeeRecord"]["exit"]["outcome"],
+        "LASTING_JOB"
+    );
     assert_eq!(r.data()["myEmployeeRecord"]["ledger"]["doneHours"], 236.0);
 
     // The association's own figures are exact.
@@ -310,7 +364,11 @@ async fn a_mediators_pathway_from_hire_to_follow_up() {
     assert_eq!(mine["figures"]["exits"]["value"], Value::Null);
     assert_eq!(mine["figures"]["positiveExitRate"], Value::Null);
     assert!(
-        st["regions"].as_array().unwrap().iter().any(|r| r["code"] == "84"),
+        st["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "84"),
         "Lyon is in Auvergne-Rhône-Alpes: {st}"
     );
     assert_eq!(r.data()["hrNetworkExitRates"][0]["year"], year);
@@ -324,7 +382,12 @@ async fn a_mediators_pathway_from_hire_to_follow_up() {
         .await;
     assert_eq!(r.data()["node"], Value::Null);
     let r = app
-        .as_user(&auditor, None, "{ employees { edges { node { id } } } }", json!({}))
+        .as_user(
+            &auditor,
+            None,
+            "{ employees { edges { node { id } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(r.code(), Some("FORBIDDEN"));
     // Partners: nothing of this domain, not even the aggregates.
@@ -355,13 +418,27 @@ async fn bad_input_is_refused_with_its_field_and_records_nothing() {
     };
     let refused = |r: &testkit::gql::Reply, field: &str| {
         assert_eq!(r.code(), Some("VALIDATION"), "{:?}", r.body);
-        assert_eq!(r.body["errors"][0]["extensions"]["field"], field, "{:?}", r.body);
-        assert!(!r.body["errors"][0]["extensions"]["reason"].as_str().unwrap().is_empty());
+        assert_eq!(
+            r.body["errors"][0]["extensions"]["field"], field,
+            "{:?}",
+            r.body
+        );
+        assert!(
+            !r.body["errors"][0]["extensions"]["reason"]
+                .as_str()
+                .unwrap()
+                .is_empty()
+        );
     };
     // A contract ending before it starts.
     let r = app
-        .as_user(&t.director, None, HIRE, json!({"i": {"fullName": "Lina Moreau", "birthYear": 1999, "sex": "FEMALE",
-            "contract": contract("ADULTE_RELAIS", s, Some(s - Days::new(1)), &site)}}))
+        .as_user(
+            &t.director,
+            None,
+            HIRE,
+            json!({"i": {"fullName": "Lina Moreau", "birthYear": 1999, "sex": "FEMALE",
+            "contract": contract("ADULTE_RELAIS", s, Some(s - Days::new(1)), &site)}}),
+        )
         .await;
     refused(&r, "contract.plannedEndOn");
     // A subsidy ending before it starts.
@@ -377,8 +454,13 @@ async fn bad_input_is_refused_with_its_field_and_records_nothing() {
     }
     assert_eq!(before, after, "nothing recorded");
 
-    let h = hire(&app, &t, json!({"fullName": "Lina Moreau", "birthYear": 1999, "sex": "FEMALE",
-        "contract": contract("ADULTE_RELAIS", s, Some(s + Months::new(12)), &site)})).await;
+    let h = hire(
+        &app,
+        &t,
+        json!({"fullName": "Lina Moreau", "birthYear": 1999, "sex": "FEMALE",
+        "contract": contract("ADULTE_RELAIS", s, Some(s + Months::new(12)), &site)}),
+    )
+    .await;
     let employee = h["employee"]["id"].as_str().unwrap().to_owned();
     let entries = count(&app, "training_entries", &t).await;
     // More hours than the contract's over those dates (one week: 35 hours).
@@ -402,8 +484,13 @@ async fn bad_input_is_refused_with_its_field_and_records_nothing() {
     assert_eq!(count(&app, "training_entries", &t).await, entries);
     // An exit before the contract's start.
     let r = app
-        .as_user(&t.director, None, EXIT, json!({"i": {"employeeId": employee, "exitOn": ds(s - Days::new(1)),
-            "reason": "END_OF_CONTRACT", "outcome": "JOB_SEARCH"}}))
+        .as_user(
+            &t.director,
+            None,
+            EXIT,
+            json!({"i": {"employeeId": employee, "exitOn": ds(s - Days::new(1)),
+            "reason": "END_OF_CONTRACT", "outcome": "JOB_SEARCH"}}),
+        )
         .await;
     refused(&r, "exitOn");
     assert_eq!(count(&app, "employee_exits", &t).await, 0);
@@ -420,8 +507,13 @@ async fn bad_input_is_refused_with_its_field_and_records_nothing() {
     );
     // Only HR managers write.
     let r = app
-        .as_user(&t.coordinator, None, HIRE, json!({"i": {"fullName": "Lina Moreau", "birthYear": 1999, "sex": "FEMALE",
-            "contract": contract("CDD", s, Some(s + Months::new(12)), &site)}}))
+        .as_user(
+            &t.coordinator,
+            None,
+            HIRE,
+            json!({"i": {"fullName": "Lina Moreau", "birthYear": 1999, "sex": "FEMALE",
+            "contract": contract("CDD", s, Some(s + Months::new(12)), &site)}}),
+        )
         .await;
     assert_eq!(r.code(), Some("FORBIDDEN"));
 }
@@ -439,13 +531,23 @@ async fn the_calendar_warns_of_ends_and_renewals_and_short_pathways_warn() {
                     "ratePercent": 60.0, "renewalDeadline": ds(today() + Days::new(10))}})).await;
     let contract_id = h["contract"]["id"].as_str().unwrap().to_owned();
     // A four-month pathway is recorded, with a warning.
-    let short = hire(&app, &t, json!({"fullName": "Inès Garnier", "birthYear": 1990, "sex": "FEMALE",
-        "contract": contract("CDD", today(), Some(today() + Months::new(4)), &site)})).await;
+    let short = hire(
+        &app,
+        &t,
+        json!({"fullName": "Inès Garnier", "birthYear": 1990, "sex": "FEMALE",
+        "contract": contract("CDD", today(), Some(today() + Months::new(4)), &site)}),
+    )
+    .await;
     assert_eq!(short["warnings"][0]["code"], "PATHWAY_TOO_SHORT");
     assert_eq!(short["warnings"][0]["field"], "plannedEndOn");
     // A CDI has no end: no deadline, no warning.
-    let cdi = hire(&app, &t, json!({"fullName": "Paul Leroy", "birthYear": 1980, "sex": "MALE",
-        "contract": contract("CDI", today() - Months::new(40), None, &site)})).await;
+    let cdi = hire(
+        &app,
+        &t,
+        json!({"fullName": "Paul Leroy", "birthYear": 1980, "sex": "MALE",
+        "contract": contract("CDI", today() - Months::new(40), None, &site)}),
+    )
+    .await;
     assert_eq!(cdi["warnings"], json!([]));
 
     let q = "{ hrCalendar { on kind label employee { fullName } contract { id } } }";
@@ -456,7 +558,12 @@ async fn the_calendar_warns_of_ends_and_renewals_and_short_pathways_warn() {
         .unwrap()
         .iter()
         .filter(|d| d["contract"]["id"] == contract_id.as_str())
-        .map(|d| (d["on"].as_str().unwrap().to_owned(), d["kind"].as_str().unwrap().to_owned()))
+        .map(|d| {
+            (
+                d["on"].as_str().unwrap().to_owned(),
+                d["kind"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         items,
@@ -468,7 +575,12 @@ async fn the_calendar_warns_of_ends_and_renewals_and_short_pathways_warn() {
     );
     // The short contract ends beyond 60 days.
     let r = app
-        .as_user(&t.director, None, "{ hrCalendar(withinDays: 200) { employee { fullName } } }", json!({}))
+        .as_user(
+            &t.director,
+            None,
+            "{ hrCalendar(withinDays: 200) { employee { fullName } } }",
+            json!({}),
+        )
         .await;
     assert!(r.body.to_string().contains("Inès Garnier"));
     // Once renewed, a contract's end is no longer a deadline.
@@ -479,8 +591,13 @@ async fn the_calendar_warns_of_ends_and_renewals_and_short_pathways_warn() {
         .await;
     assert!(r.ok(), "{:?}", r.body);
     let r = app.as_user(&t.director, None, q, json!({})).await;
-    assert!(!r.data()["hrCalendar"].as_array().unwrap().iter().any(|d| d["kind"] == "CONTRACT_END"
-        && d["contract"]["id"] == contract_id.as_str()));
+    assert!(
+        !r.data()["hrCalendar"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["kind"] == "CONTRACT_END" && d["contract"]["id"] == contract_id.as_str())
+    );
     // Mediators have no calendar.
     let r = app.as_user(&t.mediator, None, q, json!({})).await;
     assert_eq!(r.code(), Some("FORBIDDEN"));
@@ -494,8 +611,16 @@ async fn records_are_reduced_to_statistics_five_years_after_the_exit() {
     // One who left six years ago, one who left last year.
     let mut ids = Vec::new();
     for (name, start, exit) in [
-        ("Nadia Ancienne", today() - Months::new(80), today() - Months::new(72)),
-        ("Omar Récent", today() - Months::new(20), today() - Months::new(12)),
+        (
+            "Nadia Ancienne",
+            today() - Months::new(80),
+            today() - Months::new(72),
+        ),
+        (
+            "Omar Récent",
+            today() - Months::new(20),
+            today() - Months::new(12),
+        ),
     ] {
         let h = hire(&app, &t, json!({"fullName": name, "membershipId": null, "birthYear": 1985, "sex": "FEMALE",
             "contract": contract("ADULTE_RELAIS", start, Some(exit), &site),
@@ -509,8 +634,13 @@ async fn records_are_reduced_to_statistics_five_years_after_the_exit() {
             .await;
         assert!(r.ok(), "{:?}", r.body);
         let r = app
-            .as_user(&t.director, None, EXIT, json!({"i": {"employeeId": id, "exitOn": ds(exit),
-                "reason": "END_OF_CONTRACT", "outcome": "OTHER_JOB"}}))
+            .as_user(
+                &t.director,
+                None,
+                EXIT,
+                json!({"i": {"employeeId": id, "exitOn": ds(exit),
+                "reason": "END_OF_CONTRACT", "outcome": "OTHER_JOB"}}),
+            )
             .await;
         assert!(r.ok(), "{:?}", r.body);
         ids.push(id);
@@ -530,13 +660,18 @@ async fn records_are_reduced_to_statistics_five_years_after_the_exit() {
 
     let q = "query($id: ID!) { node(id: $id) { ... on Employee { fullName anonymised birthYear sex \
         trainingEntries { title provider hours } contracts { kind subsidies { agreementReference amountCents } } exit { outcome } } } }";
-    let r = app.as_user(&t.director, None, q, json!({"id": ids[0]})).await;
+    let r = app
+        .as_user(&t.director, None, q, json!({"id": ids[0]}))
+        .await;
     let old = &r.data()["node"];
     assert_eq!(old["anonymised"], true, "{:?}", r.body);
     assert_eq!(old["fullName"], Value::Null);
     assert_eq!(old["trainingEntries"][0]["title"], Value::Null);
     assert_eq!(old["trainingEntries"][0]["provider"], Value::Null);
-    assert_eq!(old["contracts"][0]["subsidies"][0]["agreementReference"], Value::Null);
+    assert_eq!(
+        old["contracts"][0]["subsidies"][0]["agreementReference"],
+        Value::Null
+    );
     // The statistics fields stay.
     assert_eq!(old["birthYear"], 1985);
     assert_eq!(old["sex"], "FEMALE");
@@ -544,11 +679,16 @@ async fn records_are_reduced_to_statistics_five_years_after_the_exit() {
     assert_eq!(old["contracts"][0]["subsidies"][0]["amountCents"], 1000);
     assert_eq!(old["exit"]["outcome"], "OTHER_JOB");
     // The recent one is whole.
-    let r = app.as_user(&t.director, None, q, json!({"id": ids[1]})).await;
+    let r = app
+        .as_user(&t.director, None, q, json!({"id": ids[1]}))
+        .await;
     let recent = &r.data()["node"];
     assert_eq!(recent["fullName"], "Omar Récent");
     assert_eq!(recent["anonymised"], false);
-    assert_eq!(recent["trainingEntries"][0]["title"], "Formation de Omar Récent");
+    assert_eq!(
+        recent["trainingEntries"][0]["title"],
+        "Formation de Omar Récent"
+    );
     // Nothing more is added to a reduced record.
     let r = app
         .as_user(&t.director, None, "mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { qualification { title } } }",

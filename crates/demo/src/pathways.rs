@@ -122,13 +122,19 @@ fn length(kind: ContractKind) -> Option<u32> {
 
 fn subsidy_of(kind: ContractKind) -> Option<(Programme, Funder, Option<i64>, Option<f64>)> {
     match kind {
-        ContractKind::AdulteRelais => {
-            Some((Programme::AdulteRelais, Funder::State, Some(2_213_900), None))
-        }
+        ContractKind::AdulteRelais => Some((
+            Programme::AdulteRelais,
+            Funder::State,
+            Some(2_213_900),
+            None,
+        )),
         ContractKind::Pec => Some((Programme::Pec, Funder::FranceTravail, None, Some(60.0))),
-        ContractKind::Apprenticeship => {
-            Some((Programme::ApprenticeshipAid, Funder::State, Some(600_000), None))
-        }
+        ContractKind::Apprenticeship => Some((
+            Programme::ApprenticeshipAid,
+            Funder::State,
+            Some(600_000),
+            None,
+        )),
         ContractKind::Professionalisation => Some((
             Programme::ProfessionalisationAid,
             Funder::FranceTravail,
@@ -167,7 +173,11 @@ impl Ctx<'_> {
             planned_end_on: Set(planned_end_on),
             ended_on: Set(None),
             end_reason: Set(None),
-            weekly_hours: Set(if kind == ContractKind::Pec { 26.0 } else { 35.0 }),
+            weekly_hours: Set(if kind == ContractKind::Pec {
+                26.0
+            } else {
+                35.0
+            }),
             job_title: Set("Agent médiateur social".to_owned()),
             renews_id: Set(renews),
             ..Default::default()
@@ -332,9 +342,7 @@ pub(crate) async fn seed_pathways(tx: &Scoped, today: NaiveDate) -> Result<Pathw
                 (start + Months::new(8 + (k + ti as u32) % 10), outcome)
             });
             let planned = length(kind).map(|m| start + Months::new(m) - Days::new(1));
-            let first_id = c
-                .contract(id, kind, start, planned, None, site, n)
-                .await?;
+            let first_id = c.contract(id, kind, start, planned, None, site, n).await?;
             let (mut last_day, mut previous) = (planned, first_id);
             // A one-year contract already over is renewed for a year, and again,
             // unless its holder left before.
@@ -344,7 +352,15 @@ pub(crate) async fn seed_pathways(tx: &Scoped, today: NaiveDate) -> Result<Pathw
             {
                 let next_end = end + Months::new(12);
                 previous = c
-                    .contract(id, kind, end + Days::new(1), Some(next_end), Some(previous), site, n)
+                    .contract(
+                        id,
+                        kind,
+                        end + Days::new(1),
+                        Some(next_end),
+                        Some(previous),
+                        site,
+                        n,
+                    )
                     .await?;
                 last_day = Some(next_end);
             }
@@ -470,8 +486,16 @@ async fn ledger(
         if month + Days::new(7) >= start {
             let hours = 11.0 + f64::from((n * 7 + i * 3) % 6);
             let (kind, title, counts) = match i % 6 {
-                4 => (EntryKind::JobSearchWorkshop, "Atelier CV et entretien d'embauche", true),
-                5 if i % 12 == 5 => (EntryKind::Immersion, "Immersion en entreprise partenaire", false),
+                4 => (
+                    EntryKind::JobSearchWorkshop,
+                    "Atelier CV et entretien d'embauche",
+                    true,
+                ),
+                5 if i % 12 == 5 => (
+                    EntryKind::Immersion,
+                    "Immersion en entreprise partenaire",
+                    false,
+                ),
                 _ => (
                     EntryKind::Training,
                     "Titre professionnel médiateur social : accès aux droits",
@@ -484,9 +508,17 @@ async fn ledger(
                 employee_id: Set(employee),
                 kind: Set(kind),
                 title: Set(Some(title.to_owned())),
-                provider: Set(Some(if kind == EntryKind::Training { "AFPA" } else { "France Travail" }.to_owned())),
-                certification: Set((kind == EntryKind::Training)
-                    .then(|| "Titre professionnel MSADS".to_owned())),
+                provider: Set(Some(
+                    if kind == EntryKind::Training {
+                        "AFPA"
+                    } else {
+                        "France Travail"
+                    }
+                    .to_owned(),
+                )),
+                certification: Set(
+                    (kind == EntryKind::Training).then(|| "Titre professionnel MSADS".to_owned())
+                ),
                 starts_on: Set(month + Days::new(7)),
                 ends_on: Set(month + Days::new(13)),
                 hours: Set(if behind { hours / 2.0 } else { hours }),

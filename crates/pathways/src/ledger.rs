@@ -84,7 +84,9 @@ fn days(from: NaiveDate, to: NaiveDate) -> impl Iterator<Item = NaiveDate> {
 /// Hours the contracts provide for between two days (inclusive), absences ignored:
 /// the most a training entry over those days can hold.
 pub fn contract_hours_between(contracts: &[Contract], from: NaiveDate, to: NaiveDate) -> f64 {
-    days(from, to).map(|d| contract_hours_on(contracts, d)).sum()
+    days(from, to)
+        .map(|d| contract_hours_on(contracts, d))
+        .sum()
 }
 
 /// Hours actually worked between two days (inclusive): contracts minus absences.
@@ -237,7 +239,10 @@ mod tests {
         let behind = ledger(
             &c,
             &[],
-            &[entry("2027-03-20", 11.0, true), entry("2027-03-21", 20.0, false)],
+            &[
+                entry("2027-03-20", 11.0, true),
+                entry("2027-03-21", 20.0, false),
+            ],
             d("2027-03-31"),
         );
         assert!(behind.behind(), "11 h of 14.49 is more than 20 % short");
@@ -247,7 +252,10 @@ mod tests {
         let caught_up = ledger(
             &c,
             &[],
-            &[entry("2027-03-20", 11.0, true), entry("2027-04-10", 20.0, true)],
+            &[
+                entry("2027-03-20", 11.0, true),
+                entry("2027-04-10", 20.0, true),
+            ],
             d("2027-04-30"),
         );
         assert!(caught_up.months[0].behind);

@@ -206,10 +206,9 @@ impl Pathways {
         let prev = repo::contract(&tx, tenant, r.contract_id)
             .await?
             .ok_or(Error::NotFound)?;
-        if repo::exits_of(&tx, Some(tenant), &[prev.employee_id])
+        if !repo::exits_of(&tx, Some(tenant), &[prev.employee_id])
             .await?
-            .first()
-            .is_some()
+            .is_empty()
         {
             return Err(Error::validation(
                 "contractId",
@@ -251,7 +250,8 @@ impl Pathways {
             .subsidy
             .map(|s| rules::check_subsidy("subsidy", s))
             .transpose()?;
-        let contract = repo::insert_contract(&tx, tenant, prev.employee_id, Some(prev.id), &next).await?;
+        let contract =
+            repo::insert_contract(&tx, tenant, prev.employee_id, Some(prev.id), &next).await?;
         let subsidy = match &subsidy {
             Some(s) => Some(repo::insert_subsidy(&tx, tenant, contract.id, s).await?),
             None => None,
@@ -424,7 +424,9 @@ impl Pathways {
         use entity::employee::Column as C;
         let scope = ctx.require_tenant()?;
         let tx = self.db.scoped(ctx).await?;
-        let own = (!self.is_manager(&tx, ctx).await?).then(|| ctx.user_id()).flatten();
+        let own = (!self.is_manager(&tx, ctx).await?)
+            .then(|| ctx.user_id())
+            .flatten();
         let exited = entity::employee_exit::Entity::find()
             .select_only()
             .column(entity::employee_exit::Column::EmployeeId)
@@ -477,7 +479,11 @@ impl Pathways {
         ctx.tenant().map(|t| t.tenant_id.0)
     }
 
-    pub async fn contracts_of(&self, ctx: &Ctx, employees: &[Uuid]) -> Result<Vec<Contract>, Error> {
+    pub async fn contracts_of(
+        &self,
+        ctx: &Ctx,
+        employees: &[Uuid],
+    ) -> Result<Vec<Contract>, Error> {
         let Some(t) = Self::tenant_of(ctx) else {
             return Ok(Vec::new());
         };
@@ -526,7 +532,11 @@ impl Pathways {
         Ok(rows)
     }
 
-    pub async fn entries_of(&self, ctx: &Ctx, employees: &[Uuid]) -> Result<Vec<TrainingEntry>, Error> {
+    pub async fn entries_of(
+        &self,
+        ctx: &Ctx,
+        employees: &[Uuid],
+    ) -> Result<Vec<TrainingEntry>, Error> {
         let Some(t) = Self::tenant_of(ctx) else {
             return Ok(Vec::new());
         };
@@ -560,7 +570,11 @@ impl Pathways {
         Ok(rows)
     }
 
-    pub async fn exits_of(&self, ctx: &Ctx, employees: &[Uuid]) -> Result<Vec<EmployeeExit>, Error> {
+    pub async fn exits_of(
+        &self,
+        ctx: &Ctx,
+        employees: &[Uuid],
+    ) -> Result<Vec<EmployeeExit>, Error> {
         let Some(t) = Self::tenant_of(ctx) else {
             return Ok(Vec::new());
         };
@@ -571,7 +585,11 @@ impl Pathways {
     }
 
     /// Each employee's ledger, to today or their exit.
-    pub async fn ledgers(&self, ctx: &Ctx, employees: &[Uuid]) -> Result<Vec<(Uuid, Ledger)>, Error> {
+    pub async fn ledgers(
+        &self,
+        ctx: &Ctx,
+        employees: &[Uuid],
+    ) -> Result<Vec<(Uuid, Ledger)>, Error> {
         let Some(t) = Self::tenant_of(ctx) else {
             return Ok(Vec::new());
         };

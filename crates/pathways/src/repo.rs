@@ -25,9 +25,10 @@ pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {
             "employment_contracts_renews_key" => {
                 Error::conflict_on("contractId", "ce contrat a déjà été renouvelé")
             }
-            "employee_exits_employee_key" => {
-                Error::conflict_on("employeeId", "la sortie de cette personne est déjà enregistrée")
-            }
+            "employee_exits_employee_key" => Error::conflict_on(
+                "employeeId",
+                "la sortie de cette personne est déjà enregistrée",
+            ),
             "employee_exits_employer_partner_id_fkey" => {
                 Error::validation("employerPartnerId", "entreprise partenaire inconnue")
             }
@@ -71,7 +72,11 @@ pub(crate) async fn set_settings(tx: &Scoped, tenant: Uuid, s: Settings) -> Resu
     Ok(())
 }
 
-pub(crate) async fn employee(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Option<Employee>, Error> {
+pub(crate) async fn employee(
+    tx: &Scoped,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<Employee>, Error> {
     employee::Entity::find_by_id((tenant, id))
         .one(&**tx)
         .await
@@ -91,7 +96,11 @@ pub(crate) async fn employees(
         .map_err(map_err)
 }
 
-pub(crate) async fn contract(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Option<Contract>, Error> {
+pub(crate) async fn contract(
+    tx: &Scoped,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<Contract>, Error> {
     employment_contract::Entity::find_by_id((tenant, id))
         .one(&**tx)
         .await
@@ -205,7 +214,11 @@ pub(crate) async fn exits_of(
         .map_err(map_err)
 }
 
-pub(crate) async fn exit(tx: &Scoped, tenant: Uuid, id: Uuid) -> Result<Option<EmployeeExit>, Error> {
+pub(crate) async fn exit(
+    tx: &Scoped,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<EmployeeExit>, Error> {
     employee_exit::Entity::find_by_id((tenant, id))
         .one(&**tx)
         .await
@@ -349,7 +362,11 @@ pub(crate) async fn end_contract(
     db::update_one(tx, update, map_err).await
 }
 
-pub(crate) async fn insert_entry(tx: &Scoped, tenant: Uuid, e: &NewEntry) -> Result<TrainingEntry, Error> {
+pub(crate) async fn insert_entry(
+    tx: &Scoped,
+    tenant: Uuid,
+    e: &NewEntry,
+) -> Result<TrainingEntry, Error> {
     training_entry::Entity::insert(training_entry::ActiveModel {
         tenant_id: Set(tenant),
         id: Set(Uuid::now_v7()),
@@ -409,7 +426,11 @@ pub(crate) async fn insert_qualification(
     .map_err(map_err)
 }
 
-pub(crate) async fn insert_exit(tx: &Scoped, tenant: Uuid, e: &NewExit) -> Result<EmployeeExit, Error> {
+pub(crate) async fn insert_exit(
+    tx: &Scoped,
+    tenant: Uuid,
+    e: &NewExit,
+) -> Result<EmployeeExit, Error> {
     employee_exit::Entity::insert(employee_exit::ActiveModel {
         tenant_id: Set(tenant),
         id: Set(Uuid::now_v7()),
@@ -439,7 +460,7 @@ pub(crate) async fn set_followup(
     let update = employee_exit::Entity::update_many()
         .col_expr(C::FollowedUpOn, Expr::value(on))
         .col_expr(C::FollowupOutcome, Expr::value(outcome.as_str()))
-        .col_expr(C::UpdatedAt, Expr::current_timestamp().into())
+        .col_expr(C::UpdatedAt, Expr::current_timestamp())
         .filter(C::TenantId.eq(tenant))
         .filter(C::Id.eq(id));
     db::update_one(tx, update, map_err).await

@@ -85,7 +85,12 @@ impl Pathways {
             .rows_affected();
         tx.commit().await?;
         // Counts only: nothing that names anyone.
-        tracing::info!(employees, training_entries, subsidies, "HR records retention");
+        tracing::info!(
+            employees,
+            training_entries,
+            subsidies,
+            "HR records retention"
+        );
         Ok(Anonymised {
             employees,
             training_entries,

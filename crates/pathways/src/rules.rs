@@ -106,10 +106,7 @@ pub fn check_hire(h: Hire, today: NaiveDate) -> Result<Hire, Error> {
         ));
     }
     let contract = check_contract("contract", h.contract)?;
-    let subsidy = h
-        .subsidy
-        .map(|s| check_subsidy("subsidy", s))
-        .transpose()?;
+    let subsidy = h.subsidy.map(|s| check_subsidy("subsidy", s)).transpose()?;
     Ok(Hire {
         full_name,
         contract,
@@ -148,12 +145,9 @@ pub fn check_entry(e: NewEntry, contracts: &[Contract]) -> Result<NewEntry, Erro
     let provider = input::opt_text("provider", e.provider, 200)?;
     let certification = input::opt_text("certification", e.certification, 200)?;
     if e.ends_on < e.starts_on {
-        return Err(Error::validation(
-            "endsOn",
-            "la fin précède le début",
-        ));
+        return Err(Error::validation("endsOn", "la fin précède le début"));
     }
-    if !(e.hours > 0.0) {
+    if e.hours.is_nan() || e.hours <= 0.0 {
         return Err(Error::validation("hours", "un nombre d'heures positif"));
     }
     let available = contract_hours_between(contracts, e.starts_on, e.ends_on);
@@ -196,14 +190,13 @@ pub fn check_absence(
     Ok(())
 }
 
-pub fn check_early_end(
-    c: &Contract,
-    ended_on: NaiveDate,
-    reason: &str,
-) -> Result<String, Error> {
+pub fn check_early_end(c: &Contract, ended_on: NaiveDate, reason: &str) -> Result<String, Error> {
     let reason = input::text("reason", reason, 2, 500)?;
     if c.ended_on.is_some() {
-        return Err(Error::validation("contractId", "ce contrat a déjà pris fin"));
+        return Err(Error::validation(
+            "contractId",
+            "ce contrat a déjà pris fin",
+        ));
     }
     if ended_on < c.starts_on {
         return Err(Error::validation(
@@ -230,7 +223,9 @@ pub fn check_exit(e: &NewExit, contracts: &[Contract]) -> Result<(), Error> {
             "la sortie précède le début du contrat",
         ));
     }
-    if e.employer_partner_id.is_some() && !matches!(e.outcome, ExitOutcome::LastingJob | ExitOutcome::OtherJob) {
+    if e.employer_partner_id.is_some()
+        && !matches!(e.outcome, ExitOutcome::LastingJob | ExitOutcome::OtherJob)
+    {
         return Err(Error::validation(
             "employerPartnerId",
             "un employeur seulement pour une sortie vers un emploi",

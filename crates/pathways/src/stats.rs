@@ -185,8 +185,7 @@ fn hours_in(r: &Record, year: i32) -> f64 {
 
 fn tally(r: &Record, woman: bool, year: i32, as_of: NaiveDate) -> Tally {
     let in_post = r.exit.as_ref().is_none_or(|x| x.exit_on >= as_of)
-        && r
-            .contracts
+        && r.contracts
             .iter()
             .any(|c| c.starts_on <= as_of && c.last_day().is_none_or(|e| e >= as_of));
     let mut t = Tally {
@@ -230,7 +229,8 @@ async fn load(tx: &Scoped, tenant: Option<Uuid>) -> Result<Loaded, Error> {
         .await
         .map_err(crate::repo::map_err)?;
     let ids: Vec<Uuid> = employees.iter().map(|e| e.id).collect();
-    let records: HashMap<Uuid, Record> = load_records(tx, tenant, &ids).await?.into_iter().collect();
+    let records: HashMap<Uuid, Record> =
+        load_records(tx, tenant, &ids).await?.into_iter().collect();
     let latest: Vec<Uuid> = records
         .values()
         .filter_map(|r| r.contracts.iter().max_by_key(|c| c.starts_on).map(|c| c.id))

@@ -46,7 +46,9 @@ impl Loaders {
                 by_parent(svc.pathways.exits_of(ctx, ids), |x| x.employee_id)
             }),
             ledger: s.loader(|svc, ctx, ids| {
-                batch(svc.pathways.ledgers(ctx, ids), |rows| rows.into_iter().collect())
+                batch(svc.pathways.ledgers(ctx, ids), |rows| {
+                    rows.into_iter().collect()
+                })
             }),
             sites: s.loader(|svc, ctx, ids| {
                 batch(svc.pathways.contract_sites(ctx, ids), |rows| {

@@ -1,7 +1,7 @@
 use super::types::{
-    Absence, ContractKind, Employee, EmployeeExit, EmployerSector, EmploymentContract,
-    ExitOutcome, ExitReason, HrOrganisation, HrOrganisationKind, HrSettings, PathwayWarning, EmployeeSex,
-    Subsidy, SubsidyFunder, SubsidyProgramme, TrainingEntry, TrainingEntryKind, Qualification,
+    Absence, ContractKind, Employee, EmployeeExit, EmployeeSex, EmployerSector, EmploymentContract,
+    ExitOutcome, ExitReason, HrOrganisation, HrOrganisationKind, HrSettings, PathwayWarning,
+    Qualification, Subsidy, SubsidyFunder, SubsidyProgramme, TrainingEntry, TrainingEntryKind,
     warnings,
 };
 use crate::context::{ctx, services};
@@ -258,8 +258,12 @@ impl PathwaysMutation {
                 .gql()?,
             birth_year: input.birth_year,
             sex: input.sex.into(),
-            prescriber_id: decode_opt("prescriberId", input.prescriber_id.as_ref(), "HrOrganisation")
-                .gql()?,
+            prescriber_id: decode_opt(
+                "prescriberId",
+                input.prescriber_id.as_ref(),
+                "HrOrganisation",
+            )
+            .gql()?,
             referent_id: decode_opt("referentId", input.referent_id.as_ref(), "HrOrganisation")
                 .gql()?,
             contract: contract("contract", input.contract).gql()?,
@@ -334,7 +338,9 @@ impl PathwaysMutation {
             )
             .await
             .gql()?;
-        Ok(SubsidyPayload { subsidy: Subsidy(s) })
+        Ok(SubsidyPayload {
+            subsidy: Subsidy(s),
+        })
     }
 
     /// A training session or professional-project time in the ledger. Its hours may

@@ -1,6 +1,4 @@
-use super::types::{
-    Employee, HrDeadline, HrExitYear, HrOrganisation, HrSettings, HrStatistics,
-};
+use super::types::{Employee, HrDeadline, HrExitYear, HrOrganisation, HrSettings, HrStatistics};
 use crate::connection::paged;
 use crate::context::{ctx, services};
 use crate::error::Gql;
@@ -62,11 +60,7 @@ impl PathwaysQuery {
         let days = u32::try_from(within_days)
             .map_err(|_| kernel::Error::validation("withinDays", "un nombre de jours positif"))
             .gql()?;
-        let rows = services(c)?
-            .pathways
-            .calendar(ctx(c)?, days)
-            .await
-            .gql()?;
+        let rows = services(c)?.pathways.calendar(ctx(c)?, days).await.gql()?;
         Ok(rows.into_iter().map(HrDeadline).collect())
     }
 
