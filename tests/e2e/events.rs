@@ -529,18 +529,18 @@ async fn a_rolled_back_mutation_sends_nothing() {
     let case = w.case().await;
     let case_id = kernel::gid::decode(&case).unwrap().1;
     // The transaction fails at its commit, after the event was written in it.
-    exec(
-        w.app.db,
-        &format!(
+    let admin = w.app.db.admin().await;
+    admin
+        .execute_unprepared(&format!(
             "create function test_refuse_commit() returns trigger language plpgsql as $$ \
              begin raise exception 'refused at commit'; end $$; \
              create constraint trigger test_refuse_commit after update on outreach_cases \
              deferrable initially deferred for each row when (new.id = '{case_id}') \
              execute function test_refuse_commit()"
-        ),
-        vec![],
-    )
-    .await;
+        ))
+        .await
+        .expect("the test's trigger");
+    let _ = admin.close().await;
     let r = w.close_case(&case).await;
     assert!(!r.ok(), "the commit fails: {}", r.body);
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -125,21 +125,30 @@ pub fn payload(
 pub async fn emit(tx: &Scoped, event: Event) -> Result<Option<Uuid>, Error> {
     let id = Uuid::now_v7();
     let body = payload(id, event.event_type, chrono::Utc::now(), &event.data);
-    let done = tx.execute_raw(db::stmt(
+    // ON CONFLICT needs the select policy, which only the worker (system) has: a
+    // de-duplicated event is written by a system job, any other by the actor.
+    let sql = if event.dedupe_key.is_some() {
         "insert into event_outbox (id, event_type, tenant_id, partner_id, subject_id, payload, dedupe_key) \
-         values ($1, $2, $3, $4, $5, $6, $7) on conflict (dedupe_key) do nothing",
-        vec![
-            id.into(),
-            event.event_type.as_str().into(),
-            event.tenant_id.into(),
-            event.partner_id.into(),
-            event.subject_id.into(),
-            body.into(),
-            event.dedupe_key.into(),
-        ],
-    ))
-    .await
-    .map_err(|e| Error::from(db::DbError::from(e)))?;
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict (dedupe_key) do nothing"
+    } else {
+        "insert into event_outbox (id, event_type, tenant_id, partner_id, subject_id, payload, dedupe_key) \
+         values ($1, $2, $3, $4, $5, $6, $7)"
+    };
+    let done = tx
+        .execute_raw(db::stmt(
+            sql,
+            vec![
+                id.into(),
+                event.event_type.as_str().into(),
+                event.tenant_id.into(),
+                event.partner_id.into(),
+                event.subject_id.into(),
+                body.into(),
+                event.dedupe_key.into(),
+            ],
+        ))
+        .await
+        .map_err(|e| Error::from(db::DbError::from(e)))?;
     Ok((done.rows_affected() == 1).then_some(id))
 }
 
