@@ -184,6 +184,12 @@ const journeys = {
     check(await todayCount(page) === before + 2, `two submissions of one form recorded once (${await todayCount(page)} vs ${before + 2})`);
     await looks(page, 'front-desk');
     await signOut(page);
+    // The site is remembered from one session to the next (by this browser).
+    await devSignIn(page, 'Fatou Diallo');
+    await page.waitForURL(`${BASE}/accueil`);
+    check((await header(page)).includes(siteLabel), 'the site is remembered at the next sign-in');
+    check(await page.inputValue('#site') !== '', 'and chosen in the form');
+    await signOut(page);
   },
 
   /** 2. Coordinator: journal, filters, a visit, amend, history, void. */

@@ -58,8 +58,8 @@ pub(crate) async fn run(
     doc: &Doc,
     vars: Value,
 ) -> Result<Value, ConsoleError> {
-    let req = async_graphql::Request::new(doc.text)
-        .variables(async_graphql::Variables::from_json(vars));
+    let req =
+        async_graphql::Request::new(doc.text).variables(async_graphql::Variables::from_json(vars));
     let resp = endpoint.execute_as(ctx, req).await;
     if let Some(e) = resp.errors.first() {
         let ext = |k: &str| {

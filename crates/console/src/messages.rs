@@ -5,20 +5,19 @@
 use crate::GateError;
 use crate::error::ApiFailure;
 
-pub(crate) const CSRF: &str = "Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page et recommencez.";
-pub(crate) const SESSION_STORE: &str = "Le service de connexion est momentanément indisponible. Réessayez dans quelques instants.";
+pub(crate) const CSRF: &str =
+    "Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page et recommencez.";
+pub(crate) const SESSION_STORE: &str =
+    "Le service de connexion est momentanément indisponible. Réessayez dans quelques instants.";
 pub(crate) const NOT_FOUND: &str =
     "Cette page n'existe pas, ou vous n'y avez pas accès avec ce compte.";
 pub(crate) const OIDC: &str = "Le fournisseur d'identité n'a pas confirmé votre connexion. Recommencez depuis la page de connexion.";
-pub(crate) const INTERNAL: &str =
-    "Une erreur inattendue s'est produite. Réessayez ; si elle persiste, prévenez l'équipe support.";
+pub(crate) const INTERNAL: &str = "Une erreur inattendue s'est produite. Réessayez ; si elle persiste, prévenez l'équipe support.";
 
 /// Why the server would not let the person in, or act as they chose.
 pub(crate) fn gate(e: GateError) -> &'static str {
     match e {
-        GateError::Refused => {
-            "Votre connexion n'a pas pu être vérifiée. Reconnectez-vous."
-        }
+        GateError::Refused => "Votre connexion n'a pas pu être vérifiée. Reconnectez-vous.",
         GateError::NoAccount => {
             "Aucun compte Passerelle ni invitation n'existe pour cette identité. Demandez une invitation à votre association."
         }
@@ -54,7 +53,10 @@ pub(crate) fn api_error(f: &ApiFailure) -> String {
         },
         "CONFLICT" => match f.reason.as_deref() {
             Some(r) => format!("Conflit : {}", reason(r)),
-            None => "Cette action entre en conflit avec une modification récente. Rechargez la page.".into(),
+            None => {
+                "Cette action entre en conflit avec une modification récente. Rechargez la page."
+                    .into()
+            }
         },
         "RATE_LIMITED" => gate(GateError::RateLimited).into(),
         "UNAVAILABLE" => gate(GateError::Unavailable).into(),

@@ -20,6 +20,20 @@ struct Discovery {
     token_endpoint: String,
 }
 
+/// The oauth2 client with its authorization, token and redirect endpoints set.
+type Configured = oauth2::Client<
+    oauth2::basic::BasicErrorResponse,
+    oauth2::basic::BasicTokenResponse,
+    oauth2::basic::BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    oauth2::basic::BasicRevocationErrorResponse,
+    oauth2::EndpointSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
 pub(crate) struct Client {
     settings: OidcSettings,
     http: reqwest::Client,
@@ -105,25 +119,7 @@ impl Client {
         Ok(answer.access_token().secret().clone())
     }
 
-    fn client(
-        &self,
-        auth: &str,
-        token: &str,
-    ) -> Result<
-        oauth2::Client<
-            oauth2::basic::BasicErrorResponse,
-            oauth2::basic::BasicTokenResponse,
-            oauth2::basic::BasicTokenIntrospectionResponse,
-            oauth2::StandardRevocableToken,
-            oauth2::basic::BasicRevocationErrorResponse,
-            oauth2::EndpointSet,
-            oauth2::EndpointNotSet,
-            oauth2::EndpointNotSet,
-            oauth2::EndpointNotSet,
-            oauth2::EndpointSet,
-        >,
-        ConsoleError,
-    > {
+    fn client(&self, auth: &str, token: &str) -> Result<Configured, ConsoleError> {
         let bad = |e: oauth2::url::ParseError| ConsoleError::Oidc(format!("endpoint URL: {e}"));
         let mut c = BasicClient::new(ClientId::new(self.settings.client_id.clone()))
             .set_auth_uri(AuthUrl::new(auth.to_owned()).map_err(bad)?)

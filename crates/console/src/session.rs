@@ -170,15 +170,37 @@ impl Store {
 
 /// The session cookie's value, if the request has one.
 fn cookie(headers: &HeaderMap) -> Option<String> {
+    named_cookie(headers, COOKIE, 64)
+}
+
+pub(crate) fn named_cookie(headers: &HeaderMap, name: &str, max_len: usize) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
-        .filter(|v| !v.is_empty() && v.len() <= 64)
+        .filter(|v| !v.is_empty() && v.len() <= max_len)
+}
+
+/// The front desk's site, remembered by the browser from one session to the next
+/// (a site's opaque id: no personal data). Checked against the sites the API gives
+/// the person before any use.
+pub(crate) const SITE_COOKIE: &str = "passerelle_site";
+
+pub(crate) fn site_cookie(site: &str, secure: bool) -> Option<HeaderValue> {
+    let secure = if secure { "; Secure" } else { "" };
+    site.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=')
+        .then(|| {
+            HeaderValue::from_str(&format!(
+                "{SITE_COOKIE}={site}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{secure}"
+            ))
+            .ok()
+        })
+        .flatten()
 }
 
 /// `Set-Cookie` for a session id: HttpOnly, SameSite=Lax, Secure in production.
@@ -210,4 +232,85 @@ pub(crate) fn csrf_ok(session: &Data, sent: &str) -> bool {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Against the real Redis of the test environment (127.0.0.1:6379).
+    async fn store(idle: Duration) -> Store {
+        let redis = db::RedisPool::new(
+            "redis://127.0.0.1:6379",
+            db::RedisOptions {
+                prefix: format!("console-test:{}", uuid::Uuid::now_v7()),
+                timeout: Duration::from_secs(2),
+                ..db::RedisOptions::default()
+            },
+        )
+        .expect("redis url");
+        redis.start().await;
+        Store::new(redis, idle, Duration::from_secs(3600))
+    }
+
+    fn cookie_of(s: &Session) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("other=1; {COOKIE}={}", s.id)).expect("header"),
+        );
+        h
+    }
+
+    #[tokio::test]
+    async fn an_idle_session_ends_and_use_keeps_it_alive() {
+        let store = store(Duration::from_secs(2)).await;
+        let s = store.create().await.expect("create");
+        for _ in 0..3 {
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            assert!(store.load(&cookie_of(&s)).await.expect("load").is_some());
+        }
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert!(store.load(&cookie_of(&s)).await.expect("load").is_none());
+    }
+
+    #[tokio::test]
+    async fn signing_in_replaces_the_id_and_signing_out_ends_it() {
+        let store = store(Duration::from_secs(60)).await;
+        let pre = store.create().await.expect("create");
+        let who = Identity {
+            issuer: "urn:test".into(),
+            subject: "someone".into(),
+            email: None,
+            email_verified: false,
+            name: None,
+        };
+        let s = store.sign_in(Some(&pre), who).await.expect("sign in");
+        assert_ne!(s.id, pre.id);
+        assert_ne!(s.data.csrf, pre.data.csrf);
+        assert!(store.load(&cookie_of(&pre)).await.expect("load").is_none());
+        let loaded = store
+            .load(&cookie_of(&s))
+            .await
+            .expect("load")
+            .expect("signed in");
+        assert_eq!(
+            loaded.data.identity.map(|i| i.subject).as_deref(),
+            Some("someone")
+        );
+        store.delete(&s.id).await.expect("sign out");
+        assert!(store.load(&cookie_of(&s)).await.expect("load").is_none());
+    }
+
+    #[test]
+    fn csrf_tokens_must_match_exactly() {
+        let d = Data {
+            csrf: "abc".into(),
+            ..Data::default()
+        };
+        assert!(csrf_ok(&d, "abc"));
+        assert!(!csrf_ok(&d, "abd"));
+        assert!(!csrf_ok(&d, ""));
+        assert!(!csrf_ok(&Data::default(), ""));
+    }
 }

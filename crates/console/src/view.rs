@@ -193,11 +193,23 @@ pub(crate) fn bar_chart(title: &str, bars: &[(String, i64, i64)]) -> Markup {
                     rect x=(x) y=(height - bottom - h) width=(bar) height=(h) fill="#000091" {}
                     rect x=(x + bar) y=(height - bottom - hl) width=((bar / 4).max(1)) height=(hl) fill="#929292" {}
                     @if n <= 16 || i % ((n / 12).max(1) as usize) == 0 {
-                        text x=(x + bar / 2) y=(height - bottom + 16) font-size="11" text-anchor="middle" fill="#161616" { (label) }
+                        text x=(x + bar / 2) y=(height - bottom + 16) font-size="11" text-anchor="middle" fill="#161616" { (fit(label, slot)) }
                     }
                 }
             }
             figcaption { (title) " — barres bleues : période ; barres grises : même période l'an dernier. Détail dans le tableau." }
         }
+    }
+}
+
+/// A label cut to what fits under its bar (about 6 px a character at 11 px); the
+/// table beside the chart gives it whole.
+fn fit(label: &str, slot: i64) -> String {
+    let max = usize::try_from(slot / 6).unwrap_or(3).max(3);
+    if label.chars().count() <= max {
+        label.to_owned()
+    } else {
+        let cut: String = label.chars().take(max - 1).collect();
+        format!("{}…", cut.trim_end())
     }
 }

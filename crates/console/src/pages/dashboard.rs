@@ -39,7 +39,10 @@ fn params(q: &std::collections::HashMap<String, String>) -> Params {
     let date = |k: &str| field(q, k).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     let pick = |k: &str, list: &[(&'static str, &str)]| {
         let v = field(q, k).unwrap_or("");
-        list.iter().find(|(c, _)| *c == v).map(|(c, _)| *c).unwrap_or(list[0].0)
+        list.iter()
+            .find(|(c, _)| *c == v)
+            .map(|(c, _)| *c)
+            .unwrap_or(list[0].0)
     };
     Params {
         from: date("du").unwrap_or(default_from),
@@ -68,6 +71,21 @@ fn period_label(p: &str, granularity: &str) -> String {
             d.year()
         ),
         Ok(d) => format!("sem. du {}", d.format("%d/%m/%Y")),
+        Err(_) => p.to_owned(),
+    }
+}
+
+/// "janv. 26" under a bar; the table gives the whole label.
+fn short_period(p: &str, granularity: &str) -> String {
+    match NaiveDate::parse_from_str(p, "%Y-%m-%d") {
+        Ok(d) if granularity == "MONTH" => {
+            let m: String = kernel::time::MONTHS_FR[d.month0() as usize]
+                .chars()
+                .take(4)
+                .collect();
+            format!("{m} {:02}", d.year() % 100)
+        }
+        Ok(d) => d.format("%d/%m").to_string(),
         Err(_) => p.to_owned(),
     }
 }
@@ -109,7 +127,11 @@ pub(crate) async fn page(st: St, headers: HeaderMap, q: Query) -> Result<Respons
     // People where the split has them; requests where it does not (themes, partners).
     let people = !matches!(p.dimension, "THEME" | "PARTNER");
     let metric = if people { "people" } else { "requests" };
-    let metric_label = if people { "Personnes reçues" } else { "Demandes" };
+    let metric_label = if people {
+        "Personnes reçues"
+    } else {
+        "Demandes"
+    };
     let mut bars: Vec<(String, i64, i64)> = Vec::new();
     if p.dimension == "NONE" {
         for r in rows {
@@ -134,9 +156,18 @@ pub(crate) async fn page(st: St, headers: HeaderMap, q: Query) -> Result<Respons
                 None => bars.push((label, a, b)),
             }
         }
-        bars.sort_by(|x, y| y.1.cmp(&x.1));
+        bars.sort_by_key(|b| std::cmp::Reverse(b.1));
         bars.truncate(12);
     }
+    // Under the bars, short periods ("déc. 25"); the table gives them whole.
+    let chart: Vec<(String, i64, i64)> = if p.dimension == "NONE" {
+        rows.iter()
+            .zip(&bars)
+            .map(|(r, (_, a, b))| (short_period(text(&r["period"]), p.granularity), *a, *b))
+            .collect()
+    } else {
+        bars.clone()
+    };
     let csv_query = serde_urlencoded::to_string([
         ("du", p.from.to_string()),
         ("au", p.to.to_string()),
@@ -191,7 +222,7 @@ pub(crate) async fn page(st: St, headers: HeaderMap, q: Query) -> Result<Respons
         section aria-labelledby="graphique" {
             h2 id="graphique" { (metric_label) @if p.dimension != "NONE" { " — " (DIMENSIONS.iter().find(|(c, _)| *c == p.dimension).map(|(_, l)| l.to_lowercase()).unwrap_or_default()) } }
             div.layout-2 {
-                (bar_chart(metric_label, &bars))
+                (bar_chart(metric_label, &chart))
                 div.table-wrap {
                     table.table id="chart-table" {
                         caption { "Données du graphique" }

@@ -3,23 +3,37 @@
 //! records once (the API replays the first).
 
 use super::visit_form::{self, Choices, Errors, Values};
-use super::{Form, St, Signed, field, see_other, writes_journal};
+use super::{Form, Signed, St, field, see_other, writes_journal};
+use crate::Console;
 use crate::api::{FRONT_DESK, RECORD_VISIT, list, text};
 use crate::error::ConsoleError;
+use crate::session;
 use crate::view::{self, alert, csrf_field};
-use crate::Console;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde_json::{Value, json};
 
 pub(crate) async fn page(st: St, headers: HeaderMap) -> Result<Response, ConsoleError> {
-    let s = st.signed(&headers).await?;
+    let mut s = st.signed(&headers).await?;
     if !writes_journal(&s) {
         return Err(ConsoleError::NotFound);
     }
+    // A new session starts at the site this browser last recorded at.
+    if s.session.data.site.is_none()
+        && let Some(site) = session::named_cookie(&headers, session::SITE_COOKIE, 200)
+    {
+        s.session.data.site = Some((site, String::new()));
+    }
     let site = s.session.data.site.as_ref().map(|(id, _)| id.clone());
-    render(&st, s, visit_form::defaults(site.as_deref()), Errors::new(), StatusCode::OK).await
+    render(
+        &st,
+        s,
+        visit_form::defaults(site.as_deref()),
+        Errors::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn render(
@@ -29,14 +43,45 @@ async fn render(
     errors: Errors,
     status: StatusCode,
 ) -> Result<Response, ConsoleError> {
-    let site = s.session.data.site.as_ref().map(|(id, _)| id.clone());
+    let mut site = s.session.data.site.as_ref().map(|(id, _)| id.clone());
     let data = st
         .run(
             &s,
             &FRONT_DESK,
             json!({ "from": visit_form::today_start().to_rfc3339(), "siteId": site }),
         )
-        .await?;
+        .await;
+    // A remembered site that is not (or no longer) one of the person's is forgotten.
+    let data = match data {
+        Err(e) if site.is_some() && e.api_code() == Some("VALIDATION") => {
+            site = None;
+            s.session.data.site = None;
+            st.run(
+                &s,
+                &FRONT_DESK,
+                json!({ "from": visit_form::today_start().to_rfc3339() }),
+            )
+            .await?
+        }
+        other => other?,
+    };
+    if let Some((id, name)) = &mut s.session.data.site {
+        match list(&data["sites"]["nodes"])
+            .iter()
+            .find(|x| text(&x["id"]) == id.as_str())
+        {
+            Some(x) if name.is_empty() => {
+                *name = text(&x["name"]).to_owned();
+                st.sessions.save(&s.session).await?;
+            }
+            Some(_) => {}
+            None => {
+                s.session.data.site = None;
+                site = None;
+                st.sessions.save(&s.session).await?;
+            }
+        }
+    }
     let chrome = st.chrome(&mut s, "/accueil").await?;
     let choices = Choices {
         sites: list(&data["sites"]["nodes"]),
@@ -75,7 +120,7 @@ async fn render(
                 form.stack method="post" action="/accueil/site" {
                     (csrf_field(&chrome.csrf))
                     div.field {
-                        label for="remember-site" { "Site de la session" }
+                        label for="remember-site" { "Site d'accueil" }
                         select id="remember-site" name="site" {
                             @for site_v in choices.sites {
                                 option value=(text(&site_v["id"])) selected[Some(text(&site_v["id"])) == site.as_deref()] { (text(&site_v["name"])) }
@@ -117,19 +162,30 @@ async fn render(
             }
         }
     };
-    let mut r = view::page(&chrome, "Accueil du public", &[("Accueil du public", "/accueil")], body)
-        .into_response();
+    let mut r = view::page(
+        &chrome,
+        "Accueil du public",
+        &[("Accueil du public", "/accueil")],
+        body,
+    )
+    .into_response();
     *r.status_mut() = status;
     Ok(r)
 }
 
-pub(crate) async fn record(st: St, headers: HeaderMap, form: Form) -> Result<Response, ConsoleError> {
+pub(crate) async fn record(
+    st: St,
+    headers: HeaderMap,
+    form: Form,
+) -> Result<Response, ConsoleError> {
     let mut s = st.signed(&headers).await?;
     st.check_csrf(&s.session, form.get("_csrf"))?;
     let values: Values = form.0.clone();
     let fields = match visit_form::read(&form) {
         Ok(f) => f,
-        Err(errors) => return render(&st, s, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(errors) => {
+            return render(&st, s, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
     };
     let input = json!({
         "clientKey": field(&form, "clientKey").unwrap_or(""),
@@ -140,7 +196,8 @@ pub(crate) async fn record(st: St, headers: HeaderMap, form: Form) -> Result<Res
         Ok(data) => {
             let p = &data["recordVisit"];
             let mut text_msg = if p["replayed"].as_bool() == Some(true) {
-                "Cette visite était déjà enregistrée : elle ne l'a pas été une seconde fois.".to_owned()
+                "Cette visite était déjà enregistrée : elle ne l'a pas été une seconde fois."
+                    .to_owned()
             } else {
                 "Visite enregistrée.".to_owned()
             };
@@ -152,7 +209,11 @@ pub(crate) async fn record(st: St, headers: HeaderMap, form: Form) -> Result<Res
             let site = &p["visit"]["site"];
             remember(&mut s, text(&site["id"]), &site["name"]);
             st.flash(&mut s, "success", text_msg).await?;
-            Ok(see_other("/accueil"))
+            let mut r = see_other("/accueil");
+            if let Some(c) = session::site_cookie(text(&site["id"]), st.settings.production) {
+                r.headers_mut().append(header::SET_COOKIE, c);
+            }
+            Ok(r)
         }
         Err(e) => match visit_form::place(e) {
             Ok(errors) => render(&st, s, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
@@ -200,7 +261,11 @@ pub(crate) async fn pick_site(
         .ok_or(ConsoleError::NotFound)?;
     remember(&mut s, wanted, &site["name"]);
     let name = text(&site["name"]).to_owned();
-    st.flash(&mut s, "success", format!("Site retenu pour la session : {name}."))
+    st.flash(&mut s, "success", format!("Site retenu : {name}."))
         .await?;
-    Ok(see_other("/accueil"))
+    let mut r = see_other("/accueil");
+    if let Some(c) = session::site_cookie(wanted, st.settings.production) {
+        r.headers_mut().append(header::SET_COOKIE, c);
+    }
+    Ok(r)
 }

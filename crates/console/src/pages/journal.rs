@@ -2,7 +2,7 @@
 //! and its voiding (with a reason).
 
 use super::visit_form::{self, Choices, Errors, Values, show_time};
-use super::{Form, Query, St, Signed, field, see_other, writes_journal};
+use super::{Form, Query, Signed, St, field, see_other, writes_journal};
 use crate::Console;
 use crate::api::{AMEND_VISIT, JOURNAL, VISIT, VOID_VISIT, list, text};
 use crate::error::ConsoleError;
@@ -22,7 +22,11 @@ fn theme_label(themes: &[Value], code: &str) -> String {
         .unwrap_or_else(|| code.to_owned())
 }
 
-pub(crate) async fn list_page(st: St, headers: HeaderMap, q: Query) -> Result<Response, ConsoleError> {
+pub(crate) async fn list_page(
+    st: St,
+    headers: HeaderMap,
+    q: Query,
+) -> Result<Response, ConsoleError> {
     let mut s = st.signed(&headers).await?;
     if !writes_journal(&s) {
         return Err(ConsoleError::NotFound);
@@ -128,22 +132,35 @@ pub(crate) async fn list_page(st: St, headers: HeaderMap, q: Query) -> Result<Re
             }
         }
     };
-    Ok(view::page(&chrome, "Journal", &[("Accueil", "/"), ("Journal", "/journal")], body).into_response())
+    Ok(view::page(
+        &chrome,
+        "Journal",
+        &[("Accueil", "/"), ("Journal", "/journal")],
+        body,
+    )
+    .into_response())
 }
 
 async fn load_visit(st: &Console, s: &Signed, id: &str) -> Result<Value, ConsoleError> {
-    let data = st.run(s, &VISIT, json!({ "id": id })).await.map_err(|e| match e.api_code() {
-        // A malformed id is a missing page, like another association's.
-        Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
-        _ => e,
-    })?;
+    let data = st
+        .run(s, &VISIT, json!({ "id": id }))
+        .await
+        .map_err(|e| match e.api_code() {
+            // A malformed id is a missing page, like another association's.
+            Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
+            _ => e,
+        })?;
     if text(&data["node"]["__typename"]) != "Visit" {
         return Err(ConsoleError::NotFound);
     }
     Ok(data)
 }
 
-pub(crate) async fn detail(st: St, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ConsoleError> {
+pub(crate) async fn detail(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
     let s = st.signed(&headers).await?;
     if !writes_journal(&s) {
         return Err(ConsoleError::NotFound);
@@ -268,18 +285,40 @@ pub(crate) async fn amend(
     let fields = match visit_form::read(&form) {
         Ok(f) => f,
         Err(errors) => {
-            return render_detail(&st, s, &data, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return render_detail(
+                &st,
+                s,
+                &data,
+                values,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     let input = json!({ "visitId": id, "visit": fields, "reason": field(&form, "motif") });
     match st.run(&s, &AMEND_VISIT, json!({ "input": input })).await {
         Ok(_) => {
-            st.flash(&mut s, "success", "Visite modifiée : l'état précédent est dans l'historique.".into())
-                .await?;
+            st.flash(
+                &mut s,
+                "success",
+                "Visite modifiée : l'état précédent est dans l'historique.".into(),
+            )
+            .await?;
             Ok(see_other(&format!("/journal/{id}")))
         }
         Err(e) => match visit_form::place(e) {
-            Ok(errors) => render_detail(&st, s, &data, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+            Ok(errors) => {
+                render_detail(
+                    &st,
+                    s,
+                    &data,
+                    values,
+                    errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
             Err(e) => Err(e),
         },
     }
@@ -298,13 +337,22 @@ pub(crate) async fn void(
     let input = json!({ "visitId": id, "reason": reason });
     match st.run(&s, &VOID_VISIT, json!({ "input": input })).await {
         Ok(_) => {
-            st.flash(&mut s, "success", "Visite annulée.".into()).await?;
+            st.flash(&mut s, "success", "Visite annulée.".into())
+                .await?;
             Ok(see_other(&format!("/journal/{id}")))
         }
         Err(e) => match visit_form::place(e) {
             Ok(errors) => {
                 let values = visit_form::values_of(&data["node"]);
-                render_detail(&st, s, &data, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+                render_detail(
+                    &st,
+                    s,
+                    &data,
+                    values,
+                    errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
             }
             Err(e) => Err(e),
         },

@@ -44,7 +44,10 @@ pub(crate) fn routes(console: Arc<Console>) -> Router {
         .route("/campagnes", get(partner::campaigns))
         .route("/campagnes/{id}", get(partner::campaign))
         .route("/campagnes/{id}/cas", post(partner::upload))
-        .route("/clients-api", get(partner::clients).post(partner::create_client))
+        .route(
+            "/clients-api",
+            get(partner::clients).post(partner::create_client),
+        )
         .route("/clients-api/{id}/renouveler", post(partner::rotate_client))
         .route("/clients-api/{id}/revoquer", post(partner::revoke_client))
         .route("/associations", get(union::tenants).post(union::create))
@@ -125,7 +128,11 @@ impl Console {
     }
 
     /// Checks the form's CSRF token against the session's.
-    pub(crate) fn check_csrf(&self, s: &Session, sent: Option<&String>) -> Result<(), ConsoleError> {
+    pub(crate) fn check_csrf(
+        &self,
+        s: &Session,
+        sent: Option<&String>,
+    ) -> Result<(), ConsoleError> {
         match sent {
             Some(t) if session::csrf_ok(&s.data, t) => Ok(()),
             _ => Err(ConsoleError::Csrf),
@@ -240,6 +247,9 @@ pub(crate) type Query = axum::extract::Query<std::collections::HashMap<String, S
 pub(crate) type St = axum::extract::State<Shared>;
 
 /// The first non-empty value of a form or query field.
-pub(crate) fn field<'a>(m: &'a std::collections::HashMap<String, String>, k: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(
+    m: &'a std::collections::HashMap<String, String>,
+    k: &str,
+) -> Option<&'a str> {
     m.get(k).map(|v| v.trim()).filter(|v| !v.is_empty())
 }

@@ -4,7 +4,7 @@
 //! agreements.
 
 use super::visit_form::show_time;
-use super::{Form, St, Signed, field, see_other};
+use super::{Form, Signed, St, field, see_other};
 use crate::Console;
 use crate::api::{
     AGREEMENT_REPORT, AGREEMENT_REPORT_CSV, AGREEMENTS, API_CLIENTS, CREATE_API_CLIENT,
@@ -25,7 +25,8 @@ fn is_partner(s: &Signed) -> bool {
 }
 
 fn is_union_admin(s: &Signed) -> bool {
-    s.session.data.act_as.as_deref() == Some("union") && s.session.data.role.as_deref() == Some("ADMIN")
+    s.session.data.act_as.as_deref() == Some("union")
+        && s.session.data.role.as_deref() == Some("ADMIN")
 }
 
 fn date(v: &Value) -> String {
@@ -70,7 +71,13 @@ pub(crate) async fn agreements(st: St, headers: HeaderMap) -> Result<Response, C
             }
         }
     };
-    Ok(view::page(&chrome, "Conventions", &[("Accueil", "/"), ("Conventions", "/conventions")], body).into_response())
+    Ok(view::page(
+        &chrome,
+        "Conventions",
+        &[("Accueil", "/"), ("Conventions", "/conventions")],
+        body,
+    )
+    .into_response())
 }
 
 fn not_found_on_bad_id(e: ConsoleError) -> ConsoleError {
@@ -80,7 +87,11 @@ fn not_found_on_bad_id(e: ConsoleError) -> ConsoleError {
     }
 }
 
-pub(crate) async fn report(st: St, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ConsoleError> {
+pub(crate) async fn report(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
     let mut s = st.signed(&headers).await?;
     let data = st
         .run(&s, &AGREEMENT_REPORT, json!({ "id": id }))
@@ -116,10 +127,24 @@ pub(crate) async fn report(st: St, headers: HeaderMap, Path(id): Path<String>) -
             div.table-wrap { table.table { caption.visually-hidden { (text(&p["label"])) } (head) tbody { (deliverables(&p["deliverables"])) } } }
         }
     };
-    Ok(view::page(&chrome, &title, &[("Accueil", "/"), ("Conventions", "/conventions"), (&title, "")], body).into_response())
+    Ok(view::page(
+        &chrome,
+        &title,
+        &[
+            ("Accueil", "/"),
+            ("Conventions", "/conventions"),
+            (&title, ""),
+        ],
+        body,
+    )
+    .into_response())
 }
 
-pub(crate) async fn report_csv(st: St, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ConsoleError> {
+pub(crate) async fn report_csv(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
     let s = st.signed(&headers).await?;
     let data = st
         .run(&s, &AGREEMENT_REPORT_CSV, json!({ "id": id }))
@@ -128,7 +153,10 @@ pub(crate) async fn report_csv(st: St, headers: HeaderMap, Path(id): Path<String
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"rapport-convention.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"rapport-convention.csv\"",
+            ),
         ],
         text(&data["agreementReport"]["csv"]).to_owned(),
     )
@@ -165,7 +193,13 @@ pub(crate) async fn campaigns(st: St, headers: HeaderMap) -> Result<Response, Co
             }
         }
     };
-    Ok(view::page(&chrome, "Campagnes", &[("Accueil", "/"), ("Campagnes", "/campagnes")], body).into_response())
+    Ok(view::page(
+        &chrome,
+        "Campagnes",
+        &[("Accueil", "/"), ("Campagnes", "/campagnes")],
+        body,
+    )
+    .into_response())
 }
 
 async fn render_campaign(
@@ -247,13 +281,27 @@ async fn render_campaign(
             }
         }
     };
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let mut r = view::page(&chrome, &title, &[("Accueil", "/"), ("Campagnes", "/campagnes"), (&title, "")], body).into_response();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let mut r = view::page(
+        &chrome,
+        &title,
+        &[("Accueil", "/"), ("Campagnes", "/campagnes"), (&title, "")],
+        body,
+    )
+    .into_response();
     *r.status_mut() = status;
     Ok(r)
 }
 
-pub(crate) async fn campaign(st: St, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ConsoleError> {
+pub(crate) async fn campaign(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
     let s = st.signed(&headers).await?;
     render_campaign(&st, s, &id, None).await
 }
@@ -279,13 +327,25 @@ pub(crate) async fn upload(
     st.check_csrf(&s.session, csrf.as_ref())?;
     let csv = csv.unwrap_or_default();
     if csv.trim().is_empty() {
-        return render_campaign(&st, s, &id, Some("Choisissez un fichier CSV non vide.".into())).await;
+        return render_campaign(
+            &st,
+            s,
+            &id,
+            Some("Choisissez un fichier CSV non vide.".into()),
+        )
+        .await;
     }
     let input = json!({ "campaignId": id, "csv": csv });
-    match st.run(&s, &UPLOAD_OUTREACH_CASES, json!({ "input": input })).await {
+    match st
+        .run(&s, &UPLOAD_OUTREACH_CASES, json!({ "input": input }))
+        .await
+    {
         Ok(d) => {
-            let n = d["uploadOutreachCasesCsv"]["submitted"].as_i64().unwrap_or(0);
-            st.flash(&mut s, "success", format!("{n} cas transmis.")).await?;
+            let n = d["uploadOutreachCasesCsv"]["submitted"]
+                .as_i64()
+                .unwrap_or(0);
+            st.flash(&mut s, "success", format!("{n} cas transmis."))
+                .await?;
             Ok(see_other(&format!("/campagnes/{id}")))
         }
         Err(ConsoleError::Api(f)) if f.code == "VALIDATION" => {
@@ -298,7 +358,10 @@ pub(crate) async fn upload(
 
 const SCOPES: &[(&str, &str)] = &[
     ("AGREEMENTS_READ", "Lire ses conventions"),
-    ("ACTIVITY_READ", "Lire l'activité (petits effectifs masqués)"),
+    (
+        "ACTIVITY_READ",
+        "Lire l'activité (petits effectifs masqués)",
+    ),
     ("OUTREACH_READ", "Lire ses campagnes et les issues"),
     ("OUTREACH_WRITE", "Transmettre des cas"),
 ];
@@ -395,7 +458,13 @@ async fn render_clients(
             }
         }
     };
-    Ok(view::page(&chrome, "Clients API", &[("Accueil", "/"), ("Clients API", "/clients-api")], body).into_response())
+    Ok(view::page(
+        &chrome,
+        "Clients API",
+        &[("Accueil", "/"), ("Clients API", "/clients-api")],
+        body,
+    )
+    .into_response())
 }
 
 pub(crate) async fn clients(st: St, headers: HeaderMap) -> Result<Response, ConsoleError> {
@@ -404,7 +473,11 @@ pub(crate) async fn clients(st: St, headers: HeaderMap) -> Result<Response, Cons
 }
 
 /// The secret is shown in this answer only (never stored, never redirected).
-pub(crate) async fn create_client(st: St, headers: HeaderMap, form: Form) -> Result<Response, ConsoleError> {
+pub(crate) async fn create_client(
+    st: St,
+    headers: HeaderMap,
+    form: Form,
+) -> Result<Response, ConsoleError> {
     let s = st.signed(&headers).await?;
     st.check_csrf(&s.session, form.get("_csrf"))?;
     let scopes: Vec<&str> = SCOPES
@@ -417,10 +490,16 @@ pub(crate) async fn create_client(st: St, headers: HeaderMap, form: Form) -> Res
         "name": field(&form, "name").unwrap_or(""),
         "scopes": scopes,
     });
-    match st.run(&s, &CREATE_API_CLIENT, json!({ "input": input })).await {
+    match st
+        .run(&s, &CREATE_API_CLIENT, json!({ "input": input }))
+        .await
+    {
         Ok(d) => {
             let p = &d["createPartnerApiClient"];
-            let shown = (text(&p["apiClient"]["clientId"]).to_owned(), text(&p["secret"]).to_owned());
+            let shown = (
+                text(&p["apiClient"]["clientId"]).to_owned(),
+                text(&p["secret"]).to_owned(),
+            );
             render_clients(&st, s, Some(shown), None).await
         }
         Err(ConsoleError::Api(f)) if f.code == "VALIDATION" => {
@@ -430,25 +509,50 @@ pub(crate) async fn create_client(st: St, headers: HeaderMap, form: Form) -> Res
     }
 }
 
-pub(crate) async fn rotate_client(st: St, headers: HeaderMap, Path(id): Path<String>, form: Form) -> Result<Response, ConsoleError> {
+pub(crate) async fn rotate_client(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, ConsoleError> {
     let s = st.signed(&headers).await?;
     st.check_csrf(&s.session, form.get("_csrf"))?;
     let d = st
-        .run(&s, &ROTATE_API_CLIENT, json!({ "input": { "apiClientId": id } }))
+        .run(
+            &s,
+            &ROTATE_API_CLIENT,
+            json!({ "input": { "apiClientId": id } }),
+        )
         .await
         .map_err(not_found_on_bad_id)?;
     let p = &d["rotatePartnerApiClientSecret"];
-    let shown = (text(&p["apiClient"]["clientId"]).to_owned(), text(&p["secret"]).to_owned());
+    let shown = (
+        text(&p["apiClient"]["clientId"]).to_owned(),
+        text(&p["secret"]).to_owned(),
+    );
     render_clients(&st, s, Some(shown), None).await
 }
 
-pub(crate) async fn revoke_client(st: St, headers: HeaderMap, Path(id): Path<String>, form: Form) -> Result<Response, ConsoleError> {
+pub(crate) async fn revoke_client(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, ConsoleError> {
     let mut s = st.signed(&headers).await?;
     st.check_csrf(&s.session, form.get("_csrf"))?;
-    st.run(&s, &REVOKE_API_CLIENT, json!({ "input": { "apiClientId": id } }))
-        .await
-        .map_err(not_found_on_bad_id)?;
-    st.flash(&mut s, "success", "Client révoqué : ses jetons ne fonctionnent plus.".into())
-        .await?;
+    st.run(
+        &s,
+        &REVOKE_API_CLIENT,
+        json!({ "input": { "apiClientId": id } }),
+    )
+    .await
+    .map_err(not_found_on_bad_id)?;
+    st.flash(
+        &mut s,
+        "success",
+        "Client révoqué : ses jetons ne fonctionnent plus.".into(),
+    )
+    .await?;
     Ok(see_other("/clients-api"))
 }

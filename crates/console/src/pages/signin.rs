@@ -103,7 +103,11 @@ pub(crate) async fn page(st: St, headers: HeaderMap) -> Result<Response, Console
 /// Development only: signs in as any email through the development issuer (a
 /// token minted and verified like `/dev/token`'s).
 pub(crate) async fn dev(st: St, headers: HeaderMap, form: Form) -> Result<Response, ConsoleError> {
-    let pre = st.sessions.load(&headers).await?.ok_or(ConsoleError::Csrf)?;
+    let pre = st
+        .sessions
+        .load(&headers)
+        .await?
+        .ok_or(ConsoleError::Csrf)?;
     st.check_csrf(&pre, form.get("_csrf"))?;
     if st.settings.production {
         return Err(ConsoleError::NotFound);
@@ -289,7 +293,11 @@ pub(crate) async fn choose_page(st: St, headers: HeaderMap) -> Result<Response, 
     Ok(view::page(&chrome, "Choisir une structure", &[], body).into_response())
 }
 
-pub(crate) async fn choose(st: St, headers: HeaderMap, form: Form) -> Result<Response, ConsoleError> {
+pub(crate) async fn choose(
+    st: St,
+    headers: HeaderMap,
+    form: Form,
+) -> Result<Response, ConsoleError> {
     let mut s = st
         .sessions
         .load(&headers)
@@ -306,7 +314,11 @@ pub(crate) async fn choose(st: St, headers: HeaderMap, form: Form) -> Result<Res
     s.data.several = choices.len() > 1;
     // The server must agree before the choice is kept.
     st.gate
-        .context(&identity, s.data.act_as.as_deref(), s.data.tenant.as_deref())
+        .context(
+            &identity,
+            s.data.act_as.as_deref(),
+            s.data.tenant.as_deref(),
+        )
         .await
         .map_err(ConsoleError::Gate)?;
     st.sessions.save(&s).await?;
@@ -327,7 +339,9 @@ pub(crate) async fn sign_out(
         st.sessions.delete(&s.id).await?;
     }
     let mut r = see_other("/connexion");
-    r.headers_mut()
-        .append(header::SET_COOKIE, session::clear_cookie(st.settings.production));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        session::clear_cookie(st.settings.production),
+    );
     Ok(r)
 }

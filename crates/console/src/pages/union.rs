@@ -2,9 +2,11 @@
 //! director invited, suspend, reactivate: admins only) and the network dashboard
 //! by region or association (aggregates only).
 
-use super::{Form, Query, St, Signed, field, see_other};
+use super::{Form, Query, Signed, St, field, see_other};
 use crate::Console;
-use crate::api::{CREATE_TENANT, NETWORK_DASHBOARD, REACTIVATE_TENANT, SUSPEND_TENANT, TENANTS, list, text};
+use crate::api::{
+    CREATE_TENANT, NETWORK_DASHBOARD, REACTIVATE_TENANT, SUSPEND_TENANT, TENANTS, list, text,
+};
 use crate::error::ConsoleError;
 use crate::messages;
 use crate::view::{self, alert, bar_chart, csrf_field};
@@ -103,8 +105,18 @@ async fn render(
             }
         }
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let mut r = view::page(&chrome, "Associations", &[("Accueil", "/"), ("Associations", "/associations")], body).into_response();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut r = view::page(
+        &chrome,
+        "Associations",
+        &[("Accueil", "/"), ("Associations", "/associations")],
+        body,
+    )
+    .into_response();
     *r.status_mut() = status;
     Ok(r)
 }
@@ -115,7 +127,11 @@ pub(crate) async fn tenants(st: St, headers: HeaderMap) -> Result<Response, Cons
     render(&st, s, HashMap::new(), HashMap::new()).await
 }
 
-pub(crate) async fn create(st: St, headers: HeaderMap, form: Form) -> Result<Response, ConsoleError> {
+pub(crate) async fn create(
+    st: St,
+    headers: HeaderMap,
+    form: Form,
+) -> Result<Response, ConsoleError> {
     let mut s = st.signed(&headers).await?;
     union(&s)?;
     st.check_csrf(&s.session, form.get("_csrf"))?;
@@ -144,7 +160,9 @@ pub(crate) async fn create(st: St, headers: HeaderMap, form: Form) -> Result<Res
                 Some(r) => {
                     let r = messages::reason(r);
                     let mut c = r.chars();
-                    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or(r)
+                    c.next()
+                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                        .unwrap_or(r)
                 }
                 None => messages::api_error(&f),
             };
@@ -154,14 +172,24 @@ pub(crate) async fn create(st: St, headers: HeaderMap, form: Form) -> Result<Res
     }
 }
 
-pub(crate) async fn suspend(st: St, headers: HeaderMap, Path(id): Path<String>, form: Form) -> Result<Response, ConsoleError> {
+pub(crate) async fn suspend(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, ConsoleError> {
     let mut s = st.signed(&headers).await?;
     union(&s)?;
     st.check_csrf(&s.session, form.get("_csrf"))?;
     let input = json!({ "tenantId": id, "reason": field(&form, "reason").unwrap_or("") });
     match st.run(&s, &SUSPEND_TENANT, json!({ "input": input })).await {
         Ok(_) => {
-            st.flash(&mut s, "success", "Association suspendue : ses membres ne peuvent plus y travailler.".into()).await?;
+            st.flash(
+                &mut s,
+                "success",
+                "Association suspendue : ses membres ne peuvent plus y travailler.".into(),
+            )
+            .await?;
         }
         Err(ConsoleError::Api(f)) if f.code == "VALIDATION" => {
             st.flash(&mut s, "error", messages::api_error(&f)).await?;
@@ -171,25 +199,46 @@ pub(crate) async fn suspend(st: St, headers: HeaderMap, Path(id): Path<String>, 
     Ok(see_other("/associations"))
 }
 
-pub(crate) async fn reactivate(st: St, headers: HeaderMap, Path(id): Path<String>, form: Form) -> Result<Response, ConsoleError> {
+pub(crate) async fn reactivate(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, ConsoleError> {
     let mut s = st.signed(&headers).await?;
     union(&s)?;
     st.check_csrf(&s.session, form.get("_csrf"))?;
-    st.run(&s, &REACTIVATE_TENANT, json!({ "input": { "tenantId": id } })).await?;
-    st.flash(&mut s, "success", "Association réactivée.".into()).await?;
+    st.run(
+        &s,
+        &REACTIVATE_TENANT,
+        json!({ "input": { "tenantId": id } }),
+    )
+    .await?;
+    st.flash(&mut s, "success", "Association réactivée.".into())
+        .await?;
     Ok(see_other("/associations"))
 }
 
-pub(crate) async fn network(st: St, headers: HeaderMap, q: Query) -> Result<Response, ConsoleError> {
+pub(crate) async fn network(
+    st: St,
+    headers: HeaderMap,
+    q: Query,
+) -> Result<Response, ConsoleError> {
     let mut s = st.signed(&headers).await?;
     union(&s)?;
     let today = Utc::now().date_naive();
     let month_start = today.with_day(1).unwrap_or(today);
     let to = month_start.pred_opt().unwrap_or(today);
-    let from = month_start.checked_sub_months(Months::new(12)).unwrap_or(month_start);
+    let from = month_start
+        .checked_sub_months(Months::new(12))
+        .unwrap_or(month_start);
     let date = |k: &str| field(&q, k).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     let (from, to) = (date("du").unwrap_or(from), date("au").unwrap_or(to));
-    let by = if field(&q, "par") == Some("TENANT") { "TENANT" } else { "REGION" };
+    let by = if field(&q, "par") == Some("TENANT") {
+        "TENANT"
+    } else {
+        "REGION"
+    };
     let data = st
         .run(&s, &NETWORK_DASHBOARD, json!({ "input": {
             "from": from.to_string(), "to": to.to_string(), "granularity": "MONTH", "dimension": by,
@@ -200,13 +249,19 @@ pub(crate) async fn network(st: St, headers: HeaderMap, q: Query) -> Result<Resp
     let mut bars: Vec<(String, i64, i64)> = Vec::new();
     for r in list(&d["rows"]) {
         let label = text(&r["label"]).to_owned();
-        let (a, b) = (r["counts"]["people"].as_i64().unwrap_or(0), r["lastYear"]["people"].as_i64().unwrap_or(0));
+        let (a, b) = (
+            r["counts"]["people"].as_i64().unwrap_or(0),
+            r["lastYear"]["people"].as_i64().unwrap_or(0),
+        );
         match bars.iter_mut().find(|(l, _, _)| *l == label) {
-            Some(x) => { x.1 += a; x.2 += b; }
+            Some(x) => {
+                x.1 += a;
+                x.2 += b;
+            }
             None => bars.push((label, a, b)),
         }
     }
-    bars.sort_by(|x, y| y.1.cmp(&x.1));
+    bars.sort_by_key(|b| std::cmp::Reverse(b.1));
     let body = html! {
         h1 { "Tableau de bord du réseau" }
         form.filters method="get" action="/reseau" {
@@ -243,5 +298,11 @@ pub(crate) async fn network(st: St, headers: HeaderMap, q: Query) -> Result<Resp
             }
         }
     };
-    Ok(view::page(&chrome, "Tableau de bord du réseau", &[("Accueil", "/"), ("Réseau", "/reseau")], body).into_response())
+    Ok(view::page(
+        &chrome,
+        "Tableau de bord du réseau",
+        &[("Accueil", "/"), ("Réseau", "/reseau")],
+        body,
+    )
+    .into_response())
 }

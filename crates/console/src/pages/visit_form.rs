@@ -77,7 +77,11 @@ pub(crate) fn from_local(day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
 /// An API timestamp shown in French local time: "04/12/2026 14:05".
 pub(crate) fn show_time(v: &Value) -> String {
     DateTime::parse_from_rfc3339(text(v))
-        .map(|t| local(t.with_timezone(&Utc)).format("%d/%m/%Y %H:%M").to_string())
+        .map(|t| {
+            local(t.with_timezone(&Utc))
+                .format("%d/%m/%Y %H:%M")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
