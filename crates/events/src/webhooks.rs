@@ -202,7 +202,7 @@ impl Events {
         let mut update = webhook_endpoint::Entity::update_many()
             .col_expr(
                 webhook_endpoint::Column::UpdatedAt,
-                Expr::current_timestamp().into(),
+                Expr::current_timestamp(),
             )
             .filter(webhook_endpoint::Column::PartnerId.eq(partner))
             .filter(webhook_endpoint::Column::Id.eq(id));

@@ -200,7 +200,7 @@ impl Worker {
             event_outbox::Entity::update_many()
                 .col_expr(
                     event_outbox::Column::DispatchedAt,
-                    Expr::current_timestamp().into(),
+                    Expr::current_timestamp(),
                 )
                 .filter(event_outbox::Column::Id.is_in(ids))
                 .exec(&*tx)
