@@ -430,7 +430,16 @@ impl Compliance {
             .iter()
             .filter_map(|c| Some((c.indicator?, c.threshold?)))
             .collect();
-        indicators::compute(tx, a.tenant_id, c.period_starts_on, c.period_ends_on, |i| {
+        let hr = self
+            .pathways
+            .training_and_team(
+                &Ctx::system("compliance: training time and team size of an audited association, counts only"),
+                a.tenant_id,
+                c.period_starts_on,
+                c.period_ends_on,
+            )
+            .await?;
+        indicators::compute(tx, a.tenant_id, c.period_starts_on, c.period_ends_on, &hr, |i| {
             thresholds.get(&i).copied()
         })
         .await

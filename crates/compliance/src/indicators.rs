@@ -14,7 +14,11 @@
 //! | workshops held | `workshop_daily` | workshops on the period |
 //! | satisfaction share | `survey_answers` | answers 3 (satisfied) or 4 (very satisfied) as a % of answers |
 //! | agreements in force | `agreements`, `agreement_sites` | active agreements overlapping the period, local or covering one of its sites |
-//! | team size per site, training time | the HR-pathways domain | not available until it lands (never 0) |
+//! | team size per site | the HR pathways (`Pathways::training_and_team`) | the smallest team among the sites open on the period (employees with a contract in force there at its end) |
+//! | training time | the HR pathways | training hours done (counting toward the 9 %, ended in the period) as a % of the hours worked |
+//!
+//! An association with no employee in the HR pathways has neither of the last two:
+//! they say so (not available), never 0.
 
 use crate::model::{Indicator, IndicatorValue};
 use chrono::NaiveDate;
@@ -96,8 +100,11 @@ pub(crate) async fn compute(
     tenant: Uuid,
     from: NaiveDate,
     to: NaiveDate,
+    hr: &pathways::stats::TrainingAndTeam,
     threshold: impl Fn(Indicator) -> Option<f64>,
 ) -> Result<Vec<IndicatorValue>, Error> {
+    const NO_HR: &str = "non disponible : aucun salarié enregistré dans les parcours RH de l'association";
+    let no_hr = hr.hours_due <= 0.0 && hr.team_by_site.is_empty();
     let mut out = Vec::new();
     for i in Indicator::ALL.iter().copied() {
         let mut per = Vec::new();
@@ -123,12 +130,27 @@ pub(crate) async fn compute(
             Indicator::WorkshopsHeld => scalar(tx, WORKSHOPS, tenant, from, to).await?,
             Indicator::SatisfactionShare => scalar(tx, SATISFACTION, tenant, from, to).await?,
             Indicator::AgreementsInForce => scalar(tx, AGREEMENTS, tenant, from, to).await?,
-            Indicator::TeamSizePerSite | Indicator::TrainingTimeShare => {
-                unavailable = Some(
-                    "non disponible : les parcours RH (salariés, contrats, formation) ne sont pas encore dans la plateforme",
-                );
+            Indicator::TeamSizePerSite if no_hr => {
+                unavailable = Some(NO_HR);
                 None
             }
+            Indicator::TeamSizePerSite => {
+                per = per_site(tx, PEOPLE, tenant, from, to)
+                    .await?
+                    .into_iter()
+                    .map(|(id, name, _)| {
+                        let n = hr.team_by_site.iter().find(|(s, _)| *s == id).map_or(0, |(_, n)| *n);
+                        (id, name, n as f64)
+                    })
+                    .collect();
+                per.iter().map(|s| s.2).reduce(f64::min)
+            }
+            Indicator::TrainingTimeShare if hr.hours_due <= 0.0 => {
+                unavailable = Some(NO_HR);
+                None
+            }
+            // Due is 9 % of the hours worked: done / worked = done / due * 9 %.
+            Indicator::TrainingTimeShare => Some(round1(hr.hours_done / hr.hours_due * 9.0)),
         };
         if value.is_none() && unavailable.is_none() {
             unavailable = Some("non disponible : aucune donnée sur la période");

@@ -45,11 +45,17 @@ const AUDITORS: &[UnionRole] = &[UnionRole::Admin, UnionRole::Auditor];
 pub struct Compliance {
     db: Db,
     store: EvidenceStore,
+    /// Training time and team size per site come from the HR pathways.
+    pathways: pathways::Pathways,
 }
 
 impl Compliance {
     pub fn new(db: Db, store: EvidenceStore) -> Self {
-        Self { db, store }
+        Self {
+            pathways: pathways::Pathways::new(db.clone()),
+            db,
+            store,
+        }
     }
 }
 
