@@ -322,6 +322,40 @@ const journeys = {
     const csv = readFileSync(await download.path(), 'utf8');
     check(csv.includes(';'), 'the report as CSV');
     await go(page, '/campagnes', 'campaigns (director)');
+
+    // Sites: hours, closures, labels; a closure declared (its reason is required).
+    await go(page, '/sites', 'sites');
+    check(await page.locator('section.card').count() > 1, 'the sites are listed');
+    check((await page.locator('main').innerText()).includes('Horaires'), 'with their hours');
+    await page.fill('#startsOn', '2030-08-01');
+    await page.fill('#endsOn', '2030-08-15');
+    await page.getByRole('button', { name: 'Déclarer la fermeture' }).click();
+    await page.waitForSelector('#reason-error');
+    check((await page.locator('#reason-error').innerText()) === 'Obligatoire.', 'the missing reason is shown next to its field');
+    await axe(page, 'sites with an error');
+    await page.fill('#reason', 'Congés d\'été');
+    await page.getByRole('button', { name: 'Déclarer la fermeture' }).click();
+    await page.waitForURL(`${BASE}/sites`);
+    check((await page.locator('main').innerText()).includes('Congés d\'été'), 'the closure is listed');
+    await looks(page, 'sites');
+
+    // Members and invitations.
+    await go(page, '/membres', 'members');
+    check(await page.locator('#members tbody tr').count() > 2, 'the members are listed');
+    await page.fill('#email', 'pas-une-adresse');
+    await page.getByRole('button', { name: 'Envoyer l\'invitation' }).click();
+    await page.waitForSelector('#email-error');
+    await axe(page, 'members with an error');
+    const invited = `nouvelle.mediatrice.${Date.now()}@lyon.pimms.example`;
+    await page.fill('#email', invited);
+    await page.selectOption('#role', 'MEDIATOR');
+    await page.getByRole('button', { name: 'Envoyer l\'invitation' }).click();
+    await page.waitForURL(`${BASE}/membres`);
+    check((await page.locator('#invitations').innerText()).includes(invited), 'the invitation is pending');
+    await page.locator('#invitations tbody tr', { hasText: invited }).getByRole('button', { name: /Retirer/ }).click();
+    await page.waitForURL(`${BASE}/membres`);
+    check(!(await page.locator('main').innerText()).includes(invited), 'the invitation is withdrawn');
+    await looks(page, 'members');
     await signOut(page);
   },
 

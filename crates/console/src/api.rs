@@ -48,6 +48,11 @@ documents! {
     SUSPEND_TENANT => "suspend_tenant.graphql",
     REACTIVATE_TENANT => "reactivate_tenant.graphql",
     NETWORK_DASHBOARD => "network_dashboard.graphql",
+    SITES => "sites.graphql",
+    ADD_SITE_CLOSURE => "add_site_closure.graphql",
+    MEMBERS => "members.graphql",
+    INVITE_MEMBER => "invite_member.graphql",
+    REVOKE_INVITATION => "revoke_invitation.graphql",
 }
 
 /// Runs `doc` with `vars` as `ctx`; the data, or the first error as the API

@@ -4,6 +4,7 @@
 mod dashboard;
 mod front_desk;
 mod journal;
+mod office;
 mod partner;
 mod signin;
 mod union;
@@ -38,6 +39,11 @@ pub(crate) fn routes(console: Arc<Console>) -> Router {
         .route("/journal/{id}/annuler", post(journal::void))
         .route("/tableau-de-bord", get(dashboard::page))
         .route("/tableau-de-bord.csv", get(dashboard::csv))
+        .route("/sites", get(office::sites))
+        .route("/sites/fermetures", post(office::add_closure))
+        .route("/membres", get(office::members))
+        .route("/membres/invitations", post(office::invite))
+        .route("/membres/invitations/{id}/retirer", post(office::revoke))
         .route("/conventions", get(partner::agreements))
         .route("/conventions/{id}", get(partner::report))
         .route("/conventions/{id}/csv", get(partner::report_csv))
@@ -185,6 +191,8 @@ fn nav(act_as: Option<&str>, role: Option<&str>) -> Vec<(&'static str, &'static 
             ("/accueil", "Accueil du public"),
             ("/journal", "Journal"),
             ("/tableau-de-bord", "Tableau de bord"),
+            ("/sites", "Sites"),
+            ("/membres", "Membres"),
             ("/conventions", "Conventions"),
             ("/campagnes", "Campagnes"),
         ],
@@ -192,6 +200,8 @@ fn nav(act_as: Option<&str>, role: Option<&str>) -> Vec<(&'static str, &'static 
             ("/accueil", "Accueil du public"),
             ("/journal", "Journal"),
             ("/tableau-de-bord", "Tableau de bord"),
+            ("/sites", "Sites"),
+            ("/membres", "Membres"),
             ("/campagnes", "Campagnes"),
         ],
         (Some("partner"), _) => vec![
@@ -212,7 +222,9 @@ fn nav(act_as: Option<&str>, role: Option<&str>) -> Vec<(&'static str, &'static 
         (Some("association"), Some("MEDIATOR")) => {
             vec![("/accueil", "Accueil du public"), ("/journal", "Journal")]
         }
-        (Some("association"), Some(_)) => vec![("/tableau-de-bord", "Tableau de bord")],
+        (Some("association"), Some(_)) => {
+            vec![("/tableau-de-bord", "Tableau de bord"), ("/sites", "Sites")]
+        }
         _ => Vec::new(),
     }
 }
