@@ -50,6 +50,11 @@ async function axe(page, label) {
       nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
     }));
   });
+  // Each page under 150 KB transferred (the document and what it loads, cache empty).
+  const bytes = await page.evaluate(() => performance.getEntriesByType('navigation')
+    .concat(performance.getEntriesByType('resource'))
+    .reduce((n, e) => n + (e.encodedBodySize || 0), 0));
+  check(bytes < 150 * 1024, `${label}: ${bytes} bytes`);
   axeCounts.push({ page: label, violations: result.length });
   check(result.length === 0, `axe on ${label}: ${JSON.stringify(result, null, 1)}`);
 }
