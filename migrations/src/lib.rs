@@ -76,6 +76,7 @@ sql_migration!(
     "m20261123_000010_pathways",
     "../sql/0010_pathways.sql"
 );
+sql_migration!(m0013, "m20261123_000013_events", "../sql/0013_events.sql");
 
 pub struct Migrator;
 
@@ -93,6 +94,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008::Migration),
             Box::new(m0009::Migration),
             Box::new(m0010::Migration),
+            Box::new(m0013::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ fn all_tables() -> Vec<TableShape> {
     v.extend(sites::entity::tables());
     v.extend(mediation::entity::tables());
     v.extend(partners::entity::tables());
+    v.extend(events::entity::tables());
     v.extend(pathways::entity::tables());
     v
 }

@@ -350,8 +350,18 @@ const UNION_MAY_READ_OF_PARTNERS: &[&str] = &[
     "partner_invitations",
 ];
 
-/// The only mutations a partner may run.
-const PARTNER_MUTATIONS: &[&str] = &["submitOutreachCases", "uploadOutreachCasesCsv"];
+/// The only mutations a partner may run: outreach submission; its own webhook
+/// endpoints and their deliveries (the partner's integration, scoped to it by
+/// row-level security); and a person's own reminder choice.
+const PARTNER_MUTATIONS: &[&str] = &[
+    "submitOutreachCases",
+    "uploadOutreachCasesCsv",
+    "createWebhookEndpoint",
+    "updateWebhookEndpoint",
+    "rotateWebhookEndpointSecret",
+    "replayWebhookDelivery",
+    "setReminders",
+];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {

@@ -11,6 +11,7 @@ mod catalog;
 mod console;
 mod dashboard;
 mod entities;
+mod events;
 mod faults_pg;
 mod graphiql;
 mod hardening;

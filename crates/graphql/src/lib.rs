@@ -16,6 +16,7 @@ mod clients;
 mod connection;
 mod context;
 mod error;
+mod events;
 mod extension;
 pub mod http;
 mod journal;
@@ -45,6 +46,7 @@ pub struct Query(
     journal::JournalQuery,
     partners::PartnersQuery,
     outreach::OutreachQuery,
+    events::EventsQuery,
     pathways::PathwaysQuery,
 );
 
@@ -56,6 +58,7 @@ pub struct Mutation(
     journal::JournalMutation,
     partners::PartnersMutation,
     outreach::OutreachMutation,
+    events::EventsMutation,
     pathways::PathwaysMutation,
 );
 
@@ -68,6 +71,7 @@ pub struct Services {
     pub sites: ::sites::Sites,
     pub journal: ::mediation::Journal,
     pub partners: ::partners::Partners,
+    pub events: ::events::Events,
     pub pathways: ::pathways::Pathways,
 }
 
@@ -111,6 +115,8 @@ pub const GLOBAL_ID_TYPES: &[(&str, &str)] = &[
     ("partner_contacts", "PartnerContact"),
     ("outreach_campaigns", "OutreachCampaign"),
     ("outreach_cases", "OutreachCase"),
+    ("webhook_endpoints", "WebhookEndpoint"),
+    ("webhook_deliveries", "WebhookDelivery"),
     ("employees", "Employee"),
     ("employment_contracts", "EmploymentContract"),
     ("hr_organisations", "HrOrganisation"),
@@ -146,6 +152,9 @@ pub const NO_GLOBAL_ID: &[&str] = &[
     "agreement_activity_monthly",
     // Read through their case, inside the association only.
     "outreach_attempts",
+    // The outbox is read by the delivery worker only; a partner sees its events as
+    // its deliveries (event id and type).
+    "event_outbox",
     // An association's HR settings (one flag), and the sites of each contract: read
     // through the settings query and the contract.
     "hr_settings",

@@ -4,6 +4,7 @@
 
 use crate::clients::types::PartnerApiClient;
 use crate::error::{Gql, to_gql};
+use crate::events::types::{WebhookDelivery, WebhookEndpoint};
 use crate::journal::types::{Beneficiary, SurveyCampaign, Visit, Workshop};
 use crate::loaders::load;
 use crate::outreach::types::{OutreachCampaign, OutreachCase};
@@ -46,6 +47,8 @@ pub enum Node {
     Agreement(Agreement),
     OutreachCampaign(OutreachCampaign),
     OutreachCase(OutreachCase),
+    WebhookEndpoint(WebhookEndpoint),
+    WebhookDelivery(WebhookDelivery),
     Employee(Employee),
     EmploymentContract(EmploymentContract),
     HrOrganisation(HrOrganisation),
@@ -114,6 +117,21 @@ async fn load_node(c: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
         "Agreement" => load(c, id).await?.map(Node::Agreement),
         "OutreachCampaign" => load(c, id).await?.map(Node::OutreachCampaign),
         "OutreachCase" => load(c, id).await?.map(Node::OutreachCase),
+        // Read alone, not batched: a partner's people read a few at a time.
+        "WebhookEndpoint" => crate::context::services(c)?
+            .events
+            .endpoints_by_ids(crate::context::ctx(c)?, &[id])
+            .await
+            .gql()?
+            .pop()
+            .map(|m| Node::WebhookEndpoint(WebhookEndpoint(m))),
+        "WebhookDelivery" => crate::context::services(c)?
+            .events
+            .deliveries_by_ids(crate::context::ctx(c)?, &[id])
+            .await
+            .gql()?
+            .pop()
+            .map(|m| Node::WebhookDelivery(WebhookDelivery(m))),
         "Employee" => load(c, id).await?.map(Node::Employee),
         "EmploymentContract" => load(c, id).await?.map(Node::EmploymentContract),
         "HrOrganisation" => load(c, id).await?.map(Node::HrOrganisation),

@@ -46,6 +46,8 @@ pub struct AppState {
     pub token_limits: Arc<TokenLimits>,
     pub endpoint: Arc<Endpoint>,
     pub stop: Arc<Stop>,
+    /// Delivers the outbox's events (webhooks, e-mails); started by `serve`.
+    pub events_worker: events::Worker,
 }
 
 /// The end of a shutdown's drain: once the deadline passed, requests still running
@@ -92,6 +94,8 @@ pub enum StartError {
     DevIssuer(String),
     #[error("PASSERELLE_BOOTSTRAP_ADMIN_EMAIL: {0}")]
     Bootstrap(String),
+    #[error("PASSERELLE_SMTP_URL / PASSERELLE_MAIL_FROM: {0}")]
+    Events(String),
     #[error("console: {0}")]
     Console(String),
     #[error("PASSERELLE_LISTEN: cannot bind: {0}")]
@@ -171,7 +175,29 @@ pub async fn build(config: Config) -> Result<App, StartError> {
             .map_err(|e| StartError::Bootstrap(e.to_string()))?;
     }
     let partners = partners::Partners::new(db.clone(), Some(redis.clone()));
+    // Production: webhooks over HTTPS to public addresses only (events::outbound).
+    let outbound = events::Outbound::new(!config.is_development())
+        .map_err(|e| StartError::Events(e.to_string()))?;
+    let mailer = events::Mailer::new(&events::MailerConfig {
+        smtp_url: config.smtp_url.clone(),
+        from: config.mail_from.clone(),
+        production: !config.is_development(),
+    })
+    .map_err(StartError::Events)?;
+    if config.smtp_url.is_none() && !config.is_development() {
+        tracing::warn!("PASSERELLE_SMTP_URL is not set: e-mails stay queued until it is");
+    }
+    let events_worker = events::Worker::new(
+        db.clone(),
+        outbound.clone(),
+        mailer,
+        events::WorkerConfig {
+            poll: config.events_poll,
+            retry_base: config.webhook_retry_base,
+        },
+    );
     let services = graphql::Services {
+        events: events::Events::new(db.clone(), outbound),
         tenancy: tenancy.clone(),
         sites: sites::Sites::new(db.clone()),
         journal: mediation::Journal::new(db.clone(), config.dashboard_cache.then(|| redis.clone())),
@@ -210,6 +236,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         token_limits,
         endpoint: endpoint.clone(),
         stop: Arc::new(Stop::new()),
+        events_worker,
     };
 
     let gql = Router::new()
@@ -339,6 +366,8 @@ pub async fn serve_until(
         app.state.partners.clone(),
         app.state.endpoint.services.pathways.clone(),
     ));
+    // Every replica runs one: claims are FOR UPDATE SKIP LOCKED (events::worker).
+    let events_worker = tokio::spawn(app.state.events_worker.clone().run());
     let stop = app.state.stop.clone();
     let drain = app.state.config.shutdown_drain;
     let header_timeout = Duration::from_secs(app.state.config.header_read_timeout_secs);
@@ -392,6 +421,7 @@ pub async fn serve_until(
         }
     }
     housekeeping.abort();
+    events_worker.abort();
     // The transactions of requests ended above are being cancelled and rolled
     // back in the background: let them finish before the pool closes.
     if !app.state.db.settle(SETTLE_WITHIN).await {
@@ -422,6 +452,14 @@ async fn housekeeping(partners: partners::Partners, pathways: pathways::Pathways
         match pathways.anonymise_expired().await {
             Ok(a) => tracing::info!(anonymised = ?a, "HR records retention"),
             Err(e) => tracing::error!(error = %e, "HR records retention failed"),
+        }
+        // Idempotent too: each closed period's event has its de-duplication key.
+        match partners
+            .announce_closed_reporting_periods(kernel::time::today())
+            .await
+        {
+            Ok(n) => tracing::info!(announced = n, "closed reporting periods announced"),
+            Err(e) => tracing::error!(error = %e, "announcing closed reporting periods failed"),
         }
         match partners.sweep_expired_tokens().await {
             Ok(n) => tracing::info!(swept = n, "expired partner tokens swept"),

@@ -71,6 +71,13 @@ pub struct Config {
     /// Cache-Control max-age, clamped): a withdrawn key is refused at most `max` later.
     pub jwks_min_age_secs: u64,
     pub jwks_max_age_secs: u64,
+    /// E-mails' SMTP server (PASSERELLE_SMTP_URL) and sender (PASSERELLE_MAIL_FROM);
+    /// without a server, development logs "would send", production keeps them queued.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    /// The delivery worker's pause when idle, and the first retry's delay.
+    pub events_poll: Duration,
+    pub webhook_retry_base: Duration,
     /// The console's OpenID Connect client at PASSERELLE_OIDC_ISSUER (authorization
     /// code with PKCE); without it the console offers no OIDC sign-in.
     pub console_oidc_client_id: Option<String>,
@@ -253,6 +260,28 @@ impl Config {
                     "expected an integer from 1 to 1000",
                 )
             })?;
+        let smtp_url = get("PASSERELLE_SMTP_URL");
+        let mail_from = get("PASSERELLE_MAIL_FROM")
+            .unwrap_or_else(|| "Passerelle <ne-pas-repondre@passerelle.invalid>".to_owned());
+        events::Mailer::new(&events::MailerConfig {
+            smtp_url: smtp_url.clone(),
+            from: mail_from.clone(),
+            production: prod,
+        })
+        .map_err(|reason| match reason.split_once(": ") {
+            Some(("PASSERELLE_MAIL_FROM", why)) => bad("PASSERELLE_MAIL_FROM", why),
+            Some((_, why)) => bad("PASSERELLE_SMTP_URL", why),
+            None => bad("PASSERELLE_SMTP_URL", reason),
+        })?;
+        let millis = |key: &'static str, default: u64, max: u64| {
+            get(key)
+                .map(|v| v.parse::<u64>().ok().filter(|n| (10..=max).contains(n)))
+                .unwrap_or(Some(default))
+                .map(Duration::from_millis)
+                .ok_or_else(|| bad(key, format!("expected milliseconds from 10 to {max}")))
+        };
+        let events_poll = millis("PASSERELLE_EVENTS_POLL_MS", 1000, 60_000)?;
+        let webhook_retry_base = millis("PASSERELLE_WEBHOOK_RETRY_BASE_MS", 30_000, 3_600_000)?;
         let principal_cache_secs = get("PASSERELLE_PRINCIPAL_CACHE_SECS")
             .map(|v| v.parse::<u64>().ok().filter(|n| *n <= 3600))
             .unwrap_or(Some(30))
@@ -436,6 +465,10 @@ impl Config {
             token_client_rate_limit_per_minute,
             jwks_min_age_secs,
             jwks_max_age_secs,
+            smtp_url,
+            mail_from,
+            events_poll,
+            webhook_retry_base,
         })
     }
 

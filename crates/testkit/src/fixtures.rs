@@ -339,6 +339,15 @@ pub async fn populate_partner(tdb: &TestDb, issuer: &str, t: &TestTenant) -> Tes
     exec(&db, "insert into outreach_attempts (tenant_id, id, case_id, channel, attempted_at, result, note, mediator_id) \
                values ($1, $2, $3, 'phone', now() - interval '1 day', 'no_answer', $4, $5)",
         vec![t.id.into(), Uuid::now_v7().into(), case.into(), format!("Messagerie pleine {s}").into(), t.mediator.membership_id.expect("membership").into()]).await;
+    // Its webhooks: an endpoint, an event of the case, its delivery (failed once).
+    let (endpoint, event) = (Uuid::now_v7(), Uuid::now_v7());
+    exec(&db, "insert into webhook_endpoints (partner_id, id, url, event_types, secret) values ($1, $2, $3, '{outreach.case.outcome_recorded}', $4)",
+        vec![partner.into(), endpoint.into(), format!("https://hooks-{s}.partner.test.example/passerelle").into(), format!("whsec_c2VjcmV0LXt7c319LXRlc3Q{s}").into()]).await;
+    exec(&db, "insert into event_outbox (id, event_type, tenant_id, partner_id, subject_id, payload, dispatched_at) values ($1, 'outreach.case.outcome_recorded', $2, $3, $4, $5, now())",
+        vec![event.into(), t.id.into(), partner.into(), case.into(), serde_json::json!({"id": event.to_string(), "type": "outreach.case.outcome_recorded", "data": {}}).into()]).await;
+    exec(&db, "insert into webhook_deliveries (partner_id, id, endpoint_id, event_id, event_type, status, attempts, retry_until, last_response_code, last_error) \
+               values ($1, $2, $3, $4, 'outreach.case.outcome_recorded', 'failed', 1, now(), 500, $5)",
+        vec![partner.into(), Uuid::now_v7().into(), endpoint.into(), event.into(), format!("réponse autre que 2xx {s}").into()]).await;
     db.close().await;
     TestPartner {
         id: partner,
