@@ -78,7 +78,10 @@ async fn journeys_in_chromium() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let journeys = root.join("console");
     assert!(
-        journeys.join("node_modules").join("playwright-core").is_dir(),
+        journeys
+            .join("node_modules")
+            .join("playwright-core")
+            .is_dir(),
         "run `npm ci --prefix tests/console` (scripts/test does it)"
     );
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -88,8 +91,7 @@ async fn journeys_in_chromium() {
     );
 
     // The demo network, in a database of its own (the run's shared one must not hold it).
-    let tdb: &'static testkit::TestDb =
-        Box::leak(Box::new(testkit::testdb::separate_db().await));
+    let tdb: &'static testkit::TestDb = Box::leak(Box::new(testkit::testdb::separate_db().await));
     let db = tdb.app().await;
     demo::demo(&db, 3000).await.expect("demo seed");
     db.close().await;
@@ -102,7 +104,10 @@ async fn journeys_in_chromium() {
     let provider = provider(&format!("{base}/connexion/retour")).await;
     let mut vars = base_config(tdb, &provider.issuer);
     vars.insert("PASSERELLE_OIDC_AUDIENCE".into(), AUDIENCE.into());
-    vars.insert("PASSERELLE_CONSOLE_OIDC_CLIENT_ID".into(), CONSOLE_CLIENT.into());
+    vars.insert(
+        "PASSERELLE_CONSOLE_OIDC_CLIENT_ID".into(),
+        CONSOLE_CLIENT.into(),
+    );
     vars.insert("PASSERELLE_PUBLIC_URL".into(), base.clone());
     let config = server::Config::from_map(&vars).expect("configuration");
     let app = server::build(config).await.expect("build");
@@ -128,19 +133,28 @@ async fn journeys_in_chromium() {
             .to_owned()
     };
     let csp = h("content-security-policy");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(h("x-content-type-options"), "nosniff");
     assert_eq!(h("referrer-policy"), "same-origin");
     let cookie = h("set-cookie");
     assert!(
-        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"),
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && !cookie.contains("Secure"),
         "development cookie: {cookie}"
     );
 
     // Someone invited as a mediator of Lyon, who signs in at the provider.
     let email = format!("console-{}@e2e.test.example", testkit::suffix());
-    let lyon = one_id(tdb, "select id from tenants where slug = 'pimms-lyon-metropole'").await;
+    let lyon = one_id(
+        tdb,
+        "select id from tenants where slug = 'pimms-lyon-metropole'",
+    )
+    .await;
     {
         use sea_orm::ConnectionTrait;
         let admin = tdb.admin().await;
@@ -163,7 +177,8 @@ async fn journeys_in_chromium() {
     .await;
 
     let shots = PathBuf::from(
-        std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| root.join("../target").display().to_string()),
+        std::env::var("CARGO_TARGET_DIR")
+            .unwrap_or_else(|_| root.join("../target").display().to_string()),
     )
     .join("console-screenshots");
     let out = Command::new("node")
@@ -174,7 +189,10 @@ async fn journeys_in_chromium() {
         .env("CHROMIUM", &chromium)
         .env("OIDC_EMAIL", &email)
         .env("OTHER_VISIT", kernel::gid::encode("Visit", nimes_visit))
-        .env("MISSING_VISIT", kernel::gid::encode("Visit", Uuid::now_v7()))
+        .env(
+            "MISSING_VISIT",
+            kernel::gid::encode("Visit", Uuid::now_v7()),
+        )
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();
@@ -197,4 +215,63 @@ async fn journeys_in_chromium() {
         "axe summary missing: {stdout}"
     );
     tdb.drop_database().await;
+}
+
+/// In production the development sign-in does not exist (no demo accounts listed,
+/// its form's route refused), and the session cookie is `Secure`.
+#[tokio::test]
+async fn production_has_no_development_sign_in() {
+    let tdb = testkit::test_db();
+    let mut vars = base_config(tdb, "https://127.0.0.1:9");
+    vars.insert("PASSERELLE_ENV".into(), "production".into());
+    vars.insert("PASSERELLE_OIDC_AUDIENCE".into(), AUDIENCE.into());
+    let config = server::Config::from_map(&vars).expect("configuration");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = server::build(config).await.expect("build");
+    tokio::spawn(async move {
+        let _ = server::serve(app, listener).await;
+    });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let r = http
+        .get(format!("{base}/connexion"))
+        .send()
+        .await
+        .expect("GET /connexion");
+    assert_eq!(r.status(), 200);
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"),
+        "production cookie: {cookie}"
+    );
+    let page = r.text().await.expect("page");
+    assert!(page.contains("<h1>Connexion</h1>"), "{page}");
+    assert!(!page.contains("Comptes de démonstration"), "{page}");
+    assert!(!page.contains("/connexion/dev"), "{page}");
+    let session = cookie.split(';').next().unwrap_or("").to_owned();
+    let r = http
+        .post(format!("{base}/connexion/dev"))
+        .header("cookie", session)
+        .form(&[("email", "direction@lyon.pimms.example"), ("_csrf", "x")])
+        .send()
+        .await
+        .expect("POST /connexion/dev");
+    assert_eq!(r.status(), 404, "development sign-in in production");
+    let r = http
+        .post(format!("{base}/dev/token"))
+        .json(&serde_json::json!({ "email": "direction@lyon.pimms.example" }))
+        .send()
+        .await
+        .expect("POST /dev/token");
+    assert_ne!(r.status(), 200);
 }

@@ -103,15 +103,16 @@ pub(crate) async fn page(st: St, headers: HeaderMap) -> Result<Response, Console
 /// Development only: signs in as any email through the development issuer (a
 /// token minted and verified like `/dev/token`'s).
 pub(crate) async fn dev(st: St, headers: HeaderMap, form: Form) -> Result<Response, ConsoleError> {
+    // Absent in production, whatever the form holds.
+    if st.settings.production {
+        return Err(ConsoleError::NotFound);
+    }
     let pre = st
         .sessions
         .load(&headers)
         .await?
         .ok_or(ConsoleError::Csrf)?;
     st.check_csrf(&pre, form.get("_csrf"))?;
-    if st.settings.production {
-        return Err(ConsoleError::NotFound);
-    }
     let email = field(&form, "email").unwrap_or("");
     let token = st.gate.dev_token(email).ok_or(ConsoleError::NotFound)?;
     let identity = st.gate.identify(&token).await.map_err(ConsoleError::Gate)?;
