@@ -80,7 +80,8 @@ impl console::Gate for ConsoleGate {
             let acting = principal
                 .acting(act_as, tenant)
                 .map_err(|_| GateError::Choice)?;
-            if let Decision::Deny { .. } = s.limiter.check(&format!("u:{}", principal.user_id)).await
+            if let Decision::Deny { .. } =
+                s.limiter.check(&format!("u:{}", principal.user_id)).await
             {
                 return Err(GateError::RateLimited);
             }
