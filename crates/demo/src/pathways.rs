@@ -153,16 +153,16 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// A contract of `who` (the employee, their site, their number in the demo).
     async fn contract(
         &mut self,
-        employee: Uuid,
+        who: (Uuid, Uuid, u32),
         kind: ContractKind,
         starts_on: NaiveDate,
         planned_end_on: Option<NaiveDate>,
         renews: Option<Uuid>,
-        site: Uuid,
-        n: u32,
     ) -> Result<Uuid, Error> {
+        let (employee, site, n) = who;
         let id = Uuid::now_v7();
         employment_contract::Entity::insert(employment_contract::ActiveModel {
             tenant_id: Set(self.tenant),
@@ -342,7 +342,9 @@ pub(crate) async fn seed_pathways(tx: &Scoped, today: NaiveDate) -> Result<Pathw
                 (start + Months::new(8 + (k + ti as u32) % 10), outcome)
             });
             let planned = length(kind).map(|m| start + Months::new(m) - Days::new(1));
-            let first_id = c.contract(id, kind, start, planned, None, site, n).await?;
+            let first_id = c
+                .contract((id, site, n), kind, start, planned, None)
+                .await?;
             let (mut last_day, mut previous) = (planned, first_id);
             // A one-year contract already over is renewed for a year, and again,
             // unless its holder left before.
@@ -353,13 +355,11 @@ pub(crate) async fn seed_pathways(tx: &Scoped, today: NaiveDate) -> Result<Pathw
                 let next_end = end + Months::new(12);
                 previous = c
                     .contract(
-                        id,
+                        (id, site, n),
                         kind,
                         end + Days::new(1),
                         Some(next_end),
                         Some(previous),
-                        site,
-                        n,
                     )
                     .await?;
                 last_day = Some(next_end);
@@ -418,12 +418,12 @@ async fn record_exit(
 ) -> Result<(), Error> {
     let job = matches!(outcome, ExitOutcome::LastingJob | ExitOutcome::OtherJob);
     // Every other lasting job is at a partner firm: hiring mediators is part of the model.
-    let partner = (outcome == ExitOutcome::LastingJob && n % 2 == 0)
+    let partner = (outcome == ExitOutcome::LastingJob && n.is_multiple_of(2))
         .then(|| partners.get(n as usize % partners.len().max(1)).copied())
         .flatten();
     let sector = job.then_some(if partner.is_some() {
         EmployerSector::PublicServiceFirm
-    } else if n % 3 == 0 {
+    } else if n.is_multiple_of(3) {
         EmployerSector::PublicSector
     } else {
         EmployerSector::SocialEconomy
@@ -431,7 +431,7 @@ async fn record_exit(
     let due = pathways::followup_from(exit_on);
     // Six months on, some looking for work have found some.
     let later = (due <= c.today).then_some(match outcome {
-        ExitOutcome::JobSearch if n % 2 == 0 => ExitOutcome::OtherJob,
+        ExitOutcome::JobSearch if n.is_multiple_of(2) => ExitOutcome::OtherJob,
         other => other,
     });
     employee_exit::Entity::insert(employee_exit::ActiveModel {
