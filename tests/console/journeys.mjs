@@ -254,7 +254,7 @@ const journeys = {
     const missingBody = await page.locator('main').innerText();
     check(other.status() === 404 && missing.status() === 404, `404 both (${other.status()}, ${missing.status()})`);
     check(otherBody === missingBody, 'the same page for another association\'s visit and a missing one');
-    await page.goto(`${BASE}/journal`);
+    check((await header(page)).includes('PIMMS Lyon Métropole'), 'the error page keeps the header');
     await signOut(page);
   },
 

@@ -124,6 +124,11 @@ impl IntoResponse for ConsoleError {
                 messages::INTERNAL.to_owned(),
             ),
         };
-        (status, crate::view::error_page(title, &text)).into_response()
+        let mut r = (status, crate::view::error_page(title, &text)).into_response();
+        r.extensions_mut().insert(crate::view::ErrorPage {
+            title: title.to_owned(),
+            text,
+        });
+        r
     }
 }

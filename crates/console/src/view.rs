@@ -125,9 +125,21 @@ pub(crate) fn page(
     )
 }
 
+/// What an error answer says, kept on the response so that `pages::error_chrome`
+/// can show it again with the signed-in person's header.
+#[derive(Clone)]
+pub(crate) struct ErrorPage {
+    pub title: String,
+    pub text: String,
+}
+
 pub(crate) fn error_page(title: &str, text: &str) -> Html<String> {
+    error_page_with(&Chrome::default(), title, text)
+}
+
+pub(crate) fn error_page_with(chrome: &Chrome, title: &str, text: &str) -> Html<String> {
     page(
-        &Chrome::default(),
+        chrome,
         title,
         &[],
         html! {

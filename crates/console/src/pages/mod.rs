@@ -62,6 +62,10 @@ pub(crate) fn routes(console: Arc<Console>) -> Router {
         .route("/reseau", get(union::network))
         .route(view::CSS_PATH, get(css))
         .route(view::HTMX_PATH, get(htmx))
+        .layer(axum::middleware::from_fn_with_state(
+            console.clone(),
+            error_chrome,
+        ))
         .with_state(console)
 }
 
@@ -155,21 +159,9 @@ impl Console {
         if flash.is_some() {
             self.sessions.save(&s.session).await?;
         }
-        let d = &s.session.data;
-        Ok(Chrome {
-            person: d.person.clone().or_else(|| {
-                d.identity
-                    .as_ref()
-                    .and_then(|i| i.name.clone().or(i.email.clone()))
-            }),
-            acting: d.acting_label.clone(),
-            site: d.site.as_ref().map(|(_, n)| n.clone()),
-            nav: nav(d.act_as.as_deref(), d.role.as_deref()),
-            current,
-            csrf: d.csrf.clone(),
-            can_switch: d.several,
-            flash,
-        })
+        let mut c = chrome_of(&s.session.data, current);
+        c.flash = flash;
+        Ok(c)
     }
 
     /// Keeps a message for the next page (after a redirect).
@@ -181,6 +173,48 @@ impl Console {
     ) -> Result<(), ConsoleError> {
         s.session.data.flash = Some((kind.to_owned(), text));
         self.sessions.save(&s.session).await
+    }
+}
+
+/// The header and navigation for a session's data.
+fn chrome_of(d: &session::Data, current: &'static str) -> Chrome {
+    Chrome {
+        person: d.person.clone().or_else(|| {
+            d.identity
+                .as_ref()
+                .and_then(|i| i.name.clone().or(i.email.clone()))
+        }),
+        acting: d.acting_label.clone(),
+        site: d.site.as_ref().map(|(_, n)| n.clone()),
+        nav: nav(d.act_as.as_deref(), d.role.as_deref()),
+        current,
+        csrf: d.csrf.clone(),
+        can_switch: d.several,
+        flash: None,
+    }
+}
+
+/// An error page keeps the signed-in person's header and navigation (an error
+/// answer knows only its message: the session is read here, after the handler).
+async fn error_chrome(
+    axum::extract::State(console): axum::extract::State<Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = req.headers().clone();
+    let r = next.run(req).await;
+    let Some(page) = r.extensions().get::<view::ErrorPage>().cloned() else {
+        return r;
+    };
+    match console.sessions.load(&headers).await {
+        Ok(Some(s)) if s.data.identity.is_some() => {
+            let chrome = chrome_of(&s.data, "");
+            let status = r.status();
+            let mut out = view::error_page_with(&chrome, &page.title, &page.text).into_response();
+            *out.status_mut() = status;
+            out
+        }
+        _ => r,
     }
 }
 
