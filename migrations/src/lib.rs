@@ -77,6 +77,11 @@ sql_migration!(
     "../sql/0010_pathways.sql"
 );
 sql_migration!(m0013, "m20261123_000013_events", "../sql/0013_events.sql");
+sql_migration!(
+    m0014,
+    "m20261123_000014_access_log",
+    "../sql/0014_access_log.sql"
+);
 
 pub struct Migrator;
 
@@ -95,6 +100,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009::Migration),
             Box::new(m0010::Migration),
             Box::new(m0013::Migration),
+            Box::new(m0014::Migration),
         ]
     }
 }

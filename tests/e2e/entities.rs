@@ -12,6 +12,8 @@ fn all_tables() -> Vec<TableShape> {
     v.extend(partners::entity::tables());
     v.extend(events::entity::tables());
     v.extend(pathways::entity::tables());
+    v.extend(privacy::entity::tables());
+    v.extend(::compliance::entity::tables());
     v
 }
 

@@ -332,6 +332,14 @@ const UNION_MAY_READ: &[&str] = &[
     "agreement_revisions",
     "agreement_sites",
     "agreement_activity_monthly",
+    // The access log (ids and codes, never personal data), its heads and retention
+    // checkpoints: row-level security lets the union's admins and auditors read every
+    // chain; the application lets an admin read an association's only on a written
+    // reason, appended to the union's chain first, and refuses auditors
+    // (tests/e2e/access_log.rs).
+    "access_log",
+    "access_log_heads",
+    "access_log_checkpoints",
 ];
 
 /// Partner tables (rows carrying a partner_id) the union reads: the agreements and

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod access_log;
 mod agreements;
 mod auth;
 mod catalog;

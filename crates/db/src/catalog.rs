@@ -65,6 +65,12 @@ union all
 select 'security definer function', n.nspname || '.' || p.proname
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
   where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
+    -- Reviewed: the access log's append and purge (migration 0014), the only way the
+    -- application writes that table. Each must keep its search path pinned and its
+    -- owner the owner role.
+    and not (n.nspname = 'app' and p.proname in ('access_log_append', 'access_log_purge')
+             and p.proconfig @> array['search_path=pg_catalog, public']
+             and pg_get_userbyid(p.proowner) = 'passerelle_owner')
 union all
 select 'owner-rights view readable by the application', c.relname::text
   from pg_class c join pg_namespace n on n.oid = c.relnamespace

@@ -40,6 +40,9 @@ where
     let ctx = ctx(c)?;
     let page = page_request(first, after).gql()?;
     let page = list(services(c)?, ctx, page).await.gql()?;
+    if T::PERSONAL {
+        crate::privacy::log_reads(c, T::NAME, page.items.iter().map(T::key)).await?;
+    }
     let mut conn = Connection::new(false, page.has_next_page);
     conn.edges.extend(page.items.into_iter().map(|m| {
         let cursor = kernel::gid::encode("cursor", T::key(&m));

@@ -26,6 +26,7 @@ mod node;
 mod outreach;
 mod partners;
 mod pathways;
+mod privacy;
 mod read_share;
 mod sites;
 pub mod telemetry;
@@ -48,6 +49,7 @@ pub struct Query(
     outreach::OutreachQuery,
     events::EventsQuery,
     pathways::PathwaysQuery,
+    privacy::queries::PrivacyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -73,6 +75,8 @@ pub struct Services {
     pub partners: ::partners::Partners,
     pub events: ::events::Events,
     pub pathways: ::pathways::Pathways,
+    /// The access log: every mutation and every read of personal data.
+    pub privacy: ::privacy::AccessLog,
 }
 
 pub fn build(services: Services, limits: &Limits, introspection: bool) -> PasserelleSchema {
@@ -159,6 +163,11 @@ pub const NO_GLOBAL_ID: &[&str] = &[
     // through the settings query and the contract.
     "hr_settings",
     "contract_sites",
+    // The access log, its chains' heads and retention checkpoints: read through
+    // accessLog (entries carry a number in their chain, not an id).
+    "access_log",
+    "access_log_heads",
+    "access_log_checkpoints",
 ];
 
 pub fn sdl() -> String {

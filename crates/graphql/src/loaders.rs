@@ -113,6 +113,8 @@ pub struct Loaders {
     pub(crate) partners: crate::partners::loaders::Loaders,
     pub(crate) outreach: crate::outreach::loaders::Loaders,
     pub(crate) pathways: crate::pathways::loaders::Loaders,
+    /// The request's reads of personal data, appended to the access log in batches.
+    pub(crate) read_log: DataLoader<crate::privacy::ReadLog>,
 }
 
 impl Loaders {
@@ -128,6 +130,13 @@ impl Loaders {
             partners: crate::partners::loaders::Loaders::new(&s),
             outreach: crate::outreach::loaders::Loaders::new(&s),
             pathways: crate::pathways::loaders::Loaders::new(&s),
+            read_log: DataLoader::new(
+                crate::privacy::ReadLog {
+                    log: svc.privacy.clone(),
+                },
+                tokio::spawn,
+            )
+            .delay(LOADER_DELAY),
         }
     }
 }
@@ -157,7 +166,13 @@ where
     let Some(id) = id.into() else {
         return Ok(None);
     };
-    Ok(O::loader(loaders(c)?).load_one(id).await?.map(O::wrap))
+    let row = O::loader(loaders(c)?).load_one(id).await?;
+    if O::PERSONAL
+        && let Some(r) = &row
+    {
+        crate::privacy::log_reads(c, O::NAME, [O::key(r)]).await?;
+    }
+    Ok(row.map(O::wrap))
 }
 
 /// What a per-parent loader holds for `id` (empty when nothing).

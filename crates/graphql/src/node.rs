@@ -21,6 +21,9 @@ pub(crate) trait RowObject: Sized {
     type Row;
     /// The global id's type name: the GraphQL type's.
     const NAME: &'static str;
+    /// Holds personal data (declared in privacy::PERSONAL_TYPES): every object read
+    /// through the loader or a connection is logged first (privacy::log_reads).
+    const PERSONAL: bool = privacy::is_personal(Self::NAME);
     fn wrap(row: Self::Row) -> Self;
     fn key(row: &Self::Row) -> Uuid;
     fn row(&self) -> &Self::Row;

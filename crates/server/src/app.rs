@@ -98,6 +98,8 @@ pub enum StartError {
     Events(String),
     #[error("console: {0}")]
     Console(String),
+    #[error("access log: {0}")]
+    AccessLog(String),
     #[error("PASSERELLE_LISTEN: cannot bind: {0}")]
     Bind(#[source] std::io::Error),
 }
@@ -196,7 +198,14 @@ pub async fn build(config: Config) -> Result<App, StartError> {
             retry_base: config.webhook_retry_base,
         },
     );
+    let access_log = privacy::AccessLog::new(
+        db.clone(),
+        &config.database_url,
+        &config.access_log_options(),
+    )
+    .map_err(|e| StartError::AccessLog(e.to_string()))?;
     let services = graphql::Services {
+        privacy: access_log,
         events: events::Events::new(db.clone(), outbound),
         tenancy: tenancy.clone(),
         sites: sites::Sites::new(db.clone()),
@@ -365,6 +374,10 @@ pub async fn serve_until(
     let housekeeping = tokio::spawn(housekeeping(
         app.state.partners.clone(),
         app.state.endpoint.services.pathways.clone(),
+        (
+            app.state.endpoint.services.privacy.clone(),
+            app.state.config.access_log_retention_days,
+        ),
     ));
     // Every replica runs one: claims are FOR UPDATE SKIP LOCKED (events::worker).
     let events_worker = tokio::spawn(app.state.events_worker.clone().run());
@@ -438,9 +451,14 @@ pub async fn serve_until(
 
 /// Hourly, from a minute after start: purge the contact data of outreach campaigns
 /// past their retention, reduce HR records five years after the exit to their
-/// statistics, and sweep expired partner tokens. Idempotent, so several replicas
+/// statistics, sweep expired partner tokens, and purge the access log's entries past
+/// its retention (each chain keeps a checkpoint). Idempotent, so several replicas
 /// doing it at once is harmless. `passerelle purge` runs the purges by hand.
-async fn housekeeping(partners: partners::Partners, pathways: pathways::Pathways) {
+async fn housekeeping(
+    partners: partners::Partners,
+    pathways: pathways::Pathways,
+    (access_log, retention_days): (privacy::AccessLog, u32),
+) {
     let start = tokio::time::Instant::now() + Duration::from_secs(60);
     let mut every = tokio::time::interval_at(start, Duration::from_secs(3600));
     loop {
@@ -464,6 +482,10 @@ async fn housekeeping(partners: partners::Partners, pathways: pathways::Pathways
         match partners.sweep_expired_tokens().await {
             Ok(n) => tracing::info!(swept = n, "expired partner tokens swept"),
             Err(e) => tracing::error!(error = %e, "sweeping partner tokens failed"),
+        }
+        match access_log.purge(retention_days).await {
+            Ok(n) => tracing::info!(purged = n, "access log retention"),
+            Err(e) => tracing::error!(error = %e, "access log retention failed"),
         }
     }
 }

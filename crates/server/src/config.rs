@@ -87,6 +87,12 @@ pub struct Config {
     pub public_url: String,
     /// A console session unused this long ends.
     pub console_idle_timeout: Duration,
+    /// Where compliance evidence files are stored (PASSERELLE_EVIDENCE_DIR, or an
+    /// S3-compatible bucket with PASSERELLE_EVIDENCE_S3_BUCKET).
+    pub evidence_store: compliance::StoreConfig,
+    /// Days the access log keeps its entries (PASSERELLE_ACCESS_LOG_RETENTION_DAYS);
+    /// older ones are purged, each chain keeping a checkpoint.
+    pub access_log_retention_days: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -282,6 +288,15 @@ impl Config {
         };
         let events_poll = millis("PASSERELLE_EVENTS_POLL_MS", 1000, 60_000)?;
         let webhook_retry_base = millis("PASSERELLE_WEBHOOK_RETRY_BASE_MS", 30_000, 3_600_000)?;
+        let access_log_retention_days = get("PASSERELLE_ACCESS_LOG_RETENTION_DAYS")
+            .map(|v| v.parse::<u32>().ok().filter(|n| (180..=3650).contains(n)))
+            .unwrap_or(Some(365))
+            .ok_or_else(|| {
+                bad(
+                    "PASSERELLE_ACCESS_LOG_RETENTION_DAYS",
+                    "expected days from 180 to 3650",
+                )
+            })?;
         let principal_cache_secs = get("PASSERELLE_PRINCIPAL_CACHE_SECS")
             .map(|v| v.parse::<u64>().ok().filter(|n| *n <= 3600))
             .unwrap_or(Some(30))
@@ -425,10 +440,28 @@ impl Config {
             }
             None => format!("http://{listen}"),
         };
-        let console_idle_timeout = Duration::from_secs(
-            60 * number("PASSERELLE_CONSOLE_IDLE_MINUTES", 30, 1, 24 * 60)?,
-        );
+        let console_idle_timeout =
+            Duration::from_secs(60 * number("PASSERELLE_CONSOLE_IDLE_MINUTES", 30, 1, 24 * 60)?);
+        // Evidence files: a bucket when named (its endpoint and keys from the AWS_*
+        // variables), else a directory; the temporary directory by default, so that
+        // development and tests write nothing into the working tree.
+        let evidence_store = match get("PASSERELLE_EVIDENCE_S3_BUCKET") {
+            Some(b) if b.trim().is_empty() => {
+                return Err(bad(
+                    "PASSERELLE_EVIDENCE_S3_BUCKET",
+                    "expected a bucket name",
+                ));
+            }
+            Some(bucket) => compliance::StoreConfig::S3 { bucket },
+            None => compliance::StoreConfig::Local(
+                get("PASSERELLE_EVIDENCE_DIR")
+                    .map(std::path::PathBuf::from)
+                    .unwrap_or_else(|| std::env::temp_dir().join("passerelle-evidence")),
+            ),
+        };
         Ok(Self {
+            evidence_store,
+            access_log_retention_days,
             console_oidc_client_id,
             console_oidc_client_secret,
             public_url,
@@ -474,6 +507,18 @@ impl Config {
 
     pub fn is_development(&self) -> bool {
         self.env == Environment::Development
+    }
+
+    /// The access log's own connections: a quarter of the pool's (at least 2),
+    /// waited for like the pool's. An append is one short statement: one that waits
+    /// longer than the lock timeout (for its chain's head) fails like any locked
+    /// statement, UNAVAILABLE.
+    pub fn access_log_options(&self) -> privacy::WriterOptions {
+        privacy::WriterOptions {
+            max_connections: (self.db_max_connections / 4).max(2),
+            acquire_timeout: self.db_acquire_timeout,
+            statement_timeout: self.db_lock_timeout,
+        }
     }
 
     /// The application pool as configured.

@@ -1,5 +1,5 @@
 //! passerelle: migrate | seed --demo [--visits N] | seed --bench --size S|M|L [--visits N]
-//! | serve | demo | schema | purge
+//! | serve | demo | schema | purge | audit verify [--tenant X]
 
 use demo::{DEFAULT_VISITS, MAX_VISITS};
 use server::config::Config;
@@ -22,7 +22,12 @@ commands:
   schema        print the GraphQL schema (SDL)
   purge         erase the contact data of outreach campaigns closed longer than their
                 retention period (outcome counts stay), and reduce employees' records
-                to their statistics five years after their exit; run it daily";
+                to their statistics five years after their exit, and purge the access
+                log's entries older than PASSERELLE_ACCESS_LOG_RETENTION_DAYS (each
+                chain keeps a checkpoint); run it daily
+  audit verify [--tenant ID]
+                walk the access log's chains (or one association's, by its id), recompute
+                every hash and print the first broken link; exits 1 when one is broken";
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("passerelle: {msg}");
@@ -86,7 +91,8 @@ fn main() -> ExitCode {
         | ["seed", "--bench", ..]
         | ["serve"]
         | ["demo"]
-        | ["purge"] => {
+        | ["purge"]
+        | ["audit", "verify", ..] => {
             let config = match Config::from_env() {
                 Ok(c) => c,
                 Err(e) => return fail(e),
@@ -98,7 +104,10 @@ fn main() -> ExitCode {
                 Ok(rt) => rt,
                 Err(e) => return fail(format!("cannot start the runtime: {e}")),
             };
-            let code = rt.block_on(run(args[0], config, visits));
+            let code = match args.as_slice() {
+                ["audit", "verify", flags @ ..] => rt.block_on(audit_verify(&config, flags)),
+                _ => rt.block_on(run(args[0], config, visits)),
+            };
             // Tasks still running (a cleanup after the drain deadline, a blocking
             // hash) must not hold the exit past the grace period.
             rt.shutdown_timeout(std::time::Duration::from_secs(1));
@@ -144,11 +153,83 @@ async fn run(command: &str, config: Config, visits: Seed) -> ExitCode {
     code
 }
 
+/// `audit verify [--tenant ID]`: 0 when every chain holds, 1 at the first broken
+/// link (printed), 2 when the walk itself failed.
+async fn audit_verify(config: &Config, flags: &[&str]) -> ExitCode {
+    let tenant = match flags {
+        [] => None,
+        ["--tenant", id] => match uuid::Uuid::parse_str(id) {
+            Ok(u) => Some(u),
+            Err(_) => {
+                return fail(format!(
+                    "--tenant: an association's id (a UUID), not {id:?}"
+                ));
+            }
+        },
+        other => {
+            eprintln!("passerelle: audit verify: unexpected {}", other.join(" "));
+            return ExitCode::from(64);
+        }
+    };
+    let db = match db::Db::connect(&config.database_url, &db::PoolOptions::default()).await {
+        Ok(db) => db,
+        Err(e) => return fail(format!("DATABASE_URL: cannot connect: {e}")),
+    };
+    let log =
+        match privacy::AccessLog::new(db, &config.database_url, &privacy::WriterOptions::default())
+        {
+            Ok(l) => l,
+            Err(e) => return fail(e),
+        };
+    match log.verify(tenant).await {
+        Ok(r) => match r.broken {
+            None => {
+                println!(
+                    "access log verified: {} chains, {} entries, no broken link",
+                    r.chains, r.entries
+                );
+                ExitCode::SUCCESS
+            }
+            Some(b) => {
+                println!(
+                    "access log BROKEN: chain {} at entry {}: {}",
+                    b.chain, b.seq, b.what
+                );
+                ExitCode::from(1)
+            }
+        },
+        Err(e) => match std::error::Error::source(&e) {
+            Some(cause) => fail(format!("audit verify failed: {e}: {cause}")),
+            None => fail(format!("audit verify failed: {e}")),
+        },
+    }
+}
+
 async fn purge(config: &Config) -> ExitCode {
     let db = match db::Db::connect(&config.database_url, &db::PoolOptions::default()).await {
         Ok(db) => db,
         Err(e) => return fail(format!("DATABASE_URL: cannot connect: {e}")),
     };
+    let log = match privacy::AccessLog::new(
+        db.clone(),
+        &config.database_url,
+        &privacy::WriterOptions::default(),
+    ) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    match log.purge(config.access_log_retention_days).await {
+        Ok(n) => println!(
+            "access log retention: {n} entries older than {} days purged (checkpoints kept)",
+            config.access_log_retention_days
+        ),
+        Err(e) => {
+            return match std::error::Error::source(&e) {
+                Some(cause) => fail(format!("access log retention failed: {e}: {cause}")),
+                None => fail(format!("access log retention failed: {e}")),
+            };
+        }
+    }
     match partners::Partners::new(db.clone(), None)
         .purge_expired_outreach()
         .await

@@ -5,6 +5,7 @@ use super::types::{
 use crate::context::{ctx, services};
 use crate::error::{Gql, to_gql};
 use crate::node::{decode_id, decode_opt, id_arg, opt_arg};
+use crate::privacy::log_reads;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use kernel::Error;
@@ -307,6 +308,8 @@ impl JournalMutation {
             )
             .await
             .gql()?;
+        log_reads(c, "Beneficiary", [b.id]).await?;
+        log_reads(c, "Consent", [k.id]).await?;
         Ok(BeneficiaryPayload {
             beneficiary: Beneficiary(b),
             consent: Consent(k),
@@ -320,6 +323,7 @@ impl JournalMutation {
             .add_consent(ctx(c)?, id, input.consent.into())
             .await
             .gql()?;
+        log_reads(c, "Consent", [k.id]).await?;
         Ok(ConsentPayload {
             consent: Consent(k),
         })
@@ -337,6 +341,7 @@ impl JournalMutation {
             .withdraw_consent(ctx(c)?, id)
             .await
             .gql()?;
+        log_reads(c, "Consent", [k.id]).await?;
         Ok(ConsentPayload {
             consent: Consent(k),
         })

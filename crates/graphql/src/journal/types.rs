@@ -6,6 +6,7 @@ use crate::error::Gql;
 use crate::loaders::{load, load_of, loaders};
 use crate::node::{RowObject, encode_id};
 use crate::partners::types::Agreement;
+use crate::privacy::log_reads;
 use crate::sites::types::Site;
 use crate::tenancy::types::{Membership, PartnerOrganisation};
 use async_graphql::{Context, Enum, ID, InputType, Json, Object, Result, SimpleObject};
@@ -116,6 +117,7 @@ impl Visit {
             .notes_of(ctx(c)?, self.0.id)
             .await
             .gql()?;
+        log_reads(c, "VisitNote", rows.iter().map(|n| n.id)).await?;
         Ok(rows
             .into_iter()
             .map(|n| VisitNote {
@@ -335,6 +337,7 @@ impl Beneficiary {
             .consents_of(ctx(c)?, self.0.id)
             .await
             .gql()?;
+        log_reads(c, "Consent", rows.iter().map(|k| k.id)).await?;
         Ok(rows.into_iter().map(Consent).collect())
     }
     async fn created_at(&self) -> DateTime<FixedOffset> {

@@ -5,6 +5,7 @@ use super::types::{
 use crate::context::{ctx, services};
 use crate::error::Gql;
 use crate::node::id_arg;
+use crate::privacy::log_reads;
 use ::partners::outreach as out;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -194,7 +195,9 @@ impl OutreachMutation {
             .submit_outreach_cases(ctx, id, cases)
             .await
             .gql()?;
-        Ok(s.into())
+        let payload: SubmitOutreachCasesPayload = s.into();
+        log_reads(c, "OutreachCase", payload.cases.iter().map(|k| k.0.id)).await?;
+        Ok(payload)
     }
 
     /// The same from a CSV file's text; errors name the line.
@@ -210,7 +213,9 @@ impl OutreachMutation {
             .upload_outreach_cases_csv(ctx, id, &input.csv)
             .await
             .gql()?;
-        Ok(s.into())
+        let payload: SubmitOutreachCasesPayload = s.into();
+        log_reads(c, "OutreachCase", payload.cases.iter().map(|k| k.0.id)).await?;
+        Ok(payload)
     }
 
     /// Records an attempt to reach the person (directors, coordinators, mediators).
@@ -232,6 +237,8 @@ impl OutreachMutation {
             .record_outreach_attempt(ctx, id, a)
             .await
             .gql()?;
+        log_reads(c, "OutreachCase", [case.id]).await?;
+        log_reads(c, "OutreachAttempt", [attempt.id]).await?;
         Ok(RecordOutreachAttemptPayload {
             case: OutreachCase(case),
             attempt: OutreachAttempt(attempt),
@@ -256,6 +263,7 @@ impl OutreachMutation {
             .close_outreach_case(ctx, id, closure)
             .await
             .gql()?;
+        log_reads(c, "OutreachCase", [case.id]).await?;
         Ok(OutreachCasePayload {
             case: OutreachCase(case),
         })

@@ -6,6 +6,7 @@ use crate::error::Gql;
 use crate::loaders::{load, load_of};
 use crate::node::{RowObject, encode_id};
 use crate::partners::types::Agreement;
+use crate::privacy::log_reads;
 use crate::tenancy::types::{Membership, PartnerOrganisation, Tenant};
 use ::partners::outreach as out;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
@@ -194,6 +195,7 @@ impl OutreachCase {
     /// cases); null with an error for anyone else.
     async fn attempts(&self, c: &Context<'_>) -> Result<Option<Vec<OutreachAttempt>>> {
         let rows = load_of(c, |l| &l.outreach.attempts, self.0.id).await?;
+        log_reads(c, "OutreachAttempt", rows.iter().map(|a| a.id)).await?;
         Ok(Some(rows.into_iter().map(OutreachAttempt).collect()))
     }
     async fn submitted_at(&self) -> DateTime<FixedOffset> {
