@@ -65,7 +65,14 @@ async fn as_union(app: &TestApp, u: &TestUser, q: &str, v: Value) -> Reply {
     app.as_user(u, None, q, v).await
 }
 
-async fn upload(app: &TestApp, u: &TestUser, tenant: Option<&str>, owner: &str, name: &str, body: Vec<u8>) -> (u16, Value) {
+async fn upload(
+    app: &TestApp,
+    u: &TestUser,
+    tenant: Option<&str>,
+    owner: &str,
+    name: &str,
+    body: Vec<u8>,
+) -> (u16, Value) {
     let mut r = app
         .gql
         .http
@@ -107,9 +114,12 @@ async fn a_full_audit_cycle() {
         d3 as (delete from compliance_observations returning 1), d4 as (delete from compliance_answers returning 1), \
         d5 as (delete from compliance_amendments returning 1), d6 as (delete from compliance_signatories returning 1) select count(*) from d1").await;
     app.count("with d1 as (delete from compliance_audits returning 1), d2 as (delete from compliance_contracts returning 1) select count(*) from d1").await;
-    app.count("with d1 as (delete from compliance_campaigns returning 1) select count(*) from d1").await;
-    app.count("with d1 as (delete from compliance_criteria returning 1) select count(*) from d1").await;
-    app.count("with d1 as (delete from compliance_principles returning 1) select count(*) from d1").await;
+    app.count("with d1 as (delete from compliance_campaigns returning 1) select count(*) from d1")
+        .await;
+    app.count("with d1 as (delete from compliance_criteria returning 1) select count(*) from d1")
+        .await;
+    app.count("with d1 as (delete from compliance_principles returning 1) select count(*) from d1")
+        .await;
     app.count("with d1 as (delete from compliance_catalogue_versions returning 1) select count(*) from d1").await;
     let admin = app.union_user("admin").await;
     let auditor = app.union_user("auditor").await;
@@ -119,38 +129,67 @@ async fn a_full_audit_cycle() {
     // --- The union admin writes and publishes a catalogue version. ---
     let r = as_union(&app, &admin, "mutation($i: CreateCatalogueVersionInput!) { createCatalogueVersion(input: $i) { version { id version status } } }",
         json!({"i": {"title": "Référentiel 2026"}})).await;
-    let version = ok(&r, "createCatalogueVersion")["version"]["id"].as_str().unwrap().to_owned();
-    let principle = |code: &str, label: &str| json!({"i": {"versionId": version, "code": code, "label": label}});
+    let version = ok(&r, "createCatalogueVersion")["version"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Versions are addressed by their number, principles by their code.
+    let vnum = r.data()["createCatalogueVersion"]["version"]["version"]
+        .as_i64()
+        .unwrap();
+    let principle =
+        |code: &str, label: &str| json!({"i": {"version": vnum, "code": code, "label": label}});
     let q = "mutation($i: AddPrincipleInput!) { addPrinciple(input: $i) { principle { id } } }";
     let r = as_union(&app, &admin, q, principle("PROX", "Proximité")).await;
-    let p1 = ok(&r, "addPrinciple")["principle"]["id"].as_str().unwrap().to_owned();
+    ok(&r, "addPrinciple");
+    let p1 = "PROX";
     let r = as_union(&app, &admin, q, principle("MED", "Médiation")).await;
-    let p2 = ok(&r, "addPrinciple")["principle"]["id"].as_str().unwrap().to_owned();
+    ok(&r, "addPrinciple");
+    let p2 = "MED";
     let mut crit = std::collections::HashMap::new();
     for (p, code, measure, indicator, threshold) in [
-        (&p1, "PROX.1", "INDICATOR", Some("SATISFACTION_SHARE"), Some(90.0)),
-        (&p1, "PROX.2", "INDICATOR", Some("WORKSHOPS_HELD"), Some(5.0)),
-        (&p2, "MED.1", "DECLARATION", None, None),
-        (&p2, "MED.2", "EVIDENCE", None, None),
-        (&p2, "MED.3", "OBSERVATION", None, None),
+        (
+            p1,
+            "PROX.1",
+            "INDICATOR",
+            Some("SATISFACTION_SHARE"),
+            Some(90.0),
+        ),
+        (p1, "PROX.2", "INDICATOR", Some("WORKSHOPS_HELD"), Some(5.0)),
+        (p2, "MED.1", "DECLARATION", None, None),
+        (p2, "MED.2", "EVIDENCE", None, None),
+        (p2, "MED.3", "OBSERVATION", None, None),
     ] {
-        let r = as_union(&app, &admin, ADD_CRITERION, json!({"i": {"principleId": p, "code": code,
+        let r = as_union(&app, &admin, ADD_CRITERION, json!({"i": {"version": vnum, "principleCode": p, "code": code,
             "label": format!("Critère {code}"), "weight": 2, "measure": measure, "indicator": indicator, "threshold": threshold}})).await;
-        crit.insert(code, ok(&r, "addCriterion")["criterion"]["id"].as_str().unwrap().to_owned());
+        crit.insert(
+            code,
+            ok(&r, "addCriterion")["criterion"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     // An indicator measure without its indicator is refused.
-    let r = as_union(&app, &admin, ADD_CRITERION, json!({"i": {"principleId": p1, "code": "PROX.9", "label": "Sans indicateur", "measure": "INDICATOR"}})).await;
+    let r = as_union(&app, &admin, ADD_CRITERION, json!({"i": {"version": vnum, "principleCode": p1, "code": "PROX.9", "label": "Sans indicateur", "measure": "INDICATOR"}})).await;
     validation(&r, "indicator");
     let r = as_union(&app, &admin, "mutation($i: CatalogueVersionInput!) { publishCatalogueVersion(input: $i) { version { status } } }",
-        json!({"i": {"versionId": version}})).await;
-    assert_eq!(ok(&r, "publishCatalogueVersion")["version"]["status"], "PUBLISHED");
+        json!({"i": {"version": vnum}})).await;
+    assert_eq!(
+        ok(&r, "publishCatalogueVersion")["version"]["status"],
+        "PUBLISHED"
+    );
     // Published: frozen.
-    let r = as_union(&app, &admin, ADD_CRITERION, json!({"i": {"principleId": p1, "code": "PROX.3", "label": "Trop tard", "measure": "DECLARATION"}})).await;
-    validation(&r, "versionId");
-    assert_eq!(app.count("select count(*) from compliance_criteria where code = 'PROX.3'").await, 0);
+    let r = as_union(&app, &admin, ADD_CRITERION, json!({"i": {"version": vnum, "principleCode": p1, "code": "PROX.3", "label": "Trop tard", "measure": "DECLARATION"}})).await;
+    validation(&r, "version");
+    assert_eq!(
+        app.count("select count(*) from compliance_criteria where code = 'PROX.3'")
+            .await,
+        0
+    );
     // A new version is a copy.
     let r = as_union(&app, &admin, "mutation($i: CreateCatalogueVersionInput!) { createCatalogueVersion(input: $i) { version { status criteria { code } } } }",
-        json!({"i": {"title": "Référentiel 2027", "copyFromId": version}})).await;
+        json!({"i": {"title": "Référentiel 2027", "copyFromVersion": vnum}})).await;
     let copy = &ok(&r, "createCatalogueVersion")["version"];
     assert_eq!(copy["status"], "DRAFT");
     assert_eq!(copy["criteria"].as_array().unwrap().len(), 5);
@@ -161,61 +200,138 @@ async fn a_full_audit_cycle() {
             "catalogueVersionId": version, "signatories": [
                 {"party": "ASSOCIATION", "fullName": "Claire Martin", "roleTitle": "Présidente"},
                 {"party": "UNION", "fullName": "Paul Durand", "roleTitle": "Président de l'union"}]}})).await;
-    let contract = ok(&r, "createFranchiseContract")["contract"]["id"].as_str().unwrap().to_owned();
+    let contract = ok(&r, "createFranchiseContract")["contract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = as_union(&app, &admin, "{ contractsToRenew { id } }", json!({})).await;
     assert_eq!(ok(&r, "contractsToRenew")[0]["id"], contract.as_str());
-    let r = app.as_user(&t.director, None, "{ franchiseContracts { reference signatories { fullName roleTitle } } }", json!({})).await;
-    assert_eq!(ok(&r, "franchiseContracts")[0]["signatories"][0]["fullName"], "Claire Martin");
-    let r = app.as_user(&other.director, None, "{ franchiseContracts { id } }", json!({})).await;
+    let r = app
+        .as_user(
+            &t.director,
+            None,
+            "{ franchiseContracts { reference signatories { fullName roleTitle } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        ok(&r, "franchiseContracts")[0]["signatories"][0]["fullName"],
+        "Claire Martin"
+    );
+    let r = app
+        .as_user(
+            &other.director,
+            None,
+            "{ franchiseContracts { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(ok(&r, "franchiseContracts").as_array().unwrap().len(), 0);
 
     // --- The auditor opens a sampled campaign. ---
     let open = "mutation($i: OpenComplianceCampaignInput!) { openComplianceCampaign(input: $i) { campaign { id samplePercent audits { id selection tenant { slug } } } } }";
-    let campaign = |due: String| json!({"i": {"title": "Campagne de contrôle 2026", "catalogueVersionId": version,
+    let campaign = |due: String| {
+        json!({"i": {"title": "Campagne de contrôle 2026", "catalogueVersionId": version,
         "periodStartsOn": day(-90), "periodEndsOn": day(-1), "selfAssessmentDueOn": due, "visitsFrom": day(20),
-        "visitsUntil": day(40), "contradictoryDays": 30, "closesOn": day(60), "samplePercent": 100}});
+        "visitsUntil": day(40), "contradictoryDays": 30, "closesOn": day(60), "samplePercent": 100}})
+    };
     let r = as_union(&app, &auditor, open, campaign(day(-120))).await;
     validation(&r, "selfAssessmentDueOn");
-    assert_eq!(app.count("select count(*) from compliance_campaigns").await, 0);
+    assert_eq!(
+        app.count("select count(*) from compliance_campaigns").await,
+        0
+    );
     let r = as_union(&app, &auditor, open, campaign(day(10))).await;
     let camp = &ok(&r, "openComplianceCampaign")["campaign"];
     let audits = camp["audits"].as_array().unwrap();
     assert_eq!(audits.len(), 2, "both associations drawn: {audits:?}");
     assert!(audits.iter().all(|a| a["selection"] == "SAMPLED"));
-    let audit = audits.iter().find(|a| a["tenant"]["slug"] == t.slug.as_str()).unwrap()["id"].as_str().unwrap().to_owned();
+    let audit = audits
+        .iter()
+        .find(|a| a["tenant"]["slug"] == t.slug.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Never the same associations two campaigns running, unless chosen by hand.
     let r = as_union(&app, &auditor, open, campaign(day(10))).await;
     validation(&r, "samplePercent");
-    assert_eq!(app.count("select count(*) from compliance_campaigns").await, 1);
+    assert_eq!(
+        app.count("select count(*) from compliance_campaigns").await,
+        1
+    );
 
     // --- The director self-assesses, with evidence. ---
-    let answer = "mutation($i: AnswerCriterionInput!) { answerCriterion(input: $i) { answer { id } } }";
+    let answer =
+        "mutation($i: AnswerCriterionInput!) { answerCriterion(input: $i) { answer { id } } }";
     let r = app.as_user(&t.coordinator, None, answer, json!({"i": {"auditId": audit, "criterionId": crit["MED.1"], "declaration": "Brouillon du coordinateur"}})).await;
     ok(&r, "answerCriterion");
     let r = app.as_user(&t.director, None, answer, json!({"i": {"auditId": audit, "criterionId": crit["MED.1"], "declaration": "Médiation sociale dans les quatre sites, neutre et gratuite."}})).await;
     ok(&r, "answerCriterion");
     let r = app.as_user(&t.director, None, answer, json!({"i": {"auditId": audit, "criterionId": crit["MED.2"], "declaration": "Bilan d'activité joint"}})).await;
-    let answer_id = ok(&r, "answerCriterion")["answer"]["id"].as_str().unwrap().to_owned();
+    let answer_id = ok(&r, "answerCriterion")["answer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut pdf = b"%PDF-1.7\n% Bilan d'activite 2025\n".to_vec();
     pdf.extend((0..5000u32).map(|i| (i % 251) as u8));
-    let (status, body) = upload(&app, &t.director, None, &answer_id, "bilan-2025.pdf", pdf.clone()).await;
+    let (status, body) = upload(
+        &app,
+        &t.director,
+        None,
+        &answer_id,
+        "bilan-2025.pdf",
+        pdf.clone(),
+    )
+    .await;
     assert_eq!(status, 201, "{body:?}");
     let doc = body["document"]["id"].as_str().unwrap().to_owned();
-    let expected = Sha256::digest(&pdf).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let expected = Sha256::digest(&pdf)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
     assert_eq!(body["document"]["sha256"], expected.as_str());
     assert_eq!(body["document"]["contentType"], "application/pdf");
     // Downloaded back, byte for byte, through the gateway.
-    let got = app.gql.http.get(format!("{}/compliance/evidence/{doc}", app.base)).bearer_auth(app.token(&t.director)).send().await.unwrap();
+    let got = app
+        .gql
+        .http
+        .get(format!("{}/compliance/evidence/{doc}", app.base))
+        .bearer_auth(app.token(&t.director))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.status(), 200);
     assert_eq!(got.headers()["content-type"], "application/pdf");
     assert_eq!(got.bytes().await.unwrap().to_vec(), pdf);
     // Not to another association, nor anonymously.
-    let got = app.gql.http.get(format!("{}/compliance/evidence/{doc}", app.base)).bearer_auth(app.token(&other.director)).send().await.unwrap();
+    let got = app
+        .gql
+        .http
+        .get(format!("{}/compliance/evidence/{doc}", app.base))
+        .bearer_auth(app.token(&other.director))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.status(), 404);
-    let got = app.gql.http.get(format!("{}/compliance/evidence/{doc}", app.base)).send().await.unwrap();
+    let got = app
+        .gql
+        .http
+        .get(format!("{}/compliance/evidence/{doc}", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.status(), 401);
     // A refused type (an executable named .pdf) and an oversized file store nothing.
-    let (status, body) = upload(&app, &t.director, None, &answer_id, "faux.pdf", b"MZ\x90\x00 not a document".to_vec()).await;
+    let (status, body) = upload(
+        &app,
+        &t.director,
+        None,
+        &answer_id,
+        "faux.pdf",
+        b"MZ\x90\x00 not a document".to_vec(),
+    )
+    .await;
     assert_eq!(status, 400, "{body:?}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION");
     assert_eq!(body["errors"][0]["extensions"]["field"], "file");
@@ -224,79 +340,187 @@ async fn a_full_audit_cycle() {
     let (status, body) = upload(&app, &t.director, None, &answer_id, "gros.pdf", big).await;
     assert_eq!(status, 413, "{body:?}");
     assert_eq!(body["errors"][0]["extensions"]["field"], "file");
-    assert_eq!(app.count("select count(*) from compliance_documents").await, 1);
+    assert_eq!(
+        app.count("select count(*) from compliance_documents").await,
+        1
+    );
 
     // A coordinator drafts, the director submits; then it is read-only.
-    let submit = "mutation($i: AuditInput!) { submitSelfAssessment(input: $i) { audit { status } } }";
-    let r = app.as_user(&t.coordinator, None, submit, json!({"i": {"auditId": audit}})).await;
+    let submit =
+        "mutation($i: AuditInput!) { submitSelfAssessment(input: $i) { audit { status } } }";
+    let r = app
+        .as_user(
+            &t.coordinator,
+            None,
+            submit,
+            json!({"i": {"auditId": audit}}),
+        )
+        .await;
     assert_eq!(r.code(), Some("FORBIDDEN"));
-    let r = app.as_user(&t.director, None, submit, json!({"i": {"auditId": audit}})).await;
+    let r = app
+        .as_user(&t.director, None, submit, json!({"i": {"auditId": audit}}))
+        .await;
     assert_eq!(ok(&r, "submitSelfAssessment")["audit"]["status"], "REVIEW");
     let r = app.as_user(&t.director, None, answer, json!({"i": {"auditId": audit, "criterionId": crit["MED.1"], "declaration": "Trop tard"}})).await;
     validation(&r, "auditId");
-    let (status, _) = upload(&app, &t.director, None, &answer_id, "autre.pdf", pdf.clone()).await;
+    let (status, _) = upload(
+        &app,
+        &t.director,
+        None,
+        &answer_id,
+        "autre.pdf",
+        pdf.clone(),
+    )
+    .await;
     assert_eq!(status, 400);
     // The board reads nothing before the final report.
-    let r = app.as_user(&t.viewer, None, "{ complianceAudits { id } }", json!({})).await;
+    let r = app
+        .as_user(&t.viewer, None, "{ complianceAudits { id } }", json!({}))
+        .await;
     assert_eq!(ok(&r, "complianceAudits").as_array().unwrap().len(), 0);
     // Another association's audit is NOT_FOUND.
-    let r = app.as_user(&other.director, None, AUDIT, json!({"a": audit})).await;
+    let r = app
+        .as_user(&other.director, None, AUDIT, json!({"a": audit}))
+        .await;
     assert_eq!(r.code(), Some("NOT_FOUND"), "{:?}", r.body);
 
     // --- The auditor reviews and scores. ---
-    let r = as_union(&app, &auditor, "mutation($i: ReviewEvidenceInput!) { reviewEvidence(input: $i) { document { review } } }",
-        json!({"i": {"documentId": doc, "accept": false}})).await;
+    let r = as_union(
+        &app,
+        &auditor,
+        "mutation($i: ReviewEvidenceInput!) { reviewEvidence(input: $i) { document { review } } }",
+        json!({"i": {"documentId": doc, "accept": false}}),
+    )
+    .await;
     validation(&r, "reason");
-    let r = as_union(&app, &auditor, "mutation($i: ReviewEvidenceInput!) { reviewEvidence(input: $i) { document { review } } }",
-        json!({"i": {"documentId": doc, "accept": true}})).await;
+    let r = as_union(
+        &app,
+        &auditor,
+        "mutation($i: ReviewEvidenceInput!) { reviewEvidence(input: $i) { document { review } } }",
+        json!({"i": {"documentId": doc, "accept": true}}),
+    )
+    .await;
     assert_eq!(ok(&r, "reviewEvidence")["document"]["review"], "ACCEPTED");
-    let r = as_union(&app, &auditor, "mutation($i: AuditInput!) { prefillIndicatorScores(input: $i) { audit { id } } }", json!({"i": {"auditId": audit}})).await;
+    let r = as_union(
+        &app,
+        &auditor,
+        "mutation($i: AuditInput!) { prefillIndicatorScores(input: $i) { audit { id } } }",
+        json!({"i": {"auditId": audit}}),
+    )
+    .await;
     ok(&r, "prefillIndicatorScores");
     let r = as_union(&app, &auditor, AUDIT, json!({"a": audit})).await;
     let a = ok(&r, "complianceAudit");
-    let score_of = |a: &Value, code: &str| a["scores"].as_array().unwrap().iter().find(|s| s["criterionId"] == crit[code].as_str()).cloned().unwrap_or(Value::Null);
+    let score_of = |a: &Value, code: &str| {
+        a["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["criterionId"] == crit[code].as_str())
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     // The fixture's one satisfaction answer (4: very satisfied): 100 % against 90 %.
     assert_eq!(score_of(a, "PROX.1")["result"], "MET");
     assert_eq!(score_of(a, "PROX.1")["indicatorValue"], 100.0);
     // One workshop against five.
     assert_eq!(score_of(a, "PROX.2")["prefilledResult"], "NOT_MET");
     // Training time comes from the HR pathways (the fixture's ledger)...
-    let training = a["indicators"].as_array().unwrap().iter().find(|i| i["indicator"] == "TRAINING_TIME_SHARE").unwrap();
+    let training = a["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["indicator"] == "TRAINING_TIME_SHARE")
+        .unwrap();
     assert!(training["value"].is_number(), "{training:?}");
     assert_eq!(training["unavailableReason"], Value::Null);
     // ...and an association without HR records has none: not available, never 0.
-    let other_audit = audits.iter().find(|a| a["tenant"]["slug"] == other.slug.as_str()).unwrap()["id"].as_str().unwrap().to_owned();
+    let other_audit = audits
+        .iter()
+        .find(|a| a["tenant"]["slug"] == other.slug.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = as_union(&app, &auditor, "query($a: ID!) { complianceAudit(auditId: $a) { indicators { indicator value unavailableReason } } }", json!({"a": other_audit})).await;
-    let training = ok(&r, "complianceAudit")["indicators"].as_array().unwrap().iter().find(|i| i["indicator"] == "TRAINING_TIME_SHARE").unwrap().clone();
-    assert_eq!(training["value"], Value::Null, "never 0 in place of missing data");
-    assert!(training["unavailableReason"].as_str().unwrap().contains("non disponible"));
-    let score = "mutation($i: ScoreCriterionInput!) { scoreCriterion(input: $i) { audit { score } } }";
+    let training = ok(&r, "complianceAudit")["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["indicator"] == "TRAINING_TIME_SHARE")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        training["value"],
+        Value::Null,
+        "never 0 in place of missing data"
+    );
+    assert!(
+        training["unavailableReason"]
+            .as_str()
+            .unwrap()
+            .contains("non disponible")
+    );
+    let score =
+        "mutation($i: ScoreCriterionInput!) { scoreCriterion(input: $i) { audit { score } } }";
     // Overriding an indicator needs a written reason.
-    let r = as_union(&app, &auditor, score, json!({"i": {"auditId": audit, "criterionId": crit["PROX.2"], "result": "PARTLY_MET"}})).await;
+    let r = as_union(
+        &app,
+        &auditor,
+        score,
+        json!({"i": {"auditId": audit, "criterionId": crit["PROX.2"], "result": "PARTLY_MET"}}),
+    )
+    .await;
     validation(&r, "overrideReason");
     let r = as_union(&app, &auditor, score, json!({"i": {"auditId": audit, "criterionId": crit["PROX.2"], "result": "PARTLY_MET",
         "overrideReason": "Quatre ateliers tenus hors plateforme, feuilles d'émargement vues sur place"}})).await;
     ok(&r, "scoreCriterion");
     // Only the assigned auditor (or an admin) edits the audit.
-    let r = as_union(&app, &other_auditor, score, json!({"i": {"auditId": audit, "criterionId": crit["MED.1"], "result": "MET"}})).await;
+    let r = as_union(
+        &app,
+        &other_auditor,
+        score,
+        json!({"i": {"auditId": audit, "criterionId": crit["MED.1"], "result": "MET"}}),
+    )
+    .await;
     assert_eq!(r.code(), Some("FORBIDDEN"));
     for (code, result) in [("MED.1", "MET"), ("MED.2", "MET"), ("MED.3", "NOT_MET")] {
-        let r = as_union(&app, &auditor, score, json!({"i": {"auditId": audit, "criterionId": crit[code], "result": result}})).await;
+        let r = as_union(
+            &app,
+            &auditor,
+            score,
+            json!({"i": {"auditId": audit, "criterionId": crit[code], "result": result}}),
+        )
+        .await;
         ok(&r, "scoreCriterion");
     }
     let r = as_union(&app, &auditor, "mutation($i: RecordAuditObservationInput!) { recordAuditObservation(input: $i) { observation { id } } }",
         json!({"i": {"auditId": audit, "criterionId": crit["MED.3"], "observedOn": day(0), "body": "Affichage des horaires absent à l'entrée"}})).await;
     ok(&r, "recordAuditObservation");
-    let finding = "mutation($i: AddAuditFindingInput!) { addAuditFinding(input: $i) { finding { id } } }";
+    let finding =
+        "mutation($i: AddAuditFindingInput!) { addAuditFinding(input: $i) { finding { id } } }";
     let r = as_union(&app, &auditor, finding, json!({"i": {"auditId": audit, "criterionId": crit["MED.3"], "body": "Les horaires ne sont pas affichés"}})).await;
-    let f1 = ok(&r, "addAuditFinding")["finding"]["id"].as_str().unwrap().to_owned();
+    let f1 = ok(&r, "addAuditFinding")["finding"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = as_union(&app, &auditor, finding, json!({"i": {"auditId": audit, "criterionId": crit["PROX.2"], "body": "Ateliers en deçà de l'objectif"}})).await;
-    let f2 = ok(&r, "addAuditFinding")["finding"]["id"].as_str().unwrap().to_owned();
-    let r = as_union(&app, &auditor, "mutation($i: AddAuditNoteInput!) { addAuditNote(input: $i) { audit { id } } }",
-        json!({"i": {"auditId": audit, "body": "Note interne : direction fragile, à revoir"}})).await;
+    let f2 = ok(&r, "addAuditFinding")["finding"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = as_union(
+        &app,
+        &auditor,
+        "mutation($i: AddAuditNoteInput!) { addAuditNote(input: $i) { audit { id } } }",
+        json!({"i": {"auditId": audit, "body": "Note interne : direction fragile, à revoir"}}),
+    )
+    .await;
     ok(&r, "addAuditNote");
     // The draft is invisible to the association until sent.
-    let r = app.as_user(&t.director, None, AUDIT, json!({"a": audit})).await;
+    let r = app
+        .as_user(&t.director, None, AUDIT, json!({"a": audit}))
+        .await;
     let a = ok(&r, "complianceAudit");
     assert_eq!(a["findings"].as_array().unwrap().len(), 0);
     assert_eq!(a["scores"].as_array().unwrap().len(), 0);
@@ -309,15 +533,23 @@ async fn a_full_audit_cycle() {
     assert_eq!(sent["repliesDueOn"], day(30).as_str());
 
     // --- The contradictory phase. ---
-    let r = app.as_user(&t.director, None, AUDIT, json!({"a": audit})).await;
-    assert!(!r.body.to_string().contains("direction fragile"), "internal notes never reach the association");
+    let r = app
+        .as_user(&t.director, None, AUDIT, json!({"a": audit}))
+        .await;
+    assert!(
+        !r.body.to_string().contains("direction fragile"),
+        "internal notes never reach the association"
+    );
     let a = ok(&r, "complianceAudit");
     assert_eq!(a["findings"].as_array().unwrap().len(), 2);
     assert_eq!(a["reports"][0]["kind"], "DRAFT");
     assert_eq!(a["notes"].as_array().unwrap().len(), 0);
     let reply = "mutation($i: ReplyToFindingInput!) { replyToFinding(input: $i) { reply { id } } }";
     let r = app.as_user(&t.director, None, reply, json!({"i": {"findingId": f1, "body": "Les horaires sont affichés depuis le 3, photo jointe."}})).await;
-    let reply_id = ok(&r, "replyToFinding")["reply"]["id"].as_str().unwrap().to_owned();
+    let reply_id = ok(&r, "replyToFinding")["reply"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend_from_slice(b"photo de l'affichage");
     let (status, body) = upload(&app, &t.director, None, &reply_id, "affichage.png", png).await;
@@ -325,9 +557,19 @@ async fn a_full_audit_cycle() {
     // The deadline passes: answers are no longer taken.
     app.count(&format!("with u as (update compliance_audits set replies_due_on = current_date - 1 where id = '{}' returning 1) select count(*) from u",
         kernel::gid::decode(&audit).unwrap().1)).await;
-    let r = app.as_user(&t.director, None, reply, json!({"i": {"findingId": f2, "body": "Trop tard"}})).await;
+    let r = app
+        .as_user(
+            &t.director,
+            None,
+            reply,
+            json!({"i": {"findingId": f2, "body": "Trop tard"}}),
+        )
+        .await;
     validation(&r, "findingId");
-    assert_eq!(app.count("select count(*) from compliance_replies").await, 1);
+    assert_eq!(
+        app.count("select count(*) from compliance_replies").await,
+        1
+    );
 
     // --- The final report, its grade and the action plan. ---
     let finalise = "mutation($i: FinaliseAuditInput!) { finaliseAudit(input: $i) { audit { status grade score } } }";
@@ -343,16 +585,36 @@ async fn a_full_audit_cycle() {
     assert_eq!(fin["status"], "FINAL");
     assert_eq!(fin["grade"], "COMPLIANT_WITH_RESERVATIONS");
     // Closed: no more scores.
-    let r = as_union(&app, &auditor, score, json!({"i": {"auditId": audit, "criterionId": crit["MED.3"], "result": "MET"}})).await;
+    let r = as_union(
+        &app,
+        &auditor,
+        score,
+        json!({"i": {"auditId": audit, "criterionId": crit["MED.3"], "result": "MET"}}),
+    )
+    .await;
     validation(&r, "auditId");
     // The board now reads the final report and grade, not the draft.
-    let r = app.as_user(&t.viewer, None, "{ complianceAudits { grade reports { kind } } }", json!({})).await;
+    let r = app
+        .as_user(
+            &t.viewer,
+            None,
+            "{ complianceAudits { grade reports { kind } } }",
+            json!({}),
+        )
+        .await;
     let v = ok(&r, "complianceAudits");
     assert_eq!(v[0]["grade"], "COMPLIANT_WITH_RESERVATIONS");
     assert_eq!(v[0]["reports"], json!([{"kind": "FINAL"}]));
-    let r = app.as_user(&t.director, None, AUDIT, json!({"a": audit})).await;
+    let r = app
+        .as_user(&t.director, None, AUDIT, json!({"a": audit}))
+        .await;
     let a = ok(&r, "complianceAudit");
-    let withdrawn = a["findings"].as_array().unwrap().iter().find(|f| f["id"] == f1.as_str()).unwrap();
+    let withdrawn = a["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == f1.as_str())
+        .unwrap();
     assert_eq!(withdrawn["outcome"], "WITHDRAWN");
     let action = a["actions"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(a["actions"][0]["overdue"], false);
@@ -362,7 +624,10 @@ async fn a_full_audit_cycle() {
         kernel::gid::decode(&action).unwrap().1)).await;
     let svc = ::compliance::Compliance::new(
         app.db.app().await,
-        ::compliance::EvidenceStore::open(&::compliance::StoreConfig::Local(std::env::temp_dir().join("passerelle-evidence"))).unwrap(),
+        ::compliance::EvidenceStore::open(&::compliance::StoreConfig::Local(
+            std::env::temp_dir().join("passerelle-evidence"),
+        ))
+        .unwrap(),
     );
     assert_eq!(svc.flag_overdue_actions().await.unwrap(), 1);
     assert_eq!(svc.flag_overdue_actions().await.unwrap(), 0, "flagged once");
@@ -374,45 +639,100 @@ async fn a_full_audit_cycle() {
     let r = as_union(&app, &auditor, q, json!({})).await;
     assert_eq!(ok(&r, "overdueCorrectiveActions")[0]["id"], action.as_str());
     let r = app.as_user(&other.director, None, q, json!({})).await;
-    assert_eq!(ok(&r, "overdueCorrectiveActions").as_array().unwrap().len(), 0);
+    assert_eq!(
+        ok(&r, "overdueCorrectiveActions").as_array().unwrap().len(),
+        0
+    );
 
     // --- The union's dashboard: aggregates, for the analyst too; no text. ---
     let r = as_union(&app, &analyst, "{ complianceDashboard { byGrade { grade associations } overdueActions contractsToRenew trend { auditsFinalised meanScore } csv } }", json!({})).await;
     let d = ok(&r, "complianceDashboard");
-    assert_eq!(d["byGrade"], json!([{"grade": "COMPLIANT_WITH_RESERVATIONS", "associations": 1}]));
+    assert_eq!(
+        d["byGrade"],
+        json!([{"grade": "COMPLIANT_WITH_RESERVATIONS", "associations": 1}])
+    );
     assert_eq!(d["overdueActions"], 1);
     assert_eq!(d["contractsToRenew"], 1);
     assert!(d["csv"].as_str().unwrap().starts_with('\u{feff}'));
-    assert!(d["csv"].as_str().unwrap().contains("Conforme avec réserves"));
+    assert!(
+        d["csv"]
+            .as_str()
+            .unwrap()
+            .contains("Conforme avec réserves")
+    );
     let r = as_union(&app, &analyst, "query($a: ID!) { complianceAudit(auditId: $a) { grade score findings { body } reports { summary } scores { result overrideReason } } }", json!({"a": audit})).await;
     let a = ok(&r, "complianceAudit");
     assert_eq!(a["grade"], "COMPLIANT_WITH_RESERVATIONS");
     assert_eq!(a["findings"].as_array().unwrap().len(), 0);
     assert_eq!(a["reports"].as_array().unwrap().len(), 0);
-    assert!(a["scores"].as_array().unwrap().iter().all(|s| s["overrideReason"].is_null()));
+    assert!(
+        a["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["overrideReason"].is_null())
+    );
 
     // --- A sanction shows on the site's labels. ---
-    let r = app.as_user(&t.director, None, "{ sites { edges { node { id name kind } } } }", json!({})).await;
-    let site = ok(&r, "sites")["edges"].as_array().unwrap().iter().find(|e| e["node"]["kind"] == "SITE").unwrap()["node"]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .as_user(
+            &t.director,
+            None,
+            "{ sites { edges { node { id name kind } } } }",
+            json!({}),
+        )
+        .await;
+    let site = ok(&r, "sites")["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["kind"] == "SITE")
+        .unwrap()["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let sanction = "mutation($i: RecordSanctionInput!) { recordSanction(input: $i) { sanction { id kind site { id } } } }";
     let r = as_union(&app, &auditor, sanction, json!({"i": {"tenantId": t.gid(), "kind": "WARNING", "reason": "Avertissement", "decidedOn": day(0)}})).await;
     assert_eq!(r.code(), Some("FORBIDDEN"), "decided by the union admin");
     let r = as_union(&app, &admin, sanction, json!({"i": {"tenantId": t.gid(), "kind": "WARNING", "siteId": site, "reason": "Avertissement", "decidedOn": day(0)}})).await;
     validation(&r, "siteId");
-    let r = as_union(&app, &admin, sanction, json!({"i": {"tenantId": t.gid(), "kind": "SUSPENSION", "siteId": site,
-        "reason": "Plan d'actions non tenu", "decidedOn": day(0), "endsOn": day(90)}})).await;
+    let r = as_union(
+        &app,
+        &admin,
+        sanction,
+        json!({"i": {"tenantId": t.gid(), "kind": "SUSPENSION", "siteId": site,
+        "reason": "Plan d'actions non tenu", "decidedOn": day(0), "endsOn": day(90)}}),
+    )
+    .await;
     assert_eq!(ok(&r, "recordSanction")["sanction"]["kind"], "SUSPENSION");
     let r = app.as_user(&t.director, None, "{ sites { edges { node { id labels { kind current grantedOn expiresOn } } } } sanctions { kind reason } }", json!({})).await;
     let edges = ok(&r, "sites")["edges"].as_array().unwrap().clone();
-    let labels = &edges.iter().find(|e| e["node"]["id"] == site.as_str()).unwrap()["node"]["labels"];
-    let suspended = labels.as_array().unwrap().iter().find(|l| l["kind"] == "PIMMS_SUSPENDED").expect("the suspension on the site's labels");
+    let labels = &edges
+        .iter()
+        .find(|e| e["node"]["id"] == site.as_str())
+        .unwrap()["node"]["labels"];
+    let suspended = labels
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "PIMMS_SUSPENDED")
+        .expect("the suspension on the site's labels");
     assert_eq!(suspended["current"], true);
     assert_eq!(suspended["grantedOn"], day(0).as_str());
     assert_eq!(suspended["expiresOn"], day(90).as_str());
-    assert_eq!(r.data()["sanctions"][0]["reason"], "Plan d'actions non tenu");
+    assert_eq!(
+        r.data()["sanctions"][0]["reason"],
+        "Plan d'actions non tenu"
+    );
     // An association cannot give itself that label.
-    let r = app.as_user(&t.director, None, "mutation($i: AddSiteLabelInput!) { addSiteLabel(input: $i) { site { id } } }",
-        json!({"i": {"siteId": site, "kind": "PIMMS_SUSPENDED", "grantedOn": day(0)}})).await;
+    let r = app
+        .as_user(
+            &t.director,
+            None,
+            "mutation($i: AddSiteLabelInput!) { addSiteLabel(input: $i) { site { id } } }",
+            json!({"i": {"siteId": site, "kind": "PIMMS_SUSPENDED", "grantedOn": day(0)}}),
+        )
+        .await;
     validation(&r, "kind");
     tdb.drop_database().await;
 }
@@ -444,9 +764,17 @@ async fn the_demo_loads_a_catalogue_a_closed_campaign_and_one_in_its_contradicto
     db.close().await;
     let app = spawn_on(tdb).await;
     let admin = dev_token(&app, "admin@union-pimms.example").await;
-    let r = app.gql.run(&admin, None, "{ catalogueVersions { status principles { code } criteria { measure indicator } } \
+    let r = app
+        .gql
+        .run(
+            &admin,
+            None,
+            "{ catalogueVersions { status principles { code } criteria { measure indicator } } \
         complianceCampaigns { status audits { status grade actions { overdue } } } \
-        complianceDashboard { byGrade { associations } overdueActions contractsToRenew } }", json!({})).await;
+        complianceDashboard { byGrade { associations } overdueActions contractsToRenew } }",
+            json!({}),
+        )
+        .await;
     assert!(r.ok(), "{:?}", r.body);
     let v = &r.data()["catalogueVersions"][0];
     assert_eq!(v["status"], "PUBLISHED");
@@ -457,22 +785,65 @@ async fn the_demo_loads_a_catalogue_a_closed_campaign_and_one_in_its_contradicto
         assert!(criteria.iter().any(|c| c["measure"] == m), "{m}");
     }
     let campaigns = r.data()["complianceCampaigns"].as_array().unwrap();
-    let closed = campaigns.iter().find(|c| c["status"] == "CLOSED").expect("a closed campaign");
-    assert!(closed["audits"].as_array().unwrap().iter().all(|a| a["status"] == "FINAL" && !a["grade"].is_null()));
-    assert!(closed["audits"].as_array().unwrap().iter().any(|a| !a["actions"].as_array().unwrap().is_empty()));
-    let open = campaigns.iter().find(|c| c["status"] == "OPEN").expect("an open campaign");
+    let closed = campaigns
+        .iter()
+        .find(|c| c["status"] == "CLOSED")
+        .expect("a closed campaign");
+    assert!(
+        closed["audits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["status"] == "FINAL" && !a["grade"].is_null())
+    );
+    assert!(
+        closed["audits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| !a["actions"].as_array().unwrap().is_empty())
+    );
+    let open = campaigns
+        .iter()
+        .find(|c| c["status"] == "OPEN")
+        .expect("an open campaign");
     assert!(!open["audits"].as_array().unwrap().is_empty());
-    assert!(open["audits"].as_array().unwrap().iter().all(|a| a["status"] == "CONTRADICTORY"));
+    assert!(
+        open["audits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["status"] == "CONTRADICTORY")
+    );
     let d = &r.data()["complianceDashboard"];
     assert!(d["overdueActions"].as_i64().unwrap() >= 1);
     assert!(d["contractsToRenew"].as_i64().unwrap() >= 1);
     // The indicators of an audit in progress, from the demo journal.
     let auditor = dev_token(&app, "audit@union-pimms.example").await;
-    let r = app.gql.run(&auditor, None, "{ complianceAudits { status indicators { indicator value } } }", json!({})).await;
+    let r = app
+        .gql
+        .run(
+            &auditor,
+            None,
+            "{ complianceAudits { status indicators { indicator value } } }",
+            json!({}),
+        )
+        .await;
     assert!(r.ok(), "{:?}", r.body);
     let audits = r.data()["complianceAudits"].as_array().unwrap();
-    let current = audits.iter().find(|a| a["status"] == "CONTRADICTORY").unwrap();
-    let value = |i: &str| current["indicators"].as_array().unwrap().iter().find(|x| x["indicator"] == i).unwrap()["value"].clone();
+    let current = audits
+        .iter()
+        .find(|a| a["status"] == "CONTRADICTORY")
+        .unwrap();
+    let value = |i: &str| {
+        current["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["indicator"] == i)
+            .unwrap()["value"]
+            .clone()
+    };
     assert!(value("PEOPLE_RECEIVED_PER_SITE").as_f64().unwrap() > 0.0);
     // The demo's HR pathways give the training time.
     assert!(value("TRAINING_TIME_SHARE").is_number());

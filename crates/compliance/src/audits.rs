@@ -64,7 +64,10 @@ fn audit_snapshot(a: &Audit) -> serde_json::Value {
 
 /// The audits a caller may list: the union's all, an association's its own (a viewer's
 /// only the final ones).
-fn scoped(ctx: &Ctx, mut q: sea_orm::Select<au::Entity>) -> Result<sea_orm::Select<au::Entity>, Error> {
+fn scoped(
+    ctx: &Ctx,
+    mut q: sea_orm::Select<au::Entity>,
+) -> Result<sea_orm::Select<au::Entity>, Error> {
     match View::of(ctx)? {
         View::Auditor | View::Analyst => {}
         View::Staff | View::Viewer => {
@@ -120,7 +123,9 @@ impl Compliance {
         let role = ctx.require_union_role(AUDITORS)?;
         let a = self.audit_in(tx, ctx, id).await?;
         if role == UnionRole::Auditor && a.auditor_id != author(ctx) {
-            return Err(Error::Forbidden("only the audit's assigned auditor or a union admin"));
+            return Err(Error::Forbidden(
+                "only the audit's assigned auditor or a union admin",
+            ));
         }
         Ok(a)
     }
@@ -141,7 +146,9 @@ impl Compliance {
             .await
             .map_err(map_err)?
             .filter(|cr| cr.version_id == c.catalogue_version_id)
-            .ok_or_else(|| Error::validation("criterionId", "critère inconnu dans la version du contrôle"))
+            .ok_or_else(|| {
+                Error::validation("criterionId", "critère inconnu dans la version du contrôle")
+            })
     }
 
     async fn set_audit(
@@ -161,8 +168,17 @@ impl Compliance {
             map_err,
         )
         .await?;
-        record_history(tx, ctx, a.tenant_id, SubjectKind::Audit, a.id, action, audit_snapshot(a), None)
-            .await?;
+        record_history(
+            tx,
+            ctx,
+            a.tenant_id,
+            SubjectKind::Audit,
+            a.id,
+            action,
+            audit_snapshot(a),
+            None,
+        )
+        .await?;
         Ok(next)
     }
 
@@ -232,7 +248,10 @@ impl Compliance {
         let tx = self.db.scoped(ctx).await?;
         let a = self.audit_in(&tx, ctx, audit).await?;
         if a.status != AuditStatus::SelfAssessment {
-            return Err(Error::validation("auditId", "l'auto-évaluation est déjà soumise"));
+            return Err(Error::validation(
+                "auditId",
+                "l'auto-évaluation est déjà soumise",
+            ));
         }
         let next = self
             .set_audit(
@@ -241,7 +260,10 @@ impl Compliance {
                 &a,
                 "submitted",
                 au::Entity::update_many()
-                    .col_expr(au::Column::Status, Expr::value(AuditStatus::Review.as_str()))
+                    .col_expr(
+                        au::Column::Status,
+                        Expr::value(AuditStatus::Review.as_str()),
+                    )
                     .col_expr(au::Column::SubmittedAt, Expr::current_timestamp())
                     .col_expr(au::Column::SubmittedBy, Expr::value(author(ctx))),
             )
@@ -268,7 +290,9 @@ impl Compliance {
             // The draft is not sent: its findings do not exist for the association.
             return Err(Error::NotFound);
         }
-        let due = a.replies_due_on.filter(|_| a.status == AuditStatus::Contradictory);
+        let due = a
+            .replies_due_on
+            .filter(|_| a.status == AuditStatus::Contradictory);
         match due {
             Some(d) if kernel::time::today() <= d => {}
             _ => {
@@ -409,9 +433,13 @@ impl Compliance {
     pub async fn indicators(&self, ctx: &Ctx, audit: Uuid) -> Result<Vec<IndicatorValue>, Error> {
         let (v, a) = self.view(ctx, audit).await?;
         if !matches!(v, View::Auditor | View::Staff) {
-            return Err(Error::Forbidden("indicators are for auditors and the association's staff"));
+            return Err(Error::Forbidden(
+                "indicators are for auditors and the association's staff",
+            ));
         }
-        let sys = Ctx::system("compliance: an audit's indicators, counts only, for a caller allowed the audit");
+        let sys = Ctx::system(
+            "compliance: an audit's indicators, counts only, for a caller allowed the audit",
+        );
         let tx = self.db.scoped(&sys).await?;
         let out = self.indicators_in(&tx, &a).await?;
         tx.commit().await?;
@@ -439,9 +467,14 @@ impl Compliance {
                 c.period_ends_on,
             )
             .await?;
-        indicators::compute(tx, a.tenant_id, c.period_starts_on, c.period_ends_on, &hr, |i| {
-            thresholds.get(&i).copied()
-        })
+        indicators::compute(
+            tx,
+            a.tenant_id,
+            c.period_starts_on,
+            c.period_ends_on,
+            &hr,
+            |i| thresholds.get(&i).copied(),
+        )
         .await
     }
 
@@ -460,7 +493,8 @@ impl Compliance {
             .await
             .map_err(map_err)?;
         let values = {
-            let sys = Ctx::system("compliance: pre-filling an audit's indicator scores, counts only");
+            let sys =
+                Ctx::system("compliance: pre-filling an audit's indicator scores, counts only");
             let stx = self.db.scoped(&sys).await?;
             let v = self.indicators_in(&stx, &a).await?;
             stx.commit().await?;
@@ -516,7 +550,10 @@ impl Compliance {
         match a.status {
             AuditStatus::Review | AuditStatus::Contradictory => {}
             AuditStatus::SelfAssessment => {
-                return Err(Error::validation("auditId", "l'auto-évaluation n'est pas encore soumise"));
+                return Err(Error::validation(
+                    "auditId",
+                    "l'auto-évaluation n'est pas encore soumise",
+                ));
             }
             AuditStatus::Final => return Err(Error::validation("auditId", CLOSED)),
         }
@@ -539,7 +576,11 @@ impl Compliance {
             ));
         }
         let value = existing.as_ref().and_then(|e| e.indicator_value);
-        let reason = if prefilled.is_some_and(|p| p != result) { reason } else { None };
+        let reason = if prefilled.is_some_and(|p| p != result) {
+            reason
+        } else {
+            None
+        };
         let row = self
             .put_score(&tx, ctx, &a, &crit, result, prefilled, value, reason)
             .await?;
@@ -572,7 +613,10 @@ impl Compliance {
                     tx,
                     sc::Entity::update_many()
                         .col_expr(sc::Column::Result, Expr::value(result.as_str()))
-                        .col_expr(sc::Column::PrefilledResult, Expr::value(prefilled.map(|p| p.as_str())))
+                        .col_expr(
+                            sc::Column::PrefilledResult,
+                            Expr::value(prefilled.map(|p| p.as_str())),
+                        )
                         .col_expr(sc::Column::IndicatorValue, Expr::value(value))
                         .col_expr(sc::Column::OverrideReason, Expr::value(reason.clone()))
                         .col_expr(sc::Column::ScoredBy, Expr::value(author(ctx)))
@@ -699,7 +743,10 @@ impl Compliance {
         self.open_for_review(&a)?;
         let c = self.campaign_of(&tx, &a).await?;
         let score = self.current_score(&tx, &a).await?.ok_or_else(|| {
-            Error::validation("auditId", "aucun critère noté : le rapport provisoire n'a pas de score")
+            Error::validation(
+                "auditId",
+                "aucun critère noté : le rapport provisoire n'a pas de score",
+            )
         })?;
         let today = kernel::time::today();
         let due = today
@@ -726,7 +773,10 @@ impl Compliance {
                 &a,
                 "draft_sent",
                 au::Entity::update_many()
-                    .col_expr(au::Column::Status, Expr::value(AuditStatus::Contradictory.as_str()))
+                    .col_expr(
+                        au::Column::Status,
+                        Expr::value(AuditStatus::Contradictory.as_str()),
+                    )
                     .col_expr(au::Column::DraftSentAt, Expr::current_timestamp())
                     .col_expr(au::Column::RepliesDueOn, Expr::value(due))
                     .col_expr(au::Column::Score, Expr::value(score)),
@@ -783,7 +833,10 @@ impl Compliance {
             .collect();
         for (i, (id, _, note)) in outcomes.iter().enumerate() {
             if !findings.iter().any(|f| f.id == *id) {
-                return Err(Error::validation(format!("outcomes[{i}].findingId"), "constat inconnu dans ce contrôle"));
+                return Err(Error::validation(
+                    format!("outcomes[{i}].findingId"),
+                    "constat inconnu dans ce contrôle",
+                ));
             }
             kernel::input::opt_text(&format!("outcomes[{i}].note"), note.clone(), 2000)?;
         }
@@ -800,14 +853,25 @@ impl Compliance {
             let title = kernel::input::text(&format!("actions[{i}].title"), &n.title, 2, 300)?;
             self.criterion_of(&tx, &a, n.criterion_id)
                 .await
-                .map_err(|_| Error::validation(format!("actions[{i}].criterionId"), "critère inconnu dans la version du contrôle"))?;
+                .map_err(|_| {
+                    Error::validation(
+                        format!("actions[{i}].criterionId"),
+                        "critère inconnu dans la version du contrôle",
+                    )
+                })?;
             if n.due_on <= kernel::time::today() {
-                return Err(Error::validation(format!("actions[{i}].dueOn"), "une échéance à venir"));
+                return Err(Error::validation(
+                    format!("actions[{i}].dueOn"),
+                    "une échéance à venir",
+                ));
             }
             checked.push(NewAction { title, ..n });
         }
         for (id, outcome, note) in outcomes {
-            let f = findings.iter().find(|f| f.id == id).ok_or(Error::NotFound)?;
+            let f = findings
+                .iter()
+                .find(|f| f.id == id)
+                .ok_or(Error::NotFound)?;
             db::update_one(
                 &tx,
                 fi::Entity::update_many()
@@ -897,13 +961,25 @@ impl Compliance {
             .ok_or(Error::NotFound)?;
         self.audit_for_auditor(&tx, ctx, act.audit_id).await?;
         if act.status != ActionStatus::Done {
-            return Err(Error::validation("actionId", "seule une action réalisée s'accepte ou se rouvre"));
+            return Err(Error::validation(
+                "actionId",
+                "seule une action réalisée s'accepte ou se rouvre",
+            ));
         }
         if !accept && reason.is_none() {
-            return Err(Error::validation("reason", "la réouverture d'une action se motive"));
+            return Err(Error::validation(
+                "reason",
+                "la réouverture d'une action se motive",
+            ));
         }
-        let status = if accept { ActionStatus::Accepted } else { ActionStatus::Reopened };
-        let next = self.set_action(&tx, ctx, &act, status, None, reason).await?;
+        let status = if accept {
+            ActionStatus::Accepted
+        } else {
+            ActionStatus::Reopened
+        };
+        let next = self
+            .set_action(&tx, ctx, &act, status, None, reason)
+            .await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -916,7 +992,10 @@ impl Compliance {
         let today = kernel::time::today();
         let r = ac::Entity::update_many()
             .col_expr(ac::Column::OverdueSince, Expr::value(today))
-            .filter(ac::Column::Status.is_in([ActionStatus::Open.as_str(), ActionStatus::Reopened.as_str()]))
+            .filter(
+                ac::Column::Status
+                    .is_in([ActionStatus::Open.as_str(), ActionStatus::Reopened.as_str()]),
+            )
             .filter(ac::Column::DueOn.lt(today))
             .filter(ac::Column::OverdueSince.is_null())
             .exec(&*tx)
@@ -931,7 +1010,10 @@ impl Compliance {
     pub async fn overdue_actions(&self, ctx: &Ctx) -> Result<Vec<Action>, Error> {
         let mut q = ac::Entity::find()
             .filter(ac::Column::OverdueSince.is_not_null())
-            .filter(ac::Column::Status.is_in([ActionStatus::Open.as_str(), ActionStatus::Reopened.as_str()]))
+            .filter(
+                ac::Column::Status
+                    .is_in([ActionStatus::Open.as_str(), ActionStatus::Reopened.as_str()]),
+            )
             .order_by_asc(ac::Column::DueOn);
         match View::of(ctx)? {
             View::Auditor => {}
@@ -940,7 +1022,9 @@ impl Compliance {
                 q = q.filter(ac::Column::TenantId.eq(s.tenant_id.0));
             }
             View::Analyst | View::Viewer => {
-                return Err(Error::Forbidden("reserved to auditors and the association's staff"));
+                return Err(Error::Forbidden(
+                    "reserved to auditors and the association's staff",
+                ));
             }
         }
         self.db.select_all(ctx, q, map_err).await

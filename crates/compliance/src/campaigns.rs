@@ -3,9 +3,7 @@
 //! self-assessment opens when the campaign does.
 
 use crate::entity::{audit as au, campaign as ca};
-use crate::model::{
-    AuditStatus, Campaign, CampaignStatus, NewCampaign, Selection,
-};
+use crate::model::{AuditStatus, Campaign, CampaignStatus, NewCampaign, Selection};
 use crate::{AUDITORS, Compliance, author, map_err, rules};
 use kernel::{Ctx, Error};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -143,7 +141,10 @@ impl Compliance {
             .map_err(map_err)?
             .ok_or(Error::NotFound)?;
         if c.status == CampaignStatus::Closed {
-            return Err(Error::validation("campaignId", "la campagne est déjà close"));
+            return Err(Error::validation(
+                "campaignId",
+                "la campagne est déjà close",
+            ));
         }
         let open = au::Entity::find()
             .filter(au::Column::CampaignId.eq(id))
@@ -160,7 +161,10 @@ impl Compliance {
         let c = db::update_one(
             &tx,
             ca::Entity::update_many()
-                .col_expr(ca::Column::Status, Expr::value(CampaignStatus::Closed.as_str()))
+                .col_expr(
+                    ca::Column::Status,
+                    Expr::value(CampaignStatus::Closed.as_str()),
+                )
                 .col_expr(ca::Column::ClosedAt, Expr::current_timestamp())
                 .filter(ca::Column::Id.eq(id)),
             map_err,

@@ -4,9 +4,7 @@
 //! copy of another, edited, then published.
 
 use crate::entity::{catalogue_version as cv, criterion as cr, principle as pr};
-use crate::model::{
-    CatalogueVersion, Criterion, Measure, NewCriterion, Principle, VersionStatus,
-};
+use crate::model::{CatalogueVersion, Criterion, Measure, NewCriterion, Principle, VersionStatus};
 use crate::{Compliance, author, map_err, rules};
 use db::Scoped;
 use kernel::{Ctx, Error, UnionRole};
@@ -28,7 +26,7 @@ async fn draft(tx: &Scoped, id: Uuid) -> Result<CatalogueVersion, Error> {
         .ok_or(Error::NotFound)?;
     if v.status != VersionStatus::Draft {
         return Err(Error::validation(
-            "versionId",
+            "version",
             "une version publiée ne se modifie plus : créez-en une copie",
         ));
     }
@@ -186,7 +184,7 @@ impl Compliance {
             .one(&*tx)
             .await
             .map_err(map_err)?
-            .ok_or_else(|| Error::validation("principleId", "principe inconnu"))?;
+            .ok_or_else(|| Error::validation("principleCode", "principe inconnu"))?;
         draft(&tx, p.version_id).await?;
         let n = cr::Entity::find()
             .filter(cr::Column::PrincipleId.eq(p.id))
@@ -225,14 +223,17 @@ impl Compliance {
             .map_err(map_err)?;
         if n == 0 {
             return Err(Error::validation(
-                "versionId",
+                "version",
                 "une version sans critère ne se publie pas",
             ));
         }
         let v = db::update_one(
             &tx,
             cv::Entity::update_many()
-                .col_expr(cv::Column::Status, Expr::value(VersionStatus::Published.as_str()))
+                .col_expr(
+                    cv::Column::Status,
+                    Expr::value(VersionStatus::Published.as_str()),
+                )
                 .col_expr(cv::Column::PublishedAt, Expr::current_timestamp())
                 .col_expr(cv::Column::PublishedBy, Expr::value(author(ctx)))
                 .filter(cv::Column::Id.eq(id)),
@@ -253,12 +254,18 @@ impl Compliance {
             .map_err(map_err)?
             .ok_or(Error::NotFound)?;
         if v.status != VersionStatus::Published {
-            return Err(Error::validation("versionId", "seule une version publiée se retire"));
+            return Err(Error::validation(
+                "version",
+                "seule une version publiée se retire",
+            ));
         }
         let v = db::update_one(
             &tx,
             cv::Entity::update_many()
-                .col_expr(cv::Column::Status, Expr::value(VersionStatus::Retired.as_str()))
+                .col_expr(
+                    cv::Column::Status,
+                    Expr::value(VersionStatus::Retired.as_str()),
+                )
                 .col_expr(cv::Column::RetiredAt, Expr::current_timestamp())
                 .col_expr(cv::Column::RetiredBy, Expr::value(author(ctx)))
                 .filter(cv::Column::Id.eq(id)),
@@ -315,4 +322,37 @@ impl Compliance {
 /// The next row's position from the count of rows before it.
 fn position(n: u64) -> Result<i16, Error> {
     i16::try_from(n).map_err(|_| Error::validation("position", "trop d'éléments"))
+}
+
+impl Compliance {
+    /// A version by its number (how the network names them: "référentiel v3"), or
+    /// VALIDATION on `field`. The union reads any, an association the published ones.
+    pub async fn version_by_number(
+        &self,
+        ctx: &Ctx,
+        number: i32,
+        field: &str,
+    ) -> Result<CatalogueVersion, Error> {
+        self.versions(ctx)
+            .await?
+            .into_iter()
+            .find(|v| v.version == number)
+            .ok_or_else(|| Error::validation(field, "version inconnue"))
+    }
+
+    /// A principle of a version by its code, or VALIDATION on `principleCode`.
+    pub async fn principle_by_code(
+        &self,
+        ctx: &Ctx,
+        version: Uuid,
+        code: &str,
+    ) -> Result<Principle, Error> {
+        self.principles(ctx, version)
+            .await?
+            .into_iter()
+            .find(|p| p.code == code)
+            .ok_or_else(|| {
+                Error::validation("principleCode", "principe inconnu dans cette version")
+            })
+    }
 }

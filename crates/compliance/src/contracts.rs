@@ -37,7 +37,10 @@ impl Compliance {
         ctx.require_union_role(ADMIN)?;
         let reference = kernel::input::text("reference", &n.reference, 2, 64)?;
         if n.term_ends_on <= n.signed_on {
-            return Err(Error::validation("termEndsOn", "le terme doit suivre la signature"));
+            return Err(Error::validation(
+                "termEndsOn",
+                "le terme doit suivre la signature",
+            ));
         }
         let renewal_on = n.renewal_on.unwrap_or(n.term_ends_on);
         if renewal_on > n.term_ends_on || renewal_on < n.signed_on {
@@ -117,7 +120,10 @@ impl Compliance {
             .map_err(map_err)?
             .ok_or(Error::NotFound)?;
         if signed_on < c.signed_on {
-            return Err(Error::validation("signedOn", "un avenant suit la signature du contrat"));
+            return Err(Error::validation(
+                "signedOn",
+                "un avenant suit la signature du contrat",
+            ));
         }
         am::ActiveModel {
             tenant_id: Set(c.tenant_id),
@@ -134,7 +140,10 @@ impl Compliance {
         let mut next = c.clone();
         if let Some(t) = term_ends_on {
             if t <= c.signed_on {
-                return Err(Error::validation("termEndsOn", "le terme doit suivre la signature"));
+                return Err(Error::validation(
+                    "termEndsOn",
+                    "le terme doit suivre la signature",
+                ));
             }
             next = db::update_one(
                 &tx,

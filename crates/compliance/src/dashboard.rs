@@ -94,7 +94,10 @@ impl Compliance {
         tx.commit().await?;
         Ok(ComplianceDashboard {
             by_grade: by_grade.into_iter().map(|g| (g.grade, g.n)).collect(),
-            criteria_not_met: criteria.into_iter().map(|c| (c.code, c.label, c.n)).collect(),
+            criteria_not_met: criteria
+                .into_iter()
+                .map(|c| (c.code, c.label, c.n))
+                .collect(),
             overdue_actions: overdue,
             contracts_to_renew: renew,
             trend: trend.into_iter().map(|t| (t.title, t.n, t.mean)).collect(),

@@ -41,7 +41,10 @@ impl Compliance {
                 if let Some(t) = tenant {
                     q = q.filter($m::Column::TenantId.eq(t));
                 }
-                q.one(&**tx).await.map_err(map_err)?.ok_or(Error::NotFound)?
+                q.one(&**tx)
+                    .await
+                    .map_err(map_err)?
+                    .ok_or(Error::NotFound)?
             }};
         }
         let (t, audit_id) = match kind {
@@ -115,7 +118,9 @@ impl Compliance {
             OwnerKind::Observation => {
                 let a = audit.as_ref().ok_or(Error::NotFound)?;
                 if ctx.union_role() == Some(UnionRole::Auditor) && a.auditor_id != author(ctx) {
-                    return Err(Error::Forbidden("only the audit's assigned auditor or a union admin"));
+                    return Err(Error::Forbidden(
+                        "only the audit's assigned auditor or a union admin",
+                    ));
                 }
                 status == Some(AuditStatus::Review)
             }
@@ -189,16 +194,21 @@ impl Compliance {
             Some(UnionRole::Admin | UnionRole::Auditor) => {}
             Some(UnionRole::Analyst) => return Err(Error::NotFound),
             None => {
-                let s = ctx.require_tenant_role(&[
-                    TenantRole::Director,
-                    TenantRole::Coordinator,
-                    TenantRole::Mediator,
-                ])
-                .map_err(|_| Error::NotFound)?;
+                let s = ctx
+                    .require_tenant_role(&[
+                        TenantRole::Director,
+                        TenantRole::Coordinator,
+                        TenantRole::Mediator,
+                    ])
+                    .map_err(|_| Error::NotFound)?;
                 q = q.filter(doc::Column::TenantId.eq(s.tenant_id.0));
             }
         }
-        let d = q.one(&**tx).await.map_err(map_err)?.ok_or(Error::NotFound)?;
+        let d = q
+            .one(&**tx)
+            .await
+            .map_err(map_err)?
+            .ok_or(Error::NotFound)?;
         let (_, audit) = self.owner_of(tx, ctx, d.owner_kind, d.owner_id).await?;
         // An observation's files reach the association with the draft report.
         if ctx.tenant().is_some()
@@ -266,13 +276,19 @@ impl Compliance {
         let (_, audit) = self.owner_of(&tx, ctx, d.owner_kind, d.owner_id).await?;
         if let Some(a) = &audit {
             if ctx.union_role() == Some(UnionRole::Auditor) && a.auditor_id != author(ctx) {
-                return Err(Error::Forbidden("only the audit's assigned auditor or a union admin"));
+                return Err(Error::Forbidden(
+                    "only the audit's assigned auditor or a union admin",
+                ));
             }
             if a.status == AuditStatus::Final {
                 return Err(Error::validation("documentId", "le contrôle est clos"));
             }
         }
-        let review = if accept { Review::Accepted } else { Review::Refused };
+        let review = if accept {
+            Review::Accepted
+        } else {
+            Review::Refused
+        };
         let next = db::update_one(
             &tx,
             doc::Entity::update_many()

@@ -73,15 +73,30 @@ fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
-async fn per_site(tx: &Scoped, sql: &str, t: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Vec<(Uuid, String, f64)>, Error> {
+async fn per_site(
+    tx: &Scoped,
+    sql: &str,
+    t: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(Uuid, String, f64)>, Error> {
     let rows = PerSite::find_by_statement(db::stmt(sql, vec![t.into(), from.into(), to.into()]))
         .all(&**tx)
         .await
         .map_err(crate::map_err)?;
-    Ok(rows.into_iter().map(|r| (r.id, r.name, round1(r.value))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.name, round1(r.value)))
+        .collect())
 }
 
-async fn scalar(tx: &Scoped, sql: &str, t: Uuid, from: NaiveDate, to: NaiveDate) -> Result<Option<f64>, Error> {
+async fn scalar(
+    tx: &Scoped,
+    sql: &str,
+    t: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<f64>, Error> {
     let row = Scalar::find_by_statement(db::stmt(sql, vec![t.into(), from.into(), to.into()]))
         .one(&**tx)
         .await
@@ -103,7 +118,8 @@ pub(crate) async fn compute(
     hr: &pathways::stats::TrainingAndTeam,
     threshold: impl Fn(Indicator) -> Option<f64>,
 ) -> Result<Vec<IndicatorValue>, Error> {
-    const NO_HR: &str = "non disponible : aucun salarié enregistré dans les parcours RH de l'association";
+    const NO_HR: &str =
+        "non disponible : aucun salarié enregistré dans les parcours RH de l'association";
     let no_hr = hr.hours_due <= 0.0 && hr.team_by_site.is_empty();
     let mut out = Vec::new();
     for i in Indicator::ALL.iter().copied() {
@@ -139,7 +155,11 @@ pub(crate) async fn compute(
                     .await?
                     .into_iter()
                     .map(|(id, name, _)| {
-                        let n = hr.team_by_site.iter().find(|(s, _)| *s == id).map_or(0, |(_, n)| *n);
+                        let n = hr
+                            .team_by_site
+                            .iter()
+                            .find(|(s, _)| *s == id)
+                            .map_or(0, |(_, n)| *n);
                         (id, name, n as f64)
                     })
                     .collect();

@@ -26,11 +26,11 @@ mod dashboard;
 mod documents;
 mod sanctions;
 
+pub use audits::View;
+pub use documents::MAX_UPLOAD_BYTES;
 pub use error::ComplianceError;
 pub use evidence::{EvidenceStore, StoreConfig};
 pub use model::*;
-pub use audits::View;
-pub use documents::MAX_UPLOAD_BYTES;
 pub use rules::{grade_for, score};
 
 use db::{Db, DbError, Scoped};
@@ -64,7 +64,7 @@ pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {
     match DbError::from(e) {
         DbError::Constraint(c) => match c.as_str() {
             "compliance_catalogue_versions_frozen" => {
-                Error::validation("versionId", "une version publiée ne se modifie plus")
+                Error::validation("version", "une version publiée ne se modifie plus")
             }
             "compliance_principles_code_key" | "compliance_criteria_code_key" => {
                 Error::conflict_on("code", "ce code existe déjà dans cette version")
@@ -78,18 +78,23 @@ pub(crate) fn map_err(e: sea_orm::DbErr) -> Error {
             "compliance_replies_finding_key" => {
                 Error::conflict_on("findingId", "ce constat a déjà reçu une réponse")
             }
-            "compliance_actions_owner_fkey" => {
-                Error::validation("ownerId", "le responsable doit être membre de l'association")
-            }
+            "compliance_actions_owner_fkey" => Error::validation(
+                "ownerId",
+                "le responsable doit être membre de l'association",
+            ),
             "compliance_sanctions_site_fkey" | "compliance_observations_site_fkey" => {
                 Error::validation("siteId", "site inconnu")
             }
             "compliance_criteria_code_format" | "compliance_principles_code_format" => {
-                Error::validation("code", "majuscules, chiffres, « . », « _ » ou « - » ; 20 caractères au plus")
+                Error::validation(
+                    "code",
+                    "majuscules, chiffres, « . », « _ » ou « - » ; 20 caractères au plus",
+                )
             }
-            "compliance_contracts_reference_format" => {
-                Error::validation("reference", "lettres, chiffres, « _ », « . », « / » ou « - » ; 64 caractères au plus")
-            }
+            "compliance_contracts_reference_format" => Error::validation(
+                "reference",
+                "lettres, chiffres, « _ », « . », « / » ou « - » ; 64 caractères au plus",
+            ),
             _ => Error::from(DbError::Constraint(c)),
         },
         other => Error::from(other),

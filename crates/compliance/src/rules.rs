@@ -139,10 +139,9 @@ pub fn grade_for(score: f64) -> Grade {
 /// A finite, non-negative threshold (the catalogue's).
 pub(crate) fn check_threshold(t: Option<f64>) -> Result<Option<f64>, Error> {
     match t {
-        Some(v) if !v.is_finite() || v < 0.0 => Err(Error::validation(
-            "threshold",
-            "un nombre positif ou nul",
-        )),
+        Some(v) if !v.is_finite() || v < 0.0 => {
+            Err(Error::validation("threshold", "un nombre positif ou nul"))
+        }
         other => Ok(other),
     }
 }
@@ -181,18 +180,27 @@ mod tests {
             self_assessment_due_on: d(1, 1),
             ..campaign()
         };
-        assert!(matches!(check_campaign(bad), Err(Error::Validation { field, .. }) if field == "selfAssessmentDueOn"));
+        assert!(
+            matches!(check_campaign(bad), Err(Error::Validation { field, .. }) if field == "selfAssessmentDueOn")
+        );
         let bad = NewCampaign {
             closes_on: d(10, 1),
             ..campaign()
         };
-        assert!(matches!(check_campaign(bad), Err(Error::Validation { field, .. }) if field == "closesOn"));
+        assert!(
+            matches!(check_campaign(bad), Err(Error::Validation { field, .. }) if field == "closesOn")
+        );
     }
 
     #[test]
     fn sample_covers_every_region_and_skips_the_last_campaign() {
         let c: Vec<(Uuid, Option<String>)> = (0..10)
-            .map(|i| (Uuid::from_u128(i), Some(if i < 8 { "84" } else { "76" }.to_owned())))
+            .map(|i| {
+                (
+                    Uuid::from_u128(i),
+                    Some(if i < 8 { "84" } else { "76" }.to_owned()),
+                )
+            })
             .collect();
         let excluded: BTreeSet<Uuid> = [Uuid::from_u128(8)].into();
         let s = draw_sample(&c, &excluded, 10, 7);
@@ -205,7 +213,10 @@ mod tests {
     #[test]
     fn weighted_score() {
         use ScoreResult::*;
-        assert_eq!(score(&[(2, Met), (1, NotMet), (1, NotApplicable)]), Some(66.7));
+        assert_eq!(
+            score(&[(2, Met), (1, NotMet), (1, NotApplicable)]),
+            Some(66.7)
+        );
         assert_eq!(score(&[(2, PartlyMet)]), Some(50.0));
         assert_eq!(score(&[(1, NotApplicable)]), None);
         assert_eq!(grade_for(92.0), Grade::Compliant);

@@ -36,7 +36,10 @@ impl Compliance {
             return Err(Error::validation("endsOn", "la fin précède la décision"));
         }
         if n.kind == SanctionKind::Warning && n.ends_on.is_some() {
-            return Err(Error::validation("endsOn", "un avertissement n'a pas de fin"));
+            return Err(Error::validation(
+                "endsOn",
+                "un avertissement n'a pas de fin",
+            ));
         }
         let tx = self.db.scoped(ctx).await?;
         let s = sa::ActiveModel {

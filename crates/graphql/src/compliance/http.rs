@@ -137,7 +137,13 @@ pub async fn upload(
 fn header_name(n: &str) -> String {
     let s: String = n
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if s.is_empty() { "piece".to_owned() } else { s }
 }

@@ -9,18 +9,21 @@ use kernel::Error;
 #[derive(InputObject)]
 pub struct CreateCatalogueVersionInput {
     title: String,
-    /// The version to copy (principles and criteria); none for an empty draft.
-    copy_from_id: Option<ID>,
+    /// The number of the version to copy (principles and criteria); none for an empty
+    /// draft.
+    copy_from_version: Option<i32>,
 }
 
 #[derive(InputObject)]
 pub struct CatalogueVersionInput {
-    version_id: ID,
+    /// The version's number (`CatalogueVersion.version`).
+    version: i32,
 }
 
 #[derive(InputObject)]
 pub struct AddPrincipleInput {
-    version_id: ID,
+    /// The draft version's number.
+    version: i32,
     code: String,
     label: String,
     description: Option<String>,
@@ -28,7 +31,9 @@ pub struct AddPrincipleInput {
 
 #[derive(InputObject)]
 pub struct AddCriterionInput {
-    principle_id: ID,
+    /// The draft version's number and the principle's code in it.
+    version: i32,
+    principle_code: String,
     code: String,
     label: String,
     guidance: Option<String>,
@@ -255,9 +260,17 @@ impl ComplianceMutation {
         c: &Context<'_>,
         input: CreateCatalogueVersionInput,
     ) -> Result<CatalogueVersionPayload> {
-        let from = opt_arg("copyFromId", input.copy_from_id.as_ref(), VERSION)?;
-        let v = services(c)?
-            .compliance
+        let svc = &services(c)?.compliance;
+        let from = match input.copy_from_version {
+            Some(n) => Some(
+                svc.version_by_number(ctx(c)?, n, "copyFromVersion")
+                    .await
+                    .gql()?
+                    .id,
+            ),
+            None => None,
+        };
+        let v = svc
             .create_version(ctx(c)?, &input.title, from)
             .await
             .gql()?;
@@ -266,18 +279,42 @@ impl ComplianceMutation {
         })
     }
 
-    async fn add_principle(&self, c: &Context<'_>, input: AddPrincipleInput) -> Result<PrinciplePayload> {
-        let v = id_arg("versionId", &input.version_id, VERSION)?;
-        let p = services(c)?
-            .compliance
+    async fn add_principle(
+        &self,
+        c: &Context<'_>,
+        input: AddPrincipleInput,
+    ) -> Result<PrinciplePayload> {
+        let svc = &services(c)?.compliance;
+        let v = svc
+            .version_by_number(ctx(c)?, input.version, "version")
+            .await
+            .gql()?
+            .id;
+        let p = svc
             .add_principle(ctx(c)?, v, &input.code, &input.label, input.description)
             .await
             .gql()?;
-        Ok(PrinciplePayload { principle: Principle(p) })
+        Ok(PrinciplePayload {
+            principle: Principle(p),
+        })
     }
 
-    async fn add_criterion(&self, c: &Context<'_>, input: AddCriterionInput) -> Result<CriterionPayload> {
-        let p = id_arg("principleId", &input.principle_id, "Principle")?;
+    async fn add_criterion(
+        &self,
+        c: &Context<'_>,
+        input: AddCriterionInput,
+    ) -> Result<CriterionPayload> {
+        let svc = &services(c)?.compliance;
+        let v = svc
+            .version_by_number(ctx(c)?, input.version, "version")
+            .await
+            .gql()?
+            .id;
+        let p = svc
+            .principle_by_code(ctx(c)?, v, &input.principle_code)
+            .await
+            .gql()?
+            .id;
         let n = ::compliance::NewCriterion {
             principle_id: p,
             code: input.code,
@@ -288,8 +325,14 @@ impl ComplianceMutation {
             indicator: input.indicator.map(Into::into),
             threshold: input.threshold,
         };
-        let cr = services(c)?.compliance.add_criterion(ctx(c)?, n).await.gql()?;
-        Ok(CriterionPayload { criterion: Criterion(cr) })
+        let cr = services(c)?
+            .compliance
+            .add_criterion(ctx(c)?, n)
+            .await
+            .gql()?;
+        Ok(CriterionPayload {
+            criterion: Criterion(cr),
+        })
     }
 
     /// Publishes a draft: frozen from then on.
@@ -298,9 +341,16 @@ impl ComplianceMutation {
         c: &Context<'_>,
         input: CatalogueVersionInput,
     ) -> Result<CatalogueVersionPayload> {
-        let v = id_arg("versionId", &input.version_id, VERSION)?;
-        let v = services(c)?.compliance.publish_version(ctx(c)?, v).await.gql()?;
-        Ok(CatalogueVersionPayload { version: CatalogueVersion(v) })
+        let svc = &services(c)?.compliance;
+        let v = svc
+            .version_by_number(ctx(c)?, input.version, "version")
+            .await
+            .gql()?
+            .id;
+        let v = svc.publish_version(ctx(c)?, v).await.gql()?;
+        Ok(CatalogueVersionPayload {
+            version: CatalogueVersion(v),
+        })
     }
 
     async fn retire_catalogue_version(
@@ -308,9 +358,16 @@ impl ComplianceMutation {
         c: &Context<'_>,
         input: CatalogueVersionInput,
     ) -> Result<CatalogueVersionPayload> {
-        let v = id_arg("versionId", &input.version_id, VERSION)?;
-        let v = services(c)?.compliance.retire_version(ctx(c)?, v).await.gql()?;
-        Ok(CatalogueVersionPayload { version: CatalogueVersion(v) })
+        let svc = &services(c)?.compliance;
+        let v = svc
+            .version_by_number(ctx(c)?, input.version, "version")
+            .await
+            .gql()?
+            .id;
+        let v = svc.retire_version(ctx(c)?, v).await.gql()?;
+        Ok(CatalogueVersionPayload {
+            version: CatalogueVersion(v),
+        })
     }
 
     /// Records an association's contract (union admin).
@@ -335,8 +392,14 @@ impl ComplianceMutation {
                 .map(|s| (s.party.into(), s.full_name, s.role_title))
                 .collect(),
         };
-        let co = services(c)?.compliance.create_contract(ctx(c)?, n).await.gql()?;
-        Ok(FranchiseContractPayload { contract: FranchiseContract(co) })
+        let co = services(c)?
+            .compliance
+            .create_contract(ctx(c)?, n)
+            .await
+            .gql()?;
+        Ok(FranchiseContractPayload {
+            contract: FranchiseContract(co),
+        })
     }
 
     async fn amend_franchise_contract(
@@ -347,10 +410,18 @@ impl ComplianceMutation {
         let id = id_arg("contractId", &input.contract_id, "FranchiseContract")?;
         let co = services(c)?
             .compliance
-            .amend_contract(ctx(c)?, id, input.signed_on, &input.summary, input.term_ends_on)
+            .amend_contract(
+                ctx(c)?,
+                id,
+                input.signed_on,
+                &input.summary,
+                input.term_ends_on,
+            )
             .await
             .gql()?;
-        Ok(FranchiseContractPayload { contract: FranchiseContract(co) })
+        Ok(FranchiseContractPayload {
+            contract: FranchiseContract(co),
+        })
     }
 
     async fn set_franchise_contract_status(
@@ -364,7 +435,9 @@ impl ComplianceMutation {
             .set_contract_status(ctx(c)?, id, input.status.into(), &input.reason)
             .await
             .gql()?;
-        Ok(FranchiseContractPayload { contract: FranchiseContract(co) })
+        Ok(FranchiseContractPayload {
+            contract: FranchiseContract(co),
+        })
     }
 
     /// Opens a campaign and its audits: the self-assessment opens at once.
@@ -376,7 +449,11 @@ impl ComplianceMutation {
         let n = (|| -> Result<::compliance::NewCampaign, Error> {
             Ok(::compliance::NewCampaign {
                 title: input.title,
-                catalogue_version_id: decode_id("catalogueVersionId", &input.catalogue_version_id, VERSION)?,
+                catalogue_version_id: decode_id(
+                    "catalogueVersionId",
+                    &input.catalogue_version_id,
+                    VERSION,
+                )?,
                 period_starts_on: input.period_starts_on,
                 period_ends_on: input.period_ends_on,
                 self_assessment_due_on: input.self_assessment_due_on,
@@ -399,8 +476,14 @@ impl ComplianceMutation {
             })
         })()
         .gql()?;
-        let ca = services(c)?.compliance.open_campaign(ctx(c)?, n).await.gql()?;
-        Ok(ComplianceCampaignPayload { campaign: ComplianceCampaign(ca) })
+        let ca = services(c)?
+            .compliance
+            .open_campaign(ctx(c)?, n)
+            .await
+            .gql()?;
+        Ok(ComplianceCampaignPayload {
+            campaign: ComplianceCampaign(ca),
+        })
     }
 
     /// Closes a campaign whose audits all have their final report.
@@ -410,8 +493,14 @@ impl ComplianceMutation {
         input: CampaignInput,
     ) -> Result<ComplianceCampaignPayload> {
         let id = id_arg("campaignId", &input.campaign_id, "ComplianceCampaign")?;
-        let ca = services(c)?.compliance.close_campaign(ctx(c)?, id).await.gql()?;
-        Ok(ComplianceCampaignPayload { campaign: ComplianceCampaign(ca) })
+        let ca = services(c)?
+            .compliance
+            .close_campaign(ctx(c)?, id)
+            .await
+            .gql()?;
+        Ok(ComplianceCampaignPayload {
+            campaign: ComplianceCampaign(ca),
+        })
     }
 
     /// The association's declaration for a criterion (director or coordinator), while
@@ -428,25 +517,43 @@ impl ComplianceMutation {
             .answer(ctx(c)?, a, cr, input.declaration)
             .await
             .gql()?;
-        Ok(CriterionAnswerPayload { answer: CriterionAnswer(row) })
+        Ok(CriterionAnswerPayload {
+            answer: CriterionAnswer(row),
+        })
     }
 
     /// The director submits the self-assessment: read-only to the association after.
-    async fn submit_self_assessment(&self, c: &Context<'_>, input: AuditInput) -> Result<ComplianceAuditPayload> {
+    async fn submit_self_assessment(
+        &self,
+        c: &Context<'_>,
+        input: AuditInput,
+    ) -> Result<ComplianceAuditPayload> {
         let a = id_arg("auditId", &input.audit_id, AUDIT)?;
-        let a = services(c)?.compliance.submit_self_assessment(ctx(c)?, a).await.gql()?;
-        Ok(ComplianceAuditPayload { audit: ComplianceAudit(a) })
+        let a = services(c)?
+            .compliance
+            .submit_self_assessment(ctx(c)?, a)
+            .await
+            .gql()?;
+        Ok(ComplianceAuditPayload {
+            audit: ComplianceAudit(a),
+        })
     }
 
     /// The auditor accepts or refuses a piece of evidence (a refusal says why).
-    async fn review_evidence(&self, c: &Context<'_>, input: ReviewEvidenceInput) -> Result<EvidenceDocumentPayload> {
+    async fn review_evidence(
+        &self,
+        c: &Context<'_>,
+        input: ReviewEvidenceInput,
+    ) -> Result<EvidenceDocumentPayload> {
         let id = id_arg("documentId", &input.document_id, "EvidenceDocument")?;
         let d = services(c)?
             .compliance
             .review_document(ctx(c)?, id, input.accept, input.reason)
             .await
             .gql()?;
-        Ok(EvidenceDocumentPayload { document: EvidenceDocument(d) })
+        Ok(EvidenceDocumentPayload {
+            document: EvidenceDocument(d),
+        })
     }
 
     async fn record_audit_observation(
@@ -462,20 +569,32 @@ impl ComplianceMutation {
             .record_observation(ctx(c)?, a, cr, site, input.observed_on, &input.body)
             .await
             .gql()?;
-        Ok(AuditObservationPayload { observation: AuditObservation(o) })
+        Ok(AuditObservationPayload {
+            observation: AuditObservation(o),
+        })
     }
 
     /// Pre-fills the indicator criteria's scores from the indicators.
-    async fn prefill_indicator_scores(&self, c: &Context<'_>, input: AuditInput) -> Result<ComplianceAuditPayload> {
+    async fn prefill_indicator_scores(
+        &self,
+        c: &Context<'_>,
+        input: AuditInput,
+    ) -> Result<ComplianceAuditPayload> {
         let a = id_arg("auditId", &input.audit_id, AUDIT)?;
         let svc = &services(c)?.compliance;
         svc.prefill_scores(ctx(c)?, a).await.gql()?;
         let (_, audit) = svc.view(ctx(c)?, a).await.gql()?;
-        Ok(ComplianceAuditPayload { audit: ComplianceAudit(audit) })
+        Ok(ComplianceAuditPayload {
+            audit: ComplianceAudit(audit),
+        })
     }
 
     /// Scores a criterion (refused once the audit is final).
-    async fn score_criterion(&self, c: &Context<'_>, input: ScoreCriterionInput) -> Result<ComplianceAuditPayload> {
+    async fn score_criterion(
+        &self,
+        c: &Context<'_>,
+        input: ScoreCriterionInput,
+    ) -> Result<ComplianceAuditPayload> {
         let a = id_arg("auditId", &input.audit_id, AUDIT)?;
         let cr = id_arg("criterionId", &input.criterion_id, CRITERION)?;
         let svc = &services(c)?.compliance;
@@ -483,10 +602,16 @@ impl ComplianceMutation {
             .await
             .gql()?;
         let (_, audit) = svc.view(ctx(c)?, a).await.gql()?;
-        Ok(ComplianceAuditPayload { audit: ComplianceAudit(audit) })
+        Ok(ComplianceAuditPayload {
+            audit: ComplianceAudit(audit),
+        })
     }
 
-    async fn add_audit_finding(&self, c: &Context<'_>, input: AddAuditFindingInput) -> Result<AuditFindingPayload> {
+    async fn add_audit_finding(
+        &self,
+        c: &Context<'_>,
+        input: AddAuditFindingInput,
+    ) -> Result<AuditFindingPayload> {
         let a = id_arg("auditId", &input.audit_id, AUDIT)?;
         let cr = id_arg("criterionId", &input.criterion_id, CRITERION)?;
         let f = services(c)?
@@ -494,38 +619,66 @@ impl ComplianceMutation {
             .add_finding(ctx(c)?, a, cr, &input.body)
             .await
             .gql()?;
-        Ok(AuditFindingPayload { finding: AuditFinding(f) })
+        Ok(AuditFindingPayload {
+            finding: AuditFinding(f),
+        })
     }
 
     /// An internal note: never visible to the association.
-    async fn add_audit_note(&self, c: &Context<'_>, input: AddAuditNoteInput) -> Result<ComplianceAuditPayload> {
+    async fn add_audit_note(
+        &self,
+        c: &Context<'_>,
+        input: AddAuditNoteInput,
+    ) -> Result<ComplianceAuditPayload> {
         let a = id_arg("auditId", &input.audit_id, AUDIT)?;
         let svc = &services(c)?.compliance;
         svc.add_note(ctx(c)?, a, &input.body).await.gql()?;
         let (_, audit) = svc.view(ctx(c)?, a).await.gql()?;
-        Ok(ComplianceAuditPayload { audit: ComplianceAudit(audit) })
+        Ok(ComplianceAuditPayload {
+            audit: ComplianceAudit(audit),
+        })
     }
 
     /// Sends the draft report: the contradictory phase opens.
-    async fn send_draft_report(&self, c: &Context<'_>, input: SendDraftReportInput) -> Result<ComplianceAuditPayload> {
+    async fn send_draft_report(
+        &self,
+        c: &Context<'_>,
+        input: SendDraftReportInput,
+    ) -> Result<ComplianceAuditPayload> {
         let a = id_arg("auditId", &input.audit_id, AUDIT)?;
         let a = services(c)?
             .compliance
             .send_draft(ctx(c)?, a, &input.summary)
             .await
             .gql()?;
-        Ok(ComplianceAuditPayload { audit: ComplianceAudit(a) })
+        Ok(ComplianceAuditPayload {
+            audit: ComplianceAudit(a),
+        })
     }
 
     /// The association answers a finding, until the contradictory phase's deadline.
-    async fn reply_to_finding(&self, c: &Context<'_>, input: ReplyToFindingInput) -> Result<FindingReplyPayload> {
+    async fn reply_to_finding(
+        &self,
+        c: &Context<'_>,
+        input: ReplyToFindingInput,
+    ) -> Result<FindingReplyPayload> {
         let f = id_arg("findingId", &input.finding_id, "AuditFinding")?;
-        let r = services(c)?.compliance.reply(ctx(c)?, f, &input.body).await.gql()?;
-        Ok(FindingReplyPayload { reply: FindingReply(r) })
+        let r = services(c)?
+            .compliance
+            .reply(ctx(c)?, f, &input.body)
+            .await
+            .gql()?;
+        Ok(FindingReplyPayload {
+            reply: FindingReply(r),
+        })
     }
 
     /// The final report: grade, what each answer changed, corrective actions.
-    async fn finalise_audit(&self, c: &Context<'_>, input: FinaliseAuditInput) -> Result<ComplianceAuditPayload> {
+    async fn finalise_audit(
+        &self,
+        c: &Context<'_>,
+        input: FinaliseAuditInput,
+    ) -> Result<ComplianceAuditPayload> {
         let a = id_arg("auditId", &input.audit_id, AUDIT)?;
         let outcomes = input
             .outcomes
@@ -533,7 +686,11 @@ impl ComplianceMutation {
             .enumerate()
             .map(|(i, o)| {
                 Ok((
-                    decode_id(&format!("outcomes[{i}].findingId"), &o.finding_id, "AuditFinding")?,
+                    decode_id(
+                        &format!("outcomes[{i}].findingId"),
+                        &o.finding_id,
+                        "AuditFinding",
+                    )?,
                     o.outcome.into(),
                     o.note,
                 ))
@@ -546,9 +703,17 @@ impl ComplianceMutation {
             .enumerate()
             .map(|(i, n)| {
                 Ok(::compliance::NewAction {
-                    criterion_id: decode_id(&format!("actions[{i}].criterionId"), &n.criterion_id, CRITERION)?,
+                    criterion_id: decode_id(
+                        &format!("actions[{i}].criterionId"),
+                        &n.criterion_id,
+                        CRITERION,
+                    )?,
                     title: n.title,
-                    owner_membership_id: decode_id(&format!("actions[{i}].ownerId"), &n.owner_id, "Membership")?,
+                    owner_membership_id: decode_id(
+                        &format!("actions[{i}].ownerId"),
+                        &n.owner_id,
+                        "Membership",
+                    )?,
                     due_on: n.due_on,
                 })
             })
@@ -556,10 +721,19 @@ impl ComplianceMutation {
             .gql()?;
         let a = services(c)?
             .compliance
-            .finalise(ctx(c)?, a, &input.summary, input.grade.into(), outcomes, actions)
+            .finalise(
+                ctx(c)?,
+                a,
+                &input.summary,
+                input.grade.into(),
+                outcomes,
+                actions,
+            )
             .await
             .gql()?;
-        Ok(ComplianceAuditPayload { audit: ComplianceAudit(a) })
+        Ok(ComplianceAuditPayload {
+            audit: ComplianceAudit(a),
+        })
     }
 
     async fn complete_corrective_action(
@@ -573,7 +747,9 @@ impl ComplianceMutation {
             .complete_action(ctx(c)?, id, &input.note)
             .await
             .gql()?;
-        Ok(CorrectiveActionPayload { action: CorrectiveAction(a) })
+        Ok(CorrectiveActionPayload {
+            action: CorrectiveAction(a),
+        })
     }
 
     async fn review_corrective_action(
@@ -587,11 +763,17 @@ impl ComplianceMutation {
             .review_action(ctx(c)?, id, input.accept, input.reason)
             .await
             .gql()?;
-        Ok(CorrectiveActionPayload { action: CorrectiveAction(a) })
+        Ok(CorrectiveActionPayload {
+            action: CorrectiveAction(a),
+        })
     }
 
     /// A sanction (union admin); a suspension or termination shows on the sites' labels.
-    async fn record_sanction(&self, c: &Context<'_>, input: RecordSanctionInput) -> Result<SanctionPayload> {
+    async fn record_sanction(
+        &self,
+        c: &Context<'_>,
+        input: RecordSanctionInput,
+    ) -> Result<SanctionPayload> {
         let n = ::compliance::NewSanction {
             tenant_id: id_arg("tenantId", &input.tenant_id, "Tenant")?,
             kind: input.kind.into(),
@@ -600,7 +782,13 @@ impl ComplianceMutation {
             decided_on: input.decided_on,
             ends_on: input.ends_on,
         };
-        let s = services(c)?.compliance.record_sanction(ctx(c)?, n).await.gql()?;
-        Ok(SanctionPayload { sanction: Sanction(s) })
+        let s = services(c)?
+            .compliance
+            .record_sanction(ctx(c)?, n)
+            .await
+            .gql()?;
+        Ok(SanctionPayload {
+            sanction: Sanction(s),
+        })
     }
 }

@@ -21,11 +21,11 @@ mirror_enum!(
     /// association, proven by a document, or observed on site by the auditor.
     CriterionMeasure => "::compliance::Measure" { Indicator, Declaration, Evidence, Observation });
 mirror_enum!(
-    /// The built-in indicators (see ComplianceAudit.indicators).
-    ComplianceIndicator => "::compliance::Indicator" {
-        WeeklyOpeningHours, SitesOpen, PeopleReceivedPerSite, MediationActsPerSite, PartnerShare,
-        WorkshopsHeld, SatisfactionShare, AgreementsInForce, TeamSizePerSite, TrainingTimeShare,
-    });
+/// The built-in indicators (see ComplianceAudit.indicators).
+ComplianceIndicator => "::compliance::Indicator" {
+    WeeklyOpeningHours, SitesOpen, PeopleReceivedPerSite, MediationActsPerSite, PartnerShare,
+    WorkshopsHeld, SatisfactionShare, AgreementsInForce, TeamSizePerSite, TrainingTimeShare,
+});
 mirror_enum!(FranchiseContractStatus => "::compliance::ContractStatus" { Draft, InForce, Expired, Terminated });
 mirror_enum!(SignatoryParty => "::compliance::Party" { Association, Union });
 mirror_enum!(ComplianceCampaignStatus => "::compliance::CampaignStatus" { Open, Closed });
@@ -733,7 +733,10 @@ impl CorrectiveAction {
     }
     async fn overdue(&self) -> bool {
         self.0.overdue_since.is_some()
-            && matches!(self.0.status, co::ActionStatus::Open | co::ActionStatus::Reopened)
+            && matches!(
+                self.0.status,
+                co::ActionStatus::Open | co::ActionStatus::Reopened
+            )
     }
     /// Evidence of completion.
     async fn evidence(&self, c: &Context<'_>) -> Result<Vec<EvidenceDocument>> {
@@ -892,7 +895,13 @@ pub(crate) fn to_csv(d: &co::ComplianceDashboard) -> String {
     use kernel::csv::field;
     let mut out = String::from("\u{feff}section;clé;libellé;valeur\r\n");
     let mut line = |s: &str, k: &str, l: &str, v: String| {
-        out.push_str(&format!("{};{};{};{}\r\n", field(s), field(k), field(l), field(&v)));
+        out.push_str(&format!(
+            "{};{};{};{}\r\n",
+            field(s),
+            field(k),
+            field(l),
+            field(&v)
+        ));
     };
     for (g, n) in &d.by_grade {
         line("notes", g.as_str(), g.label_fr(), n.to_string());
@@ -901,14 +910,20 @@ pub(crate) fn to_csv(d: &co::ComplianceDashboard) -> String {
         line("critères non atteints", code, label, n.to_string());
     }
     line("actions en retard", "", "", d.overdue_actions.to_string());
-    line("contrats à renouveler (90 jours)", "", "", d.contracts_to_renew.to_string());
+    line(
+        "contrats à renouveler (90 jours)",
+        "",
+        "",
+        d.contracts_to_renew.to_string(),
+    );
     for (t, n, m) in &d.trend {
         line("campagnes", t, "contrôles finalisés", n.to_string());
         line(
             "campagnes",
             t,
             "score moyen",
-            m.map(|v| format!("{v:.1}").replace('.', ",")).unwrap_or_default(),
+            m.map(|v| format!("{v:.1}").replace('.', ","))
+                .unwrap_or_default(),
         );
     }
     out
