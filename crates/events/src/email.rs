@@ -164,6 +164,20 @@ mod tests {
         assert!(e.html.contains("PIMMS &lt;Lyon&gt; &amp; Cie"));
     }
 
+    #[tokio::test]
+    async fn without_a_server_development_logs_and_production_holds() {
+        let config = |production| MailerConfig {
+            smtp_url: None,
+            from: "Passerelle <ne-pas-repondre@pimms.example>".into(),
+            production,
+        };
+        let e = compose("invitation", "a@b.example".into(), "Sujet".into(), &[]);
+        let dev = Mailer::new(&config(false)).unwrap();
+        assert_eq!(dev.send(e.clone()).await, Ok(Sent::Logged));
+        let prod = Mailer::new(&config(true)).unwrap();
+        assert_eq!(prod.send(e).await, Err("aucun serveur SMTP configuré"));
+    }
+
     #[test]
     fn settings_are_checked() {
         let ok = MailerConfig {
