@@ -428,6 +428,8 @@ const journeys = {
     await page.fill('#firstDirectorEmail', `direction2@${slug}.example`);
     await page.getByRole('button', { name: 'Créer l\'association' }).click();
     await page.waitForSelector('#slug-error');
+    const slugErr = await page.locator('#slug-error').innerText();
+    check(slugErr.includes('Une association utilise déjà cet identifiant court'), `slug error: "${slugErr}"`);
     await axe(page, 'associations with an error');
     await looks(page, 'associations');
 

@@ -80,6 +80,7 @@ pub(crate) async fn run(
             code: ext("code").unwrap_or_else(|| "INTERNAL".into()),
             field: ext("field"),
             reason: ext("reason"),
+            message: e.message.clone(),
         };
         if failure.code == "VALIDATION" && failure.field.is_none() {
             // A document the schema refused: the console's own bug, not the user's.

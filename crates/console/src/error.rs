@@ -11,6 +11,9 @@ pub struct ApiFailure {
     pub code: String,
     pub field: Option<String>,
     pub reason: Option<String>,
+    /// The error's message (English, for developers): read only to recognise a
+    /// known conflict and say it in French (`messages::conflict`).
+    pub message: String,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -51,16 +51,47 @@ pub(crate) fn api_error(f: &ApiFailure) -> String {
             ),
             None => "La demande n'est pas valide.".into(),
         },
-        "CONFLICT" => match f.reason.as_deref() {
-            Some(r) => format!("Conflit : {}", reason(r)),
-            None => {
-                "Cette action entre en conflit avec une modification récente. Rechargez la page."
-                    .into()
-            }
-        },
+        "CONFLICT" => conflict(f),
         "RATE_LIMITED" => gate(GateError::RateLimited).into(),
         "UNAVAILABLE" => gate(GateError::Unavailable).into(),
         _ => INTERNAL.into(),
+    }
+}
+
+/// A conflict, in French: the known ones by their message, the rest in general terms.
+pub(crate) fn conflict(f: &ApiFailure) -> String {
+    let m = f.message.as_str();
+    let known = [
+        (
+            "an association already uses this slug",
+            "Une association utilise déjà cet identifiant court.",
+        ),
+        (
+            "at least one active director",
+            "L'association doit garder au moins une direction active.",
+        ),
+        (
+            "already a member",
+            "Cette personne est déjà membre de l'association.",
+        ),
+        (
+            "already an active member",
+            "Cette personne est déjà membre de l'association.",
+        ),
+        (
+            "an invitation is already pending",
+            "Une invitation est déjà en attente pour cette adresse.",
+        ),
+        ("this partner already exists", "Ce partenaire existe déjà."),
+    ];
+    if let Some((_, fr)) = known.iter().find(|(en, _)| m.contains(en)) {
+        return (*fr).to_owned();
+    }
+    match f.reason.as_deref() {
+        Some(r) => format!("Conflit : {}", reason(r)),
+        None => {
+            "Cette action entre en conflit avec une modification récente. Rechargez la page.".into()
+        }
     }
 }
 

@@ -175,6 +175,9 @@ fn field_errors(
         .filter(|k| fields.contains(k))
         .unwrap_or(fallback)
         .to_owned();
+    if f.code == "CONFLICT" {
+        return HashMap::from([(fallback.to_owned(), messages::conflict(f))]);
+    }
     let r = messages::reason(f.reason.as_deref().unwrap_or(""));
     let mut c = r.chars();
     let text = c

@@ -157,6 +157,7 @@ pub(crate) async fn create(
                 _ => "slug".to_owned(),
             };
             let text = match f.reason.as_deref() {
+                _ if f.code == "CONFLICT" => messages::conflict(&f),
                 Some(r) => {
                     let r = messages::reason(r);
                     let mut c = r.chars();

@@ -232,6 +232,7 @@ pub(crate) fn place(e: ConsoleError) -> Result<Errors, ConsoleError> {
             code,
             field: Some(f),
             reason,
+            message,
         }) if code == "VALIDATION" => match input_of(&f) {
             Some(input) => {
                 let reason = messages::reason(reason.as_deref().unwrap_or(""));
@@ -245,6 +246,7 @@ pub(crate) fn place(e: ConsoleError) -> Result<Errors, ConsoleError> {
                 code,
                 field: Some(f),
                 reason,
+                message,
             })),
         },
         other => Err(other),
