@@ -264,6 +264,9 @@ const ALIASES: &[(&str, &str)] = &[
     ("parentsite", "site"),
     ("closure", "siteclosure"),
     ("campaign", "surveycampaign"),
+    ("prescriber", "hrorganisation"),
+    ("referent", "hrorganisation"),
+    ("employerpartner", "partnerorganisation"),
 ];
 
 /// Whether an ID field called `field` takes ids of GraphQL type `ty`. A bare `id`
@@ -389,6 +392,9 @@ const NEEDS_NO_ACTOR: &[&str] = &["viewer", "requestThemes", "workshopThemes"];
 struct Actor {
     label: String,
     token: Option<String>,
+    /// The person behind `token`, when it is a person's: each probe signs them in
+    /// afresh (their tokens live ten minutes, and the suite runs longer than that).
+    person: Option<testkit::TestUser>,
     /// X-Passerelle-Tenant and X-Passerelle-Act-As, as sent.
     headers: Vec<(&'static str, String)>,
     class: Class,
@@ -1011,6 +1017,7 @@ async fn no_probe_crosses_a_tenant_line() {
         actors.push(Actor {
             label: label.into(),
             token: Some(app.token(u)),
+            person: Some(u.clone()),
             headers: in_tenant(&a.slug),
             class: Class::Staff,
         });
@@ -1020,6 +1027,7 @@ async fn no_probe_crosses_a_tenant_line() {
         actors.push(Actor {
             label: format!("union {role}"),
             token: Some(app.token(&u)),
+            person: Some(u.clone()),
             headers: Vec::new(),
             class: Class::Union,
         });
@@ -1027,6 +1035,7 @@ async fn no_probe_crosses_a_tenant_line() {
     actors.push(Actor {
         label: "A's partner: a person".into(),
         token: Some(app.token(&pa.user)),
+        person: Some(pa.user.clone()),
         headers: Vec::new(),
         class: Class::Partner,
     });
@@ -1066,6 +1075,7 @@ async fn no_probe_crosses_a_tenant_line() {
         actors.push(Actor {
             label: label.into(),
             token: Some(app.token(u)),
+            person: Some(u.clone()),
             headers,
             class,
         });
@@ -1090,6 +1100,7 @@ async fn no_probe_crosses_a_tenant_line() {
         actors.push(Actor {
             label: "A's partner: an API client".into(),
             token: Some(t.token().to_owned()),
+            person: None,
             headers: Vec::new(),
             class: Class::Partner,
         });
@@ -1097,6 +1108,7 @@ async fn no_probe_crosses_a_tenant_line() {
     actors.push(Actor {
         label: "anonymous".into(),
         token: None,
+        person: None,
         headers: Vec::new(),
         class: Class::Anonymous,
     });
@@ -1223,10 +1235,14 @@ async fn no_probe_crosses_a_tenant_line() {
                         .iter()
                         .map(|(k, v)| (*k, v.as_str()))
                         .collect();
+                    let token = match &actor.person {
+                        Some(u) => Some(app.token(u)),
+                        None => actor.token.clone(),
+                    };
                     let r = app
                         .gql
                         .raw_with(
-                            actor.token.as_deref(),
+                            token.as_deref(),
                             &headers,
                             json!({"query": doc, "variables": vars}),
                         )
