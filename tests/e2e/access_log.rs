@@ -60,6 +60,25 @@ async fn entries(app: &TestApp, chain: Uuid, cond: &str) -> i64 {
     .await
 }
 
+/// `passerelle audit verify --tenant <id>`: its exit code and what it printed.
+async fn audit_verify(app: &TestApp, tenant: Uuid) -> (Option<i32>, String) {
+    let out = tokio::process::Command::new(passerelle_binary())
+        .args(["audit", "verify", "--tenant", &tenant.to_string()])
+        .env("DATABASE_URL", &app.db.app_url)
+        .env("DATABASE_ADMIN_URL", &app.db.admin_url)
+        .env("PASSERELLE_ENV", "development")
+        .env_remove("PASSERELLE_CONFIG")
+        .output()
+        .await
+        .expect("run passerelle");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
 async fn admin_exec(app: &TestApp, sql: &str) {
     let admin = app.db.admin().await;
     admin.execute_unprepared(sql).await.unwrap();
@@ -385,6 +404,18 @@ async fn the_application_cannot_edit_the_log_and_verify_finds_tampering() {
     let broken = report.broken.expect("a broken link");
     assert_eq!((broken.chain, broken.seq), (t.id, 2), "{broken:?}");
     assert_eq!(broken.what, "hash does not match the entry");
+    // The command says so too, and exits 1; on an intact chain, 0.
+    let (code, out) = audit_verify(&app, t.id).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!("chain {} at entry 2: hash does not match", t.id)),
+        "{out}"
+    );
+    let intact = app.tenant().await;
+    beneficiary(&app, &intact.mediator).await;
+    let (code, out) = audit_verify(&app, intact.id).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("1 chains, 3 entries, no broken link"), "{out}");
 
     // A removed entry is found too, in the middle or at the end of a chain.
     let u = app.tenant().await;

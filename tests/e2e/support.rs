@@ -119,3 +119,22 @@ impl TestApp {
         n
     }
 }
+
+/// The `passerelle` binary of this build (`cargo test --workspace` builds it), or the
+/// one `PASSERELLE_BIN` names (a target directory shared by several checkouts holds
+/// only the last one built).
+pub fn passerelle_binary() -> std::path::PathBuf {
+    if let Some(bin) = std::env::var_os("PASSERELLE_BIN") {
+        return bin.into();
+    }
+    // target/<profile>/deps/e2e-<hash> -> target/<profile>/passerelle
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = dir.join("passerelle");
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --workspace` (scripts/test)",
+        bin.display()
+    );
+    bin
+}
