@@ -76,6 +76,11 @@ sql_migration!(
     "m20261123_000010_pathways",
     "../sql/0010_pathways.sql"
 );
+sql_migration!(
+    m0011,
+    "m20261123_000011_compliance",
+    "../sql/0011_compliance.sql"
+);
 sql_migration!(m0013, "m20261123_000013_events", "../sql/0013_events.sql");
 sql_migration!(
     m0014,
@@ -99,6 +104,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008::Migration),
             Box::new(m0009::Migration),
             Box::new(m0010::Migration),
+            Box::new(m0011::Migration),
             Box::new(m0013::Migration),
             Box::new(m0014::Migration),
         ]

@@ -335,6 +335,25 @@ const UNION_MAY_READ: &[&str] = &[
     "agreement_revisions",
     "agreement_sites",
     "agreement_activity_monthly",
+    // Franchise compliance: the union's admin and auditors read every association's
+    // contract and audits (they run them). Row-level security keeps the auditors'
+    // internal notes from the association, and the service keeps findings, documents
+    // and notes from the union's analyst (tested in tests/e2e/compliance.rs).
+    "compliance_contracts",
+    "compliance_signatories",
+    "compliance_amendments",
+    "compliance_audits",
+    "compliance_answers",
+    "compliance_observations",
+    "compliance_scores",
+    "compliance_findings",
+    "compliance_replies",
+    "compliance_reports",
+    "compliance_notes",
+    "compliance_actions",
+    "compliance_sanctions",
+    "compliance_documents",
+    "compliance_history",
     // The access log (ids and codes, never personal data), its heads and retention
     // checkpoints: row-level security lets the union's admins and auditors read every
     // chain; the application lets an admin read an association's only on a written
@@ -343,6 +362,26 @@ const UNION_MAY_READ: &[&str] = &[
     "access_log",
     "access_log_heads",
     "access_log_checkpoints",
+];
+
+/// Tables of another association the union may write: its admin and auditors record
+/// contracts, open campaigns (audits for the associations drawn), run audits and
+/// decide sanctions, which show on the sites' labels (a `pimms_suspended` label).
+const UNION_MAY_WRITE: &[&str] = &[
+    "compliance_contracts",
+    "compliance_signatories",
+    "compliance_amendments",
+    "compliance_audits",
+    "compliance_observations",
+    "compliance_scores",
+    "compliance_findings",
+    "compliance_reports",
+    "compliance_notes",
+    "compliance_actions",
+    "compliance_sanctions",
+    "compliance_documents",
+    "compliance_history",
+    "site_labels",
 ];
 
 /// Partner tables (rows carrying a partner_id) the union reads: the agreements and
@@ -828,6 +867,7 @@ async fn fingerprint(
     let mut parts: Vec<String> = tables
         .iter()
         .filter(|t| !(union && t.as_str() == "agreement_sites"))
+        .filter(|t| !(union && UNION_MAY_WRITE.contains(&t.as_str())))
         .map(|t| format!("select t::text as x from {t} t where tenant_id = '{b}'"))
         .collect();
     for t in partner_tables {

@@ -9,6 +9,7 @@ mod access_log;
 mod agreements;
 mod auth;
 mod catalog;
+mod compliance;
 mod console;
 mod dashboard;
 mod entities;

@@ -28,42 +28,223 @@ use uuid::Uuid;
 type PrincipleSpec = (
     &'static str,
     &'static str,
-    &'static [(&'static str, &'static str, i16, Measure, Option<Indicator>, Option<f64>)],
+    &'static [(
+        &'static str,
+        &'static str,
+        i16,
+        Measure,
+        Option<Indicator>,
+        Option<f64>,
+    )],
 );
 
 const CATALOGUE: &[PrincipleSpec] = &[
-    ("PROX", "Proximité", &[
-        ("PROX.1", "Ouverture d'au moins 24 heures par semaine dans chaque point d'accueil", 3, Measure::Indicator, Some(Indicator::WeeklyOpeningHours), Some(24.0)),
-        ("PROX.2", "Au moins un point d'accueil ouvert sur la période", 2, Measure::Indicator, Some(Indicator::SitesOpen), Some(1.0)),
-        ("PROX.3", "Implantation en quartier prioritaire ou à son contact", 2, Measure::Declaration, None, None),
-        ("PROX.4", "Horaires affichés à l'entrée et en ligne", 1, Measure::Observation, None, None),
-        ("PROX.5", "Accueil physique sans rendez-vous", 2, Measure::Observation, None, None),
-    ]),
-    ("MED", "Médiation", &[
-        ("MED.1", "Personnes reçues par site sur la période", 3, Measure::Indicator, Some(Indicator::PeopleReceivedPerSite), Some(500.0)),
-        ("MED.2", "Actes de médiation par site", 2, Measure::Indicator, Some(Indicator::MediationActsPerSite), Some(150.0)),
-        ("MED.3", "Ateliers collectifs tenus", 1, Measure::Indicator, Some(Indicator::WorkshopsHeld), Some(6.0)),
-        ("MED.4", "Part de personnes satisfaites supérieure à 90 %", 2, Measure::Indicator, Some(Indicator::SatisfactionShare), Some(90.0)),
-        ("MED.5", "Procédure d'orientation vers les services compétents", 1, Measure::Evidence, None, None),
-    ]),
-    ("PART", "Partenariat", &[
-        ("PART.1", "Conventions partenaires en vigueur", 2, Measure::Indicator, Some(Indicator::AgreementsInForce), Some(2.0)),
-        ("PART.2", "Équilibre des demandes partenaires et généralistes (au moins 30 % partenaires)", 1, Measure::Indicator, Some(Indicator::PartnerShare), Some(30.0)),
-        ("PART.3", "Comité de pilotage partenarial réuni dans l'année", 2, Measure::Evidence, None, None),
-        ("PART.4", "Bilans transmis aux partenaires dans les délais", 1, Measure::Declaration, None, None),
-    ]),
-    ("NEUT", "Neutralité et déontologie", &[
-        ("NEUT.1", "Charte de neutralité signée par chaque salarié", 2, Measure::Evidence, None, None),
-        ("NEUT.2", "Gratuité du service pour les habitants", 2, Measure::Declaration, None, None),
-        ("NEUT.3", "Confidentialité des échanges (espace d'accueil adapté)", 2, Measure::Observation, None, None),
-        ("NEUT.4", "Aucune vente ni promotion commerciale à l'accueil", 1, Measure::Observation, None, None),
-    ]),
-    ("PRO", "Professionnalisation", &[
-        ("PRO.1", "Temps de formation des médiateurs d'au moins 9 % du temps travaillé", 2, Measure::Indicator, Some(Indicator::TrainingTimeShare), Some(9.0)),
-        ("PRO.2", "Effectif d'au moins deux médiateurs par site", 1, Measure::Indicator, Some(Indicator::TeamSizePerSite), Some(2.0)),
-        ("PRO.3", "Plan de formation annuel adopté", 2, Measure::Evidence, None, None),
-        ("PRO.4", "Entretiens professionnels tenus", 1, Measure::Declaration, None, None),
-    ]),
+    (
+        "PROX",
+        "Proximité",
+        &[
+            (
+                "PROX.1",
+                "Ouverture d'au moins 24 heures par semaine dans chaque point d'accueil",
+                3,
+                Measure::Indicator,
+                Some(Indicator::WeeklyOpeningHours),
+                Some(24.0),
+            ),
+            (
+                "PROX.2",
+                "Au moins un point d'accueil ouvert sur la période",
+                2,
+                Measure::Indicator,
+                Some(Indicator::SitesOpen),
+                Some(1.0),
+            ),
+            (
+                "PROX.3",
+                "Implantation en quartier prioritaire ou à son contact",
+                2,
+                Measure::Declaration,
+                None,
+                None,
+            ),
+            (
+                "PROX.4",
+                "Horaires affichés à l'entrée et en ligne",
+                1,
+                Measure::Observation,
+                None,
+                None,
+            ),
+            (
+                "PROX.5",
+                "Accueil physique sans rendez-vous",
+                2,
+                Measure::Observation,
+                None,
+                None,
+            ),
+        ],
+    ),
+    (
+        "MED",
+        "Médiation",
+        &[
+            (
+                "MED.1",
+                "Personnes reçues par site sur la période",
+                3,
+                Measure::Indicator,
+                Some(Indicator::PeopleReceivedPerSite),
+                Some(500.0),
+            ),
+            (
+                "MED.2",
+                "Actes de médiation par site",
+                2,
+                Measure::Indicator,
+                Some(Indicator::MediationActsPerSite),
+                Some(150.0),
+            ),
+            (
+                "MED.3",
+                "Ateliers collectifs tenus",
+                1,
+                Measure::Indicator,
+                Some(Indicator::WorkshopsHeld),
+                Some(6.0),
+            ),
+            (
+                "MED.4",
+                "Part de personnes satisfaites supérieure à 90 %",
+                2,
+                Measure::Indicator,
+                Some(Indicator::SatisfactionShare),
+                Some(90.0),
+            ),
+            (
+                "MED.5",
+                "Procédure d'orientation vers les services compétents",
+                1,
+                Measure::Evidence,
+                None,
+                None,
+            ),
+        ],
+    ),
+    (
+        "PART",
+        "Partenariat",
+        &[
+            (
+                "PART.1",
+                "Conventions partenaires en vigueur",
+                2,
+                Measure::Indicator,
+                Some(Indicator::AgreementsInForce),
+                Some(2.0),
+            ),
+            (
+                "PART.2",
+                "Équilibre des demandes partenaires et généralistes (au moins 30 % partenaires)",
+                1,
+                Measure::Indicator,
+                Some(Indicator::PartnerShare),
+                Some(30.0),
+            ),
+            (
+                "PART.3",
+                "Comité de pilotage partenarial réuni dans l'année",
+                2,
+                Measure::Evidence,
+                None,
+                None,
+            ),
+            (
+                "PART.4",
+                "Bilans transmis aux partenaires dans les délais",
+                1,
+                Measure::Declaration,
+                None,
+                None,
+            ),
+        ],
+    ),
+    (
+        "NEUT",
+        "Neutralité et déontologie",
+        &[
+            (
+                "NEUT.1",
+                "Charte de neutralité signée par chaque salarié",
+                2,
+                Measure::Evidence,
+                None,
+                None,
+            ),
+            (
+                "NEUT.2",
+                "Gratuité du service pour les habitants",
+                2,
+                Measure::Declaration,
+                None,
+                None,
+            ),
+            (
+                "NEUT.3",
+                "Confidentialité des échanges (espace d'accueil adapté)",
+                2,
+                Measure::Observation,
+                None,
+                None,
+            ),
+            (
+                "NEUT.4",
+                "Aucune vente ni promotion commerciale à l'accueil",
+                1,
+                Measure::Observation,
+                None,
+                None,
+            ),
+        ],
+    ),
+    (
+        "PRO",
+        "Professionnalisation",
+        &[
+            (
+                "PRO.1",
+                "Temps de formation des médiateurs d'au moins 9 % du temps travaillé",
+                2,
+                Measure::Indicator,
+                Some(Indicator::TrainingTimeShare),
+                Some(9.0),
+            ),
+            (
+                "PRO.2",
+                "Effectif d'au moins deux médiateurs par site",
+                1,
+                Measure::Indicator,
+                Some(Indicator::TeamSizePerSite),
+                Some(2.0),
+            ),
+            (
+                "PRO.3",
+                "Plan de formation annuel adopté",
+                2,
+                Measure::Evidence,
+                None,
+                None,
+            ),
+            (
+                "PRO.4",
+                "Entretiens professionnels tenus",
+                1,
+                Measure::Declaration,
+                None,
+                None,
+            ),
+        ],
+    ),
 ];
 
 /// What `seed_compliance` added.
@@ -121,7 +302,10 @@ fn result(pattern: usize, i: usize) -> ScoreResult {
     }
 }
 
-pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<ComplianceSummary, Error> {
+pub(crate) async fn seed_compliance(
+    tx: &Scoped,
+    today: NaiveDate,
+) -> Result<ComplianceSummary, Error> {
     if catalogue_version::Entity::find().count(&**tx).await? > 0 {
         return Ok(ComplianceSummary::default());
     }
@@ -157,7 +341,9 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
                     position: Set(ci as i16),
                     code: Set((*code).into()),
                     label: Set((*label).into()),
-                    guidance: Set(Some(format!("Voir le guide de l'auditeur, critère {code}."))),
+                    guidance: Set(Some(format!(
+                        "Voir le guide de l'auditeur, critère {code}."
+                    ))),
                     weight: Set(*weight),
                     measure: Set(*measure),
                     indicator: Set(*indicator),
@@ -170,8 +356,14 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
     }
     summary.criteria = criteria.len() as u64;
     catalogue_version::Entity::update_many()
-        .col_expr(catalogue_version::Column::Status, sea_orm::sea_query::Expr::value(VersionStatus::Published.as_str()))
-        .col_expr(catalogue_version::Column::PublishedAt, sea_orm::sea_query::Expr::value(published))
+        .col_expr(
+            catalogue_version::Column::Status,
+            sea_orm::sea_query::Expr::value(VersionStatus::Published.as_str()),
+        )
+        .col_expr(
+            catalogue_version::Column::PublishedAt,
+            sea_orm::sea_query::Expr::value(published),
+        )
         .filter(catalogue_version::Column::Id.eq(version.id))
         .exec(&**tx)
         .await?;
@@ -189,12 +381,17 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
     // Contracts: every association bound since 2006 (or its joining), renewed for
     // five years; the first one reaches its term within 90 days.
     for (i, a) in associations.iter().enumerate() {
-        let term = if i == 0 { add(today, 45)? } else { add(today, 400 + 90 * i as u64)? };
+        let term = if i == 0 {
+            add(today, 45)?
+        } else {
+            add(today, 400 + 90 * i as u64)?
+        };
         let c = contract::ActiveModel {
             tenant_id: Set(a.id),
             id: Set(Uuid::now_v7()),
             reference: Set(format!("CFS-{}", a.slug.to_uppercase())),
-            signed_on: Set(NaiveDate::from_ymd_opt(2006 + (i as i32 % 4) * 3, 5, 12).ok_or_else(|| Error::Demo("date".into()))?),
+            signed_on: Set(NaiveDate::from_ymd_opt(2006 + (i as i32 % 4) * 3, 5, 12)
+                .ok_or_else(|| Error::Demo("date".into()))?),
             term_ends_on: Set(term),
             renewal_on: Set(sub(term, 30)?),
             status: Set(ContractStatus::InForce),
@@ -204,8 +401,16 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
         .insert(&**tx)
         .await?;
         for (party, name, role) in [
-            (Party::Association, format!("Présidence de {}", a.name), "Président·e"),
-            (Party::Union, "Présidence de l'Union nationale des PIMMS".to_owned(), "Président·e de l'union"),
+            (
+                Party::Association,
+                format!("Présidence de {}", a.name),
+                "Président·e",
+            ),
+            (
+                Party::Union,
+                "Présidence de l'Union nationale des PIMMS".to_owned(),
+                "Président·e de l'union",
+            ),
         ] {
             signatory::ActiveModel {
                 tenant_id: Set(a.id),
@@ -222,8 +427,12 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
             tenant_id: Set(a.id),
             id: Set(Uuid::now_v7()),
             contract_id: Set(c.id),
-            signed_on: Set(NaiveDate::from_ymd_opt(2021, 1, 15).ok_or_else(|| Error::Demo("date".into()))?),
-            summary: Set("Avenant : adoption du référentiel révisé et de la charte numérique".into()),
+            signed_on: Set(
+                NaiveDate::from_ymd_opt(2021, 1, 15).ok_or_else(|| Error::Demo("date".into()))?
+            ),
+            summary: Set(
+                "Avenant : adoption du référentiel révisé et de la charte numérique".into(),
+            ),
             ..Default::default()
         }
         .insert(&**tx)
@@ -233,7 +442,9 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
 
     // Last year's campaign, closed; this year's, in its contradictory phase.
     let last_year = today.year() - 1;
-    let ymd = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| Error::Demo("date".into()));
+    let ymd = |y: i32, m: u32, d: u32| {
+        NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| Error::Demo("date".into()))
+    };
     let closed = campaign::ActiveModel {
         id: Set(Uuid::now_v7()),
         title: Set(format!("Campagne de contrôle {last_year}")),
@@ -274,7 +485,11 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
 
     for (i, a) in associations.iter().enumerate() {
         // Last year: the first three; this year: the others (never twice running).
-        let (camp, final_) = if i < 3 { (&closed, true) } else { (&current, false) };
+        let (camp, final_) = if i < 3 {
+            (&closed, true)
+        } else {
+            (&current, false)
+        };
         let Some(owner) = a.coordinator else { continue };
         let scores: Vec<(i16, ScoreResult)> = criteria
             .iter()
@@ -283,18 +498,42 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
             .collect();
         let pct = compliance::score(&scores);
         let grade = pct.map(compliance::grade_for);
-        let sent = if final_ { at(ymd(last_year, 7, 10)?)? } else { at(sub(today, 8)?)? };
+        let sent = if final_ {
+            at(ymd(last_year, 7, 10)?)?
+        } else {
+            at(sub(today, 8)?)?
+        };
         let au = audit::ActiveModel {
             tenant_id: Set(a.id),
             id: Set(Uuid::now_v7()),
             campaign_id: Set(camp.id),
             auditor_id: Set(None),
-            selection: Set(if i == 0 { Selection::Chosen } else { Selection::Sampled }),
-            status: Set(if final_ { AuditStatus::Final } else { AuditStatus::Contradictory }),
-            submitted_at: Set(Some(if final_ { at(ymd(last_year, 3, 28)?)? } else { at(sub(today, 41)?)? })),
+            selection: Set(if i == 0 {
+                Selection::Chosen
+            } else {
+                Selection::Sampled
+            }),
+            status: Set(if final_ {
+                AuditStatus::Final
+            } else {
+                AuditStatus::Contradictory
+            }),
+            submitted_at: Set(Some(if final_ {
+                at(ymd(last_year, 3, 28)?)?
+            } else {
+                at(sub(today, 41)?)?
+            })),
             draft_sent_at: Set(Some(sent)),
-            replies_due_on: Set(Some(if final_ { ymd(last_year, 8, 9)? } else { add(today, 22)? })),
-            finalised_at: Set(if final_ { Some(at(ymd(last_year, 9, 15)?)?) } else { None }),
+            replies_due_on: Set(Some(if final_ {
+                ymd(last_year, 8, 9)?
+            } else {
+                add(today, 22)?
+            })),
+            finalised_at: Set(if final_ {
+                Some(at(ymd(last_year, 9, 15)?)?)
+            } else {
+                None
+            }),
             score: Set(pct),
             grade: Set(if final_ { grade } else { None }),
             ..Default::default()
@@ -309,7 +548,10 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
                 audit_id: Set(au.id),
                 criterion_id: Set(c.id),
                 result: Set(*r),
-                prefilled_result: Set((c.measure == Measure::Indicator && c.indicator != Some(Indicator::TrainingTimeShare) && c.indicator != Some(Indicator::TeamSizePerSite)).then_some(*r)),
+                prefilled_result: Set((c.measure == Measure::Indicator
+                    && c.indicator != Some(Indicator::TrainingTimeShare)
+                    && c.indicator != Some(Indicator::TeamSizePerSite))
+                .then_some(*r)),
                 indicator_value: Set(None),
                 override_reason: Set(None),
                 scored_by: Set(None),
@@ -322,7 +564,9 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
             tenant_id: Set(a.id),
             id: Set(Uuid::now_v7()),
             audit_id: Set(au.id),
-            body: Set("Note interne : équipe motivée, direction à soutenir sur le partenariat.".into()),
+            body: Set(
+                "Note interne : équipe motivée, direction à soutenir sur le partenariat.".into(),
+            ),
             ..Default::default()
         }
         .insert(&**tx)
@@ -342,7 +586,10 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
                     criterion_id: Set(c.id),
                     site_id: Set(a.site),
                     observed_on: Set(sub(sent.date_naive(), 20)?),
-                    body: Set(format!("Constaté lors de la visite : « {} » n'est pas respecté.", c.label)),
+                    body: Set(format!(
+                        "Constaté lors de la visite : « {} » n'est pas respecté.",
+                        c.label
+                    )),
                     ..Default::default()
                 }
                 .insert(&**tx)
@@ -354,8 +601,14 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
                 audit_id: Set(au.id),
                 criterion_id: Set(c.id),
                 body: Set(format!("Critère {} : {}. Écart relevé.", c.code, c.label)),
-                outcome: Set(final_.then_some(if k == 0 { FindingOutcome::Amended } else { FindingOutcome::Maintained })),
-                outcome_note: Set((final_ && k == 0).then(|| "Réponse de l'association prise en compte : écart requalifié.".to_owned())),
+                outcome: Set(final_.then_some(if k == 0 {
+                    FindingOutcome::Amended
+                } else {
+                    FindingOutcome::Maintained
+                })),
+                outcome_note: Set((final_ && k == 0).then(|| {
+                    "Réponse de l'association prise en compte : écart requalifié.".to_owned()
+                })),
                 ..Default::default()
             }
             .insert(&**tx)
@@ -378,7 +631,11 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
             id: Set(Uuid::now_v7()),
             audit_id: Set(au.id),
             kind: Set(ReportKind::Draft),
-            summary: Set(format!("Rapport provisoire de {} : {} écart(s).", a.name, missed.len())),
+            summary: Set(format!(
+                "Rapport provisoire de {} : {} écart(s).",
+                a.name,
+                missed.len()
+            )),
             score: Set(pct),
             grade: Set(None),
             issued_by: Set(None),
@@ -416,7 +673,8 @@ pub(crate) async fn seed_compliance(tx: &Scoped, today: NaiveDate) -> Result<Com
                     owner_membership_id: Set(owner),
                     due_on: Set(due),
                     status: Set(status),
-                    completion_note: Set((status == ActionStatus::Accepted).then(|| "Fait et vérifié lors du suivi.".to_owned())),
+                    completion_note: Set((status == ActionStatus::Accepted)
+                        .then(|| "Fait et vérifié lors du suivi.".to_owned())),
                     overdue_since: Set(overdue),
                     ..Default::default()
                 }

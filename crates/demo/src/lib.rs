@@ -44,6 +44,7 @@
 //!   and the sites an agreement covers are chosen in the statement.
 
 pub mod bench;
+mod compliance;
 mod journal;
 mod network;
 mod partners;
@@ -51,6 +52,7 @@ mod pathways;
 mod sql;
 
 pub use bench::{BenchSummary, Size, bench};
+pub use compliance::ComplianceSummary;
 pub use journal::{DEFAULT_VISITS, DEMO_DAYS, JournalSummary, MAX_VISITS};
 pub use network::{ACCOUNTS, DemoAccount, DemoTenant, PARTNERS, TENANTS};
 pub use partners::{DemoApiClient, PartnerSummary, demo_api_clients};
@@ -75,11 +77,16 @@ pub struct DemoSummary {
     pub journal: JournalSummary,
     pub partners: PartnerSummary,
     pub pathways: PathwaySummary,
+    pub compliance: ComplianceSummary,
 }
 
 impl std::fmt::Display for DemoSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}\n{}\n{}", self.journal, self.partners, self.pathways)
+        write!(
+            f,
+            "{}\n{}\n{}\n{}",
+            self.journal, self.partners, self.pathways, self.compliance
+        )
     }
 }
 
@@ -93,10 +100,12 @@ pub async fn demo(db: &db::Db, visits: u64) -> Result<DemoSummary, Error> {
     let journal = journal::seed_journal(&tx, visits).await?;
     let partners = partners::seed_partners(&tx).await?;
     let pathways = pathways::seed_pathways(&tx, kernel::time::today()).await?;
+    let compliance = compliance::seed_compliance(&tx, kernel::time::today()).await?;
     tx.commit().await?;
     Ok(DemoSummary {
         journal,
         partners,
         pathways,
+        compliance,
     })
 }

@@ -13,6 +13,7 @@
 mod macros;
 
 mod clients;
+pub mod compliance;
 mod connection;
 mod context;
 mod error;
@@ -48,6 +49,7 @@ pub struct Query(
     partners::PartnersQuery,
     outreach::OutreachQuery,
     events::EventsQuery,
+    compliance::ComplianceQuery,
     pathways::PathwaysQuery,
     privacy::queries::PrivacyQuery,
 );
@@ -61,6 +63,7 @@ pub struct Mutation(
     partners::PartnersMutation,
     outreach::OutreachMutation,
     events::EventsMutation,
+    compliance::ComplianceMutation,
     pathways::PathwaysMutation,
 );
 
@@ -74,6 +77,7 @@ pub struct Services {
     pub journal: ::mediation::Journal,
     pub partners: ::partners::Partners,
     pub events: ::events::Events,
+    pub compliance: ::compliance::Compliance,
     pub pathways: ::pathways::Pathways,
     /// The access log: every mutation and every read of personal data.
     pub privacy: ::privacy::AccessLog,
@@ -121,6 +125,15 @@ pub const GLOBAL_ID_TYPES: &[(&str, &str)] = &[
     ("outreach_cases", "OutreachCase"),
     ("webhook_endpoints", "WebhookEndpoint"),
     ("webhook_deliveries", "WebhookDelivery"),
+    ("compliance_contracts", "FranchiseContract"),
+    ("compliance_audits", "ComplianceAudit"),
+    ("compliance_answers", "CriterionAnswer"),
+    ("compliance_observations", "AuditObservation"),
+    ("compliance_findings", "AuditFinding"),
+    ("compliance_replies", "FindingReply"),
+    ("compliance_actions", "CorrectiveAction"),
+    ("compliance_sanctions", "Sanction"),
+    ("compliance_documents", "EvidenceDocument"),
     ("employees", "Employee"),
     ("employment_contracts", "EmploymentContract"),
     ("hr_organisations", "HrOrganisation"),
@@ -159,6 +172,15 @@ pub const NO_GLOBAL_ID: &[&str] = &[
     // The outbox is read by the delivery worker only; a partner sees its events as
     // its deliveries (event id and type).
     "event_outbox",
+    // A contract's signatories and amendments, an audit's scores, reports and internal
+    // notes, and every compliance record's history: read through their contract, audit
+    // or record.
+    "compliance_signatories",
+    "compliance_amendments",
+    "compliance_scores",
+    "compliance_reports",
+    "compliance_notes",
+    "compliance_history",
     // An association's HR settings (one flag), and the sites of each contract: read
     // through the settings query and the contract.
     "hr_settings",

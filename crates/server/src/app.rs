@@ -94,6 +94,8 @@ pub enum StartError {
     DevIssuer(String),
     #[error("PASSERELLE_BOOTSTRAP_ADMIN_EMAIL: {0}")]
     Bootstrap(String),
+    #[error("PASSERELLE_EVIDENCE_DIR / PASSERELLE_EVIDENCE_S3_BUCKET: {0}")]
+    Evidence(String),
     #[error("PASSERELLE_SMTP_URL / PASSERELLE_MAIL_FROM: {0}")]
     Events(String),
     #[error("console: {0}")]
@@ -212,6 +214,11 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         journal: mediation::Journal::new(db.clone(), config.dashboard_cache.then(|| redis.clone())),
         partners: partners.clone(),
         pathways: pathways::Pathways::new(db.clone()),
+        compliance: compliance::Compliance::new(
+            db.clone(),
+            compliance::EvidenceStore::open(&config.evidence_store)
+                .map_err(|e| StartError::Evidence(e.to_string()))?,
+        ),
     };
     let limits = graphql::Limits::default();
     let schema = graphql::build(services.clone(), &limits, config.introspection);
@@ -287,14 +294,32 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         console_settings(&state.config),
     )
     .map_err(|e| StartError::Console(e.to_string()))?;
+    // Evidence files (compliance): up to 20 MiB, so under a limit of their own.
+    let evidence = Router::new()
+        .route(
+            graphql::compliance::http::EVIDENCE_PATH,
+            post(graphql::compliance::http::upload),
+        )
+        .route(
+            &format!("{}/{{id}}", graphql::compliance::http::EVIDENCE_PATH),
+            get(graphql::compliance::http::download),
+        )
+        .with_state(state.endpoint.clone())
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(state.clone(), shed))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            graphql::compliance::http::EVIDENCE_BODY_LIMIT,
+        ));
     let router = router
         .with_state(state.clone())
         .merge(console)
-        .layer(middleware::from_fn_with_state(state.clone(), guard))
-        // Outer guard; /graphql also reads its body under its own (smaller) limit.
+        // Every other route's outer limit; /graphql also reads its body under its own
+        // (smaller) limit.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             OUTER_BODY_LIMIT,
         ))
+        .merge(evidence)
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         // Inside the request's span: its response and duration (metrics).
         .layer(middleware::from_fn(crate::telemetry::track))
@@ -374,6 +399,7 @@ pub async fn serve_until(
     let housekeeping = tokio::spawn(housekeeping(
         app.state.partners.clone(),
         app.state.endpoint.services.pathways.clone(),
+        app.state.endpoint.services.compliance.clone(),
         (
             app.state.endpoint.services.privacy.clone(),
             app.state.config.access_log_retention_days,
@@ -451,12 +477,15 @@ pub async fn serve_until(
 
 /// Hourly, from a minute after start: purge the contact data of outreach campaigns
 /// past their retention, reduce HR records five years after the exit to their
-/// statistics, sweep expired partner tokens, and purge the access log's entries past
-/// its retention (each chain keeps a checkpoint). Idempotent, so several replicas
-/// doing it at once is harmless. `passerelle purge` runs the purges by hand.
+/// statistics, flag corrective actions past their due date (a daily check: hourly so
+/// that the Paris date's change is seen within the hour), sweep expired partner
+/// tokens, and purge the access log's entries past its retention (each chain keeps a
+/// checkpoint). Idempotent, so several replicas doing it at once is harmless.
+/// `passerelle purge` runs them by hand.
 async fn housekeeping(
     partners: partners::Partners,
     pathways: pathways::Pathways,
+    compliance: compliance::Compliance,
     (access_log, retention_days): (privacy::AccessLog, u32),
 ) {
     let start = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -470,6 +499,10 @@ async fn housekeeping(
         match pathways.anonymise_expired().await {
             Ok(a) => tracing::info!(anonymised = ?a, "HR records retention"),
             Err(e) => tracing::error!(error = %e, "HR records retention failed"),
+        }
+        match compliance.flag_overdue_actions().await {
+            Ok(n) => tracing::info!(flagged = n, "overdue corrective actions flagged"),
+            Err(e) => tracing::error!(error = %e, "flagging overdue corrective actions failed"),
         }
         // Idempotent too: each closed period's event has its de-duplication key.
         match partners

@@ -24,7 +24,8 @@ commands:
                 retention period (outcome counts stay), and reduce employees' records
                 to their statistics five years after their exit, and purge the access
                 log's entries older than PASSERELLE_ACCESS_LOG_RETENTION_DAYS (each
-                chain keeps a checkpoint); run it daily
+                chain keeps a checkpoint), and flag corrective actions past their due
+                date; run it daily
   audit verify [--tenant ID]
                 walk the access log's chains (or one association's, by its id), recompute
                 every hash and print the first broken link; exits 1 when one is broken";
@@ -245,6 +246,28 @@ async fn purge(config: &Config) -> ExitCode {
             return match std::error::Error::source(&e) {
                 Some(cause) => fail(format!("outreach purge failed: {e}: {cause}")),
                 None => fail(format!("outreach purge failed: {e}")),
+            };
+        }
+    }
+    let store = match compliance::EvidenceStore::open(&config.evidence_store) {
+        Ok(s) => s,
+        Err(e) => {
+            return fail(format!(
+                "PASSERELLE_EVIDENCE_DIR / PASSERELLE_EVIDENCE_S3_BUCKET: {e}"
+            ));
+        }
+    };
+    match compliance::Compliance::new(db.clone(), store)
+        .flag_overdue_actions()
+        .await
+    {
+        Ok(n) => println!("compliance: {n} corrective actions newly flagged overdue"),
+        Err(e) => {
+            return match std::error::Error::source(&e) {
+                Some(cause) => fail(format!(
+                    "flagging overdue corrective actions failed: {e}: {cause}"
+                )),
+                None => fail(format!("flagging overdue corrective actions failed: {e}")),
             };
         }
     }

@@ -102,6 +102,7 @@ code_enum!(
         PointConseilBudget2 = "point_conseil_budget_2" / "Point Conseil Budget (niveau 2)",
         AidantsConnect = "aidants_connect" / "Aidants Connect",
         ConseillerNumerique = "conseiller_numerique" / "Conseiller numérique",
+        PimmsSuspended = "pimms_suspended" / "Marque PIMMS suspendue (sanction)",
     }
 );
 

@@ -229,6 +229,13 @@ pub(crate) fn check_closure(c: Closure) -> Result<Closure, Error> {
 }
 
 pub(crate) fn check_label(l: Label) -> Result<Label, Error> {
+    // Only a sanction of the union (compliance) suspends the brand.
+    if l.kind == crate::model::LabelKind::PimmsSuspended {
+        return Err(Error::validation(
+            "kind",
+            "la suspension de la marque est une sanction de l'union, pas un label",
+        ));
+    }
     if l.expires_on.is_some_and(|e| e < l.granted_on) {
         return Err(Error::validation("expiresOn", "before the grant date"));
     }

@@ -2,6 +2,7 @@
 //! under a system scope (the same path the seed uses), registered under the test
 //! issuer so that tokens from `Issuer` sign them in.
 
+mod compliance;
 mod pathways;
 
 use crate::{TestDb, suffix};
@@ -258,6 +259,7 @@ pub async fn populate(tdb: &TestDb, t: &TestTenant) {
     exec(&db, "insert into survey_answers (tenant_id, id, campaign_id, score, answered_on, client_key) values ($1, $2, $3, 4, current_date - 1, $4)",
         vec![t.id.into(), Uuid::now_v7().into(), camp.into(), format!("fixture-answer-{}", t.slug).into()]).await;
     pathways::populate(&db, t, site).await;
+    compliance::populate(&db, t, site).await;
     // The association's access log: a mutation and a read of its beneficiary.
     exec(&db, "select app.access_log_append(jsonb_build_array( \
                  jsonb_build_object('tenant_id', $1::uuid, 'kind', 'mutation', 'operation', 'createBeneficiary', 'object_type', 'Beneficiary', \

@@ -16,6 +16,8 @@ mirror_enum!(SiteKind => "::sites::SiteKind" {
 });
 mirror_enum!(SiteLabelKind => "::sites::LabelKind" {
     FranceServices, Msap, PointConseilBudget1, PointConseilBudget2, AidantsConnect, ConseillerNumerique,
+    /// The PIMMS brand suspended by a union sanction (set by `recordSanction`, not here).
+    PimmsSuspended,
 });
 
 #[derive(SimpleObject)]
