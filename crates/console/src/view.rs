@@ -214,10 +214,10 @@ pub(crate) fn bar_chart(title: &str, bars: &[(String, i64, i64)]) -> Markup {
     }
 }
 
-/// A label cut to what fits under its bar (about 6 px a character at 11 px); the
+/// A label cut to what fits under its bar (about 7 px a character at 11 px); the
 /// table beside the chart gives it whole.
 fn fit(label: &str, slot: i64) -> String {
-    let max = usize::try_from(slot / 6).unwrap_or(3).max(3);
+    let max = usize::try_from(slot / 7).unwrap_or(3).max(3);
     if label.chars().count() <= max {
         label.to_owned()
     } else {

@@ -90,7 +90,7 @@ fn short_period(p: &str, granularity: &str) -> String {
     }
 }
 
-fn num(v: &Value) -> String {
+pub(crate) fn num(v: &Value) -> String {
     v.as_i64().map_or("—".to_owned(), |n| {
         // French thousands separator (narrow no-break space).
         let s = n.abs().to_string();

@@ -283,9 +283,9 @@ pub(crate) async fn network(
             }
         }
         ul.kpis {
-            li { span.kpi-value { (d["totals"]["people"].as_i64().unwrap_or(0)) } span.kpi-label { "personnes reçues" } span.kpi-last { "l'an dernier : " (d["lastYearTotals"]["people"].as_i64().unwrap_or(0)) } }
-            li { span.kpi-value { (d["totals"]["requests"].as_i64().unwrap_or(0)) } span.kpi-label { "demandes" } span.kpi-last { "l'an dernier : " (d["lastYearTotals"]["requests"].as_i64().unwrap_or(0)) } }
-            li { span.kpi-value { (d["totals"]["mediationActs"].as_i64().unwrap_or(0)) } span.kpi-label { "actes de médiation" } span.kpi-last { "l'an dernier : " (d["lastYearTotals"]["mediationActs"].as_i64().unwrap_or(0)) } }
+            li { span.kpi-value { (super::dashboard::num(&d["totals"]["people"])) } span.kpi-label { "personnes reçues" } span.kpi-last { "l'an dernier : " (super::dashboard::num(&d["lastYearTotals"]["people"])) } }
+            li { span.kpi-value { (super::dashboard::num(&d["totals"]["requests"])) } span.kpi-label { "demandes" } span.kpi-last { "l'an dernier : " (super::dashboard::num(&d["lastYearTotals"]["requests"])) } }
+            li { span.kpi-value { (super::dashboard::num(&d["totals"]["mediationActs"])) } span.kpi-label { "actes de médiation" } span.kpi-last { "l'an dernier : " (super::dashboard::num(&d["lastYearTotals"]["mediationActs"])) } }
         }
         h2 { "Personnes reçues " @if by == "TENANT" { "par association" } @else { "par région" } }
         div.layout-2 {
@@ -294,7 +294,7 @@ pub(crate) async fn network(
                 table.table id="network-table" {
                     caption { "Données du graphique" }
                     thead { tr { th scope="col" { @if by == "TENANT" { "Association" } @else { "Région" } } th scope="col" { "Sur la période" } th scope="col" { "Même période l'an dernier" } } }
-                    tbody { @for (l, a, b) in &bars { tr { th scope="row" { (l) } td { (a) } td { (b) } } } }
+                    tbody { @for (l, a, b) in &bars { tr { th scope="row" { (l) } td { (super::dashboard::num(&json!(a))) } td { (super::dashboard::num(&json!(b))) } } } }
                 }
             }
         }
