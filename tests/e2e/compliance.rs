@@ -584,6 +584,31 @@ async fn a_full_audit_cycle() {
     let fin = &ok(&r, "finaliseAudit")["audit"];
     assert_eq!(fin["status"], "FINAL");
     assert_eq!(fin["grade"], "COMPLIANT_WITH_RESERVATIONS");
+    // Every state change kept its author, time and previous state.
+    let r = as_union(
+        &app,
+        &auditor,
+        "query($a: ID!) { complianceAudit(auditId: $a) { history { action previous changedById changedAt } } }",
+        json!({"a": audit}),
+    )
+    .await;
+    let h = ok(&r, "complianceAudit")["history"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let actions: Vec<&str> = h.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["submitted", "draft_sent", "finalised"]);
+    assert_eq!(h[0]["previous"]["status"], "self_assessment");
+    assert_eq!(
+        h[0]["changedById"],
+        kernel::gid::encode("User", t.director.id).as_str()
+    );
+    assert_eq!(h[2]["previous"]["status"], "contradictory");
+    assert_eq!(h[2]["previous"]["score"], 70.0);
+    assert_eq!(
+        h[2]["changedById"],
+        kernel::gid::encode("User", auditor.id).as_str()
+    );
     // Closed: no more scores.
     let r = as_union(
         &app,
