@@ -870,6 +870,15 @@ async fn the_demo_loads_a_catalogue_a_closed_campaign_and_one_in_its_contradicto
             .clone()
     };
     assert!(value("PEOPLE_RECEIVED_PER_SITE").as_f64().unwrap() > 0.0);
+    // Local agreements' deliverables against their pro-rated targets, for at least one.
+    assert!(
+        audits.iter().any(|a| a["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["indicator"] == "AGREEMENT_DELIVERABLES" && i["value"].is_number())),
+        "{audits:?}"
+    );
     // The demo's HR pathways give the training time.
     assert!(value("TRAINING_TIME_SHARE").is_number());
     tdb.drop_database().await;

@@ -14,6 +14,7 @@
 //! | workshops held | `workshop_daily` | workshops on the period |
 //! | satisfaction share | `survey_answers` | answers 3 (satisfied) or 4 (very satisfied) as a % of answers |
 //! | agreements in force | `agreements`, `agreement_sites` | active agreements overlapping the period, local or covering one of its sites |
+//! | agreement deliverables | `agreements` (local, active or ended, overlapping the period), `agreement_targets`, `agreement_activity_monthly` | the share of target lines (partner requests, mediation acts, workshops, attendees) reached, each target pro-rated to the days of the period the agreement covers |
 //! | team size per site | the HR pathways (`Pathways::training_and_team`) | the smallest team among the sites open on the period (employees with a contract in force there at its end) |
 //! | training time | the HR pathways | training hours done (counting toward the 9 %, ended in the period) as a % of the hours worked |
 //!
@@ -68,6 +69,22 @@ const SATISFACTION: &str = "select (count(*) filter (where score >= 3))::float8 
 const AGREEMENTS: &str = "select count(*)::float8 as value from agreements a \
     where a.status = 'active' and a.starts_on <= $3 and a.ends_on >= $2 \
       and (a.tenant_id = $1 or exists (select 1 from agreement_sites x where x.agreement_id = a.id and x.tenant_id = $1))";
+
+const DELIVERABLES: &str = "with t as ( \
+      select a.id, g.indicator, g.annual_target::float8 * ((least(a.ends_on, $3) - greatest(a.starts_on, $2)) + 1) / 365.0 as due \
+      from agreements a join agreement_targets g on g.agreement_id = a.id \
+      where a.tenant_id = $1 and a.status in ('active', 'ended') and a.starts_on <= $3 and a.ends_on >= $2 \
+        and g.indicator in ('partner_requests', 'mediation_acts', 'workshops', 'workshop_attendees')) \
+    select (count(*) filter (where done >= due))::float8 * 100.0 / nullif(count(*), 0) as value from ( \
+      select t.due, coalesce((select sum(case \
+          when t.indicator = 'partner_requests' and m.activity = 'request' then m.count \
+          when t.indicator = 'mediation_acts' and m.activity = 'request' then m.mediation_acts \
+          when t.indicator = 'workshops' and m.activity = 'workshop' then m.count \
+          when t.indicator = 'workshop_attendees' and m.activity = 'workshop' then m.attendees \
+          else 0 end) \
+        from agreement_activity_monthly m where m.agreement_id = t.id and m.tenant_id = $1 \
+          and m.month between date_trunc('month', $2::date)::date and $3), 0) as done \
+      from t) x";
 
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
@@ -146,6 +163,7 @@ pub(crate) async fn compute(
             Indicator::WorkshopsHeld => scalar(tx, WORKSHOPS, tenant, from, to).await?,
             Indicator::SatisfactionShare => scalar(tx, SATISFACTION, tenant, from, to).await?,
             Indicator::AgreementsInForce => scalar(tx, AGREEMENTS, tenant, from, to).await?,
+            Indicator::AgreementDeliverables => scalar(tx, DELIVERABLES, tenant, from, to).await?,
             Indicator::TeamSizePerSite if no_hr => {
                 unavailable = Some(NO_HR);
                 None

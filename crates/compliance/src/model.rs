@@ -57,6 +57,7 @@ code_enum!(
         WorkshopsHeld = "workshops_held" / "Ateliers collectifs tenus",
         SatisfactionShare = "satisfaction_share" / "Part de personnes satisfaites (%)",
         AgreementsInForce = "agreements_in_force" / "Conventions partenaires en vigueur",
+        AgreementDeliverables = "agreement_deliverables" / "Objectifs des conventions locales atteints (%, au prorata de la période)",
         TeamSizePerSite = "team_size_per_site" / "Effectif de l'équipe par site",
         TrainingTimeShare = "training_time_share" / "Temps de formation des médiateurs (% du temps travaillé)",
     }

@@ -24,7 +24,8 @@ mirror_enum!(
 /// The built-in indicators (see ComplianceAudit.indicators).
 ComplianceIndicator => "::compliance::Indicator" {
     WeeklyOpeningHours, SitesOpen, PeopleReceivedPerSite, MediationActsPerSite, PartnerShare,
-    WorkshopsHeld, SatisfactionShare, AgreementsInForce, TeamSizePerSite, TrainingTimeShare,
+    WorkshopsHeld, SatisfactionShare, AgreementsInForce, AgreementDeliverables, TeamSizePerSite,
+        TrainingTimeShare,
 });
 mirror_enum!(FranchiseContractStatus => "::compliance::ContractStatus" { Draft, InForce, Expired, Terminated });
 mirror_enum!(SignatoryParty => "::compliance::Party" { Association, Union });
