@@ -228,7 +228,7 @@ pub struct NewCampaign {
     pub sample_percent: Option<i16>,
     /// The auditor assigned to every audit (the one opening it when absent).
     pub auditor_id: Option<Uuid>,
-    /// The draw's seed, so a campaign's sample can be drawn again to check it.
+    /// The draw's seed: random for each campaign the API opens, fixed in unit tests.
     pub seed: u64,
 }
 
