@@ -522,7 +522,11 @@ async fn a_partner_pages_through_its_coded_activity() {
 /// still stops the caller: PostgreSQL's notification empties every server's cache.
 #[tokio::test]
 async fn cached_principals_are_forgotten_when_they_change() {
-    let app = spawn_with(|v| {
+    // A database of its own: any other test's change to memberships or clients
+    // notifies every listener on its database and empties the cache, which would
+    // make the "cache really used" step below see the change.
+    let tdb: &'static testkit::TestDb = Box::leak(Box::new(testkit::testdb::separate_db().await));
+    let app = spawn_on_db(tdb, |v| {
         v.insert("PASSERELLE_PRINCIPAL_CACHE_SECS".into(), "300".into());
     })
     .await;

@@ -690,6 +690,8 @@ async fn a_cached_dashboard_costs_one_statement() {
     let app = spawn_on(proxied, |v| {
         // Who the caller is is then resolved once, not per request.
         v.insert("PASSERELLE_PRINCIPAL_CACHE_SECS".into(), "60".into());
+        // The event delivery worker's rounds use the same pool: out of the window.
+        v.insert("PASSERELLE_EVENTS_POLL_MS".into(), "60000".into());
     })
     .await;
     let t = app.tenant().await;

@@ -44,7 +44,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts an app whose configuration `edit` may change (keys as in the README).
 pub async fn spawn_with(edit: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
-    let tdb = test_db();
+    spawn_on_db(test_db(), edit).await
+}
+
+/// The same on a database of the caller's (`testkit::testdb::separate_db`): for a
+/// test that other tests' writes on the shared database would disturb.
+pub async fn spawn_on_db(
+    tdb: &'static TestDb,
+    edit: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
     let issuer = Arc::new(Issuer::start().await);
     let mut vars = base_config(tdb, &issuer.url);
     edit(&mut vars);

@@ -68,6 +68,11 @@ enum Seed {
 }
 
 fn main() -> ExitCode {
+    // One TLS crypto provider for the whole process, before any client is built:
+    // some HTTP clients in the build (the OTLP exporter's, object storage's) are
+    // compiled without a provider of their own and panic without it. Ring is the one
+    // the OIDC and SMTP clients already use.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let parsed = match args.as_slice() {
