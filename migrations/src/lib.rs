@@ -87,6 +87,11 @@ sql_migration!(
     "m20261123_000014_access_log",
     "../sql/0014_access_log.sql"
 );
+sql_migration!(
+    m0018,
+    "m20261204_000018_policy_planning",
+    "../sql/0018_policy_planning.sql"
+);
 
 pub struct Migrator;
 
@@ -107,6 +112,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011::Migration),
             Box::new(m0013::Migration),
             Box::new(m0014::Migration),
+            Box::new(m0018::Migration),
         ]
     }
 }

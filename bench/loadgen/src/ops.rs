@@ -288,7 +288,7 @@ impl Ops {
                 let vars = if pg {
                     json!({ "tenantId": t.id, "from": from, "to": to })
                 } else {
-                    json!({ "i": { "from": from, "to": to, "granularity": "DAY", "dimension": "SITE" } })
+                    json!({ "i": { "from": from, "to": to, "granularity": "DAY", "dimension": "SITE", "emptyRows": false } })
                 };
                 (
                     &t.director,

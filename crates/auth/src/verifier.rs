@@ -2,8 +2,9 @@ use crate::{ALLOWED_ALGORITHMS, AuthError, DevIssuer, RemoteIssuer};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{DecodingKey, Validation};
 use serde::Deserialize;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// What a genuine token tells us about its bearer.
 #[derive(Clone, Debug)]
@@ -33,6 +34,8 @@ struct Claims {
     client_id: Option<String>,
     #[serde(default)]
     scope: Option<String>,
+    /// Seconds since the epoch; a number, not always an integer.
+    exp: f64,
 }
 
 #[derive(Deserialize)]
@@ -61,7 +64,16 @@ pub struct Verifier {
     leeway: u64,
     remotes: Vec<Arc<RemoteIssuer>>,
     dev: Option<Arc<DevIssuer>>,
+    verified: Mutex<HashMap<String, (Verified, Instant)>>,
 }
+
+/// How long a verified token is trusted without checking its signature again. A
+/// signature check (RSA or ECDSA) is most of the server's CPU on a small read, and a
+/// client sends the same token for minutes; the bound keeps an issuer's key rotation
+/// or revocation effective within a minute, as the JWKS cache's refresh does.
+const VERIFIED_FOR: Duration = Duration::from_secs(60);
+/// Tokens remembered at most; beyond, expired ones are dropped, then all of them.
+const VERIFIED_MAX: usize = 10_000;
 
 impl Verifier {
     pub fn new(
@@ -74,6 +86,7 @@ impl Verifier {
             leeway: config.leeway.as_secs(),
             remotes,
             dev,
+            verified: Mutex::new(HashMap::new()),
         }
     }
 
@@ -85,7 +98,41 @@ impl Verifier {
         &self.remotes
     }
 
+    /// Verifies `token`, or returns what verifying it gave less than `VERIFIED_FOR`
+    /// ago (never past its `exp`). Only successes are remembered.
     pub async fn verify(&self, token: &str) -> Result<Verified, AuthError> {
+        let now = Instant::now();
+        if let Some((v, until)) = self.lock_verified().get(token)
+            && *until > now
+        {
+            return Ok(v.clone());
+        }
+        let (v, exp) = self.verify_signature(token).await?;
+        let unix_now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(u64::MAX);
+        // Without the leeway: a remembered token ends no later than the check would.
+        let left = Duration::from_secs(exp.saturating_sub(unix_now)).min(VERIFIED_FOR);
+        if !left.is_zero() {
+            let mut cache = self.lock_verified();
+            if cache.len() >= VERIFIED_MAX {
+                cache.retain(|_, (_, until)| *until > now);
+                if cache.len() >= VERIFIED_MAX {
+                    cache.clear();
+                }
+            }
+            cache.insert(token.to_owned(), (v.clone(), now + left));
+        }
+        Ok(v)
+    }
+
+    fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Verified, Instant)>> {
+        // The map holds only verified answers: one left by a panicking thread is sound.
+        self.verified.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn verify_signature(&self, token: &str) -> Result<(Verified, u64), AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         if !ALLOWED_ALGORITHMS.contains(&header.alg) {
             return Err(AuthError::AlgorithmNotAllowed);
@@ -134,14 +181,17 @@ impl Verifier {
         // Some providers send email_verified as a string.
         let email_verified = matches!(c.email_verified, Some(serde_json::Value::Bool(true)))
             || matches!(&c.email_verified, Some(serde_json::Value::String(s)) if s == "true");
-        Ok(Verified {
-            issuer: c.iss.trim_end_matches('/').to_owned(),
-            subject: c.sub,
-            email: c.email.map(|e| e.trim().to_lowercase()),
-            email_verified,
-            name: c.name,
-            client_id: c.client_id,
-            scope: c.scope,
-        })
+        Ok((
+            Verified {
+                issuer: c.iss.trim_end_matches('/').to_owned(),
+                subject: c.sub,
+                email: c.email.map(|e| e.trim().to_lowercase()),
+                email_verified,
+                name: c.name,
+                client_id: c.client_id,
+                scope: c.scope,
+            },
+            c.exp as u64,
+        ))
     }
 }

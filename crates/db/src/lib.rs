@@ -159,7 +159,16 @@ impl Db {
             .min_connections(opts.min_connections)
             .acquire_timeout(opts.acquire_timeout)
             .connect_timeout(Duration::from_secs(5))
-            .map_sqlx_postgres_opts(|o| o.application_name("passerelle"))
+            // Generic plans: a statement re-planned at every execution re-expands its
+            // tables' row-level security policies, which was most of a small read's
+            // database time; PostgreSQL's own choice (`auto`) kept custom plans for
+            // the loaders' `= any($1)` statements (bench/README.md, "Round two").
+            // Safe because no statement keeps an optional filter (`$n is null or
+            // ...`) that only a custom plan could turn into an index condition.
+            .map_sqlx_postgres_opts(|o| {
+                o.application_name("passerelle")
+                    .options([("plan_cache_mode", "force_generic_plan")])
+            })
             // Statements are logged by our own spans (without values); sqlx's own
             // logging would print bound values, which may be personal data.
             .sqlx_logging(false);

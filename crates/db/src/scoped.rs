@@ -1,12 +1,15 @@
 use crate::{Db, DbError, Inner, Timeouts};
 use kernel::{Ctx, Scope};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use tokio::sync::{Mutex, OwnedMappedMutexGuard};
+use uuid::Uuid;
 
 /// A transaction whose scope settings are in place. Dropping it without `commit`
 /// rolls back. It derefs to sea-orm's transaction so repositories use the ORM as usual.
@@ -314,6 +317,13 @@ struct Unit {
     broken: AtomicBool,
     holder: StdMutex<Option<tokio::task::Id>>,
     open: Arc<Mutex<Option<Open>>>,
+    stash: StdMutex<HashMap<(TypeId, Uuid), Stashed>>,
+}
+
+/// A value one read of the unit found for another, with the scope it was read in.
+struct Stashed {
+    settings: [String; 6],
+    value: Box<dyn Any + Send + Sync>,
 }
 
 struct Open {
@@ -334,7 +344,43 @@ impl ReadUnit {
             broken: AtomicBool::new(false),
             holder: StdMutex::new(None),
             open: Arc::new(Mutex::new(None)),
+            stash: StdMutex::new(HashMap::new()),
         }))
+    }
+
+    /// Keeps `value` for a later read of the current operation that would otherwise
+    /// fetch it with a statement of its own (a visit's requests, read in the visit's
+    /// statement: one round trip less for a visit with its requests). Kept only in
+    /// an enabled unit (a query), and handed back only to a read in the same scope.
+    pub fn stash<T: Any + Send + Sync>(ctx: &Ctx, key: Uuid, value: T) {
+        let _ = UNIT.try_with(|u| {
+            if !u.enabled.load(Ordering::Acquire) {
+                return;
+            }
+            if let Ok(mut m) = u.stash.lock() {
+                m.insert(
+                    (TypeId::of::<T>(), key),
+                    Stashed {
+                        settings: settings(ctx),
+                        value: Box::new(value),
+                    },
+                );
+            }
+        });
+    }
+
+    /// What `stash` kept under `key` for this scope, taken out of the unit.
+    pub fn take_stashed<T: Any + Send + Sync>(ctx: &Ctx, key: Uuid) -> Option<T> {
+        UNIT.try_with(|u| {
+            let mut m = u.stash.lock().ok()?;
+            let k = (TypeId::of::<T>(), key);
+            if m.get(&k)?.settings != settings(ctx) {
+                return None;
+            }
+            m.remove(&k)?.value.downcast::<T>().ok().map(|b| *b)
+        })
+        .ok()
+        .flatten()
     }
 
     /// Runs `fut` (the operation) with this unit, then ends the unit: COMMIT when

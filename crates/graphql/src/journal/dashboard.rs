@@ -109,9 +109,27 @@ pub struct DashboardInput {
     site_id: Option<ID>,
     /// Network dashboard only: one association.
     tenant_id: Option<ID>,
+    /// Rows whose counts (and last year's) are all zero, so that every period and
+    /// key has its row; false returns only the rows with activity, much smaller for
+    /// a month by day and by site.
+    #[graphql(default = true)]
+    empty_rows: bool,
 }
 
 impl DashboardInput {
+    /// What the selection reads: last year's counts and the trend are computed only
+    /// when asked for (the CSV has both).
+    pub(crate) fn needs(&self, c: &async_graphql::Context<'_>) -> dash::Needs {
+        let a = c.look_ahead();
+        let csv = a.field("csv").exists();
+        let rows = a.field("rows");
+        dash::Needs {
+            last_year: csv || a.field("lastYearTotals").exists() || rows.field("lastYear").exists(),
+            trend: csv || rows.field("trend").exists(),
+            empty_rows: self.empty_rows,
+        }
+    }
+
     pub(crate) fn query(self) -> Result<dash::DashboardQuery, Error> {
         Ok(dash::DashboardQuery {
             from: self.from,

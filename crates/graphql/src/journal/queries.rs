@@ -115,17 +115,23 @@ impl JournalQuery {
 
     /// The active association's dashboard, or one site's (every staff role).
     async fn dashboard(&self, c: &Context<'_>, input: DashboardInput) -> Result<Dashboard> {
+        let n = input.needs(c);
         let q = input.query().gql()?;
-        let d = services(c)?.journal.dashboard(ctx(c)?, q).await.gql()?;
+        let d = services(c)?
+            .journal
+            .dashboard_for(ctx(c)?, q, n)
+            .await
+            .gql()?;
         Ok(Dashboard(d))
     }
 
     /// The network's dashboard: aggregates across associations (union staff).
     async fn network_dashboard(&self, c: &Context<'_>, input: DashboardInput) -> Result<Dashboard> {
+        let n = input.needs(c);
         let q = input.query().gql()?;
         let d = services(c)?
             .journal
-            .network_dashboard(ctx(c)?, q)
+            .network_dashboard_for(ctx(c)?, q, n)
             .await
             .gql()?;
         Ok(Dashboard(d))
