@@ -112,6 +112,7 @@ struct DueEmail {
     event_type: EventType,
     subject_id: Uuid,
     tenant_id: Option<Uuid>,
+    partner_id: Option<Uuid>,
     payload: serde_json::Value,
     occurred_at: DateTime<FixedOffset>,
 }
@@ -119,11 +120,17 @@ struct DueEmail {
 #[derive(FromQueryResult)]
 struct Recipient {
     email: String,
-    /// The association's or partner's name, when the message names one.
+    /// The inviting association's or partner's name; for a reminder, the partner's.
     org: Option<String>,
     role: Option<String>,
     /// False when the person turned reminders off.
     reminders: bool,
+    /// Why a reminder reaches this person: `association`, `partner` or `union`.
+    audience: Option<String>,
+    /// The association concerned, for a partner's people.
+    tenant_name: Option<String>,
+    /// The agreement's reference or the campaign's title.
+    label: Option<String>,
 }
 
 #[derive(FromQueryResult)]
@@ -250,33 +257,38 @@ impl Worker {
     }
 
     /// Who gets an e-mail for an event: the invitee (`None`: read from the invitation
-    /// when sending), or for a report available, the association's directors and
-    /// coordinators (a reminder, which a person may turn off).
+    /// when sending), or the people a reminder concerns (each may turn reminders off):
+    /// for a report available, the association's directors and coordinators (a local
+    /// agreement) or the union's admins (a national one), and the partner's people; for
+    /// an agreement's status changed or an outreach campaign closed, the partner's
+    /// people (the change is the association's or the union's, made by one of them).
+    /// Not an outcome recorded: one per case, the partner's webhooks carry them.
     async fn people_to_write_to(
         &self,
         tx: &db::Scoped,
         e: &event_outbox::Model,
     ) -> Result<Vec<Option<Uuid>>, Error> {
-        match e.event_type {
-            EventType::InvitationCreated => Ok(vec![None]),
-            EventType::AgreementReportingPeriodClosed => {
-                let Some(tenant) = e.tenant_id else {
-                    return Ok(vec![]);
-                };
-                let people = PersonId::find_by_statement(db::stmt(
-                    "select user_id from memberships where tenant_id = $1 and status = 'active' \
-                     and role in ('director', 'coordinator') order by user_id",
-                    vec![tenant.into()],
-                ))
-                .all(&**tx)
-                .await
-                .map_err(orm)?;
-                Ok(people.into_iter().map(|p| Some(p.user_id)).collect())
-            }
-            EventType::OutreachCaseOutcomeRecorded
-            | EventType::OutreachCampaignClosed
-            | EventType::AgreementStatusChanged => Ok(vec![]),
-        }
+        let (sql, values): (&str, Vec<sea_orm::Value>) = match e.event_type {
+            EventType::InvitationCreated => return Ok(vec![None]),
+            EventType::AgreementReportingPeriodClosed => (
+                "select user_id from memberships where $1::uuid is not null and tenant_id = $1 \
+                   and status = 'active' and role in ('director', 'coordinator') \
+                 union select user_id from union_staff where $1::uuid is null and role = 'admin' \
+                 union select user_id from partner_users where partner_id = $2 \
+                 order by user_id",
+                vec![e.tenant_id.into(), e.partner_id.into()],
+            ),
+            EventType::AgreementStatusChanged | EventType::OutreachCampaignClosed => (
+                "select user_id from partner_users where partner_id = $1 order by user_id",
+                vec![e.partner_id.into()],
+            ),
+            EventType::OutreachCaseOutcomeRecorded => return Ok(vec![]),
+        };
+        let people = PersonId::find_by_statement(db::stmt(sql, values))
+            .all(&**tx)
+            .await
+            .map_err(orm)?;
+        Ok(people.into_iter().map(|p| Some(p.user_id)).collect())
     }
 
     /// Claims due deliveries (leased), sends them, records each result.
@@ -348,6 +360,16 @@ impl Worker {
     }
 
     async fn record(&self, d: &Due, outcome: Outcome) -> Result<(), Error> {
+        // Ids and codes only: which replica sent what, for operators (and the test
+        // that runs two `serve` processes on one database).
+        match &outcome {
+            Outcome::Delivered(code) => tracing::debug!(
+                delivery = %d.id, event = %d.event_id, code = *code, "webhook delivered"
+            ),
+            Outcome::Failed(code, why) => tracing::debug!(
+                delivery = %d.id, event = %d.event_id, code = *code, reason = *why, "webhook attempt failed"
+            ),
+        }
         let tx = self.db.scoped(&system()).await?;
         match outcome {
             Outcome::Delivered(code) => {
@@ -422,7 +444,7 @@ impl Worker {
                  select id from email_messages where status = 'pending' and next_attempt_at <= now() \
                  order by next_attempt_at limit $1 for update skip locked) \
                returning m.id, m.event_id, m.user_id, m.attempts) \
-             select c.id, c.user_id, c.attempts, e.event_type, e.subject_id, e.tenant_id, e.payload, e.occurred_at \
+             select c.id, c.user_id, c.attempts, e.event_type, e.subject_id, e.tenant_id, e.partner_id, e.payload, e.occurred_at \
              from claimed c join event_outbox e on e.id = c.event_id",
             vec![(BATCH as i64).into(), f64::from(LEASE_SECS * 5).into()],
         ))
@@ -471,25 +493,54 @@ impl Worker {
         let tx = self.db.scoped(&system()).await?;
         let kind = m.payload["data"]["kind"].as_str().unwrap_or_default();
         let (sql, values): (&str, Vec<sea_orm::Value>) = match (m.event_type, m.user_id) {
+            // A reminder: why it reaches the person (their role in the association
+            // concerned first, then the partner, then the union) decides what it says.
             (_, Some(user)) => (
-                "select u.email, t.name as org, null::text as role, \
-                   coalesce((select p.reminders from notification_preferences p where p.user_id = u.id), true) as reminders \
-                 from users u left join tenants t on t.id = $2 where u.id = $1",
-                vec![user.into(), m.tenant_id.into()],
+                "select u.email, \
+                   case when ms.user_id is not null then 'association' when pu.user_id is not null then 'partner' \
+                        when us.user_id is not null then 'union' else 'association' end as audience, \
+                   p.name as org, t.name as tenant_name, null::text as role, \
+                   case when $4 then (select a.reference from agreements a where a.id = $5) \
+                        when $6 then (select c.title from outreach_campaigns c where c.id = $5) end as label, \
+                   coalesce((select np.reminders from notification_preferences np where np.user_id = u.id), true) as reminders \
+                 from users u \
+                 left join tenants t on t.id = $2 \
+                 left join partner_organisations p on p.id = $3 \
+                 left join memberships ms on ms.tenant_id = $2 and ms.user_id = u.id and ms.status = 'active' \
+                   and ms.role in ('director', 'coordinator') \
+                 left join partner_users pu on pu.partner_id = $3 and pu.user_id = u.id \
+                 left join union_staff us on us.user_id = u.id \
+                 where u.id = $1",
+                vec![
+                    user.into(),
+                    m.tenant_id.into(),
+                    m.partner_id.into(),
+                    matches!(
+                        m.event_type,
+                        EventType::AgreementStatusChanged
+                            | EventType::AgreementReportingPeriodClosed
+                    )
+                    .into(),
+                    m.subject_id.into(),
+                    (m.event_type == EventType::OutreachCampaignClosed).into(),
+                ],
             ),
             (EventType::InvitationCreated, None) => (
                 match kind {
                     "association" => {
-                        "select i.email, t.name as org, i.role::text as role, true as reminders \
+                        "select i.email, t.name as org, i.role::text as role, true as reminders, \
+                           null::text as audience, null::text as tenant_name, null::text as label \
                          from invitations i join tenants t on t.id = i.tenant_id where i.id = $1"
                     }
                     "partner" => {
-                        "select i.email, p.name as org, null::text as role, true as reminders \
+                        "select i.email, p.name as org, null::text as role, true as reminders, \
+                           null::text as audience, null::text as tenant_name, null::text as label \
                          from partner_invitations i join partner_organisations p on p.id = i.partner_id \
                          where i.id = $1"
                     }
                     _ => {
-                        "select email, null::text as org, role::text as role, true as reminders \
+                        "select email, null::text as org, role::text as role, true as reminders, \
+                           null::text as audience, null::text as tenant_name, null::text as label \
                          from union_invitations where id = $1"
                     }
                 },
@@ -514,7 +565,7 @@ impl Worker {
 
 /// The French text of each e-mail.
 fn message(m: &DueEmail, kind: &str, r: Recipient) -> Email {
-    let org = r.org.unwrap_or_default();
+    let org = r.org.clone().unwrap_or_default();
     match m.event_type {
         EventType::InvitationCreated => {
             let (subject, what) = match kind {
@@ -551,25 +602,95 @@ fn message(m: &DueEmail, kind: &str, r: Recipient) -> Email {
             )
         }
         _ => {
-            let period = m.payload["data"]["periodEnd"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            let reference = m.payload["data"]["reference"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            compose(
-                "reminder",
-                r.email,
-                format!("Bilan disponible : convention {reference}"),
-                &[
-                    format!("La période de bilan de la convention {reference} s'est terminée le {period} : son bilan est disponible dans Passerelle."),
-                    "Vous recevez ce rappel en tant que direction ou coordination de l'association. Vous pouvez désactiver les rappels dans Passerelle (préférences de notification).".to_owned(),
-                ],
-            )
+            let (subject, paragraphs) = reminder(m.event_type, &m.payload["data"], &r);
+            compose("reminder", r.email, subject, &paragraphs)
         }
     }
+}
+
+/// A reminder's subject and paragraphs: what happened, then why this person gets it
+/// and how to stop.
+fn reminder(
+    event_type: EventType,
+    data: &serde_json::Value,
+    r: &Recipient,
+) -> (String, Vec<String>) {
+    let text = |key: &str| data[key].as_str().unwrap_or_default().to_owned();
+    let label = r.label.clone().unwrap_or_default();
+    let partner = r.org.clone().unwrap_or_default();
+    let with_association = r
+        .tenant_name
+        .as_deref()
+        .map(|t| format!(" avec {t}"))
+        .unwrap_or_else(|| " (convention nationale)".to_owned());
+    let (subject, what) = match event_type {
+        EventType::AgreementStatusChanged => (
+            format!(
+                "Convention {label} : {}",
+                agreement_status_fr(&text("status"))
+            ),
+            format!(
+                "La convention {label}{with_association} est passée du statut « {} » au statut « {} ». Le détail est consultable dans Passerelle.",
+                agreement_status_fr(&text("previousStatus")),
+                agreement_status_fr(&text("status")),
+            ),
+        ),
+        EventType::OutreachCampaignClosed => (
+            format!("Campagne de médiation sortante close : {label}"),
+            format!(
+                "La campagne de médiation sortante « {label} »{with_association} est close : ses résultats sont consultables dans Passerelle."
+            ),
+        ),
+        _ => (
+            format!("Bilan disponible : convention {label}"),
+            format!(
+                "La période de bilan de la convention {label}{with_association}, du {} au {}, est close : son bilan est disponible dans Passerelle.",
+                date_fr(&text("periodStart")),
+                date_fr(&text("periodEnd")),
+            ),
+        ),
+    };
+    let who = match r.audience.as_deref() {
+        Some("partner") => {
+            format!("en tant que personne de {partner}, partenaire de la convention")
+        }
+        Some("union") => {
+            "en tant qu'administrateur ou administratrice de l'Union nationale des PIMMS".to_owned()
+        }
+        _ => format!(
+            "en tant que direction ou coordination de l'association{}",
+            r.tenant_name
+                .as_deref()
+                .map(|t| format!(" {t}"))
+                .unwrap_or_default()
+        ),
+    };
+    (
+        subject,
+        vec![
+            what,
+            format!(
+                "Vous recevez ce rappel {who}. Vous pouvez désactiver les rappels dans Passerelle (préférences de notification)."
+            ),
+        ],
+    )
+}
+
+fn agreement_status_fr(code: &str) -> &'static str {
+    match code {
+        "draft" => "projet",
+        "active" => "en vigueur",
+        "suspended" => "suspendue",
+        "ended" => "terminée",
+        _ => "inconnu",
+    }
+}
+
+/// `2026-11-30` as `30/11/2026`.
+fn date_fr(iso: &str) -> String {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map(|d| d.format("%d/%m/%Y").to_string())
+        .unwrap_or_else(|_| iso.to_owned())
 }
 
 fn role_fr(role: Option<&str>) -> String {
@@ -583,7 +704,12 @@ fn role_fr(role: Option<&str>) -> String {
         Some("analyst") => "analyste",
         _ => return String::new(),
     };
-    format!(", en tant que {label}")
+    // "en tant qu'auditeur", "en tant que médiateur".
+    if label.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!(", en tant qu'{label}")
+    } else {
+        format!(", en tant que {label}")
+    }
 }
 
 #[cfg(test)]
@@ -606,5 +732,63 @@ mod tests {
             }
         }
         assert!(backoff(base, 40) <= MAX_DELAY + Duration::from_millis(1));
+    }
+
+    fn recipient(audience: &str, tenant: Option<&str>) -> Recipient {
+        Recipient {
+            email: "a@b.example".into(),
+            org: Some("EDF Lyon".into()),
+            role: None,
+            reminders: true,
+            audience: Some(audience.into()),
+            tenant_name: tenant.map(str::to_owned),
+            label: Some("CONV-42".into()),
+        }
+    }
+
+    #[test]
+    fn reminders_say_what_happened_and_why_each_person_gets_it() {
+        let data = serde_json::json!({"status": "suspended", "previousStatus": "active"});
+        let (subject, p) = reminder(
+            EventType::AgreementStatusChanged,
+            &data,
+            &recipient("partner", Some("PIMMS Lyon")),
+        );
+        assert_eq!(subject, "Convention CONV-42 : suspendue");
+        assert!(p[0].contains("La convention CONV-42 avec PIMMS Lyon est passée du statut « en vigueur » au statut « suspendue »"), "{p:?}");
+        assert!(
+            p[1].contains("en tant que personne de EDF Lyon, partenaire de la convention"),
+            "{p:?}"
+        );
+
+        let data = serde_json::json!({"periodStart": "2026-11-01", "periodEnd": "2026-11-30"});
+        let (subject, p) = reminder(
+            EventType::AgreementReportingPeriodClosed,
+            &data,
+            &recipient("union", None),
+        );
+        assert_eq!(subject, "Bilan disponible : convention CONV-42");
+        assert!(
+            p[0].contains("CONV-42 (convention nationale), du 01/11/2026 au 30/11/2026, est close"),
+            "{p:?}"
+        );
+        assert!(p[1].contains("Union nationale des PIMMS"), "{p:?}");
+        let (_, p) = reminder(
+            EventType::AgreementReportingPeriodClosed,
+            &data,
+            &recipient("association", Some("PIMMS Lyon")),
+        );
+        assert!(
+            p[1].contains("direction ou coordination de l'association PIMMS Lyon"),
+            "{p:?}"
+        );
+
+        let (subject, p) = reminder(
+            EventType::OutreachCampaignClosed,
+            &serde_json::json!({}),
+            &recipient("partner", Some("PIMMS Lyon")),
+        );
+        assert_eq!(subject, "Campagne de médiation sortante close : CONV-42");
+        assert!(p[0].contains("avec PIMMS Lyon est close"), "{p:?}");
     }
 }
