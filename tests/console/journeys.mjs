@@ -6,7 +6,8 @@
 //
 // Environment: BASE_URL, SCREENSHOT_DIR, OIDC_EMAIL (invited as a mediator, signs
 // in at the provider), OTHER_VISIT (a visit of another association), MISSING_VISIT
-// (a visit id that exists nowhere), CHROMIUM (default /usr/bin/chromium), ONLY
+// (a visit id that exists nowhere), LYON_AUDIT (Lyon's audit in its
+// self-assessment), MISSING_AUDIT, OTHER_EMPLOYEE (an employee of Nîmes), CHROMIUM (default /usr/bin/chromium), ONLY
 // (comma-separated journey names to run).
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -361,6 +362,105 @@ const journeys = {
     await page.waitForURL(`${BASE}/membres`);
     check(!(await page.locator('main').innerText()).includes(invited), 'the invitation is withdrawn');
     await looks(page, 'members');
+
+    // Compliance: the audits, then this year's self-assessment with its evidence.
+    await go(page, '/conformite', 'compliance audits (director)');
+    check(await page.locator('#audits tbody tr').count() >= 2, 'the association\'s audits are listed');
+    const auditUrl = `${BASE}/conformite/${process.env.LYON_AUDIT}`;
+    await go(page, `/conformite/${process.env.LYON_AUDIT}`, 'self-assessment');
+    const answer = page.locator('form[action$="/reponses"]').first();
+    const code = await answer.locator('input[name="code"]').inputValue();
+    await answer.locator('textarea').fill('Médiation sociale neutre et gratuite dans nos sites.');
+    await answer.locator('input[type="file"]').setInputFiles({ name: 'bilan.pdf', mimeType: 'application/pdf', buffer: Buffer.from('MZ\x90\x00 an executable named .pdf') });
+    await answer.getByRole('button').click();
+    await page.waitForSelector(`[id="c-${code}-file-error"]`);
+    const fileErr = await page.locator(`[id="c-${code}-file-error"]`).innerText();
+    check(/type de fichier refusé/i.test(fileErr), `file error next to its field: "${fileErr}"`);
+    check((await page.locator(`[id="c-${code}-declaration"]`).inputValue()).startsWith('Médiation sociale'), 'the declaration typed is kept');
+    await axe(page, 'self-assessment with a refused file');
+    const pdf = Buffer.from('%PDF-1.7\n% Bilan d\'activite\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+    await page.locator('form[action$="/reponses"]').first().locator('input[type="file"]').setInputFiles({ name: 'bilan.pdf', mimeType: 'application/pdf', buffer: pdf });
+    await page.locator('form[action$="/reponses"]').first().getByRole('button').click();
+    await page.waitForURL(auditUrl);
+    check((await page.locator('.alert-success').innerText()).includes('bilan.pdf'), 'answer and file recorded');
+    await axe(page, 'self-assessment answered');
+    await looks(page, 'self-assessment');
+    const [evidence] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'bilan.pdf' }).first().click(),
+    ]);
+    check(readFileSync(await evidence.path()).equals(pdf), 'the evidence downloads back byte for byte');
+    await page.getByRole('button', { name: 'Soumettre l\'auto-évaluation' }).click();
+    await page.waitForURL(auditUrl);
+    check((await page.locator('.alert-success').innerText()).includes('soumise'), 'submitted');
+    check(await page.locator('form[action$="/reponses"]').count() === 0, 'read-only once submitted');
+    await axe(page, 'self-assessment submitted');
+
+    // Last year's audit: the final report, the grade and the action plan.
+    await page.goto(`${BASE}/conformite`);
+    await page.locator('#audits tbody tr').filter({ has: page.locator('.badge') }).first().getByRole('link').click();
+    await page.waitForSelector('#final-summary');
+    await axe(page, 'final report and action plan');
+    check((await page.locator('#audit-grade').innerText()).trim().length > 1, 'the grade is shown');
+    check(await page.locator('#actions tbody tr').count() > 0, 'the action plan is listed');
+    check((await page.locator('#actions').innerText()).includes('En retard'), 'an overdue action is flagged');
+    const finalUrl = page.url();
+    const done = page.locator('form[action*="/actions/"]').first();
+    const noteId = await done.locator('textarea').getAttribute('id');
+    await done.getByRole('button').click();
+    await page.waitForSelector(`[id="${noteId}-error"]`);
+    check(/caractères/.test(await page.locator(`[id="${noteId}-error"]`).innerText()), 'a completion needs its note, said next to the field');
+    await axe(page, 'action plan with an error');
+    await page.locator(`[id="${noteId}"]`).fill('Permanence du samedi ouverte depuis septembre.');
+    await page.locator(`[id="${noteId}"]`).locator('xpath=ancestor::form').getByRole('button').click();
+    await page.waitForURL(finalUrl);
+    check((await page.locator('#actions').innerText()).includes('Réalisée, en attente de validation'), 'the action is reported done');
+    await looks(page, 'final-report');
+
+    // HR pathways: employees, contracts, the 9 % ledger, exits.
+    await go(page, '/salaries', 'employees');
+    check(await page.locator('#employees tbody tr').count() > 0, 'employees listed');
+    await looks(page, 'employees');
+    await page.locator('#employees tbody tr').first().getByRole('link').click();
+    await page.waitForSelector('#ledger');
+    await axe(page, 'employee');
+    check(await page.locator('#contracts tbody tr').count() > 0, 'contracts listed');
+    check(await page.locator('#ledger tbody tr').count() > 0, 'the 9 % ledger month by month');
+    await looks(page, 'employee');
+    const otherEmployee = await page.goto(`${BASE}/salaries/${process.env.OTHER_EMPLOYEE}`);
+    const otherEmployeeBody = await page.locator('main').innerText();
+    const missingEmployee = await page.goto(`${BASE}/salaries/${process.env.MISSING_VISIT}`);
+    check(otherEmployee.status() === 404 && missingEmployee.status() === 404, `another association's employee is 404 (${otherEmployee.status()})`);
+    check(otherEmployeeBody === await page.locator('main').innerText(), 'the same page as a missing one');
+    await signOut(page);
+  },
+
+  /** 3. Another director answers the draft report's findings; another association's audit is 404. */
+  async contradictory(page) {
+    await devSignIn(page, 'Sophie Martin');
+    await page.waitForURL(`${BASE}/accueil`);
+    await go(page, '/conformite', 'compliance audits (Nîmes)');
+    await page.locator('#audits tbody tr').filter({ hasText: 'réponses avant le' }).first().getByRole('link').click();
+    await page.waitForSelector('#draft-summary');
+    await axe(page, 'draft report');
+    const url = page.url();
+    check(await page.locator('.finding').count() > 0, 'the findings are listed');
+    const reply = page.locator('form[action*="/constats/"]').first();
+    const bodyId = await reply.locator('textarea').getAttribute('id');
+    await reply.getByRole('button').click();
+    await page.waitForSelector(`[id="${bodyId}-error"]`);
+    check(/caractères/.test(await page.locator(`[id="${bodyId}-error"]`).innerText()), 'an empty answer is refused next to its field');
+    await axe(page, 'draft report with an error');
+    await page.locator(`[id="${bodyId}"]`).fill('La permanence a repris ses horaires ; planning joint au prochain envoi.');
+    await page.locator(`[id="${bodyId}"]`).locator('xpath=ancestor::form').getByRole('button').click();
+    await page.waitForURL(url);
+    check((await page.locator('main').innerText()).includes('La permanence a repris ses horaires'), 'the answer is shown');
+    await looks(page, 'draft-report');
+    const other = await page.goto(`${BASE}/conformite/${process.env.LYON_AUDIT}`);
+    const otherBody = await page.locator('main').innerText();
+    const missing = await page.goto(`${BASE}/conformite/${process.env.MISSING_AUDIT}`);
+    check(other.status() === 404 && missing.status() === 404, `another association's audit is 404 (${other.status()}, ${missing.status()})`);
+    check(otherBody === await page.locator('main').innerText(), 'the same page as a missing one');
     await signOut(page);
   },
 
@@ -393,6 +493,8 @@ const journeys = {
     check((await page.locator('.alert-success').innerText()).includes('1 cas transmis'), 'uploaded');
     check((await page.locator('#cases').innerText()).includes(ref), 'the case is listed with its status');
     check(!(await page.locator('#cases').innerText()).includes('+33612345678'), 'no contact data shown back to the partner');
+    const heads = await page.locator('#cases thead th').allInnerTexts();
+    check(['État', 'Issue', 'Compte rendu', 'Tentatives'].every((h) => heads.includes(h)), `each case's status, outcome and attempts: ${heads}`);
     await looks(page, 'campaign');
     await go(page, '/clients-api', 'API clients (partner)');
     check(await page.locator('#clients tbody tr').count() > 0, 'its API clients are listed');
@@ -442,6 +544,13 @@ const journeys = {
     check((await page.locator('#network-table').innerText()).includes('PIMMS Lyon Métropole'), 'associations listed');
     await looks(page, 'network');
 
+    await go(page, '/conformite', 'compliance (union)');
+    check(await page.locator('#by-grade tbody tr').count() > 0, 'associations by grade');
+    check(await page.locator('#campaigns tbody tr').count() >= 2, 'the campaigns');
+    check((await page.locator('#audits').innerText()).includes('PIMMS de Nîmes'), 'every association\'s audits');
+    check(await page.locator('#audits .badge').count() > 0, 'with their grades');
+    await looks(page, 'compliance-union');
+
     await go(page, '/clients-api', 'API clients (union)');
     await page.selectOption('#client-partner', { label: 'ENGIE' });
     await page.fill('#client-name', 'Portail essai');
@@ -466,6 +575,8 @@ const journeys = {
   /** 7. Through the real OIDC provider, then sign-out ends the session. */
   async oidc(page, context) {
     const email = process.env.OIDC_EMAIL;
+    const callbacks = [];
+    page.on('request', (r) => { if (r.url().startsWith(`${BASE}/connexion/retour`)) callbacks.push(r.url()); });
     await go(page, '/connexion', 'sign-in page');
     await page.getByRole('link', { name: 'Se connecter', exact: true }).click();
     await page.waitForSelector('input[name="password"]');
@@ -483,6 +594,26 @@ const journeys = {
     await context.addCookies([session]);
     await page.goto(`${BASE}/accueil`);
     check(page.url() === `${BASE}/connexion`, `after sign-out the old session goes to ${page.url()}`);
+    // The provider's callback replayed (its code and state, from another browser)
+    // signs nobody in; nor does one whose state was tampered with.
+    check(callbacks.length === 1, `one callback seen: ${callbacks.length}`);
+    const other = await browser.newContext({ locale: 'fr-FR' });
+    const thief = await other.newPage();
+    const replayed = await thief.goto(callbacks[0]);
+    check(replayed.status() === 502, `a replayed callback is refused (${replayed.status()})`);
+    check((await thief.locator('h1').innerText()) === 'Connexion impossible', 'with a French message');
+    await axe(thief, 'refused callback');
+    await thief.goto(`${BASE}/accueil`);
+    check(thief.url() === `${BASE}/connexion`, 'and no session came of it');
+    await thief.goto(`${BASE}/connexion/oidc`);
+    await thief.waitForSelector('input[name="password"]');
+    const tampered = new URL(callbacks[0]);
+    tampered.searchParams.set('state', 'forged-state');
+    const refused = await thief.goto(tampered.toString());
+    check(refused.status() === 502, `a callback with another state is refused (${refused.status()})`);
+    await thief.goto(`${BASE}/accueil`);
+    check(thief.url() === `${BASE}/connexion`, 'still signed out');
+    await other.close();
   },
 };
 

@@ -73,6 +73,65 @@ async fn one_id(tdb: &testkit::TestDb, sql: &str) -> Uuid {
     id
 }
 
+/// Opens a compliance campaign auditing Lyon only, as the union's admin through
+/// `/graphql`; the id of Lyon's audit, in its self-assessment.
+async fn open_lyon_audit(base: &str, lyon: Uuid) -> String {
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{base}/dev/token"))
+        .json(&serde_json::json!({ "email": "admin@union-pimms.example" }))
+        .send()
+        .await
+        .expect("POST /dev/token")
+        .json()
+        .await
+        .expect("token JSON");
+    let token = token["access_token"].as_str().expect("a demo token");
+    let gql = |query: &'static str, variables: Value| {
+        let http = http.clone();
+        async move {
+            let r: Value = http
+                .post(format!("{base}/graphql"))
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "query": query, "variables": variables }))
+                .send()
+                .await
+                .expect("POST /graphql")
+                .json()
+                .await
+                .expect("GraphQL JSON");
+            assert!(r["errors"].is_null(), "{r}");
+            r["data"].clone()
+        }
+    };
+    let versions = gql("{ catalogueVersions { id status } }", serde_json::json!({})).await;
+    let version = versions["catalogueVersions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .find(|v| v["status"] == "PUBLISHED")
+        .expect("a published catalogue")["id"]
+        .clone();
+    let today = chrono::Utc::now().date_naive();
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    let opened = gql(
+        "mutation($i: OpenComplianceCampaignInput!) { openComplianceCampaign(input: $i) { campaign { audits { id } } } }",
+        serde_json::json!({ "i": {
+            "title": "Campagne de contrôle complémentaire",
+            "catalogueVersionId": version,
+            "periodStartsOn": day(-365), "periodEndsOn": day(-1),
+            "selfAssessmentDueOn": day(20), "visitsFrom": day(30), "visitsUntil": day(40),
+            "contradictoryDays": 30, "closesOn": day(90),
+            "tenantIds": [kernel::gid::encode("Tenant", lyon)],
+        } }),
+    )
+    .await;
+    opened["openComplianceCampaign"]["campaign"]["audits"][0]["id"]
+        .as_str()
+        .expect("Lyon's audit")
+        .to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn journeys_in_chromium() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -169,6 +228,16 @@ async fn journeys_in_chromium() {
             .expect("invitation");
         let _ = admin.close().await;
     }
+    // An audit of Lyon in its self-assessment (the demo's are final or in their
+    // contradictory phase): the union's admin opens a campaign choosing Lyon, through
+    // the API as any client would.
+    let lyon_audit = open_lyon_audit(&base, lyon).await;
+    let nimes_employee = one_id(
+        tdb,
+        "select e.id from employees e join tenants t on t.id = e.tenant_id \
+         where t.slug = 'pimms-nimes' limit 1",
+    )
+    .await;
     let nimes_visit = one_id(
         tdb,
         "select v.id from visits v join tenants t on t.id = v.tenant_id \
@@ -189,6 +258,15 @@ async fn journeys_in_chromium() {
         .env("CHROMIUM", &chromium)
         .env("OIDC_EMAIL", &email)
         .env("OTHER_VISIT", kernel::gid::encode("Visit", nimes_visit))
+        .env("LYON_AUDIT", &lyon_audit)
+        .env(
+            "MISSING_AUDIT",
+            kernel::gid::encode("ComplianceAudit", Uuid::now_v7()),
+        )
+        .env(
+            "OTHER_EMPLOYEE",
+            kernel::gid::encode("Employee", nimes_employee),
+        )
         .env(
             "MISSING_VISIT",
             kernel::gid::encode("Visit", Uuid::now_v7()),

@@ -27,6 +27,7 @@ documents! {
     FRONT_DESK => "front_desk.graphql",
     RECORD_VISIT => "record_visit.graphql",
     JOURNAL => "journal.graphql",
+    JOURNAL_PAGE => "journal_page.graphql",
     VISIT => "visit.graphql",
     AMEND_VISIT => "amend_visit.graphql",
     VOID_VISIT => "void_visit.graphql",
@@ -53,6 +54,15 @@ documents! {
     MEMBERS => "members.graphql",
     INVITE_MEMBER => "invite_member.graphql",
     REVOKE_INVITATION => "revoke_invitation.graphql",
+    COMPLIANCE_AUDITS => "compliance_audits.graphql",
+    COMPLIANCE_AUDIT => "compliance_audit.graphql",
+    ANSWER_CRITERION => "answer_criterion.graphql",
+    SUBMIT_SELF_ASSESSMENT => "submit_self_assessment.graphql",
+    REPLY_TO_FINDING => "reply_to_finding.graphql",
+    COMPLETE_CORRECTIVE_ACTION => "complete_corrective_action.graphql",
+    COMPLIANCE_DASHBOARD => "compliance_dashboard.graphql",
+    EMPLOYEES => "employees.graphql",
+    EMPLOYEE => "employee.graphql",
 }
 
 /// Runs `doc` with `vars` as `ctx`; the data, or the first error as the API

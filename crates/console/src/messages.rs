@@ -146,6 +146,9 @@ pub(crate) fn field_label(field: &str) -> String {
         "email" => "Adresse électronique",
         "name" => "Nom",
         "slug" => "Identifiant court",
+        "declaration" => "Déclaration",
+        "body" => "Réponse",
+        "file" => "Fichier",
         _ => "Champ",
     }
     .to_owned()
@@ -177,7 +180,17 @@ pub(crate) fn reason(r: &str) -> String {
         _ if r.starts_with("between 1 and ") && r.ends_with(" requests") => {
             "entre une et dix demandes."
         }
-        _ if r.chars().any(|c| "éèàçù".contains(c)) => return r.to_owned(),
+        _ if r.starts_with("between ") && r.contains(" characters") => {
+            let n: Vec<&str> = r.split(' ').collect();
+            return match (n.get(1), n.get(3)) {
+                (Some(a), Some(b)) => format!("entre {a} et {b} caractères."),
+                _ => "longueur non acceptée.".into(),
+            };
+        }
+        // The compliance domain's reasons are written in French.
+        _ if r.chars().any(|c| "éèàçù".contains(c)) || r.starts_with("le ") => {
+            return r.to_owned();
+        }
         _ => "valeur non acceptée.",
     };
     known.to_owned()

@@ -38,8 +38,9 @@ pub(crate) struct Data {
     pub site: Option<(String, String)>,
     /// One message for the next page (kind, text): after a redirect.
     pub flash: Option<(String, String)>,
-    /// An OpenID Connect sign-in under way (state, PKCE verifier).
-    pub oidc: Option<(String, String)>,
+    /// An OpenID Connect sign-in under way (state, PKCE verifier, nonce): taken at
+    /// the callback, so a callback replayed finds nothing to finish.
+    pub oidc: Option<(String, String, String)>,
     /// Unix seconds of sign-in: the session ends `max_lifetime` after.
     pub started: i64,
 }

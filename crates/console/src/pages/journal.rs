@@ -4,7 +4,7 @@
 use super::visit_form::{self, Choices, Errors, Values, show_time};
 use super::{Form, Query, Signed, St, field, see_other, writes_journal};
 use crate::Console;
-use crate::api::{AMEND_VISIT, JOURNAL, VISIT, VOID_VISIT, list, text};
+use crate::api::{AMEND_VISIT, JOURNAL, JOURNAL_PAGE, VISIT, VOID_VISIT, list, text};
 use crate::error::ConsoleError;
 use crate::view::{self, alert, csrf_field, described_by, field_error};
 use axum::extract::Path;
@@ -13,6 +13,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use maud::html;
 use serde_json::{Value, json};
+
+/// Visits shown on one page of the console.
+const PAGE: usize = 100;
+/// Pages of the API read at most for one page of the console under a theme or
+/// partner filter (the API filters neither).
+const SCAN_PAGES: usize = 20;
 
 fn theme_label(themes: &[Value], code: &str) -> String {
     themes
@@ -38,31 +44,71 @@ pub(crate) async fn list_page(
     let theme = field(&q, "theme");
     let partner = field(&q, "partenaire");
     let voided = field(&q, "annulees").is_some();
-    let data = st
-        .run(
-            &s,
-            &JOURNAL,
-            json!({
-                "siteId": site,
-                "from": from.map(|d| visit_form::from_local(d, chrono::NaiveTime::MIN).to_rfc3339()),
-                "to": to.and_then(|d| d.succ_opt()).map(|d| visit_form::from_local(d, chrono::NaiveTime::MIN).to_rfc3339()),
-                "includeVoided": voided,
-            }),
-        )
-        .await?;
+    let after = field(&q, "apres");
+    let vars = |after: Option<&str>| {
+        json!({
+            "siteId": site,
+            "from": from.map(|d| visit_form::from_local(d, chrono::NaiveTime::MIN).to_rfc3339()),
+            "to": to.and_then(|d| d.succ_opt()).map(|d| visit_form::from_local(d, chrono::NaiveTime::MIN).to_rfc3339()),
+            "includeVoided": voided,
+            "after": after,
+        })
+    };
+    let data = st.run(&s, &JOURNAL, vars(after)).await?;
     let chrome = st.chrome(&mut s, "/journal").await?;
     let themes = list(&data["requestThemes"]);
     let sites = list(&data["sites"]["nodes"]);
     let partners = list(&data["partnerOrganisations"]["nodes"]);
-    let visits: Vec<&Value> = list(&data["visits"]["nodes"])
+    // Site, dates and voided visits are the API's own filters. The API has no
+    // theme or partner argument: those are applied to the pages as they come, and
+    // further pages are read (newest first) until a page of the console is full or
+    // SCAN_PAGES pages were read; the link at the bottom continues from there, so
+    // the whole journal is reachable under every filter.
+    let keep = |v: &Value| {
+        let reqs = list(&v["requests"]);
+        theme.is_none_or(|t| reqs.iter().any(|r| text(&r["theme"]) == t))
+            && partner.is_none_or(|p| reqs.iter().any(|r| text(&r["partner"]["id"]) == p))
+    };
+    let mut visits: Vec<Value> = list(&data["visits"]["nodes"])
         .iter()
-        .filter(|v| {
-            let reqs = list(&v["requests"]);
-            theme.is_none_or(|t| reqs.iter().any(|r| text(&r["theme"]) == t))
-                && partner.is_none_or(|p| reqs.iter().any(|r| text(&r["partner"]["id"]) == p))
-        })
+        .filter(|v| keep(v))
+        .cloned()
         .collect();
-    let more = data["visits"]["pageInfo"]["hasNextPage"].as_bool() == Some(true);
+    let mut info = data["visits"]["pageInfo"].clone();
+    let mut read = 1;
+    while (theme.is_some() || partner.is_some())
+        && visits.len() < PAGE
+        && read < SCAN_PAGES
+        && info["hasNextPage"].as_bool() == Some(true)
+    {
+        let next = st
+            .run(&s, &JOURNAL_PAGE, vars(info["endCursor"].as_str()))
+            .await?;
+        visits.extend(
+            list(&next["visits"]["nodes"])
+                .iter()
+                .filter(|v| keep(v))
+                .cloned(),
+        );
+        info = next["visits"]["pageInfo"].clone();
+        read += 1;
+    }
+    let next_cursor = (info["hasNextPage"].as_bool() == Some(true))
+        .then(|| info["endCursor"].as_str())
+        .flatten();
+    let next_link = next_cursor.map(|c| {
+        let mut params: Vec<(&str, &str)> = Vec::new();
+        for k in ["site", "du", "au", "theme", "partenaire", "annulees"] {
+            if let Some(v) = field(&q, k) {
+                params.push((k, v));
+            }
+        }
+        params.push(("apres", c));
+        format!(
+            "/journal?{}",
+            serde_urlencoded::to_string(&params).unwrap_or_default()
+        )
+    });
     let opt = |v: &str, cur: Option<&str>| cur == Some(v);
     let body = html! {
         h1 { "Journal" }
@@ -103,17 +149,17 @@ pub(crate) async fn list_page(
         }
         div id="resultats" aria-live="polite" {
             @if visits.is_empty() {
-                p { "Aucune visite ne correspond à ces filtres." }
+                p { "Aucune visite ne correspond à ces filtres" @if next_link.is_some() { " parmi les plus récentes" } "." }
             } @else {
                 div.table-wrap {
                     table.table id="journal-table" {
-                        caption { (visits.len()) " visite(s)" @if more { " — les 100 plus récentes de la période ; précisez les dates pour remonter plus loin" } }
+                        caption { (visits.len()) " visite(s)" @if after.is_some() { " (suite du journal)" } }
                         thead { tr {
                             th scope="col" { "Date" } th scope="col" { "Site" } th scope="col" { "Médiateur" }
                             th scope="col" { "Demandes" } th scope="col" { "Durée" } th scope="col" { "État" } th scope="col" { span.visually-hidden { "Lien" } }
                         } }
                         tbody {
-                            @for v in &visits {
+                            @for v in visits.iter() {
                                 tr {
                                     td { (show_time(&v["occurredAt"])) }
                                     td { (text(&v["site"]["name"])) }
@@ -129,6 +175,9 @@ pub(crate) async fn list_page(
                         }
                     }
                 }
+            }
+            @if let Some(href) = &next_link {
+                p { a.btn.btn-secondary id="journal-next" href=(href) { "Visites plus anciennes" } }
             }
         }
     };

@@ -1,8 +1,10 @@
 //! The routes, and what every page needs: the session, the person's `Ctx`, the
 //! header and navigation, CSRF checks.
 
+mod compliance;
 mod dashboard;
 mod front_desk;
+mod hr;
 mod journal;
 mod office;
 mod partner;
@@ -60,6 +62,26 @@ pub(crate) fn routes(console: Arc<Console>) -> Router {
         .route("/associations/{id}/suspendre", post(union::suspend))
         .route("/associations/{id}/reactiver", post(union::reactivate))
         .route("/reseau", get(union::network))
+        .route("/conformite", get(compliance::audits))
+        .route("/conformite/{id}", get(compliance::audit))
+        .route(
+            "/conformite/{id}/reponses",
+            post(compliance::answer).layer(axum::extract::DefaultBodyLimit::max(
+                graphql::compliance::http::EVIDENCE_BODY_LIMIT,
+            )),
+        )
+        .route("/conformite/{id}/soumettre", post(compliance::submit))
+        .route(
+            "/conformite/{id}/constats/{finding}",
+            post(compliance::reply),
+        )
+        .route(
+            "/conformite/{id}/actions/{action}",
+            post(compliance::complete),
+        )
+        .route("/conformite/pieces/{doc}", get(compliance::download))
+        .route("/salaries", get(hr::employees))
+        .route("/salaries/{id}", get(hr::employee))
         .route(view::CSS_PATH, get(css))
         .route(view::HTMX_PATH, get(htmx))
         .layer(axum::middleware::from_fn_with_state(
@@ -229,6 +251,8 @@ fn nav(act_as: Option<&str>, role: Option<&str>) -> Vec<(&'static str, &'static 
             ("/membres", "Membres"),
             ("/conventions", "Conventions"),
             ("/campagnes", "Campagnes"),
+            ("/conformite", "Conformité"),
+            ("/salaries", "Salariés"),
         ],
         (Some("association"), Some("COORDINATOR")) => vec![
             ("/accueil", "Accueil du public"),
@@ -237,6 +261,8 @@ fn nav(act_as: Option<&str>, role: Option<&str>) -> Vec<(&'static str, &'static 
             ("/sites", "Sites"),
             ("/membres", "Membres"),
             ("/campagnes", "Campagnes"),
+            ("/conformite", "Conformité"),
+            ("/salaries", "Salariés"),
         ],
         (Some("partner"), _) => vec![
             ("/conventions", "Conventions et rapports"),
@@ -246,19 +272,23 @@ fn nav(act_as: Option<&str>, role: Option<&str>) -> Vec<(&'static str, &'static 
         (Some("union"), Some("ADMIN")) => vec![
             ("/associations", "Associations"),
             ("/reseau", "Tableau de bord du réseau"),
+            ("/conformite", "Conformité"),
             ("/conventions", "Conventions"),
             ("/clients-api", "Clients API"),
         ],
         (Some("union"), _) => vec![
             ("/associations", "Associations"),
             ("/reseau", "Tableau de bord du réseau"),
+            ("/conformite", "Conformité"),
         ],
         (Some("association"), Some("MEDIATOR")) => {
             vec![("/accueil", "Accueil du public"), ("/journal", "Journal")]
         }
-        (Some("association"), Some(_)) => {
-            vec![("/tableau-de-bord", "Tableau de bord"), ("/sites", "Sites")]
-        }
+        (Some("association"), Some(_)) => vec![
+            ("/tableau-de-bord", "Tableau de bord"),
+            ("/sites", "Sites"),
+            ("/conformite", "Conformité"),
+        ],
         _ => Vec::new(),
     }
 }

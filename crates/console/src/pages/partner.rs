@@ -269,13 +269,16 @@ async fn render_campaign(
             div.table-wrap {
                 table.table id="cases" {
                     caption { (cases.len()) " cas (les 100 plus récents)" }
-                    thead { tr { th scope="col" { "Référence client" } th scope="col" { "État" } th scope="col" { "Issue" } th scope="col" { "Tentatives" } th scope="col" { "Transmis le" } } }
+                    thead { tr { th scope="col" { "Référence client" } th scope="col" { "État" } th scope="col" { "Issue" } th scope="col" { "Compte rendu" } th scope="col" { "Tentatives" } th scope="col" { "Transmis le" } th scope="col" { "Clos le" } } }
                     tbody { @for x in cases { tr {
                         td { (x["customerRef"].as_str().unwrap_or("—")) }
                         td { (text(&x["statusLabel"])) }
                         td { (x["outcomeLabel"].as_str().unwrap_or("—")) }
+                        // Details go back to the partner only with the resident's consent.
+                        td { @if let Some(d) = x["reportDetails"].as_str() { (d) } @else if x["outcome"].is_string() || x["outcomeLabel"].is_string() { @if x["consentToReport"].as_bool() == Some(true) { "—" } @else { "sans accord de l'habitant" } } @else { "—" } }
                         td { (x["attemptCount"].as_i64().unwrap_or(0)) }
                         td { (show_time(&x["submittedAt"])) }
+                        td { @if x["closedAt"].is_string() { (show_time(&x["closedAt"])) } @else { "—" } }
                     } } }
                 }
             }

@@ -126,7 +126,7 @@ pub(crate) async fn oidc_start(st: St, headers: HeaderMap) -> Result<Response, C
         None => (st.sessions.create().await?, true),
     };
     let start = client.start().await?;
-    s.data.oidc = Some((start.state, start.verifier));
+    s.data.oidc = Some((start.state, start.verifier, start.nonce));
     st.sessions.save(&s).await?;
     let r = see_other(&start.url);
     Ok(if fresh {
@@ -147,7 +147,7 @@ pub(crate) async fn oidc_back(
         .load(&headers)
         .await?
         .ok_or_else(|| ConsoleError::Oidc("no session for the callback".into()))?;
-    let (state, verifier) = pre
+    let (state, verifier, nonce) = pre
         .data
         .oidc
         .take()
@@ -166,7 +166,7 @@ pub(crate) async fn oidc_back(
     let code = field(&q, "code")
         .ok_or_else(|| ConsoleError::Oidc("no code in the callback".into()))?
         .to_owned();
-    let token = client.finish(code, verifier).await?;
+    let token = client.finish(code, verifier, &nonce).await?;
     let identity = st.gate.identify(&token).await.map_err(ConsoleError::Gate)?;
     establish(&st, Some(&pre), identity).await
 }
