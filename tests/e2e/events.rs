@@ -2,10 +2,11 @@
 //! test), a mediator records an outcome, and the receiver gets one delivery signed by
 //! the Standard Webhooks algorithm (checked here with HMAC-SHA256 directly, not with
 //! the server's code); a receiver failing twice gets it once more, then again on a
-//! replay; a mutation rolled back sends nothing; two servers on one database deliver
-//! each event once; production refuses internal addresses; an invitation e-mail and a
-//! reminder reach a real SMTP server (aiosmtpd), and a person who turned reminders off
-//! gets none. Each test has a database of its own, so that no other test's server
+//! replay; a mutation rolled back sends nothing; two `passerelle serve` processes on
+//! one database deliver each event once; production refuses internal addresses;
+//! invitations (association, union, partner) and reminders (association, partner and
+//! union people) reach a real SMTP server (aiosmtpd), and a person of each kind who
+//! turned reminders off gets none. Each test has a database of its own, so that no other test's server
 //! delivers its events.
 
 use crate::support::*;
@@ -567,39 +568,211 @@ async fn a_rolled_back_mutation_sends_nothing() {
     assert_eq!(rx.wait_for(1).await.len(), 1);
 }
 
+/// A `passerelle serve` process of this build, on `tdb`, polling every 50 ms and
+/// logging its deliveries (ids only, at debug level).
+struct Serve {
+    child: tokio::process::Child,
+    base: String,
+}
+
+impl Serve {
+    async fn start(tdb: &TestDb, issuer: &str) -> Serve {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = tokio::process::Command::new(passerelle_binary())
+            .arg("serve")
+            .env_clear()
+            .envs(base_config(tdb, issuer))
+            .env("PASSERELLE_LISTEN", format!("127.0.0.1:{port}"))
+            .env("PASSERELLE_EVENTS_POLL_MS", "50")
+            .env("PASSERELLE_WEBHOOK_RETRY_BASE_MS", "300")
+            .env("RUST_LOG", "warn,events=debug")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start passerelle serve");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..150 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok() {
+                return Serve { child, base };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("passerelle serve did not come up");
+    }
+
+    /// Stops the process (SIGTERM, a clean exit) and returns the event ids it logged
+    /// as delivered.
+    async fn stop(mut self) -> Vec<String> {
+        use tokio::io::AsyncReadExt;
+        let pid = self.child.id().expect("pid");
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status();
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("exits on SIGTERM")
+            .unwrap();
+        assert!(status.success(), "clean exit: {status:?}");
+        let mut logs = Vec::new();
+        if let Some(mut o) = self.child.stdout.take() {
+            o.read_to_end(&mut logs).await.unwrap();
+        }
+        if let Some(mut e) = self.child.stderr.take() {
+            e.read_to_end(&mut logs).await.unwrap();
+        }
+        let logs = strip_ansi(&String::from_utf8_lossy(&logs));
+        logs.lines()
+            .filter(|l| l.contains("webhook delivered"))
+            .map(|l| {
+                let at = l.find("event=").expect("the event id on the line") + "event=".len();
+                l[at..at + 36].to_owned()
+            })
+            .collect()
+    }
+}
+
+/// The text of a log without its terminal colours.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[tokio::test]
-async fn two_servers_on_one_database_deliver_each_event_once() {
+async fn two_serve_processes_on_one_database_deliver_each_event_once() {
     let tdb = own_db().await;
-    let w = world(app_on(tdb, |_| {}).await).await;
-    let _second = app_on(tdb, |_| {}).await;
-    // A slow receiver, so that both servers' workers are busy at once.
-    let rx = receiver(&[], Duration::from_millis(100)).await;
-    w.endpoint(&rx.url, &["AGREEMENT_STATUS_CHANGED"]).await;
-    let agreement = kernel::gid::encode("Agreement", w.agreement);
-    let n = 20;
-    for i in 0..n {
-        let status = if i % 2 == 0 { "SUSPENDED" } else { "ACTIVE" };
-        w.ok(
+    let issuer = Arc::new(Issuer::start().await);
+    // Started one after the other: the second finds the database ready.
+    let first = Serve::start(tdb, &issuer.url).await;
+    let second = Serve::start(tdb, &issuer.url).await;
+    let app = |base: &str| TestApp {
+        gql: Gql::new(base),
+        base: base.to_owned(),
+        issuer: issuer.clone(),
+        db: tdb,
+    };
+    let w = world(app(&first.base)).await;
+    let other = app(&second.base);
+    // A slow receiver, so that while one process sends, the other claims the next.
+    let rx = receiver(&[], Duration::from_millis(150)).await;
+    let (_, secret) = w
+        .endpoint(&rx.url, &["OUTREACH_CASE_OUTCOME_RECORDED"])
+        .await;
+
+    // 30 cases submitted by the partner, each reached and closed by a mediator, the
+    // calls alternating between the two processes.
+    let n = 30;
+    let d = w
+        .ok(
             &w.t.director,
-            "mutation($i: SetAgreementStatusInput!) { setAgreementStatus(input: $i) { agreement { status } } }",
-            json!({"i": {"agreementId": agreement, "status": status, "reason": format!("Essai {i}")}}),
+            "mutation($i: OpenOutreachCampaignInput!) { openOutreachCampaign(input: $i) { campaign { id } } }",
+            json!({"i": {
+                "agreementId": kernel::gid::encode("Agreement", w.agreement),
+                "title": "Impayés d'eau", "purpose": "UNPAID_ENERGY_BILLS",
+                "legalBasis": "LEGITIMATE_INTEREST", "startsOn": day(-1), "endsOn": day(60),
+            }}),
         )
         .await;
+    let campaign = d["openOutreachCampaign"]["campaign"]["id"].clone();
+    let cases: Vec<Value> = (0..n)
+        .map(|i| json!({"customerRef": format!("C-{i:03}"), "fullName": format!("Résident {i}"), "phone": format!("06 12 34 56 {i:02}")}))
+        .collect();
+    let d = w
+        .ok(
+            &w.agent,
+            "mutation($i: SubmitOutreachCasesInput!) { submitOutreachCases(input: $i) { cases { id } } }",
+            json!({"i": {"campaignId": campaign, "cases": cases}}),
+        )
+        .await;
+    let ids: Vec<String> = d["submitOutreachCases"]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), n);
+    for (i, case) in ids.iter().enumerate() {
+        let via = if i % 2 == 0 { &w.app } else { &other };
+        for (q, vars) in [
+            (
+                "mutation($i: RecordOutreachAttemptInput!) { recordOutreachAttempt(input: $i) { case { id } } }",
+                json!({"i": {"caseId": case, "channel": "PHONE", "result": "REACHED"}}),
+            ),
+            (
+                "mutation($i: CloseOutreachCaseInput!) { closeOutreachCase(input: $i) { case { status } } }",
+                json!({"i": {"caseId": case, "outcome": "PAYMENT_PLAN_AGREED", "consentToReport": false}}),
+            ),
+        ] {
+            let r = via.as_user(&w.t.mediator, None, q, vars).await;
+            assert!(r.ok(), "{}", r.body);
+        }
     }
+
     let hits = rx.wait_for(n).await;
     assert_eq!(hits.len(), n, "each event once: {hits:?}");
     let ids: HashSet<&str> = hits.iter().map(|h| h.id.as_str()).collect();
-    assert_eq!(ids.len(), n);
-    let body: Value = serde_json::from_str(&hits[0].body).unwrap();
-    assert_eq!(body["type"], "agreement.status_changed");
-    assert_eq!(body["data"]["agreement"], agreement);
-    assert_eq!(body["data"]["status"], "suspended");
-    assert_eq!(body["data"]["previousStatus"], "active");
+    assert_eq!(ids.len(), n, "n distinct events");
+    assert!(
+        hits.iter()
+            .all(|h| h.answered == 200 && verifies(&secret, h))
+    );
+    let cases: HashSet<String> = hits
+        .iter()
+        .map(|h| {
+            serde_json::from_str::<Value>(&h.body).unwrap()["data"]["case"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(cases.len(), n, "one event per case");
     assert_eq!(
         w.app
             .count("select count(*) from webhook_deliveries where status = 'delivered' and attempts = 1")
             .await,
         n as i64
+    );
+
+    // Who sent what, from each process's own log: together, every event exactly once,
+    // and each process its share.
+    let by_first = first.stop().await;
+    let by_second = second.stop().await;
+    let mut all: Vec<&str> = by_first
+        .iter()
+        .chain(&by_second)
+        .map(String::as_str)
+        .collect();
+    all.sort_unstable();
+    let mut received: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    received.sort_unstable();
+    assert_eq!(
+        all, received,
+        "the processes' logs name the events received, once each"
+    );
+    assert!(
+        !by_first.is_empty() && !by_second.is_empty(),
+        "both processes delivered: {} and {}",
+        by_first.len(),
+        by_second.len()
     );
 }
 
@@ -767,6 +940,34 @@ impl Smtp {
     }
 }
 
+impl Smtp {
+    /// The first message to `to` whose plain text satisfies `matches` (waits at most
+    /// 30 s): its decoded plain text and HTML.
+    async fn message_where(
+        &mut self,
+        to: &str,
+        matches: impl Fn(&str) -> bool,
+    ) -> (String, String) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(m) = self.received.iter().find(|m| {
+                m["to"][0] == to && matches(&part(m["data"].as_str().unwrap(), "text/plain"))
+            }) {
+                let raw = m["data"].as_str().unwrap();
+                return (part(raw, "text/plain"), part(raw, "text/html"));
+            }
+            let line = tokio::time::timeout_at(deadline, self.lines.next_line())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("no such message to {to} within 30 s: {:?}", self.received)
+                })
+                .unwrap()
+                .expect("the SMTP server ended");
+            self.received.push(serde_json::from_str(&line).unwrap());
+        }
+    }
+}
+
 /// The decoded text of the message's part of `content_type` (quoted-printable,
 /// base64 or plain).
 fn part(raw: &str, content_type: &str) -> String {
@@ -894,4 +1095,211 @@ async fn invitations_and_reminders_reach_a_real_smtp_server() {
         "nothing reached the director"
     );
     let _ = w.partner;
+}
+
+#[tokio::test]
+async fn union_and_partner_people_get_their_invitations_and_reminders() {
+    let mut smtp = Smtp::start().await;
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let w = world(
+        app_on(own_db().await, |v| {
+            v.insert("PASSERELLE_SMTP_URL".into(), url);
+        })
+        .await,
+    )
+    .await;
+    let tdb = w.app.db;
+    let admin = w.app.union_user("admin").await;
+    // A person of each kind who turns reminders off.
+    let quiet_admin = w.app.union_user("admin").await;
+    let quiet_agent = {
+        let db = tdb.app().await;
+        let u = testkit::fixtures::partner_user(&db, &w.app.issuer.url, w.partner).await;
+        db.close().await;
+        u
+    };
+    for u in [&quiet_admin, &quiet_agent] {
+        let d = w
+            .ok(
+                u,
+                "mutation { setReminders(input: {enabled: false}) { remindersEnabled } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(d["setReminders"]["remindersEnabled"], false);
+        let d = w.ok(u, "{ remindersEnabled }", json!({})).await;
+        assert_eq!(d["remindersEnabled"], false, "{}", u.email);
+    }
+    let d = w.ok(&w.agent, "{ remindersEnabled }", json!({})).await;
+    assert_eq!(d["remindersEnabled"], true, "on unless turned off");
+    let partner_name = {
+        let admin_conn = tdb.admin().await;
+        let row = admin_conn
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "select name from partner_organisations where id = $1",
+                vec![w.partner.into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let _ = admin_conn.close().await;
+        row.try_get::<String>("", "name").unwrap()
+    };
+
+    // Invitations: to the union's staff and to a partner's people.
+    let auditor = format!("nouvel.auditeur.{}@example.org", testkit::suffix());
+    w.ok(
+        &admin,
+        "mutation($i: InviteUnionStaffInput!) { inviteUnionStaff(input: $i) { invitation { id } } }",
+        json!({"i": {"email": auditor, "role": "AUDITOR"}}),
+    )
+    .await;
+    let (text, html) = smtp.message_where(&auditor, |_| true).await;
+    assert!(
+        text.contains("Vous êtes invité·e à rejoindre l'équipe de l'Union nationale des PIMMS sur Passerelle, en tant qu'auditeur ou auditrice."),
+        "{text}"
+    );
+    assert!(html.contains("<html lang=\"fr\">"), "{html}");
+    assert!(
+        html.contains(
+            "<p>Vous êtes invité·e à rejoindre l&#39;équipe de l&#39;Union nationale des PIMMS"
+        ),
+        "{html}"
+    );
+    let agent = format!("nouvelle.agente.{}@example.org", testkit::suffix());
+    w.ok(
+        &admin,
+        "mutation($i: InvitePartnerUserInput!) { invitePartnerUser(input: $i) { partnerInvitation { id } } }",
+        json!({"i": {"partnerId": kernel::gid::encode("PartnerOrganisation", w.partner), "email": agent}}),
+    )
+    .await;
+    let (text, html) = smtp.message_where(&agent, |_| true).await;
+    assert!(
+        text.contains(&format!("Vous êtes invité·e à accéder à Passerelle pour le compte de {partner_name}, partenaire du réseau PIMMS.")),
+        "{text}"
+    );
+    assert!(
+        html.contains("<p>Pour accepter, connectez-vous à Passerelle avec cette adresse e-mail"),
+        "{html}"
+    );
+
+    // Reports available: the local agreement's and a national one's.
+    let national = Uuid::now_v7();
+    exec(
+        tdb,
+        "insert into agreements (id, partner_id, tenant_id, reference, title, starts_on, ends_on, status, services, reporting_frequency) \
+         values ($1, $2, null, $3, 'Convention nationale', current_date - 400, current_date + 300, 'active', '{partner_visits}', 'monthly')",
+        vec![national.into(), w.partner.into(), format!("NAT-{}", testkit::suffix()).into()],
+    )
+    .await;
+    let db = tdb.app().await;
+    let partners = partners::Partners::new(db.clone(), None);
+    assert_eq!(
+        partners
+            .announce_closed_reporting_periods(kernel::time::today())
+            .await
+            .unwrap(),
+        2
+    );
+    db.close().await;
+    let local_period = format!("avec {}", w.t.name);
+    let (text, _) = smtp
+        .message_where(&w.agent.email, |t| {
+            t.contains("bilan est disponible") && t.contains(&local_period)
+        })
+        .await;
+    assert!(
+        text.contains(&format!("Vous recevez ce rappel en tant que personne de {partner_name}, partenaire de la convention.")),
+        "{text}"
+    );
+    smtp.message_where(&w.agent.email, |t| {
+        t.contains("(convention nationale)") && t.contains("bilan est disponible")
+    })
+    .await;
+    let (text, _) = smtp
+        .message_where(&admin.email, |t| t.contains("bilan est disponible"))
+        .await;
+    assert!(
+        text.contains("(convention nationale)"),
+        "the union's admins get the national one: {text}"
+    );
+    assert!(
+        text.contains(
+            "en tant qu'administrateur ou administratrice de l'Union nationale des PIMMS"
+        ),
+        "{text}"
+    );
+    let (text, _) = smtp
+        .message_where(&w.t.coordinator.email, |t| {
+            t.contains("bilan est disponible")
+        })
+        .await;
+    assert!(
+        text.contains(&local_period),
+        "the association's people get the local one: {text}"
+    );
+
+    // The association suspends the agreement: the partner's people are told.
+    w.ok(
+        &w.t.director,
+        "mutation($i: SetAgreementStatusInput!) { setAgreementStatus(input: $i) { agreement { status } } }",
+        json!({"i": {"agreementId": kernel::gid::encode("Agreement", w.agreement), "status": "SUSPENDED", "reason": "Audit en cours"}}),
+    )
+    .await;
+    let (text, _) = smtp
+        .message_where(&w.agent.email, |t| t.contains("est passée du statut"))
+        .await;
+    assert!(
+        text.contains(&format!(
+            "{local_period} est passée du statut « en vigueur » au statut « suspendue »"
+        )),
+        "{text}"
+    );
+
+    // Everything sent or skipped: the two who turned reminders off got nothing, and
+    // each of their reminders is recorded as skipped; the union got no local report.
+    let pending = "select count(*) from email_messages where status = 'pending'";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while w.app.count(pending).await != 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "e-mails still pending"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for (u, skipped) in [(&quiet_agent, 3), (&quiet_admin, 1)] {
+        assert!(
+            smtp.received.iter().all(|m| m["to"][0] != u.email.as_str()),
+            "nothing reached {}",
+            u.email
+        );
+        assert_eq!(
+            w.app
+                .count(&format!(
+                    "select count(*) from email_messages where user_id = '{}' and status = 'skipped'",
+                    u.id
+                ))
+                .await,
+            skipped,
+            "{}",
+            u.email
+        );
+    }
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "select count(*) from email_messages where user_id = '{}'",
+                admin.id
+            ))
+            .await,
+        1,
+        "one reminder for the union's admin: the national report"
+    );
+    assert_eq!(
+        w.app
+            .count("select count(*) from email_messages where status = 'failed'")
+            .await,
+        0
+    );
 }
