@@ -218,6 +218,18 @@ const journeys = {
     const url = page.url();
     await page.goto(url);
     check(await page.locator('#journal-table tbody tr').count() === rows, 'the filter URL renders the same list');
+    // The theme filter reaches the whole journal: older matching visits follow.
+    await go(page, '/journal?theme=energy', 'journal by theme');
+    const firstPage = await page.locator('#journal-table tbody a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    check(firstPage.length === 50 && await page.locator('#journal-next').count() === 1, `a full page and a link to older visits (${firstPage.length})`);
+    await page.locator('#journal-next').click();
+    await page.waitForURL(/apres=/);
+    await axe(page, 'journal by theme, older visits');
+    const olderThemes = await page.locator('#journal-table tbody tr td:nth-child(4)').allInnerTexts();
+    const older = await page.locator('#journal-table tbody a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    check(older.length > 0 && olderThemes.every((t) => t.includes('Énergie')), 'older visits, every one with an energy request');
+    check(older.every((h) => !firstPage.includes(h)), 'none of the first page again');
+    await page.goto(url);
 
     await page.locator('#journal-table tbody tr').first().getByRole('link').click();
     await page.waitForSelector('h1');
@@ -403,7 +415,7 @@ const journeys = {
     await axe(page, 'final report and action plan');
     check((await page.locator('#audit-grade').innerText()).trim().length > 1, 'the grade is shown');
     check(await page.locator('#actions tbody tr').count() > 0, 'the action plan is listed');
-    check((await page.locator('#actions').innerText()).includes('En retard'), 'an overdue action is flagged');
+    check(/en retard/i.test(await page.locator('#actions').innerText()), 'an overdue action is flagged');
     const finalUrl = page.url();
     const done = page.locator('form[action*="/actions/"]').first();
     const noteId = await done.locator('textarea').getAttribute('id');
@@ -437,9 +449,9 @@ const journeys = {
 
   /** 3. Another director answers the draft report's findings; another association's audit is 404. */
   async contradictory(page) {
-    await devSignIn(page, 'Sophie Martin');
+    await devSignIn(page, 'Olivier Santoni');
     await page.waitForURL(`${BASE}/accueil`);
-    await go(page, '/conformite', 'compliance audits (Nîmes)');
+    await go(page, '/conformite', 'compliance audits (Marseille)');
     await page.locator('#audits tbody tr').filter({ hasText: 'réponses avant le' }).first().getByRole('link').click();
     await page.waitForSelector('#draft-summary');
     await axe(page, 'draft report');

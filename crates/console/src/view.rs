@@ -5,7 +5,7 @@ use axum::response::Html;
 use maud::{DOCTYPE, Markup, html};
 
 /// The stylesheet's URL carries a version: a browser may keep it a year.
-pub(crate) const CSS_PATH: &str = "/assets/console-1.css";
+pub(crate) const CSS_PATH: &str = "/assets/console-2.css";
 pub(crate) const CSS: &str = include_str!("../assets/console.css");
 /// htmx 2.0.4 (npm `htmx.org`, BSD-0 licence: assets/htmx-LICENSE), vendored so
 /// that nothing is loaded from another site.

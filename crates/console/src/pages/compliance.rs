@@ -46,7 +46,7 @@ fn date(v: &Value) -> String {
 
 fn score(v: &Value) -> String {
     v.as_f64()
-        .map(|x| format!("{:.1} %", x).replace('.', ","))
+        .map(|x| format!("{x:.1} %").replace('.', ","))
         .unwrap_or_else(|| "—".into())
 }
 

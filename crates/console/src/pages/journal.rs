@@ -14,11 +14,11 @@ use chrono::NaiveDate;
 use maud::html;
 use serde_json::{Value, json};
 
-/// Visits shown on one page of the console.
-const PAGE: usize = 100;
+/// Visits shown on one page of the console (and asked of the API at a time).
+const PAGE: usize = 50;
 /// Pages of the API read at most for one page of the console under a theme or
 /// partner filter (the API filters neither).
-const SCAN_PAGES: usize = 20;
+const SCAN_PAGES: usize = 40;
 
 fn theme_label(themes: &[Value], code: &str) -> String {
     themes
@@ -69,12 +69,17 @@ pub(crate) async fn list_page(
         theme.is_none_or(|t| reqs.iter().any(|r| text(&r["theme"]) == t))
             && partner.is_none_or(|p| reqs.iter().any(|r| text(&r["partner"]["id"]) == p))
     };
-    let mut visits: Vec<Value> = list(&data["visits"]["nodes"])
-        .iter()
-        .filter(|v| keep(v))
-        .cloned()
-        .collect();
-    let mut info = data["visits"]["pageInfo"].clone();
+    // (cursor, visit) of every visit kept, in the journal's order.
+    let mut visits: Vec<(String, Value)> = Vec::new();
+    let take = |visits: &mut Vec<(String, Value)>, page: &Value| {
+        for e in list(&page["visits"]["edges"]) {
+            if keep(&e["node"]) {
+                visits.push((text(&e["cursor"]).to_owned(), e["node"].clone()));
+            }
+        }
+        page["visits"]["pageInfo"].clone()
+    };
+    let mut info = take(&mut visits, &data);
     let mut read = 1;
     while (theme.is_some() || partner.is_some())
         && visits.len() < PAGE
@@ -84,19 +89,21 @@ pub(crate) async fn list_page(
         let next = st
             .run(&s, &JOURNAL_PAGE, vars(info["endCursor"].as_str()))
             .await?;
-        visits.extend(
-            list(&next["visits"]["nodes"])
-                .iter()
-                .filter(|v| keep(v))
-                .cloned(),
-        );
-        info = next["visits"]["pageInfo"].clone();
+        info = take(&mut visits, &next);
         read += 1;
     }
-    let next_cursor = (info["hasNextPage"].as_bool() == Some(true))
-        .then(|| info["endCursor"].as_str())
-        .flatten();
-    let next_link = next_cursor.map(|c| {
+    // A page of the console shows PAGE visits at most; the next one starts after
+    // the last shown (its own cursor), or after the last page read.
+    let next_cursor = if visits.len() > PAGE {
+        visits.truncate(PAGE);
+        visits.last().map(|(c, _)| c.clone())
+    } else if info["hasNextPage"].as_bool() == Some(true) {
+        info["endCursor"].as_str().map(str::to_owned)
+    } else {
+        None
+    };
+    let visits: Vec<Value> = visits.into_iter().map(|(_, v)| v).collect();
+    let next_link = next_cursor.as_deref().map(|c| {
         let mut params: Vec<(&str, &str)> = Vec::new();
         for k in ["site", "du", "au", "theme", "partenaire", "annulees"] {
             if let Some(v) = field(&q, k) {
