@@ -13,11 +13,12 @@ create table bench_pgbench.w0 (
   n integer primary key,
   tenant_id uuid not null,
   visit_id uuid not null,
-  user_id uuid not null
+  user_id uuid not null,
+  site_id uuid not null
 );
 insert into bench_pgbench.w0
-select row_number() over (), v.tenant_id, v.id, d.user_id
-from (select tenant_id, id from visits tablesample bernoulli (5) where status = 'recorded' limit 10000) v
+select row_number() over (), v.tenant_id, v.id, d.user_id, v.site_id
+from (select tenant_id, id, site_id from visits tablesample bernoulli (5) where status = 'recorded' limit 10000) v
 join lateral (
   select m.user_id from memberships m
   where m.tenant_id = v.tenant_id and m.role = 'director' and m.status = 'active'
