@@ -449,10 +449,10 @@ const journeys = {
 
   /** 3. Another director answers the draft report's findings; another association's audit is 404. */
   async contradictory(page) {
-    await devSignIn(page, 'Olivier Santoni');
+    await devSignIn(page, 'Sophie Martin');
     await page.waitForURL(`${BASE}/accueil`);
-    await go(page, '/conformite', 'compliance audits (Marseille)');
-    await page.locator('#audits tbody tr').filter({ hasText: 'réponses avant le' }).first().getByRole('link').click();
+    await go(page, '/conformite', 'compliance audits (Nîmes)');
+    await page.locator('#audits tbody tr').filter({ hasText: 'complémentaire' }).first().getByRole('link').click();
     await page.waitForSelector('#draft-summary');
     await axe(page, 'draft report');
     const url = page.url();

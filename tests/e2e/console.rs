@@ -73,25 +73,31 @@ async fn one_id(tdb: &testkit::TestDb, sql: &str) -> Uuid {
     id
 }
 
-/// Opens a compliance campaign auditing Lyon only, as the union's admin through
-/// `/graphql`; the id of Lyon's audit, in its self-assessment.
-async fn open_lyon_audit(base: &str, lyon: Uuid) -> String {
+/// A `/graphql` caller with a development token for `email`.
+async fn api_as(
+    base: &str,
+    email: &str,
+) -> impl Fn(&'static str, Value) -> futures_util::future::BoxFuture<'static, Value> {
     let http = reqwest::Client::new();
     let token: Value = http
         .post(format!("{base}/dev/token"))
-        .json(&serde_json::json!({ "email": "admin@union-pimms.example" }))
+        .json(&serde_json::json!({ "email": email }))
         .send()
         .await
         .expect("POST /dev/token")
         .json()
         .await
         .expect("token JSON");
-    let token = token["access_token"].as_str().expect("a demo token");
-    let gql = |query: &'static str, variables: Value| {
-        let http = http.clone();
-        async move {
+    let token = token["access_token"]
+        .as_str()
+        .expect("a demo token")
+        .to_owned();
+    let url = format!("{base}/graphql");
+    move |query: &'static str, variables: Value| {
+        let (http, token, url) = (http.clone(), token.clone(), url.clone());
+        Box::pin(async move {
             let r: Value = http
-                .post(format!("{base}/graphql"))
+                .post(url)
                 .bearer_auth(token)
                 .json(&serde_json::json!({ "query": query, "variables": variables }))
                 .send()
@@ -100,36 +106,87 @@ async fn open_lyon_audit(base: &str, lyon: Uuid) -> String {
                 .json()
                 .await
                 .expect("GraphQL JSON");
-            assert!(r["errors"].is_null(), "{r}");
+            assert!(r["errors"].is_null(), "{query}: {r}");
             r["data"].clone()
-        }
-    };
-    let versions = gql("{ catalogueVersions { id status } }", serde_json::json!({})).await;
+        })
+    }
+}
+
+/// Through the API as any client would: the union's admin opens a campaign
+/// auditing Lyon and Nîmes (the demo's audits are final or, for Nîmes, without a
+/// finding); Nîmes's director submits its self-assessment; the admin scores it,
+/// writes two findings and sends the draft report. (Lyon's audit, in its
+/// self-assessment; Nîmes's, in its contradictory phase.)
+async fn open_audits(base: &str, lyon: Uuid, nimes: Uuid) -> (String, String) {
+    let admin = api_as(base, "admin@union-pimms.example").await;
+    let versions = admin(
+        "{ catalogueVersions { id status criteria { id } } }",
+        serde_json::json!({}),
+    )
+    .await;
     let version = versions["catalogueVersions"]
         .as_array()
         .expect("versions")
         .iter()
         .find(|v| v["status"] == "PUBLISHED")
-        .expect("a published catalogue")["id"]
+        .expect("a published catalogue")
         .clone();
     let today = chrono::Utc::now().date_naive();
     let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
-    let opened = gql(
-        "mutation($i: OpenComplianceCampaignInput!) { openComplianceCampaign(input: $i) { campaign { audits { id } } } }",
+    let opened = admin(
+        "mutation($i: OpenComplianceCampaignInput!) { openComplianceCampaign(input: $i) { campaign { audits { id tenant { slug } } } } }",
         serde_json::json!({ "i": {
             "title": "Campagne de contrôle complémentaire",
-            "catalogueVersionId": version,
+            "catalogueVersionId": version["id"],
             "periodStartsOn": day(-365), "periodEndsOn": day(-1),
             "selfAssessmentDueOn": day(20), "visitsFrom": day(30), "visitsUntil": day(40),
             "contradictoryDays": 30, "closesOn": day(90),
-            "tenantIds": [kernel::gid::encode("Tenant", lyon)],
+            "tenantIds": [kernel::gid::encode("Tenant", lyon), kernel::gid::encode("Tenant", nimes)],
         } }),
     )
     .await;
-    opened["openComplianceCampaign"]["campaign"]["audits"][0]["id"]
-        .as_str()
-        .expect("Lyon's audit")
-        .to_owned()
+    let audits = opened["openComplianceCampaign"]["campaign"]["audits"]
+        .as_array()
+        .expect("audits")
+        .clone();
+    let of = |slug: &str| {
+        audits
+            .iter()
+            .find(|a| a["tenant"]["slug"] == slug)
+            .expect("an audit")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let (lyon_audit, nimes_audit) = (of("pimms-lyon-metropole"), of("pimms-nimes"));
+    let nimes_director = api_as(base, "direction@nimes.pimms.example").await;
+    nimes_director(
+        "mutation($i: AuditInput!) { submitSelfAssessment(input: $i) { audit { id } } }",
+        serde_json::json!({ "i": { "auditId": nimes_audit } }),
+    )
+    .await;
+    let criteria = version["criteria"].as_array().expect("criteria");
+    for (i, c) in criteria.iter().enumerate() {
+        let result = if i < 2 { "NOT_MET" } else { "MET" };
+        admin(
+            "mutation($i: ScoreCriterionInput!) { scoreCriterion(input: $i) { audit { id } } }",
+            serde_json::json!({ "i": { "auditId": nimes_audit, "criterionId": c["id"], "result": result } }),
+        )
+        .await;
+        if i < 2 {
+            admin(
+                "mutation($i: AddAuditFindingInput!) { addAuditFinding(input: $i) { finding { id } } }",
+                serde_json::json!({ "i": { "auditId": nimes_audit, "criterionId": c["id"], "body": "Écart relevé lors de la visite." } }),
+            )
+            .await;
+        }
+    }
+    admin(
+        "mutation($i: SendDraftReportInput!) { sendDraftReport(input: $i) { audit { id } } }",
+        serde_json::json!({ "i": { "auditId": nimes_audit, "summary": "Rapport provisoire : deux écarts." } }),
+    )
+    .await;
+    (lyon_audit, nimes_audit)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -228,10 +285,9 @@ async fn journeys_in_chromium() {
             .expect("invitation");
         let _ = admin.close().await;
     }
-    // An audit of Lyon in its self-assessment (the demo's are final or in their
-    // contradictory phase): the union's admin opens a campaign choosing Lyon, through
-    // the API as any client would.
-    let lyon_audit = open_lyon_audit(&base, lyon).await;
+    // An audit of Lyon in its self-assessment, one of Nîmes with findings to answer.
+    let nimes = one_id(tdb, "select id from tenants where slug = 'pimms-nimes'").await;
+    let (lyon_audit, _) = open_audits(&base, lyon, nimes).await;
     let nimes_employee = one_id(
         tdb,
         "select e.id from employees e join tenants t on t.id = e.tenant_id \
