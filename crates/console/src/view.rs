@@ -181,6 +181,15 @@ pub(crate) fn csrf_field(csrf: &str) -> Markup {
 /// beside each. Decorative for assistive technologies: the table beside it
 /// carries the same figures.
 pub(crate) fn bar_chart(title: &str, bars: &[(String, i64, i64)]) -> Markup {
+    bar_chart_with(
+        title,
+        "barres bleues : période ; barres grises : même période l'an dernier. Détail dans le tableau.",
+        bars,
+    )
+}
+
+/// The same chart, with its own legend (what the grey bars stand for).
+pub(crate) fn bar_chart_with(title: &str, legend: &str, bars: &[(String, i64, i64)]) -> Markup {
     let max = bars
         .iter()
         .flat_map(|(_, a, b)| [*a, *b])
@@ -209,7 +218,7 @@ pub(crate) fn bar_chart(title: &str, bars: &[(String, i64, i64)]) -> Markup {
                     }
                 }
             }
-            figcaption { (title) " — barres bleues : période ; barres grises : même période l'an dernier. Détail dans le tableau." }
+            figcaption { (title) " — " (legend) }
         }
     }
 }

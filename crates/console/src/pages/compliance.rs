@@ -203,7 +203,7 @@ async fn union_page(st: &Console, mut s: Signed) -> Result<Response, ConsoleErro
             li { strong { (d["contractsToRenew"].as_i64().unwrap_or(0)) } " contrat(s) à renouveler sous 90 jours" }
         }
         h2 { "Dernière appréciation de chaque association" }
-        (view::bar_chart("Associations par appréciation", &bars))
+        (view::bar_chart_with("Associations par appréciation", "détail dans le tableau.", &bars))
         div.table-wrap {
             table.table id="by-grade" {
                 caption { "Associations par appréciation (dernier rapport définitif)" }

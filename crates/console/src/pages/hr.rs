@@ -44,7 +44,10 @@ fn month(v: &Value) -> String {
 
 /// Hours with a decimal comma.
 fn hours(v: &Value) -> String {
-    format!("{:.1} h", v.as_f64().unwrap_or(0.0)).replace('.', ",")
+    let h = v.as_f64().unwrap_or(0.0);
+    // A rounding residue is no debt: never "-0,0 h".
+    let h = if h.abs() < 0.05 { 0.0 } else { h };
+    format!("{h:.1} h").replace('.', ",")
 }
 
 fn name(e: &Value) -> String {
@@ -190,10 +193,14 @@ pub(crate) async fn employee(
         }
         h2 { "Temps de formation : les 9 %" }
         p { "Chaque mois, 9 % des heures travaillées sont dues en formation ou en temps de projet professionnel ; le solde cumule depuis le début du parcours." }
-        (view::bar_chart("Heures de formation faites (dixièmes d'heure) par mois", &bars))
+        (view::bar_chart_with(
+            "Heures de formation par mois, les douze derniers",
+            "barres bleues : heures faites ; barres grises : heures dues. Détail dans le tableau.",
+            &bars,
+        ))
         div.table-wrap {
             table.table id="ledger" {
-                caption { "Registre des 9 %, mois par mois (barres grises du graphique : heures dues)" }
+                caption { "Registre des 9 %, mois par mois" }
                 thead { tr { th scope="col" { "Mois" } th scope="col" { "Heures travaillées" } th scope="col" { "Dues" } th scope="col" { "Faites" } th scope="col" { "Autres" } th scope="col" { "Solde cumulé" } } }
                 tbody { @for m in months { tr {
                     th scope="row" { (month(&m["month"])) }
