@@ -850,6 +850,65 @@ async fn partners_apart(
     out
 }
 
+/// Webhooks: the first partner's (A's own, the prober) and the third's (another
+/// working with A) endpoints and deliveries are theirs alone, hidden from A's staff
+/// and from the union; and no endpoint's signing secret is ever read back through the
+/// API, by anyone, its own partner included (it is shown once, at creation).
+async fn webhooks_apart(admin: &DatabaseConnection, partners: [uuid::Uuid; 3]) -> Vec<Row> {
+    let mut out = Vec::new();
+    for (i, p) in partners.into_iter().enumerate() {
+        for row in rows_json(
+            admin,
+            format!("select secret from webhook_endpoints where partner_id = '{p}'"),
+        )
+        .await
+        {
+            out.push(Row {
+                table: "webhook_endpoints".into(),
+                needles: texts(&row),
+                hidden_from: vec![Class::Staff, Class::Union, Class::Partner, Class::Anonymous],
+            });
+        }
+        if i == 1 {
+            // B's partner's: hidden from everyone already (collect_secrets).
+            continue;
+        }
+        for (table, gid_type, sql) in [
+            (
+                "webhook_endpoints",
+                "WebhookEndpoint",
+                format!("select id, url from webhook_endpoints where partner_id = '{p}'"),
+            ),
+            (
+                "webhook_deliveries",
+                "WebhookDelivery",
+                format!("select id, last_error from webhook_deliveries where partner_id = '{p}'"),
+            ),
+        ] {
+            for row in rows_json(admin, sql).await {
+                let mut needles: Vec<String> = texts(&row)
+                    .into_iter()
+                    .filter(|t| t.len() >= 6 && uuid::Uuid::parse_str(t).is_err())
+                    .collect();
+                if let Some(id) = row
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| uuid::Uuid::parse_str(s).ok())
+                {
+                    needles.push(id.to_string());
+                    needles.push(gid(gid_type, id));
+                }
+                out.push(Row {
+                    table: table.into(),
+                    needles,
+                    hidden_from: vec![Class::Staff, Class::Union],
+                });
+            }
+        }
+    }
+    out
+}
+
 /// A digest of every row that belongs to B: all tables with a tenant_id (found in the
 /// catalog, so new tables are covered), B's people, their identities and roles.
 async fn fingerprint(
@@ -894,6 +953,10 @@ async fn fingerprint(
     parts.push(format!(
         "select p::text from partner_users p where user_id in ({people})"
     ));
+    // Their reminder choices: only each person changes their own.
+    parts.push(format!(
+        "select n::text from notification_preferences n where user_id in ({people})"
+    ));
     if with_tenant_row {
         parts.push(format!("select t::text from tenants t where id = '{b}'"));
     }
@@ -924,6 +987,19 @@ async fn no_probe_crosses_a_tenant_line() {
     // A's partner (the probing partner) works with A only; B's partner with B only.
     let pa = testkit::fixtures::populate_partner(app.db, &app.issuer.url, &a).await;
     let pb = testkit::fixtures::populate_partner(app.db, &app.issuer.url, &b).await;
+    // A reminder choice of B's director's, which no probe may change.
+    {
+        let admin = app.db.admin().await;
+        admin
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "insert into notification_preferences (user_id, reminders) values ($1, false)",
+                vec![b.director.id.into()],
+            ))
+            .await
+            .expect("B's director's reminder choice");
+        let _ = admin.close().await;
+    }
     let schema = Schema::parse(&graphql::sdl());
     let admin_conn = app.db.admin().await;
 
@@ -1197,6 +1273,36 @@ async fn no_probe_crosses_a_tenant_line() {
         theirs.body
     );
     secrets.rows.extend(apart);
+    secrets
+        .rows
+        .extend(webhooks_apart(&admin_conn, [pa.id, pb.id, pc.id]).await);
+    // The detector sees a partner's own endpoints and deliveries (positive control).
+    let own = app
+        .as_user(
+            &pb.user,
+            None,
+            "{ webhookEndpoints(first: 5) { edges { node { id url } } } }",
+            json!({}),
+        )
+        .await;
+    let endpoint = own.body["data"]["webhookEndpoints"]["edges"][0]["node"]["id"].clone();
+    let deliveries = app
+        .as_user(
+            &pb.user,
+            None,
+            "query($e: ID!) { webhookDeliveries(endpointId: $e, first: 5) { edges { node { id lastError } } } }",
+            json!({"e": endpoint}),
+        )
+        .await;
+    assert!(
+        secrets
+            .leaked(&format!("{} {}", own.body, deliveries.body), Class::Partner)
+            .len()
+            >= 4,
+        "the detector sees B's partner's endpoint and delivery: {} {}",
+        own.body,
+        deliveries.body
+    );
 
     let mut probes = 0usize;
     let mut leaks: Vec<String> = Vec::new();
