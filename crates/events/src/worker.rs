@@ -596,7 +596,13 @@ fn message(m: &DueEmail, kind: &str, r: Recipient) -> Email {
                 subject,
                 &[
                     what,
-                    "Pour accepter, connectez-vous à Passerelle avec cette adresse e-mail : l'invitation est valable 14 jours.".to_owned(),
+                    // Only an association's invitations expire (after 14 days).
+                    if kind == "association" {
+                        "Pour accepter, connectez-vous à Passerelle avec cette adresse e-mail : l'invitation est valable 14 jours.".to_owned()
+                    } else {
+                        "Pour accepter, connectez-vous à Passerelle avec cette adresse e-mail."
+                            .to_owned()
+                    },
                     "Si vous ne vous attendiez pas à ce message, vous pouvez l'ignorer.".to_owned(),
                 ],
             )
