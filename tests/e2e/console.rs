@@ -134,7 +134,7 @@ async fn open_audits(base: &str, lyon: Uuid, nimes: Uuid) -> (String, String) {
     let today = chrono::Utc::now().date_naive();
     let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
     let opened = admin(
-        "mutation($i: OpenComplianceCampaignInput!) { openComplianceCampaign(input: $i) { campaign { audits { id tenant { slug } } } } }",
+        "mutation($i: OpenComplianceCampaignInput!) { openComplianceCampaign(input: $i) { campaign { audits { edges { node { id tenant { slug } } } } } } }",
         serde_json::json!({ "i": {
             "title": "Campagne de contrôle complémentaire",
             "catalogueVersionId": version["id"],
@@ -145,10 +145,13 @@ async fn open_audits(base: &str, lyon: Uuid, nimes: Uuid) -> (String, String) {
         } }),
     )
     .await;
-    let audits = opened["openComplianceCampaign"]["campaign"]["audits"]
-        .as_array()
-        .expect("audits")
-        .clone();
+    let audits: Vec<serde_json::Value> =
+        opened["openComplianceCampaign"]["campaign"]["audits"]["edges"]
+            .as_array()
+            .expect("audits")
+            .iter()
+            .map(|e| e["node"].clone())
+            .collect();
     let of = |slug: &str| {
         audits
             .iter()

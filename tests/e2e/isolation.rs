@@ -337,8 +337,8 @@ const UNION_MAY_READ: &[&str] = &[
     "agreement_activity_monthly",
     // Franchise compliance: the union's admin and auditors read every association's
     // contract and audits (they run them). Row-level security keeps the auditors'
-    // internal notes from the association, and the service keeps findings, documents
-    // and notes from the union's analyst (tested in tests/e2e/compliance.rs).
+    // internal notes from the association, and everything but the audits' grades and
+    // scores from the union's analyst (UNION_ANALYST_MAY_READ, checked as such).
     "compliance_contracts",
     "compliance_signatories",
     "compliance_amendments",
@@ -364,6 +364,27 @@ const UNION_MAY_READ: &[&str] = &[
     "access_log_checkpoints",
 ];
 
+/// Tables of another association the union's analyst may read (row-level security,
+/// as an analyst sees it, is checked against it): aggregates only. Of franchise
+/// compliance, the audits (grade and score, no text about the association): never a
+/// contract, answer, document, observation, score row, finding, reply, report, note,
+/// action, sanction or history entry (migration 0016's restrictive policies).
+const UNION_ANALYST_MAY_READ: &[&str] = &[
+    "tenants",
+    "sites",
+    "site_opening_hours",
+    "site_closures",
+    "site_labels",
+    "visit_daily",
+    "request_daily",
+    "workshop_daily",
+    "agreements",
+    "agreement_revisions",
+    "agreement_sites",
+    "agreement_activity_monthly",
+    "compliance_audits",
+];
+
 /// Tables of another association the union may write: its admin and auditors record
 /// contracts, open campaigns (audits for the associations drawn), run audits and
 /// decide sanctions, which show on the sites' labels (a `pimms_suspended` label).
@@ -382,6 +403,9 @@ const UNION_MAY_WRITE: &[&str] = &[
     "compliance_documents",
     "compliance_history",
     "site_labels",
+    // The events of those changes (an audit's phase: `compliance.*` types only; see
+    // `fingerprint`), written in the same transaction.
+    "event_outbox",
 ];
 
 /// Partner tables (rows carrying a partner_id) the union reads: the agreements and
@@ -416,7 +440,10 @@ const PARTNER_MUTATIONS: &[&str] = &[
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
     Staff,
+    /// The union's admin and auditors.
     Union,
+    /// The union's analyst: aggregates only (UNION_ANALYST_MAY_READ), writes nothing.
+    Analyst,
     Partner,
     Anonymous,
     /// A person with several identities who chose none: sees nothing of anyone, and
@@ -459,6 +486,9 @@ struct Secrets {
     rows: Vec<Row>,
     /// Tables of B the union may read (by RLS, checked against UNION_MAY_READ).
     union_tables: BTreeSet<String>,
+    /// Tables of B the union's analyst may read (by RLS, checked against
+    /// UNION_ANALYST_MAY_READ).
+    analyst_tables: BTreeSet<String>,
     /// Global ids of B's objects: the probes' inputs.
     ids: Vec<String>,
 }
@@ -561,6 +591,7 @@ async fn collect_secrets(
             };
             if !union_reads {
                 h.push(Class::Union);
+                h.push(Class::Analyst);
             }
             h
         };
@@ -596,46 +627,58 @@ async fn collect_secrets(
             from_partner.push(partner_source);
         }
     }
-    // What row-level security lets a union auditor read of B.
+    // What row-level security lets a union auditor, and the union's analyst, read of B.
     let app = sea_orm::Database::connect(app_url.to_owned())
         .await
         .expect("app connection");
-    let mut union_tables = BTreeSet::new();
-    for t in tables.iter().map(String::as_str).chain(["tenants"]) {
-        let col = if t == "tenants" { "id" } else { "tenant_id" };
-        use sea_orm::TransactionTrait;
-        let tx = app.begin().await.unwrap();
-        tx.execute_unprepared(&format!(
-            "select set_config('app.union_role', 'auditor', true), set_config('app.user_id', '{}', true), set_config('app.actor_kind', 'user', true)",
-            uuid::Uuid::now_v7()
-        ))
-        .await
-        .unwrap();
-        let n: i64 = tx
-            .query_one_raw(Statement::from_string(
-                DbBackend::Postgres,
-                format!("select count(*) from {t} where {col} = '{b}'"),
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get_by_index(0)
-            .unwrap();
-        tx.rollback().await.unwrap();
-        if n > 0 {
-            union_tables.insert(t.to_owned());
+    let readable = |role: &'static str| {
+        let app = &app;
+        async move {
+            let mut out = BTreeSet::new();
+            for t in tables.iter().map(String::as_str).chain(["tenants"]) {
+                let col = if t == "tenants" { "id" } else { "tenant_id" };
+                use sea_orm::TransactionTrait;
+                let tx = app.begin().await.unwrap();
+                tx.execute_unprepared(&format!(
+                    "select set_config('app.union_role', '{role}', true), set_config('app.user_id', '{}', true), set_config('app.actor_kind', 'user', true)",
+                    uuid::Uuid::now_v7()
+                ))
+                .await
+                .unwrap();
+                let n: i64 = tx
+                    .query_one_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        format!("select count(*) from {t} where {col} = '{b}'"),
+                    ))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .try_get_by_index(0)
+                    .unwrap();
+                tx.rollback().await.unwrap();
+                if n > 0 {
+                    out.insert(t.to_owned());
+                }
+            }
+            out
         }
-    }
+    };
+    let union_tables = readable("auditor").await;
+    let analyst_tables = readable("analyst").await;
     let _ = app.close().await;
     // Tenant rows of B the union reads by design are not hidden from it.
     for (r, partner_source) in rows.iter_mut().zip(from_partner) {
         if !partner_source && union_tables.contains(&r.table) {
             r.hidden_from.retain(|c| *c != Class::Union);
         }
+        if !partner_source && analyst_tables.contains(&r.table) {
+            r.hidden_from.retain(|c| *c != Class::Analyst);
+        }
     }
     Secrets {
         rows,
         union_tables,
+        analyst_tables,
         ids,
     }
 }
@@ -921,13 +964,31 @@ async fn fingerprint(
 ) -> String {
     // The union admin may legitimately change an association's status, the sites an
     // agreement covers, and a partner's agreements, contacts and clients.
+    // The analyst changes nothing of B.
     let union = class == Class::Union;
     let with_tenant_row = !union;
     let mut parts: Vec<String> = tables
         .iter()
         .filter(|t| !(union && t.as_str() == "agreement_sites"))
-        .filter(|t| !(union && UNION_MAY_WRITE.contains(&t.as_str())))
-        .map(|t| format!("select t::text as x from {t} t where tenant_id = '{b}'"))
+        .filter(|t| !(union && UNION_MAY_WRITE.contains(&t.as_str()) && t.as_str() != "event_outbox"))
+        .map(|t| {
+            if t == "event_outbox" {
+                // Events written by the platform's periodic jobs (a de-duplication key:
+                // a contract or subsidy to renew, announced by whichever test server's
+                // housekeeping runs) are no probe's doing; the union's admin and
+                // auditors cause compliance events with the changes they may make.
+                let union_events = if union {
+                    " and event_type not like 'compliance.%'"
+                } else {
+                    ""
+                };
+                format!(
+                    "select t::text as x from {t} t where tenant_id = '{b}' and dedupe_key is null{union_events}"
+                )
+            } else {
+                format!("select t::text as x from {t} t where tenant_id = '{b}'")
+            }
+        })
         .collect();
     for t in partner_tables {
         if union && UNION_MAY_READ_OF_PARTNERS.contains(&t.as_str()) {
@@ -1085,6 +1146,31 @@ async fn no_probe_crosses_a_tenant_line() {
         unexpected.is_empty(),
         "row-level security lets the union read {unexpected:?} of another association"
     );
+    let unexpected: Vec<_> = secrets
+        .analyst_tables
+        .iter()
+        .filter(|t| !UNION_ANALYST_MAY_READ.contains(&t.as_str()))
+        .collect();
+    assert!(
+        unexpected.is_empty(),
+        "row-level security lets the union's analyst read {unexpected:?} of another association"
+    );
+    // The analyst's restriction is the database's too: B's compliance rows of every
+    // table but the audits are there, and hidden from the analyst.
+    for t in tenant_tables
+        .iter()
+        .filter(|t| t.starts_with("compliance_"))
+    {
+        let rows: Vec<&Row> = secrets.rows.iter().filter(|r| &r.table == t).collect();
+        assert!(!rows.is_empty(), "B has a row of {t} (testkit::fixtures)");
+        let analyst_reads = t == "compliance_audits";
+        assert_eq!(
+            rows.iter()
+                .all(|r| !r.hidden_from.contains(&Class::Analyst)),
+            analyst_reads,
+            "{t}: the analyst reads the audits' grades and scores only"
+        );
+    }
     // Every table of B with rows must be reachable by id through the API, or hold
     // no id (schedules, audit entries): then its rows are probed through their parent.
     let mapped: BTreeSet<&str> = graphql::GLOBAL_ID_TYPES.iter().map(|(t, _)| *t).collect();
@@ -1145,7 +1231,11 @@ async fn no_probe_crosses_a_tenant_line() {
             token: Some(app.token(&u)),
             person: Some(u.clone()),
             headers: Vec::new(),
-            class: Class::Union,
+            class: if role == "analyst" {
+                Class::Analyst
+            } else {
+                Class::Union
+            },
         });
     }
     actors.push(Actor {
@@ -1246,6 +1336,7 @@ async fn no_probe_crosses_a_tenant_line() {
             })
             .collect(),
         union_tables: BTreeSet::new(),
+        analyst_tables: BTreeSet::new(),
         ids: Vec::new(),
     };
     assert!(

@@ -10,6 +10,8 @@ mod agreements;
 mod auth;
 mod catalog;
 mod compliance;
+mod compliance_events;
+mod compliance_s3;
 mod console;
 mod dashboard;
 mod entities;

@@ -12,9 +12,11 @@ use crate::model::*;
 use crate::{AUDITORS, Compliance, author, indicators, map_err, record_history, rules};
 use chrono::{Days, NaiveDate};
 use db::Scoped;
-use kernel::{Ctx, Error, TenantRole, UnionRole};
+use kernel::{Ctx, Error, Page, PageRequest, TenantRole, UnionRole};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::json;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -62,6 +64,64 @@ fn audit_snapshot(a: &Audit) -> serde_json::Value {
     })
 }
 
+/// Writes the audit's `compliance.audit.phase_changed` event: ids and codes, the
+/// deadline the new phase sets, whether a review follows a submission.
+pub(crate) async fn phase_changed(
+    tx: &Scoped,
+    a: &Audit,
+    previous: Option<AuditStatus>,
+    self_assessment_due_on: Option<NaiveDate>,
+) -> Result<(), Error> {
+    let mut data = json!({
+        "audit": crate::jobs::gid("ComplianceAudit", a.id),
+        "campaign": crate::jobs::gid("ComplianceCampaign", a.campaign_id),
+        "phase": a.status.as_str(),
+        "previousPhase": previous.map(|p| p.as_str()),
+    });
+    match a.status {
+        AuditStatus::SelfAssessment => data["selfAssessmentDueOn"] = json!(self_assessment_due_on),
+        AuditStatus::Review => data["submitted"] = json!(a.submitted_at.is_some()),
+        AuditStatus::Contradictory => data["repliesDueOn"] = json!(a.replies_due_on),
+        AuditStatus::Final => data["grade"] = json!(a.grade.map(|g| g.as_str())),
+    }
+    let event = events::Event::new(events::EventType::AuditPhaseChanged, a.id, data)
+        .tenant(Some(a.tenant_id));
+    events::emit(tx, event).await?;
+    Ok(())
+}
+
+/// Keyset paging by id (UUIDv7: creation order): `fetch()` rows after the cursor.
+pub(crate) fn keyset<E: EntityTrait>(
+    q: sea_orm::Select<E>,
+    id: impl ColumnTrait,
+    page: &PageRequest,
+) -> sea_orm::Select<E> {
+    let q = match page.after {
+        Some(a) => q.filter(id.gt(a)),
+        None => q,
+    };
+    q.order_by_asc(id).limit(page.fetch())
+}
+
+/// An association's caller reads its own rows only (row-level security says so too).
+pub(crate) fn tenant_only<E: EntityTrait>(
+    ctx: &Ctx,
+    q: sea_orm::Select<E>,
+    tenant: impl ColumnTrait,
+) -> sea_orm::Select<E> {
+    match ctx.tenant() {
+        Some(t) => q.filter(tenant.eq(t.tenant_id.0)),
+        None => q,
+    }
+}
+
+/// Findings and observations: the auditors' always, the association's staff's once
+/// the draft report is sent.
+fn sent_to_staff(v: View, s: AuditStatus) -> bool {
+    v == View::Auditor
+        || (v == View::Staff && matches!(s, AuditStatus::Contradictory | AuditStatus::Final))
+}
+
 /// The audits a caller may list: the union's all, an association's its own (a viewer's
 /// only the final ones).
 fn scoped(
@@ -82,12 +142,128 @@ fn scoped(
 }
 
 impl Compliance {
-    pub async fn audits(&self, ctx: &Ctx, campaign: Option<Uuid>) -> Result<Vec<Audit>, Error> {
-        let mut q = scoped(ctx, au::Entity::find().order_by_asc(au::Column::Id))?;
+    /// One page of the audits the caller may read (of one campaign, or all), in the
+    /// order they were opened.
+    pub async fn audits(
+        &self,
+        ctx: &Ctx,
+        campaign: Option<Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<Audit>, Error> {
+        let mut q = scoped(ctx, au::Entity::find())?;
         if let Some(c) = campaign {
             q = q.filter(au::Column::CampaignId.eq(c));
         }
-        self.db.select_all(ctx, q, map_err).await
+        let q = keyset(q, au::Column::Id, &page);
+        let rows = self.db.select_all(ctx, q, map_err).await?;
+        Ok(Page::from_rows(rows, &page))
+    }
+
+    /// Of `rows` (each part of an audit), those the caller may read: `sees` says
+    /// whether a view reads such a row of an audit in a given phase. The audits
+    /// themselves are read as the caller may (another association's are not found).
+    async fn visible<T>(
+        &self,
+        ctx: &Ctx,
+        rows: Vec<T>,
+        audit_of: fn(&T) -> Uuid,
+        sees: fn(View, AuditStatus) -> bool,
+    ) -> Result<Vec<T>, Error> {
+        let v = View::of(ctx)?;
+        if rows.is_empty() {
+            return Ok(rows);
+        }
+        let mut ids: Vec<Uuid> = rows.iter().map(audit_of).collect();
+        ids.sort();
+        ids.dedup();
+        let audits: HashMap<Uuid, AuditStatus> = self
+            .audits_by_ids(ctx, &ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.status))
+            .collect();
+        Ok(rows
+            .into_iter()
+            .filter(|r| audits.get(&audit_of(r)).is_some_and(|s| sees(v, *s)))
+            .collect())
+    }
+
+    /// Answers by id (the node field): auditors and the association's staff.
+    pub async fn answers_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Answer>, Error> {
+        let q = an::Entity::find().filter(an::Column::Id.is_in(ids.iter().copied()));
+        let rows = self
+            .db
+            .select_all(ctx, tenant_only(ctx, q, an::Column::TenantId), map_err)
+            .await?;
+        self.visible(
+            ctx,
+            rows,
+            |r| r.audit_id,
+            |v, _| matches!(v, View::Auditor | View::Staff),
+        )
+        .await
+    }
+
+    /// Observations by id: auditors, and the association's staff once the draft is sent.
+    pub async fn observations_by_ids(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+    ) -> Result<Vec<Observation>, Error> {
+        let q = ob::Entity::find().filter(ob::Column::Id.is_in(ids.iter().copied()));
+        let rows = self
+            .db
+            .select_all(ctx, tenant_only(ctx, q, ob::Column::TenantId), map_err)
+            .await?;
+        self.visible(ctx, rows, |r| r.audit_id, sent_to_staff).await
+    }
+
+    /// Findings by id: auditors, and the association's staff once the draft is sent.
+    pub async fn findings_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Finding>, Error> {
+        let q = fi::Entity::find().filter(fi::Column::Id.is_in(ids.iter().copied()));
+        let rows = self
+            .db
+            .select_all(ctx, tenant_only(ctx, q, fi::Column::TenantId), map_err)
+            .await?;
+        self.visible(ctx, rows, |r| r.audit_id, sent_to_staff).await
+    }
+
+    /// Replies by id: as their findings.
+    pub async fn replies_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Reply>, Error> {
+        let q = re::Entity::find().filter(re::Column::Id.is_in(ids.iter().copied()));
+        let rows = self
+            .db
+            .select_all(ctx, tenant_only(ctx, q, re::Column::TenantId), map_err)
+            .await?;
+        let mut findings: Vec<Uuid> = rows.iter().map(|r| r.finding_id).collect();
+        findings.sort();
+        findings.dedup();
+        let readable: Vec<Uuid> = self
+            .findings_by_ids(ctx, &findings)
+            .await?
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        Ok(rows
+            .into_iter()
+            .filter(|r| readable.contains(&r.finding_id))
+            .collect())
+    }
+
+    /// Corrective actions by id: auditors and the association's staff.
+    pub async fn actions_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Action>, Error> {
+        let q = ac::Entity::find().filter(ac::Column::Id.is_in(ids.iter().copied()));
+        let rows = self
+            .db
+            .select_all(ctx, tenant_only(ctx, q, ac::Column::TenantId), map_err)
+            .await?;
+        self.visible(
+            ctx,
+            rows,
+            |r| r.audit_id,
+            |v, _| matches!(v, View::Auditor | View::Staff),
+        )
+        .await
     }
 
     pub async fn audits_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Audit>, Error> {
@@ -151,7 +327,9 @@ impl Compliance {
             })
     }
 
-    async fn set_audit(
+    /// Changes the audit with its history entry and, when its phase moves, its
+    /// `compliance.audit.phase_changed` event, in the caller's transaction.
+    pub(crate) async fn set_audit(
         &self,
         tx: &Scoped,
         ctx: &Ctx,
@@ -179,6 +357,9 @@ impl Compliance {
             None,
         )
         .await?;
+        if next.status != a.status {
+            phase_changed(tx, &next, Some(a.status), None).await?;
+        }
         Ok(next)
     }
 
@@ -203,6 +384,7 @@ impl Compliance {
                 "l'auto-évaluation est soumise : elle ne se modifie plus",
             ));
         }
+        self.self_assessment_open(&tx, &a, "auditId").await?;
         self.criterion_of(&tx, &a, criterion).await?;
         let existing = an::Entity::find()
             .filter(an::Column::TenantId.eq(s.tenant_id.0))
@@ -242,6 +424,28 @@ impl Compliance {
         Ok(row)
     }
 
+    /// VALIDATION on `field` once the campaign's self-assessment deadline (a Paris
+    /// date, the last day answers are taken) has passed: the self-assessment is
+    /// closed as it stands (the daily check moves it to review).
+    pub(crate) async fn self_assessment_open(
+        &self,
+        tx: &Scoped,
+        a: &Audit,
+        field: &str,
+    ) -> Result<(), Error> {
+        let c = self.campaign_of(tx, a).await?;
+        if kernel::time::today() > c.self_assessment_due_on {
+            return Err(Error::validation(
+                field,
+                format!(
+                    "le délai d'auto-évaluation est passé (le {}) : elle est close",
+                    c.self_assessment_due_on.format("%d/%m/%Y")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The director submits the self-assessment: read-only to the association after.
     pub async fn submit_self_assessment(&self, ctx: &Ctx, audit: Uuid) -> Result<Audit, Error> {
         ctx.require_tenant_role(&[TenantRole::Director])?;
@@ -253,6 +457,7 @@ impl Compliance {
                 "l'auto-évaluation est déjà soumise",
             ));
         }
+        self.self_assessment_open(&tx, &a, "auditId").await?;
         let next = self
             .set_audit(
                 &tx,
@@ -984,37 +1189,19 @@ impl Compliance {
         Ok(next)
     }
 
-    /// Flags actions past their due date (Paris) and not done: run daily (the server's
-    /// housekeeping runs it every hour: idempotent) and by `passerelle purge`.
-    pub async fn flag_overdue_actions(&self) -> Result<u64, Error> {
-        let sys = Ctx::system("compliance: flagging overdue corrective actions");
-        let tx = self.db.scoped(&sys).await?;
-        let today = kernel::time::today();
-        let r = ac::Entity::update_many()
-            .col_expr(ac::Column::OverdueSince, Expr::value(today))
-            .filter(
-                ac::Column::Status
-                    .is_in([ActionStatus::Open.as_str(), ActionStatus::Reopened.as_str()]),
-            )
-            .filter(ac::Column::DueOn.lt(today))
-            .filter(ac::Column::OverdueSince.is_null())
-            .exec(&*tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await?;
-        Ok(r.rows_affected)
-    }
-
     /// Overdue actions (flagged, still to do): the union's admin and auditors see the
     /// network's, an association's staff its own.
-    pub async fn overdue_actions(&self, ctx: &Ctx) -> Result<Vec<Action>, Error> {
+    pub async fn overdue_actions(
+        &self,
+        ctx: &Ctx,
+        page: PageRequest,
+    ) -> Result<Page<Action>, Error> {
         let mut q = ac::Entity::find()
             .filter(ac::Column::OverdueSince.is_not_null())
             .filter(
                 ac::Column::Status
                     .is_in([ActionStatus::Open.as_str(), ActionStatus::Reopened.as_str()]),
-            )
-            .order_by_asc(ac::Column::DueOn);
+            );
         match View::of(ctx)? {
             View::Auditor => {}
             View::Staff => {
@@ -1027,7 +1214,9 @@ impl Compliance {
                 ));
             }
         }
-        self.db.select_all(ctx, q, map_err).await
+        let q = keyset(q, ac::Column::Id, &page);
+        let rows = self.db.select_all(ctx, q, map_err).await?;
+        Ok(Page::from_rows(rows, &page))
     }
 
     // --- Reading an audit's parts, as the caller may --------------------------------
@@ -1048,7 +1237,9 @@ impl Compliance {
         let (v, a) = self.view(ctx, audit).await?;
         let sent = matches!(a.status, AuditStatus::Contradictory | AuditStatus::Final);
         match v {
-            View::Auditor | View::Analyst => {}
+            // The analyst reads the audit's score and grade, not each criterion's
+            // (row-level security lets it read no score row either).
+            View::Auditor => {}
             View::Staff if sent => {}
             View::Viewer if a.status == AuditStatus::Final => {}
             _ => return Ok(Vec::new()),
@@ -1057,27 +1248,27 @@ impl Compliance {
             .filter(sc::Column::TenantId.eq(a.tenant_id))
             .filter(sc::Column::AuditId.eq(a.id))
             .order_by_asc(sc::Column::Id);
-        let mut rows = self.db.select_all(ctx, q, map_err).await?;
-        if v == View::Analyst {
-            // Results only: the reasons are text about the association.
-            for r in &mut rows {
-                r.override_reason = None;
-            }
-        }
-        Ok(rows)
+        self.db.select_all(ctx, q, map_err).await
     }
 
-    pub async fn findings(&self, ctx: &Ctx, audit: Uuid) -> Result<Vec<Finding>, Error> {
+    pub async fn findings(
+        &self,
+        ctx: &Ctx,
+        audit: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<Finding>, Error> {
         let (v, a) = self.view(ctx, audit).await?;
-        let sent = matches!(a.status, AuditStatus::Contradictory | AuditStatus::Final);
-        if !(v == View::Auditor || (v == View::Staff && sent)) {
-            return Ok(Vec::new());
+        if !sent_to_staff(v, a.status) {
+            return Ok(Page::from_rows(Vec::new(), &page));
         }
         let q = fi::Entity::find()
             .filter(fi::Column::TenantId.eq(a.tenant_id))
-            .filter(fi::Column::AuditId.eq(a.id))
-            .order_by_asc(fi::Column::Id);
-        self.db.select_all(ctx, q, map_err).await
+            .filter(fi::Column::AuditId.eq(a.id));
+        let rows = self
+            .db
+            .select_all(ctx, keyset(q, fi::Column::Id, &page), map_err)
+            .await?;
+        Ok(Page::from_rows(rows, &page))
     }
 
     pub async fn replies(&self, ctx: &Ctx, finding: &Finding) -> Result<Vec<Reply>, Error> {
@@ -1127,15 +1318,23 @@ impl Compliance {
         self.db.select_all(ctx, q, map_err).await
     }
 
-    pub async fn actions(&self, ctx: &Ctx, audit: Uuid) -> Result<Vec<Action>, Error> {
+    pub async fn actions(
+        &self,
+        ctx: &Ctx,
+        audit: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<Action>, Error> {
         let (v, a) = self.view(ctx, audit).await?;
         if !matches!(v, View::Auditor | View::Staff) {
-            return Ok(Vec::new());
+            return Ok(Page::from_rows(Vec::new(), &page));
         }
         let q = ac::Entity::find()
             .filter(ac::Column::TenantId.eq(a.tenant_id))
-            .filter(ac::Column::AuditId.eq(a.id))
-            .order_by_asc(ac::Column::DueOn);
-        self.db.select_all(ctx, q, map_err).await
+            .filter(ac::Column::AuditId.eq(a.id));
+        let rows = self
+            .db
+            .select_all(ctx, keyset(q, ac::Column::Id, &page), map_err)
+            .await?;
+        Ok(Page::from_rows(rows, &page))
     }
 }

@@ -5,7 +5,7 @@
 use crate::entity::{audit as au, campaign as ca};
 use crate::model::{AuditStatus, Campaign, CampaignStatus, NewCampaign, Selection};
 use crate::{AUDITORS, Compliance, author, map_err, rules};
-use kernel::{Ctx, Error};
+use kernel::{Ctx, Error, Page, PageRequest};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
@@ -109,7 +109,7 @@ impl Compliance {
             .map(|t| (*t, Selection::Chosen))
             .chain(sampled.iter().map(|t| (*t, Selection::Sampled)));
         for (tenant, selection) in scope {
-            au::ActiveModel {
+            let audit = au::ActiveModel {
                 tenant_id: Set(tenant),
                 id: Set(Uuid::now_v7()),
                 campaign_id: Set(c.id),
@@ -126,6 +126,8 @@ impl Compliance {
                 }
                 _ => map_err(e),
             })?;
+            // The self-assessment opens: the association's directors are told.
+            crate::audits::phase_changed(&tx, &audit, None, Some(n.self_assessment_due_on)).await?;
         }
         tx.commit().await?;
         Ok(c)
@@ -174,9 +176,10 @@ impl Compliance {
         Ok(c)
     }
 
-    /// The union: every campaign, newest first; an association: those it is audited in.
-    pub async fn campaigns(&self, ctx: &Ctx) -> Result<Vec<Campaign>, Error> {
-        let mut q = ca::Entity::find().order_by_desc(ca::Column::CreatedAt);
+    /// One page of the campaigns, in the order they were opened: the union's every
+    /// one; an association's those it is audited in.
+    pub async fn campaigns(&self, ctx: &Ctx, page: PageRequest) -> Result<Page<Campaign>, Error> {
+        let mut q = ca::Entity::find();
         if ctx.union_role().is_none() {
             let s = ctx.require_tenant()?;
             q = q.filter(
@@ -189,7 +192,9 @@ impl Compliance {
                 ),
             );
         }
-        self.db.select_all(ctx, q, map_err).await
+        let q = crate::audits::keyset(q, ca::Column::Id, &page);
+        let rows = self.db.select_all(ctx, q, map_err).await?;
+        Ok(Page::from_rows(rows, &page))
     }
 
     pub async fn campaigns_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Campaign>, Error> {

@@ -313,10 +313,37 @@ impl Compliance {
         self.db.select_all(ctx, q, map_err).await
     }
 
+    /// Criteria by id; an association reads those of published (or retired) versions.
     pub async fn criteria_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Criterion>, Error> {
-        let q = cr::Entity::find().filter(cr::Column::Id.is_in(ids.iter().copied()));
+        let mut q = cr::Entity::find().filter(cr::Column::Id.is_in(ids.iter().copied()));
+        if ctx.union_role().is_none() {
+            q = q.filter(cr::Column::VersionId.in_subquery(not_draft()));
+        }
         self.db.select_all(ctx, q, map_err).await
     }
+
+    /// Principles by id; an association reads those of published (or retired) versions.
+    pub async fn principles_by_ids(
+        &self,
+        ctx: &Ctx,
+        ids: &[Uuid],
+    ) -> Result<Vec<Principle>, Error> {
+        let mut q = pr::Entity::find().filter(pr::Column::Id.is_in(ids.iter().copied()));
+        if ctx.union_role().is_none() {
+            q = q.filter(pr::Column::VersionId.in_subquery(not_draft()));
+        }
+        self.db.select_all(ctx, q, map_err).await
+    }
+}
+
+/// The versions an association may read: not drafts.
+fn not_draft() -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    Query::select()
+        .column(cv::Column::Id)
+        .from(cv::Entity)
+        .and_where(Expr::col(cv::Column::Status).ne(VersionStatus::Draft.as_str()))
+        .to_owned()
 }
 
 /// The next row's position from the count of rows before it.

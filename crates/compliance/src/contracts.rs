@@ -6,7 +6,7 @@ use crate::entity::{amendment as am, contract as co, signatory as si};
 use crate::model::{Amendment, Contract, ContractStatus, NewContract, Signatory, SubjectKind};
 use crate::{AUDITORS, Compliance, author, map_err, record_history};
 use chrono::{Days, NaiveDate};
-use kernel::{Ctx, Error, TenantRole, UnionRole};
+use kernel::{Ctx, Error, Page, PageRequest, TenantRole, UnionRole};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
@@ -30,6 +30,18 @@ fn snapshot(c: &Contract) -> serde_json::Value {
         "termEndsOn": c.term_ends_on,
         "renewalOn": c.renewal_on,
     })
+}
+
+/// Contracts as they read today: one in force whose term has passed reads expired
+/// even before the daily check has stored it (`jobs::expire_contracts`).
+fn as_of(mut rows: Vec<Contract>) -> Vec<Contract> {
+    let today = kernel::time::today();
+    for c in &mut rows {
+        if c.status == ContractStatus::InForce && c.term_ends_on < today {
+            c.status = ContractStatus::Expired;
+        }
+    }
+    rows
 }
 
 impl Compliance {
@@ -225,10 +237,16 @@ impl Compliance {
         Ok(next)
     }
 
-    /// The active association's contracts (its staff, not its viewers); for the union's
-    /// admin and auditors, every association's or one's.
-    pub async fn contracts(&self, ctx: &Ctx, tenant: Option<Uuid>) -> Result<Vec<Contract>, Error> {
-        let mut q = co::Entity::find().order_by_desc(co::Column::SignedOn);
+    /// One page of the active association's contracts (its staff, not its viewers);
+    /// for the union's admin and auditors, every association's or one's. In the order
+    /// they were recorded.
+    pub async fn contracts(
+        &self,
+        ctx: &Ctx,
+        tenant: Option<Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<Contract>, Error> {
+        let mut q = co::Entity::find();
         if ctx.union_role().is_some() {
             ctx.require_union_role(AUDITORS)?;
             if let Some(t) = tenant {
@@ -238,7 +256,9 @@ impl Compliance {
             let s = ctx.require_tenant_role(STAFF)?;
             q = q.filter(co::Column::TenantId.eq(s.tenant_id.0));
         }
-        self.db.select_all(ctx, q, map_err).await
+        let q = crate::audits::keyset(q, co::Column::Id, &page);
+        let rows = self.db.select_all(ctx, q, map_err).await?;
+        Ok(Page::from_rows(as_of(rows), &page))
     }
 
     pub async fn contracts_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Contract>, Error> {
@@ -249,11 +269,12 @@ impl Compliance {
             let s = ctx.require_tenant_role(STAFF)?;
             q = q.filter(co::Column::TenantId.eq(s.tenant_id.0));
         }
-        self.db.select_all(ctx, q, map_err).await
+        Ok(as_of(self.db.select_all(ctx, q, map_err).await?))
     }
 
     /// Contracts in force reaching their term within 90 days (Paris dates), soonest
-    /// first: the union admin's renewal calendar.
+    /// first: the union admin's renewal calendar (a list, not a connection: one
+    /// contract in force per association at most, in the calendar's order).
     pub async fn contracts_to_renew(&self, ctx: &Ctx) -> Result<Vec<Contract>, Error> {
         ctx.require_union_role(ADMIN)?;
         let today = kernel::time::today();
@@ -262,8 +283,10 @@ impl Compliance {
             .unwrap_or(today);
         let q = co::Entity::find()
             .filter(co::Column::Status.eq(ContractStatus::InForce.as_str()))
+            .filter(co::Column::TermEndsOn.gte(today))
             .filter(co::Column::TermEndsOn.lte(until))
-            .order_by_asc(co::Column::TermEndsOn);
+            .order_by_asc(co::Column::TermEndsOn)
+            .order_by_asc(co::Column::Id);
         self.db.select_all(ctx, q, map_err).await
     }
 

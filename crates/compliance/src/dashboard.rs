@@ -74,8 +74,9 @@ impl Compliance {
         .map_err(map_err)?
         .map_or(0, |c| c.n);
         let renew = Count::find_by_statement(db::stmt(
-            "select count(*) as n from compliance_contracts where status = 'in_force' and term_ends_on <= $1",
-            vec![until.into()],
+            "select count(*) as n from compliance_contracts where status = 'in_force' \
+             and term_ends_on between $2 and $1",
+            vec![until.into(), today.into()],
         ))
         .one(&*tx)
         .await

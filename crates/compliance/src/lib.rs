@@ -24,12 +24,14 @@ mod catalogue;
 mod contracts;
 mod dashboard;
 mod documents;
+mod jobs;
 mod sanctions;
 
 pub use audits::View;
 pub use documents::MAX_UPLOAD_BYTES;
 pub use error::ComplianceError;
 pub use evidence::{EvidenceStore, StoreConfig};
+pub use jobs::DailyChecks;
 pub use model::*;
 pub use rules::{grade_for, score};
 

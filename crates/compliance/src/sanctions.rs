@@ -7,10 +7,9 @@
 use crate::entity::{contract as co, sanction as sa};
 use crate::model::{ContractStatus, NewSanction, Sanction, SanctionKind, SubjectKind};
 use crate::{AUDITORS, Compliance, author, map_err, record_history};
-use kernel::{Ctx, Error, UnionRole};
+use kernel::{Ctx, Error, Page, PageRequest, UnionRole};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -119,19 +118,43 @@ impl Compliance {
         Ok(s)
     }
 
-    /// The association's sanctions (its staff), or any association's (union admin and
-    /// auditors), newest first.
-    pub async fn sanctions(&self, ctx: &Ctx, tenant: Option<Uuid>) -> Result<Vec<Sanction>, Error> {
-        let mut q = sa::Entity::find().order_by_desc(sa::Column::DecidedOn);
+    /// One page of the association's sanctions (its members), or any association's
+    /// (union admin and auditors), in the order they were recorded.
+    pub async fn sanctions(
+        &self,
+        ctx: &Ctx,
+        tenant: Option<Uuid>,
+        page: PageRequest,
+    ) -> Result<Page<Sanction>, Error> {
+        let q = self.sanctions_query(ctx, sa::Entity::find())?;
+        let q = match tenant.filter(|_| ctx.union_role().is_some()) {
+            Some(t) => q.filter(sa::Column::TenantId.eq(t)),
+            None => q,
+        };
+        let q = crate::audits::keyset(q, sa::Column::Id, &page);
+        let rows = self.db.select_all(ctx, q, map_err).await?;
+        Ok(Page::from_rows(rows, &page))
+    }
+
+    pub async fn sanctions_by_ids(&self, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Sanction>, Error> {
+        let q = self.sanctions_query(
+            ctx,
+            sa::Entity::find().filter(sa::Column::Id.is_in(ids.iter().copied())),
+        )?;
+        self.db.select_all(ctx, q, map_err).await
+    }
+
+    fn sanctions_query(
+        &self,
+        ctx: &Ctx,
+        q: sea_orm::Select<sa::Entity>,
+    ) -> Result<sea_orm::Select<sa::Entity>, Error> {
         if ctx.union_role().is_some() {
             ctx.require_union_role(AUDITORS)?;
-            if let Some(t) = tenant {
-                q = q.filter(sa::Column::TenantId.eq(t));
-            }
+            Ok(q)
         } else {
             let s = ctx.require_tenant()?;
-            q = q.filter(sa::Column::TenantId.eq(s.tenant_id.0));
+            Ok(q.filter(sa::Column::TenantId.eq(s.tenant_id.0)))
         }
-        self.db.select_all(ctx, q, map_err).await
     }
 }

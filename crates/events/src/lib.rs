@@ -11,6 +11,7 @@ pub mod email;
 pub mod entity;
 pub mod outbound;
 pub mod preferences;
+mod reminders;
 pub mod signing;
 pub mod webhooks;
 pub mod worker;
@@ -34,6 +35,12 @@ code_enum!(
         AgreementStatusChanged = "agreement.status_changed" / "Statut d'une convention modifié",
         AgreementReportingPeriodClosed = "agreement.reporting_period.closed" / "Période de bilan d'une convention close",
         InvitationCreated = "invitation.created" / "Invitation créée",
+        // The network's own events (compliance, HR pathways): e-mails to the people
+        // concerned, never a partner's webhook (they carry no partner).
+        CorrectiveActionOverdue = "compliance.action.overdue" / "Action corrective en retard",
+        FranchiseContractToRenew = "compliance.contract.to_renew" / "Contrat de franchise à renouveler",
+        AuditPhaseChanged = "compliance.audit.phase_changed" / "Changement de phase d'un contrôle",
+        SubsidyToRenew = "pathways.subsidy.to_renew" / "Aide au poste à renouveler",
     }
 );
 
@@ -56,6 +63,20 @@ code_enum!(
         Skipped = "skipped" / "Non envoyé",
     }
 );
+
+impl EventType {
+    /// Whether a partner's webhook may receive it: the network's own events (franchise
+    /// compliance, HR pathways) never leave for a partner.
+    pub fn for_partners(self) -> bool {
+        !matches!(
+            self,
+            EventType::CorrectiveActionOverdue
+                | EventType::FranchiseContractToRenew
+                | EventType::AuditPhaseChanged
+                | EventType::SubsidyToRenew
+        )
+    }
+}
 
 /// One domain event, as a domain writes it.
 #[derive(Clone, Debug)]

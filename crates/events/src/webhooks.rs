@@ -126,6 +126,12 @@ fn partner_person(ctx: &Ctx) -> Result<Uuid, Error> {
 }
 
 fn check_types(types: Vec<EventType>) -> Result<Vec<String>, Error> {
+    if types.iter().any(|t| !t.for_partners()) {
+        return Err(Error::validation(
+            "eventTypes",
+            "événement interne au réseau : il n'est jamais envoyé aux partenaires",
+        ));
+    }
     let mut codes: Vec<String> = types.iter().map(|t| t.as_str().to_owned()).collect();
     codes.sort();
     codes.dedup();

@@ -283,6 +283,17 @@ impl Worker {
                 vec![e.partner_id.into()],
             ),
             EventType::OutreachCaseOutcomeRecorded => return Ok(vec![]),
+            // The network's own events: see `reminders`.
+            EventType::CorrectiveActionOverdue
+            | EventType::FranchiseContractToRenew
+            | EventType::AuditPhaseChanged
+            | EventType::SubsidyToRenew => {
+                return Ok(crate::reminders::recipients(tx, e)
+                    .await?
+                    .into_iter()
+                    .map(Some)
+                    .collect());
+            }
         };
         let people = PersonId::find_by_statement(db::stmt(sql, values))
             .all(&**tx)
@@ -606,6 +617,11 @@ fn message(m: &DueEmail, kind: &str, r: Recipient) -> Email {
                     "Si vous ne vous attendiez pas à ce message, vous pouvez l'ignorer.".to_owned(),
                 ],
             )
+        }
+        // The network's own events: the association concerned is `tenant_name`.
+        t if !t.for_partners() => {
+            let org = r.tenant_name.clone().unwrap_or_default();
+            crate::reminders::message(t, &m.payload, r.email, &org)
         }
         _ => {
             let (subject, paragraphs) = reminder(m.event_type, &m.payload["data"], &r);

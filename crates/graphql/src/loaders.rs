@@ -113,6 +113,7 @@ pub struct Loaders {
     pub(crate) partners: crate::partners::loaders::Loaders,
     pub(crate) outreach: crate::outreach::loaders::Loaders,
     pub(crate) pathways: crate::pathways::loaders::Loaders,
+    pub(crate) compliance: crate::compliance::loaders::Loaders,
     /// The request's reads of personal data, appended to the access log in batches.
     pub(crate) read_log: DataLoader<crate::privacy::ReadLog>,
 }
@@ -130,6 +131,7 @@ impl Loaders {
             partners: crate::partners::loaders::Loaders::new(&s),
             outreach: crate::outreach::loaders::Loaders::new(&s),
             pathways: crate::pathways::loaders::Loaders::new(&s),
+            compliance: crate::compliance::loaders::Loaders::new(&s),
             read_log: DataLoader::new(
                 crate::privacy::ReadLog {
                     log: svc.privacy.clone(),

@@ -3,6 +3,11 @@
 //! tenant resolves exactly like a missing one: null.
 
 use crate::clients::types::PartnerApiClient;
+use crate::compliance::types::{
+    AuditFinding, AuditObservation, CatalogueVersion, ComplianceAudit, ComplianceCampaign,
+    CorrectiveAction, Criterion, CriterionAnswer, EvidenceDocument, FindingReply,
+    FranchiseContract, Principle, Sanction,
+};
 use crate::error::{Gql, to_gql};
 use crate::events::types::{WebhookDelivery, WebhookEndpoint};
 use crate::journal::types::{Beneficiary, SurveyCampaign, Visit, Workshop};
@@ -55,6 +60,19 @@ pub enum Node {
     Employee(Employee),
     EmploymentContract(EmploymentContract),
     HrOrganisation(HrOrganisation),
+    CatalogueVersion(CatalogueVersion),
+    Principle(Principle),
+    Criterion(Criterion),
+    FranchiseContract(FranchiseContract),
+    ComplianceCampaign(ComplianceCampaign),
+    ComplianceAudit(ComplianceAudit),
+    CriterionAnswer(CriterionAnswer),
+    AuditObservation(AuditObservation),
+    AuditFinding(AuditFinding),
+    FindingReply(FindingReply),
+    CorrectiveAction(CorrectiveAction),
+    Sanction(Sanction),
+    EvidenceDocument(EvidenceDocument),
 }
 
 pub(crate) const MAX_NODES: usize = 100;
@@ -138,6 +156,19 @@ async fn load_node(c: &Context<'_>, id: &ID) -> async_graphql::Result<Option<Nod
         "Employee" => load(c, id).await?.map(Node::Employee),
         "EmploymentContract" => load(c, id).await?.map(Node::EmploymentContract),
         "HrOrganisation" => load(c, id).await?.map(Node::HrOrganisation),
+        "CatalogueVersion" => load(c, id).await?.map(Node::CatalogueVersion),
+        "Principle" => load(c, id).await?.map(Node::Principle),
+        "Criterion" => load(c, id).await?.map(Node::Criterion),
+        "FranchiseContract" => load(c, id).await?.map(Node::FranchiseContract),
+        "ComplianceCampaign" => load(c, id).await?.map(Node::ComplianceCampaign),
+        "ComplianceAudit" => load(c, id).await?.map(Node::ComplianceAudit),
+        "CriterionAnswer" => load(c, id).await?.map(Node::CriterionAnswer),
+        "AuditObservation" => load(c, id).await?.map(Node::AuditObservation),
+        "AuditFinding" => load(c, id).await?.map(Node::AuditFinding),
+        "FindingReply" => load(c, id).await?.map(Node::FindingReply),
+        "CorrectiveAction" => load(c, id).await?.map(Node::CorrectiveAction),
+        "Sanction" => load(c, id).await?.map(Node::Sanction),
+        "EvidenceDocument" => load(c, id).await?.map(Node::EvidenceDocument),
         _ => None,
     })
 }

@@ -16,6 +16,7 @@
 pub mod entity;
 pub mod ledger;
 mod model;
+mod reminders;
 mod repo;
 pub mod retention;
 mod rules;
@@ -23,6 +24,7 @@ pub mod stats;
 
 pub use ledger::{Ledger, LedgerMonth};
 pub use model::*;
+pub use reminders::SUBSIDY_NOTICE_DAYS;
 pub use rules::{
     FOLLOWUP_MONTHS, PATHWAY_MAX_MONTHS, PATHWAY_MIN_MONTHS, followup_from, pathway_warning,
 };

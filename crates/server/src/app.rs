@@ -477,8 +477,10 @@ pub async fn serve_until(
 
 /// Hourly, from a minute after start: purge the contact data of outreach campaigns
 /// past their retention, reduce HR records five years after the exit to their
-/// statistics, flag corrective actions past their due date (a daily check: hourly so
-/// that the Paris date's change is seen within the hour), sweep expired partner
+/// statistics, run the compliance domain's daily checks (contracts past their term
+/// expire, contracts to renew announced, self-assessments past their deadline close,
+/// corrective actions past their due date flagged: hourly so that the Paris date's
+/// change is seen within the hour), announce subsidies to renew, sweep expired partner
 /// tokens, and purge the access log's entries past its retention (each chain keeps a
 /// checkpoint). Idempotent, so several replicas doing it at once is harmless.
 /// `passerelle purge` runs them by hand.
@@ -500,9 +502,22 @@ async fn housekeeping(
             Ok(a) => tracing::info!(anonymised = ?a, "HR records retention"),
             Err(e) => tracing::error!(error = %e, "HR records retention failed"),
         }
-        match compliance.flag_overdue_actions().await {
-            Ok(n) => tracing::info!(flagged = n, "overdue corrective actions flagged"),
-            Err(e) => tracing::error!(error = %e, "flagging overdue corrective actions failed"),
+        match compliance.daily_checks().await {
+            Ok(d) => tracing::info!(
+                contracts_expired = d.contracts_expired,
+                contracts_to_renew = d.contracts_to_renew_announced,
+                self_assessments_closed = d.self_assessments_closed,
+                actions_flagged = d.actions_flagged,
+                "compliance daily checks"
+            ),
+            Err(e) => tracing::error!(error = %e, "compliance daily checks failed"),
+        }
+        match pathways
+            .announce_subsidies_to_renew(kernel::time::today())
+            .await
+        {
+            Ok(n) => tracing::info!(announced = n, "subsidies to renew announced"),
+            Err(e) => tracing::error!(error = %e, "announcing subsidies to renew failed"),
         }
         // Idempotent too: each closed period's event has its de-duplication key.
         match partners

@@ -263,16 +263,20 @@ async fn purge(config: &Config) -> ExitCode {
         }
     };
     match compliance::Compliance::new(db.clone(), store)
-        .flag_overdue_actions()
+        .daily_checks()
         .await
     {
-        Ok(n) => println!("compliance: {n} corrective actions newly flagged overdue"),
+        Ok(d) => println!(
+            "compliance: {} contracts expired, {} contracts to renew announced, {} self-assessments closed at their deadline, {} corrective actions newly flagged overdue",
+            d.contracts_expired,
+            d.contracts_to_renew_announced,
+            d.self_assessments_closed,
+            d.actions_flagged
+        ),
         Err(e) => {
             return match std::error::Error::source(&e) {
-                Some(cause) => fail(format!(
-                    "flagging overdue corrective actions failed: {e}: {cause}"
-                )),
-                None => fail(format!("flagging overdue corrective actions failed: {e}")),
+                Some(cause) => fail(format!("compliance daily checks failed: {e}: {cause}")),
+                None => fail(format!("compliance daily checks failed: {e}")),
             };
         }
     }

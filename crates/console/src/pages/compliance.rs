@@ -44,6 +44,13 @@ fn date(v: &Value) -> String {
         .unwrap_or_else(|_| "—".into())
 }
 
+/// A connection's nodes: the API pages the growing compliance lists (audits,
+/// campaigns, findings, actions); the console asks for the first hundred, more than
+/// the network has.
+fn nodes(v: &Value) -> Vec<&Value> {
+    list(&v["edges"]).iter().map(|e| &e["node"]).collect()
+}
+
 fn score(v: &Value) -> String {
     v.as_f64()
         .map(|x| format!("{x:.1} %").replace('.', ","))
@@ -140,7 +147,7 @@ pub(crate) async fn audits(st: St, headers: HeaderMap) -> Result<Response, Conso
     }
     let data = st.run(&s, &COMPLIANCE_AUDITS, json!({})).await?;
     let chrome = st.chrome(&mut s, "/conformite").await?;
-    let rows = list(&data["complianceAudits"]);
+    let rows = nodes(&data["complianceAudits"]);
     let body = html! {
         h1 { "Conformité au référentiel" }
         p { "Les contrôles de l'union : l'auto-évaluation, le rapport provisoire et vos réponses, le rapport définitif et le plan d'actions." }
@@ -226,11 +233,11 @@ async fn union_page(st: &Console, mut s: Signed) -> Result<Response, ConsoleErro
             table.table id="campaigns" {
                 caption.visually-hidden { "Campagnes de contrôle" }
                 thead { tr { th scope="col" { "Campagne" } th scope="col" { "Période contrôlée" } th scope="col" { "Clôture" } th scope="col" { "Contrôles" } th scope="col" { "État" } } }
-                tbody { @for c in list(&dash["complianceCampaigns"]) { tr {
+                tbody { @for c in nodes(&dash["complianceCampaigns"]) { tr {
                     td { (text(&c["title"])) }
                     td { (date(&c["periodStartsOn"])) " – " (date(&c["periodEndsOn"])) }
                     td { (date(&c["closesOn"])) }
-                    td { (list(&c["audits"]).len()) }
+                    td { (nodes(&c["audits"]).len()) }
                     td { @if text(&c["status"]) == "OPEN" { "En cours" } @else { "Close" } }
                 } } }
             }
@@ -240,7 +247,7 @@ async fn union_page(st: &Console, mut s: Signed) -> Result<Response, ConsoleErro
             table.table id="audits" {
                 caption.visually-hidden { "Contrôles des associations" }
                 thead { tr { th scope="col" { "Association" } th scope="col" { "Campagne" } th scope="col" { "Étape" } th scope="col" { "Score" } th scope="col" { "Appréciation" } } }
-                tbody { @for a in list(&audits["complianceAudits"]) { tr {
+                tbody { @for a in nodes(&audits["complianceAudits"]) { tr {
                     td { (text(&a["tenant"]["name"])) }
                     td { (text(&a["campaign"]["title"])) }
                     td { (text(&a["statusLabel"])) }
@@ -410,8 +417,8 @@ async fn render(
                 p { "Envoyé le " (show_time(&r["issuedAt"])) " · score " (score(&r["score"])) }
                 p id="draft-summary" { (text(&r["summary"])) }
                 h3 { "Écarts relevés" }
-                @if list(&a["findings"]).is_empty() { p { "Aucun écart." } }
-                @for (i, f) in list(&a["findings"]).iter().enumerate() {
+                @if nodes(&a["findings"]).is_empty() { p { "Aucun écart." } }
+                @for (i, f) in nodes(&a["findings"]).iter().enumerate() {
                     @let key = format!("f-{i}-");
                     @let body_id = format!("{key}body");
                     section.card.finding aria-labelledby={ (key) "title" } {
@@ -445,14 +452,14 @@ async fn render(
             }
         }
 
-        @if !list(&a["actions"]).is_empty() {
+        @if !nodes(&a["actions"]).is_empty() {
             section aria-labelledby="plan" {
                 h2 id="plan" { "Plan d'actions correctives" }
                 div.table-wrap {
                     table.table id="actions" {
                         caption.visually-hidden { "Actions correctives" }
                         thead { tr { th scope="col" { "Action" } th scope="col" { "Critère" } th scope="col" { "Responsable" } th scope="col" { "Échéance" } th scope="col" { "État" } } }
-                        tbody { @for x in list(&a["actions"]) { tr {
+                        tbody { @for x in nodes(&a["actions"]) { tr {
                             td { (text(&x["title"])) }
                             td { (label(text(&x["criterionId"]))) }
                             td { (x["owner"]["user"]["displayName"].as_str().unwrap_or("—")) }
@@ -462,7 +469,7 @@ async fn render(
                     }
                 }
                 @if can_write {
-                    @for (i, x) in list(&a["actions"]).iter().enumerate().filter(|(_, x)| matches!(text(&x["status"]), "OPEN" | "REOPENED")) {
+                    @for (i, x) in nodes(&a["actions"]).iter().enumerate().filter(|(_, x)| matches!(text(&x["status"]), "OPEN" | "REOPENED")) {
                         @let note_id = format!("a-{i}-note");
                         form.stack.card method="post" action={ "/conformite/" (id) "/actions/" (text(&x["id"])) } novalidate {
                             (csrf_field(&chrome.csrf))

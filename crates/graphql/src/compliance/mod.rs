@@ -2,6 +2,7 @@
 //! sanctions, the union's dashboard; evidence files over HTTP (`http`).
 
 pub mod http;
+pub(crate) mod loaders;
 mod mutations;
 mod queries;
 pub(crate) mod types;

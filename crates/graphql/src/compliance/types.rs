@@ -3,6 +3,7 @@
 //! observations, scores, findings and replies, reports, notes and corrective actions;
 //! sanctions; indicators; the union's dashboard.
 
+use crate::connection::paged;
 use crate::context::{ctx, services};
 use crate::error::Gql;
 use crate::loaders::load;
@@ -10,6 +11,7 @@ use crate::node::{RowObject, encode_id};
 use crate::sites::types::Site;
 use crate::tenancy::types::{Membership, Tenant, User};
 use ::compliance as co;
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
@@ -95,16 +97,7 @@ impl CatalogueVersion {
         self.0.status.into()
     }
     async fn copied_from(&self, c: &Context<'_>) -> Result<Option<CatalogueVersion>> {
-        let Some(id) = self.0.copied_from else {
-            return Ok(None);
-        };
-        Ok(services(c)?
-            .compliance
-            .versions_by_ids(ctx(c)?, &[id])
-            .await
-            .gql()?
-            .pop()
-            .map(CatalogueVersion))
+        load(c, self.0.copied_from).await
     }
     async fn published_at(&self) -> Option<DateTime<FixedOffset>> {
         self.0.published_at
@@ -193,6 +186,9 @@ impl Criterion {
     async fn principle_id(&self) -> ID {
         encode_id("Principle", self.0.principle_id)
     }
+    async fn principle(&self, c: &Context<'_>) -> Result<Option<Principle>> {
+        load(c, self.0.principle_id).await
+    }
 }
 
 #[derive(SimpleObject)]
@@ -276,13 +272,7 @@ impl FranchiseContract {
     }
     /// The standards version it binds the association to.
     async fn catalogue_version(&self, c: &Context<'_>) -> Result<Option<CatalogueVersion>> {
-        Ok(services(c)?
-            .compliance
-            .versions_by_ids(ctx(c)?, &[self.0.catalogue_version_id])
-            .await
-            .gql()?
-            .pop()
-            .map(CatalogueVersion))
+        load(c, self.0.catalogue_version_id).await
     }
     /// Names and roles only.
     async fn signatories(&self, c: &Context<'_>) -> Result<Vec<ContractSignatory>> {
@@ -333,13 +323,7 @@ impl ComplianceCampaign {
         &self.0.title
     }
     async fn catalogue_version(&self, c: &Context<'_>) -> Result<Option<CatalogueVersion>> {
-        Ok(services(c)?
-            .compliance
-            .versions_by_ids(ctx(c)?, &[self.0.catalogue_version_id])
-            .await
-            .gql()?
-            .pop()
-            .map(CatalogueVersion))
+        load(c, self.0.catalogue_version_id).await
     }
     /// The period audited.
     async fn period_starts_on(&self) -> NaiveDate {
@@ -371,16 +355,18 @@ impl ComplianceCampaign {
     async fn status(&self) -> ComplianceCampaignStatus {
         self.0.status.into()
     }
-    /// Its audits the caller may read.
-    async fn audits(&self, c: &Context<'_>) -> Result<Vec<ComplianceAudit>> {
-        Ok(services(c)?
-            .compliance
-            .audits(ctx(c)?, Some(self.0.id))
-            .await
-            .gql()?
-            .into_iter()
-            .map(ComplianceAudit)
-            .collect())
+    /// Its audits the caller may read, in the order they were opened.
+    async fn audits(
+        &self,
+        c: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, ComplianceAudit>> {
+        let id = self.0.id;
+        paged(c, first, after, move |s, ctx, p| {
+            s.compliance.audits(ctx, Some(id), p)
+        })
+        .await
     }
 }
 
@@ -464,13 +450,7 @@ impl ComplianceAudit {
         load(c, self.0.tenant_id).await
     }
     async fn campaign(&self, c: &Context<'_>) -> Result<Option<ComplianceCampaign>> {
-        Ok(services(c)?
-            .compliance
-            .campaigns_by_ids(ctx(c)?, &[self.0.campaign_id])
-            .await
-            .gql()?
-            .pop()
-            .map(ComplianceCampaign))
+        load(c, self.0.campaign_id).await
     }
     async fn selection(&self) -> AuditSelection {
         self.0.selection.into()
@@ -557,15 +537,17 @@ impl ComplianceAudit {
             .collect())
     }
     /// The draft report's findings, once it is sent (to the association).
-    async fn findings(&self, c: &Context<'_>) -> Result<Vec<AuditFinding>> {
-        Ok(services(c)?
-            .compliance
-            .findings(ctx(c)?, self.0.id)
-            .await
-            .gql()?
-            .into_iter()
-            .map(AuditFinding)
-            .collect())
+    async fn findings(
+        &self,
+        c: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, AuditFinding>> {
+        let id = self.0.id;
+        paged(c, first, after, move |s, ctx, p| {
+            s.compliance.findings(ctx, id, p)
+        })
+        .await
     }
     /// The draft (once sent) and the final report.
     async fn reports(&self, c: &Context<'_>) -> Result<Vec<AuditReport>> {
@@ -598,16 +580,18 @@ impl ComplianceAudit {
             })
             .collect())
     }
-    /// The corrective action plan.
-    async fn actions(&self, c: &Context<'_>) -> Result<Vec<CorrectiveAction>> {
-        Ok(services(c)?
-            .compliance
-            .actions(ctx(c)?, self.0.id)
-            .await
-            .gql()?
-            .into_iter()
-            .map(CorrectiveAction)
-            .collect())
+    /// The corrective action plan, in the order the actions were set.
+    async fn actions(
+        &self,
+        c: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, CorrectiveAction>> {
+        let id = self.0.id;
+        paged(c, first, after, move |s, ctx, p| {
+            s.compliance.actions(ctx, id, p)
+        })
+        .await
     }
     /// State changes, oldest first (submission, draft sent, final report).
     async fn history(&self, c: &Context<'_>) -> Result<Vec<ComplianceHistoryEntry>> {
@@ -622,6 +606,9 @@ impl CriterionAnswer {
     }
     async fn criterion_id(&self) -> ID {
         encode_id("Criterion", self.0.criterion_id)
+    }
+    async fn criterion(&self, c: &Context<'_>) -> Result<Option<Criterion>> {
+        load(c, self.0.criterion_id).await
     }
     async fn declaration(&self) -> Option<&str> {
         self.0.declaration.as_deref()
@@ -641,6 +628,9 @@ impl AuditObservation {
     }
     async fn criterion_id(&self) -> ID {
         encode_id("Criterion", self.0.criterion_id)
+    }
+    async fn criterion(&self, c: &Context<'_>) -> Result<Option<Criterion>> {
+        load(c, self.0.criterion_id).await
     }
     async fn site(&self, c: &Context<'_>) -> Result<Option<Site>> {
         load(c, self.0.site_id).await
@@ -663,6 +653,9 @@ impl AuditFinding {
     }
     async fn criterion_id(&self) -> ID {
         encode_id("Criterion", self.0.criterion_id)
+    }
+    async fn criterion(&self, c: &Context<'_>) -> Result<Option<Criterion>> {
+        load(c, self.0.criterion_id).await
     }
     async fn body(&self) -> &str {
         &self.0.body
@@ -712,8 +705,15 @@ impl CorrectiveAction {
     async fn criterion_id(&self) -> ID {
         encode_id("Criterion", self.0.criterion_id)
     }
+    async fn criterion(&self, c: &Context<'_>) -> Result<Option<Criterion>> {
+        load(c, self.0.criterion_id).await
+    }
     async fn title(&self) -> &str {
         &self.0.title
+    }
+    /// The audit whose final report set it.
+    async fn audit(&self, c: &Context<'_>) -> Result<Option<ComplianceAudit>> {
+        load(c, self.0.audit_id).await
     }
     /// The member of the association who owns it.
     async fn owner(&self, c: &Context<'_>) -> Result<Option<Membership>> {

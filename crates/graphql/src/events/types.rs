@@ -17,6 +17,12 @@ WebhookEventType => "events::EventType" {
     AgreementReportingPeriodClosed,
     /// `invitation.created`: one of your people was invited.
     InvitationCreated,
+    /// The network's own events (franchise compliance, HR pathways): e-mails to the
+    /// people concerned, never sent to a partner (refused in `eventTypes`).
+    CorrectiveActionOverdue,
+    FranchiseContractToRenew,
+    AuditPhaseChanged,
+    SubsidyToRenew,
 });
 
 mirror_enum!(
