@@ -195,3 +195,41 @@ impl Verifier {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verifier() -> (Verifier, Arc<DevIssuer>) {
+        let dev = Arc::new(DevIssuer::generate("passerelle").expect("dev issuer"));
+        let v = Verifier::new(
+            VerifierConfig::default(),
+            Vec::new(),
+            Some(Arc::clone(&dev)),
+        );
+        (v, dev)
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_is_remembered_and_a_bad_one_never() {
+        let (v, dev) = verifier();
+        let token = dev.mint("a@example.org", "A", 600).expect("mint");
+        let first = v.verify(&token).await.expect("genuine");
+        let again = v.verify(&token).await.expect("remembered");
+        assert_eq!(first.subject, again.subject);
+        assert_eq!(v.lock_verified().len(), 1);
+        let mut forged = token.clone();
+        forged.push('x');
+        assert!(v.verify(&forged).await.is_err());
+        assert_eq!(v.lock_verified().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_expired_token_is_not_remembered() {
+        let (v, dev) = verifier();
+        // Within the leeway: genuine, but its exp is past, so nothing to remember.
+        let token = dev.mint("a@example.org", "A", -5).expect("mint");
+        assert!(v.verify(&token).await.is_ok());
+        assert!(v.lock_verified().is_empty());
+    }
+}
