@@ -88,6 +88,11 @@ sql_migration!(
     "../sql/0014_access_log.sql"
 );
 sql_migration!(
+    m0015,
+    "m20261204_000015_privacy_rights",
+    "../sql/0015_privacy_rights.sql"
+);
+sql_migration!(
     m0018,
     "m20261204_000018_policy_planning",
     "../sql/0018_policy_planning.sql"
@@ -112,6 +117,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011::Migration),
             Box::new(m0013::Migration),
             Box::new(m0014::Migration),
+            Box::new(m0015::Migration),
             Box::new(m0018::Migration),
         ]
     }

@@ -18,7 +18,7 @@ const LOG: &str = "query($t: ID, $r: String, $from: DateTime, $to: DateTime) { a
 
 fn consent() -> Value {
     let today = kernel::time::today();
-    json!({"purpose": "Suivi d'un dossier d'impayés", "recipient": "EDF", "givenOn": today.to_string(),
+    json!({"purpose": "Suivi d'un dossier d'impayés", "givenOn": today.to_string(),
            "channel": "WRITTEN", "expiresOn": (today + chrono::Days::new(365)).to_string()})
 }
 
