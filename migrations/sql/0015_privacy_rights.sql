@@ -108,11 +108,20 @@ grant update on visit_revisions to passerelle_app;
 create function app.common_neighbourhood(p_tenant uuid, p_beneficiary uuid, p_neighbourhood text)
   returns text language sql stable as $$
   select case when p_neighbourhood is null then null
-    when (select count(distinct coalesce(v.beneficiary_id, v.id)) from visits v
-          where v.tenant_id = p_tenant and lower(btrim(v.neighbourhood)) = lower(btrim(p_neighbourhood))
-            and v.beneficiary_id is distinct from p_beneficiary) >= 5
+    when (select count(*) from (
+            select distinct coalesce(v.beneficiary_id, v.id) from visits v
+            where v.tenant_id = p_tenant and v.neighbourhood is not null
+              and lower(btrim(v.neighbourhood)) = lower(btrim(p_neighbourhood))
+              and v.beneficiary_id is distinct from p_beneficiary
+            limit 5) x) >= 5
     then btrim(p_neighbourhood) end
 $$;
+-- The lookup above, without reading the association's whole journal; partial, so the
+-- front desk's visits without a neighbourhood never touch it.
+create index visits_neighbourhood_idx on visits (tenant_id, lower(btrim(neighbourhood)))
+  where neighbourhood is not null;
+-- The retention's sweep of old notes.
+create index visit_notes_created_idx on visit_notes (created_at);
 
 -- Anonymises the beneficiaries (tenant, id) given, as the caller; returns counts.
 -- Idempotent: an anonymised beneficiary is left alone. Everything is decided from the

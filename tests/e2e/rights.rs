@@ -725,3 +725,78 @@ async fn a_consent_names_a_partner_organisation_not_free_text() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn erasure_keeps_a_neighbourhood_only_when_five_others_share_it() {
+    let app = spawn_app().await;
+    let t = app.tenant().await;
+    testkit::fixtures::populate(app.db, &t).await;
+    let (pid, _) = app
+        .partner(&format!("Gaz Quartier {}", testkit::suffix()), "energy")
+        .await;
+    let partner = gid("PartnerOrganisation", pid);
+    let site = site_of(&app, &t).await;
+    let at = chrono::Utc::now() - chrono::Duration::hours(1);
+    // Five anonymous visits from Pissevin, one from Valdegour.
+    for n in [
+        "Pissevin",
+        "pissevin ",
+        "Pissevin",
+        "PISSEVIN",
+        "Pissevin",
+        "Valdegour",
+    ] {
+        let mut v = visit(&site, None, &partner, at);
+        v["neighbourhood"] = json!(n);
+        record(&app, &t.mediator, v, None).await;
+    }
+    let common = beneficiary(
+        &app,
+        &t.mediator,
+        json!({"sex": "MALE", "neighbourhood": "Pissevin", "consent": consent("Suivi", None, 0)}),
+    )
+    .await;
+    let rare = beneficiary(
+        &app,
+        &t.mediator,
+        json!({"sex": "MALE", "neighbourhood": "Valdegour", "consent": consent("Suivi", None, 0)}),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for b in [&common, &rare] {
+        ids.push(uuid_of(
+            &record(&app, &t.mediator, visit(&site, Some(b), &partner, at), None).await,
+        ));
+        let r = app
+            .as_user(&t.coordinator, None, "mutation($i: EraseBeneficiaryInput!) { eraseBeneficiary(input: $i) { erased { visits } } }", json!({"i": {"beneficiaryId": b}}))
+            .await;
+        assert!(r.ok(), "{:?}", r.body);
+    }
+    let nb = |id: Uuid, table: &str| {
+        let sql = format!(
+            "select count(*) from {table} where tenant_id = '{}' and id = '{id}' and neighbourhood = 'Pissevin'",
+            t.id
+        );
+        let app = &app;
+        async move { app.count(&sql).await }
+    };
+    assert_eq!(
+        nb(uuid_of(&common), "beneficiaries").await,
+        1,
+        "shared by five: kept"
+    );
+    assert_eq!(
+        nb(ids[0], "visits").await,
+        1,
+        "the visit takes the person's neighbourhood"
+    );
+    assert_eq!(
+        app.count(&format!("select count(*) from beneficiaries where tenant_id = '{}' and id = '{}' and neighbourhood is null and sex = 'male'", t.id, uuid_of(&rare))).await,
+        1,
+        "shared by one: emptied; sex kept"
+    );
+    assert_eq!(
+        app.count(&format!("select count(*) from visits where tenant_id = '{}' and id = '{}' and neighbourhood is null and sex = 'male'", t.id, ids[1])).await,
+        1
+    );
+}
