@@ -88,13 +88,18 @@ sql_migration!(
     "../sql/0014_access_log.sql"
 );
 sql_migration!(
+    m0015,
+    "m20261123_000015_privacy_rights",
+    "../sql/0015_privacy_rights.sql"
+);
+sql_migration!(
     m0016,
     "m20261123_000016_compliance_analyst_events",
     "../sql/0016_compliance_analyst_events.sql"
 );
 sql_migration!(
     m0018,
-    "m20261204_000018_policy_planning",
+    "m20261123_000018_policy_planning",
     "../sql/0018_policy_planning.sql"
 );
 
@@ -117,6 +122,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011::Migration),
             Box::new(m0013::Migration),
             Box::new(m0014::Migration),
+            Box::new(m0015::Migration),
             Box::new(m0016::Migration),
             Box::new(m0018::Migration),
         ]

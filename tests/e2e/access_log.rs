@@ -18,7 +18,7 @@ const LOG: &str = "query($t: ID, $r: String, $from: DateTime, $to: DateTime) { a
 
 fn consent() -> Value {
     let today = kernel::time::today();
-    json!({"purpose": "Suivi d'un dossier d'impayés", "recipient": "EDF", "givenOn": today.to_string(),
+    json!({"purpose": "Suivi d'un dossier d'impayés", "givenOn": today.to_string(),
            "channel": "WRITTEN", "expiresOn": (today + chrono::Days::new(365)).to_string()})
 }
 
@@ -616,7 +616,8 @@ async fn every_field_of_a_personal_type_logs_its_reads() {
         .to_owned();
     let case = kernel::gid::encode("OutreachCase", p.case);
     let campaign = kernel::gid::encode("OutreachCampaign", p.campaign);
-    let probes = vec![
+    let setup = setup_personal_probes(&app, &t, &p, &ben).await;
+    let mut probes = vec![
         Probe {
             field: "Query.beneficiaries",
             who: t.director.clone(),
@@ -723,6 +724,7 @@ async fn every_field_of_a_personal_type_logs_its_reads() {
             logs: ("submitOutreachCases", "OutreachCase"),
         },
     ];
+    probes.extend(rights_and_hr_probes(&t, &p, &ben, &setup));
     let derived = personal_fields(&graphql::sdl());
     let probed: BTreeSet<String> = probes.iter().map(|p| p.field.to_owned()).collect();
     let unprobed: Vec<&String> = derived.difference(&probed).collect();
@@ -748,4 +750,412 @@ async fn every_field_of_a_personal_type_logs_its_reads() {
             probe.field
         );
     }
+}
+
+/// What the probes of the rights' and HR types act on, made through the API.
+struct Setup {
+    site: String,
+    /// Hired here: their contracts (one renewed, one renewed again by a probe...).
+    employees: Vec<String>,
+    contracts: Vec<String>,
+    /// The renewal of contracts[2].
+    renewal: String,
+}
+
+async fn gql_ok(app: &TestApp, who: &TestUser, doc: &str, vars: Value) -> Value {
+    let r = app.as_user(who, None, doc, vars).await;
+    assert!(r.ok(), "{doc}: {:?}", r.body);
+    r.data().clone()
+}
+
+fn day(offset: i64) -> String {
+    (kernel::time::today() + chrono::Duration::days(offset)).to_string()
+}
+
+fn hire_input(site: &str, with_subsidy: bool) -> Value {
+    let mut i = json!({"fullName": format!("Salarié {}", testkit::suffix()), "birthYear": 1990, "sex": "MALE",
+        "contract": {"kind": "CDD", "startsOn": day(-100), "plannedEndOn": day(200), "weeklyHours": 35.0,
+                     "jobTitle": "Agent de médiation", "siteIds": [site]}});
+    if with_subsidy {
+        i["subsidy"] = subsidy();
+    }
+    i
+}
+
+fn subsidy() -> Value {
+    json!({"programme": "OTHER", "funder": "REGION", "startsOn": day(-100), "endsOn": day(200), "amountCents": 100000})
+}
+
+const HIRE: &str = "mutation($i: HireEmployeeInput!) { hireEmployee(input: $i) { employee { id } contract { id } } }";
+
+async fn setup_personal_probes(
+    app: &TestApp,
+    t: &TestTenant,
+    p: &testkit::fixtures::TestPartner,
+    ben: &str,
+) -> Setup {
+    let d = gql_ok(
+        app,
+        &t.director,
+        "{ sites(first: 1) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    let site = d["sites"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (mut employees, mut contracts) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let d = gql_ok(
+            app,
+            &t.director,
+            HIRE,
+            json!({"i": hire_input(&site, false)}),
+        )
+        .await;
+        employees.push(
+            d["hireEmployee"]["employee"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        contracts.push(
+            d["hireEmployee"]["contract"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let d = gql_ok(
+        app,
+        &t.director,
+        "mutation($i: RenewContractInput!) { renewContract(input: $i) { contract { id } } }",
+        json!({"i": {"contractId": contracts[2], "plannedEndOn": day(400)}}),
+    )
+    .await;
+    let renewal = d["renewContract"]["contract"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A correction of the beneficiary's identity, and a request handled for the
+    // partner under the beneficiary's consent naming it.
+    gql_ok(app, &t.mediator,
+        "mutation($i: RectifyBeneficiaryInput!) { rectifyBeneficiary(input: $i) { beneficiary { id } } }",
+        json!({"i": {"beneficiaryId": ben, "ageBand": "FROM_41_TO_60", "reason": "Erreur de saisie"}})).await;
+    let partner = kernel::gid::encode("PartnerOrganisation", p.id);
+    gql_ok(app, &t.mediator, "mutation($i: AddConsentInput!) { addConsent(input: $i) { consent { id } } }",
+        json!({"i": {"beneficiaryId": ben, "consent": {"purpose": "Retour au partenaire", "recipientPartnerId": partner,
+            "givenOn": day(-1), "channel": "WRITTEN", "expiresOn": day(300)}}})).await;
+    gql_ok(app, &t.mediator, "mutation($i: RecordVisitInput!) { recordVisit(input: $i) { visit { id } } }",
+        json!({"i": {"clientKey": Uuid::now_v7().to_string(), "visit": {"siteId": site,
+            "occurredAt": (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339(), "channel": "ON_SITE",
+            "durationMinutes": 10, "beneficiaryId": ben,
+            "requests": [{"theme": "energy", "kind": "PARTNER", "partnerId": partner, "outcome": "INFORMED"}]}}})).await;
+    Setup {
+        site,
+        employees,
+        contracts,
+        renewal,
+    }
+}
+
+fn rights_and_hr_probes(
+    t: &TestTenant,
+    p: &testkit::fixtures::TestPartner,
+    ben: &str,
+    s: &Setup,
+) -> Vec<Probe> {
+    let d = || t.director.clone();
+    let employees = "{ employees(includeExited: true) { edges { node { ";
+    vec![
+        Probe {
+            field: "Beneficiary.revisions",
+            who: d(),
+            doc: "{ beneficiaries { edges { node { revisions { reason previousAgeBand } } } } }",
+            vars: json!({}),
+            logs: ("revisions", "BeneficiaryRevision"),
+        },
+        Probe {
+            field: "RectifyBeneficiaryPayload.beneficiary",
+            who: t.mediator.clone(),
+            doc: "mutation($i: RectifyBeneficiaryInput!) { rectifyBeneficiary(input: $i) { beneficiary { neighbourhood } } }",
+            vars: json!({"i": {"beneficiaryId": ben, "ageBand": "FROM_41_TO_60", "neighbourhood": "Valdegour", "reason": "Quartier précisé"}}),
+            logs: ("rectifyBeneficiary", "Beneficiary"),
+        },
+        Probe {
+            field: "Query.beneficiaryExport",
+            who: d(),
+            doc: "query($b: ID!) { beneficiaryExport(beneficiaryId: $b) { html } }",
+            vars: json!({"b": ben}),
+            logs: ("beneficiaryExport", "Beneficiary"),
+        },
+        Probe {
+            field: "PartnerReadBack.requests",
+            who: p.user.clone(),
+            doc: "query($f: NaiveDate!, $t: NaiveDate!) { partnerReadBack(from: $f, to: $t) { requests { pseudonym } } }",
+            vars: json!({"f": day(-2), "t": day(0)}),
+            logs: ("requests", "ReportedRequest"),
+        },
+        Probe {
+            field: "Query.employees",
+            who: d(),
+            doc: "{ employees { edges { node { fullName } } } }",
+            vars: json!({}),
+            logs: ("employees", "Employee"),
+        },
+        Probe {
+            field: "Query.myEmployeeRecord",
+            who: t.mediator.clone(),
+            doc: "{ myEmployeeRecord { fullName } }",
+            vars: json!({}),
+            logs: ("myEmployeeRecord", "Employee"),
+        },
+        Probe {
+            field: "Employee.contracts",
+            who: d(),
+            doc: leak(format!("{employees}contracts {{ jobTitle }} }} }} }} }}")),
+            vars: json!({}),
+            logs: ("contracts", "EmploymentContract"),
+        },
+        Probe {
+            field: "Employee.trainingEntries",
+            who: d(),
+            doc: leak(format!(
+                "{employees}trainingEntries {{ title }} }} }} }} }}"
+            )),
+            vars: json!({}),
+            logs: ("trainingEntries", "TrainingEntry"),
+        },
+        Probe {
+            field: "Employee.absences",
+            who: d(),
+            doc: leak(format!("{employees}absences {{ startsOn }} }} }} }} }}")),
+            vars: json!({}),
+            logs: ("absences", "Absence"),
+        },
+        Probe {
+            field: "Employee.qualifications",
+            who: d(),
+            doc: leak(format!("{employees}qualifications {{ title }} }} }} }} }}")),
+            vars: json!({}),
+            logs: ("qualifications", "Qualification"),
+        },
+        Probe {
+            field: "Employee.exit",
+            who: d(),
+            doc: leak(format!("{employees}exit {{ outcome }} }} }} }} }}")),
+            vars: json!({}),
+            logs: ("exit", "EmployeeExit"),
+        },
+        Probe {
+            field: "EmployeeExit.employee",
+            who: d(),
+            doc: leak(format!(
+                "{employees}exit {{ employee {{ fullName }} }} }} }} }} }}"
+            )),
+            vars: json!({}),
+            logs: ("employee", "Employee"),
+        },
+        Probe {
+            field: "EmploymentContract.employee",
+            who: d(),
+            doc: leak(format!(
+                "{employees}contracts {{ employee {{ fullName }} }} }} }} }} }}"
+            )),
+            vars: json!({}),
+            logs: ("employee", "Employee"),
+        },
+        Probe {
+            field: "EmploymentContract.subsidies",
+            who: d(),
+            doc: leak(format!(
+                "{employees}contracts {{ subsidies {{ programme }} }} }} }} }} }}"
+            )),
+            vars: json!({}),
+            logs: ("subsidies", "Subsidy"),
+        },
+        Probe {
+            field: "EmploymentContract.renews",
+            who: d(),
+            doc: "query($id: ID!) { node(id: $id) { ... on EmploymentContract { renews { jobTitle } } } }",
+            vars: json!({"id": s.renewal}),
+            logs: ("renews", "EmploymentContract"),
+        },
+        Probe {
+            field: "HrDeadline.employee",
+            who: d(),
+            doc: "{ hrCalendar(withinDays: 300) { employee { fullName } } }",
+            vars: json!({}),
+            logs: ("employee", "Employee"),
+        },
+        Probe {
+            field: "HrDeadline.contract",
+            who: d(),
+            doc: "{ hrCalendar(withinDays: 300) { contract { jobTitle } } }",
+            vars: json!({}),
+            logs: ("contract", "EmploymentContract"),
+        },
+        Probe {
+            field: "HireEmployeePayload.employee",
+            who: d(),
+            doc: "mutation($i: HireEmployeeInput!) { hireEmployee(input: $i) { employee { fullName } } }",
+            vars: json!({"i": hire_input(&s.site, false)}),
+            logs: ("hireEmployee", "Employee"),
+        },
+        Probe {
+            field: "HireEmployeePayload.contract",
+            who: d(),
+            doc: "mutation($i: HireEmployeeInput!) { hireEmployee(input: $i) { contract { jobTitle } } }",
+            vars: json!({"i": hire_input(&s.site, false)}),
+            logs: ("hireEmployee", "EmploymentContract"),
+        },
+        Probe {
+            field: "HireEmployeePayload.subsidy",
+            who: d(),
+            doc: "mutation($i: HireEmployeeInput!) { hireEmployee(input: $i) { subsidy { programme } } }",
+            vars: json!({"i": hire_input(&s.site, true)}),
+            logs: ("hireEmployee", "Subsidy"),
+        },
+        Probe {
+            field: "RenewContractPayload.contract",
+            who: d(),
+            doc: "mutation($i: RenewContractInput!) { renewContract(input: $i) { contract { jobTitle } } }",
+            vars: json!({"i": {"contractId": s.contracts[0], "plannedEndOn": day(400)}}),
+            logs: ("renewContract", "EmploymentContract"),
+        },
+        Probe {
+            field: "RenewContractPayload.subsidy",
+            who: d(),
+            doc: "mutation($i: RenewContractInput!) { renewContract(input: $i) { subsidy { programme } } }",
+            vars: json!({"i": {"contractId": s.contracts[1], "plannedEndOn": day(400),
+                "subsidy": {"programme": "OTHER", "funder": "REGION", "startsOn": day(201), "endsOn": day(400), "amountCents": 100000}}}),
+            logs: ("renewContract", "Subsidy"),
+        },
+        Probe {
+            field: "EndContractEarlyPayload.contract",
+            who: d(),
+            doc: "mutation($i: EndContractEarlyInput!) { endContractEarly(input: $i) { contract { endedOn } } }",
+            vars: json!({"i": {"contractId": s.contracts[3], "endedOn": day(0), "reason": "Rupture d'un commun accord"}}),
+            logs: ("endContractEarly", "EmploymentContract"),
+        },
+        Probe {
+            field: "SubsidyPayload.subsidy",
+            who: d(),
+            doc: "mutation($i: AddSubsidyInput!) { addSubsidy(input: $i) { subsidy { programme } } }",
+            vars: json!({"i": {"contractId": s.contracts[2], "subsidy": subsidy()}}),
+            logs: ("addSubsidy", "Subsidy"),
+        },
+        Probe {
+            field: "TrainingEntryPayload.entry",
+            who: d(),
+            doc: "mutation($i: RecordTrainingEntryInput!) { recordTrainingEntry(input: $i) { entry { title } } }",
+            vars: json!({"i": {"employeeId": s.employees[4], "kind": "TRAINING", "title": "Accueil des publics",
+                "startsOn": day(-20), "endsOn": day(-14), "hours": 7.0}}),
+            logs: ("recordTrainingEntry", "TrainingEntry"),
+        },
+        Probe {
+            field: "AbsencePayload.absence",
+            who: d(),
+            doc: "mutation($i: RecordAbsenceInput!) { recordAbsence(input: $i) { absence { startsOn } } }",
+            vars: json!({"i": {"employeeId": s.employees[4], "startsOn": day(-12), "endsOn": day(-6)}}),
+            logs: ("recordAbsence", "Absence"),
+        },
+        Probe {
+            field: "QualificationPayload.qualification",
+            who: d(),
+            doc: "mutation($i: RecordQualificationInput!) { recordQualification(input: $i) { qualification { title } } }",
+            vars: json!({"i": {"employeeId": s.employees[4], "title": "Certificat de médiation", "obtainedOn": day(-5)}}),
+            logs: ("recordQualification", "Qualification"),
+        },
+        Probe {
+            field: "EmployeeExitPayload.exit",
+            who: d(),
+            doc: "mutation($i: RecordEmployeeExitInput!) { recordEmployeeExit(input: $i) { exit { outcome } } }",
+            vars: json!({"i": {"employeeId": s.employees[1], "exitOn": day(0), "reason": "END_OF_CONTRACT", "outcome": "JOB_SEARCH"}}),
+            logs: ("recordEmployeeExit", "EmployeeExit"),
+        },
+    ]
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+#[tokio::test]
+async fn an_evidence_download_is_logged_as_a_personal_read() {
+    assert_eq!(
+        privacy::PERSONAL_DOWNLOADS,
+        &[("downloadEvidence", "EvidenceDocument")]
+    );
+    let dir = std::env::temp_dir().join(format!("passerelle-evidence-log-{}", Uuid::now_v7()));
+    let d = dir.clone();
+    let app = spawn_with(move |v| {
+        v.insert("PASSERELLE_EVIDENCE_DIR".into(), d.display().to_string());
+    })
+    .await;
+    let t = app.tenant().await;
+    testkit::fixtures::populate(app.db, &t).await;
+    // The fixture's documents, their files put in this server's store.
+    let docs: Vec<Uuid> = {
+        let admin = app.db.admin().await;
+        let rows = admin
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!(
+                    "select id from compliance_documents where tenant_id = '{}' order by id",
+                    t.id
+                ),
+            ))
+            .await
+            .unwrap();
+        let _ = admin.close().await;
+        rows.iter()
+            .map(|r| r.try_get_by_index(0).unwrap())
+            .collect()
+    };
+    assert!(!docs.is_empty());
+    std::fs::create_dir_all(dir.join(t.id.to_string())).unwrap();
+    for doc in &docs {
+        std::fs::write(
+            dir.join(t.id.to_string()).join(doc.to_string()),
+            b"%PDF-1.7\n%",
+        )
+        .unwrap();
+    }
+    let mut served = 0;
+    for doc in docs {
+        let cond = format!(
+            "kind = 'read' and operation = 'downloadEvidence' and object_type = 'EvidenceDocument' \
+             and object_id = '{doc}' and user_id = '{}'",
+            t.director.id
+        );
+        let before = entries(&app, t.id, &cond).await;
+        let r = app
+            .gql
+            .http
+            .get(format!(
+                "{}/compliance/evidence/{}",
+                app.base,
+                kernel::gid::encode("EvidenceDocument", doc)
+            ))
+            .bearer_auth(app.token(&t.director))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let after = entries(&app, t.id, &cond).await;
+        if status == 200 {
+            served += 1;
+            assert_eq!(after, before + 1, "a download served without its entry");
+        } else {
+            // A refused download is not a read: nothing is logged.
+            assert_eq!(after, before, "status {status}");
+        }
+    }
+    assert!(
+        served > 0,
+        "the director downloaded none of the association's documents"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

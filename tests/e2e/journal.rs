@@ -290,7 +290,7 @@ async fn consent_gates_named_attendees_and_surveys_count_satisfaction() {
     let (t, site, _) = with_partner(&app).await;
     let today = kernel::time::today();
     let create = "mutation($i: CreateBeneficiaryInput!) { createBeneficiary(input: $i) { beneficiary { id pseudonym } consent { id active } } }";
-    let consent = json!({"purpose": "Suivi d'un dossier d'impayés", "recipient": "EDF", "givenOn": today.to_string(), "channel": "WRITTEN", "expiresOn": (today + chrono::Days::new(365)).to_string()});
+    let consent = json!({"purpose": "Suivi d'un dossier d'impayés", "givenOn": today.to_string(), "channel": "WRITTEN", "expiresOn": (today + chrono::Days::new(365)).to_string()});
     let r = app
         .as_user(
             &t.mediator,

@@ -30,6 +30,8 @@ mod partners;
 mod pathways;
 mod read_unit;
 mod redis_faults;
+mod retention;
+mod rights;
 mod schema;
 mod sites;
 mod telemetry;

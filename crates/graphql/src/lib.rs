@@ -52,6 +52,7 @@ pub struct Query(
     compliance::ComplianceQuery,
     pathways::PathwaysQuery,
     privacy::queries::PrivacyQuery,
+    privacy::rights::RightsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -65,6 +66,7 @@ pub struct Mutation(
     events::EventsMutation,
     compliance::ComplianceMutation,
     pathways::PathwaysMutation,
+    privacy::rights::RightsMutation,
 );
 
 pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -10,14 +10,12 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Qu
 use uuid::Uuid;
 
 fn check_consent(c: &NewConsent, today: chrono::NaiveDate) -> Result<(), Error> {
-    for (field, v) in [
-        ("consent.purpose", &c.purpose),
-        ("consent.recipient", &c.recipient),
-    ] {
-        let n = v.trim().chars().count();
-        if !(3..=300).contains(&n) {
-            return Err(Error::validation(field, "between 3 and 300 characters"));
-        }
+    let n = c.purpose.trim().chars().count();
+    if !(3..=300).contains(&n) {
+        return Err(Error::validation(
+            "consent.purpose",
+            "between 3 and 300 characters",
+        ));
     }
     if c.given_on > today {
         return Err(Error::validation("consent.givenOn", "in the future"));
@@ -124,6 +122,7 @@ impl Journal {
         use beneficiary::Column as C;
         let rows = beneficiary::Entity::find()
             .filter(C::TenantId.eq(scope.tenant_id.0))
+            .filter(C::AnonymisedAt.is_null())
             .apply_if(page.after, |q, after| q.filter(C::Id.gt(after)))
             .order_by_asc(C::Id)
             .limit(page.fetch())
@@ -146,6 +145,7 @@ impl Journal {
         let rows = beneficiary::Entity::find()
             .filter(beneficiary::Column::TenantId.eq(scope.tenant_id.0))
             .filter(beneficiary::Column::Id.eq_any(ids.iter().copied()))
+            .filter(beneficiary::Column::AnonymisedAt.is_null())
             .all(&*tx)
             .await
             .map_err(map_err)?;
@@ -167,7 +167,9 @@ impl Journal {
         Ok(rows)
     }
 
-    /// Ensures every named beneficiary has a consent active on `day`.
+    /// Ensures every named beneficiary has a consent active on `day` and not withdrawn
+    /// since: a withdrawal stops named attendance from that moment, even for an
+    /// earlier workshop recorded afterwards.
     pub(crate) async fn require_consent(
         &self,
         tx: &db::Scoped,
@@ -182,7 +184,7 @@ impl Journal {
             tx,
             "select count(*) as missing from unnest($2::uuid[]) b where not exists (select 1 from consents c \
              where c.tenant_id = $1 and c.beneficiary_id = b and c.given_on <= $3 and c.expires_on > $3 \
-             and (c.withdrawn_on is null or c.withdrawn_on > $3))",
+             and (c.withdrawn_on is null or c.withdrawn_on > greatest($3, current_date)))",
             vec![tenant.into(), ids.to_vec().into(), day.into()],
             "missing",
         )
@@ -204,21 +206,38 @@ async fn insert_consent(
     beneficiary: Uuid,
     c: &NewConsent,
 ) -> Result<Consent, Error> {
+    if let Some(p) = c.recipient_partner_id {
+        let known: Option<bool> = repo::scalar(
+            tx,
+            "select exists (select 1 from partner_organisations where id = $1) as known",
+            vec![p.into()],
+            "known",
+        )
+        .await?;
+        if known != Some(true) {
+            return Err(Error::validation(
+                "consent.recipientPartnerId",
+                "not a partner organisation of the network",
+            ));
+        }
+    }
+    // An anonymised beneficiary takes no consent: it is as gone.
     repo::row(
         tx,
-        "insert into consents (tenant_id, id, beneficiary_id, purpose, recipient, given_on, channel, expires_on) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning *",
+        "insert into consents (tenant_id, id, beneficiary_id, purpose, recipient_partner_id, given_on, channel, expires_on) \
+         select $1, $2, b.id, $4, $5, $6, $7, $8 from beneficiaries b \
+         where b.tenant_id = $1 and b.id = $3 and b.anonymised_at is null returning *",
         vec![
-                tenant.into(),
-                Uuid::now_v7().into(),
-                beneficiary.into(),
-                c.purpose.trim().to_owned().into(),
-                c.recipient.trim().to_owned().into(),
-                c.given_on.into(),
-                c.channel.into(),
-                c.expires_on.into(),
-            ],
+            tenant.into(),
+            Uuid::now_v7().into(),
+            beneficiary.into(),
+            c.purpose.trim().to_owned().into(),
+            c.recipient_partner_id.into(),
+            c.given_on.into(),
+            c.channel.into(),
+            c.expires_on.into(),
+        ],
     )
     .await?
-    .ok_or_else(|| Error::internal_msg("no row"))
+    .ok_or(Error::NotFound)
 }

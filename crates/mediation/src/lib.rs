@@ -8,8 +8,10 @@ mod beneficiaries;
 mod coding;
 pub mod dashboard;
 pub mod entity;
+mod export_html;
 mod model;
 mod repo;
+mod rights;
 mod rollup;
 mod rules;
 mod surveys;
@@ -17,6 +19,10 @@ mod visits;
 mod workshops;
 
 pub use model::*;
+pub use rights::{
+    Anonymised, BeneficiaryFile, BeneficiaryRevision, Erased, Rectification, Retention,
+    RetentionRun,
+};
 pub use visits::{Amended, Recorded, VisitFilter};
 
 use db::{Db, RedisPool};

@@ -238,7 +238,9 @@ pub struct Theme {
 #[derive(Clone, Debug)]
 pub struct NewConsent {
     pub purpose: String,
-    pub recipient: String,
+    /// The partner organisation the person agrees their data goes to; none: the
+    /// association only.
+    pub recipient_partner_id: Option<Uuid>,
     pub given_on: NaiveDate,
     pub channel: ConsentChannel,
     pub expires_on: NaiveDate,

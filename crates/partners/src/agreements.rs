@@ -14,6 +14,7 @@ mod contacts;
 pub mod listing;
 pub mod model;
 mod periods;
+pub mod readback;
 mod repo;
 pub mod report;
 pub mod rules;

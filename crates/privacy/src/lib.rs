@@ -10,10 +10,13 @@
 pub mod entity;
 mod error;
 mod log;
+pub mod register;
+mod retention;
 mod verify;
 
 pub use error::PrivacyError;
 pub use log::{AccessLog, LogQuery, MAX_CSV_ENTRIES, WriterOptions, cursor_of_seq, hash_hex};
+pub use retention::RETENTION_OPERATION;
 pub use verify::{Broken, Report};
 
 use kernel::{Ctx, Scope};
@@ -55,6 +58,53 @@ pub const PERSONAL_TYPES: &[PersonalType] = &[
         name: "OutreachAttempt",
         holds: "an attempt to reach a resident, with the mediator's note",
     },
+    PersonalType {
+        name: "BeneficiaryRevision",
+        holds: "a beneficiary's identity fields before a correction, with its reason",
+    },
+    PersonalType {
+        name: "BeneficiaryExport",
+        holds: "everything held about a beneficiary (right of access), as JSON and HTML",
+    },
+    PersonalType {
+        name: "ReportedRequest",
+        holds: "a request reported back to a partner under the resident's consent: day, outcome, pseudonym",
+    },
+    PersonalType {
+        name: "Employee",
+        holds: "an employee's HR record: name, account, birth year, sex, prescriber and referent",
+    },
+    PersonalType {
+        name: "EmploymentContract",
+        holds: "an employee's contract: kind, dates, hours, job title, end reason",
+    },
+    PersonalType {
+        name: "Subsidy",
+        holds: "the public aid behind an employee's contract",
+    },
+    PersonalType {
+        name: "TrainingEntry",
+        holds: "an employee's training or professional-project time",
+    },
+    PersonalType {
+        name: "Absence",
+        holds: "an employee's declared absence (dates only)",
+    },
+    PersonalType {
+        name: "Qualification",
+        holds: "a qualification an employee obtained",
+    },
+    PersonalType {
+        name: "EmployeeExit",
+        holds: "an employee's exit, its outcome and the six-month follow-up",
+    },
+];
+
+/// Personal data served outside GraphQL, each read logged like the types above:
+/// (operation in the log, object type).
+pub const PERSONAL_DOWNLOADS: &[(&str, &str)] = &[
+    // GET /compliance/evidence/<id>: a file that may name people.
+    ("downloadEvidence", "EvidenceDocument"),
 ];
 
 /// Whether the GraphQL type `name` holds personal data (usable in constants).

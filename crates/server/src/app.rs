@@ -404,6 +404,10 @@ pub async fn serve_until(
             app.state.endpoint.services.privacy.clone(),
             app.state.config.access_log_retention_days,
         ),
+        (
+            app.state.endpoint.services.journal.clone(),
+            app.state.config.journal_retention,
+        ),
     ));
     // Every replica runs one: claims are FOR UPDATE SKIP LOCKED (events::worker).
     let events_worker = tokio::spawn(app.state.events_worker.clone().run());
@@ -482,13 +486,16 @@ pub async fn serve_until(
 /// corrective actions past their due date flagged: hourly so that the Paris date's
 /// change is seen within the hour), announce subsidies to renew, sweep expired partner
 /// tokens, and purge the access log's entries past its retention (each chain keeps a
-/// checkpoint). Idempotent, so several replicas doing it at once is harmless.
+/// checkpoint), and apply the journal's retention (beneficiaries without contact for
+/// two years anonymised, old notes deleted; one replica at a time, by an advisory
+/// lock). Idempotent, so several replicas doing it at once is harmless.
 /// `passerelle purge` runs them by hand.
 async fn housekeeping(
     partners: partners::Partners,
     pathways: pathways::Pathways,
     compliance: compliance::Compliance,
     (access_log, retention_days): (privacy::AccessLog, u32),
+    (journal, journal_retention): (mediation::Journal, mediation::Retention),
 ) {
     let start = tokio::time::Instant::now() + Duration::from_secs(60);
     let mut every = tokio::time::interval_at(start, Duration::from_secs(3600));
@@ -534,6 +541,19 @@ async fn housekeeping(
         match access_log.purge(retention_days).await {
             Ok(n) => tracing::info!(purged = n, "access log retention"),
             Err(e) => tracing::error!(error = %e, "access log retention failed"),
+        }
+        // Counts only (the run traces them too), never data.
+        match access_log
+            .journal_retention_now(&journal, journal_retention)
+            .await
+        {
+            Ok(r) => tracing::info!(
+                ran = r.ran,
+                beneficiaries = r.erased.beneficiaries,
+                notes = r.erased.notes + r.old_notes,
+                "journal retention"
+            ),
+            Err(e) => tracing::error!(error = %e, "journal retention failed"),
         }
     }
 }

@@ -93,6 +93,10 @@ pub struct Config {
     /// Days the access log keeps its entries (PASSERELLE_ACCESS_LOG_RETENTION_DAYS);
     /// older ones are purged, each chain keeping a checkpoint.
     pub access_log_retention_days: u32,
+    /// How long the journal keeps personal data (PASSERELLE_BENEFICIARY_RETENTION_DAYS,
+    /// PASSERELLE_NOTE_RETENTION_DAYS): beneficiaries without contact that long are
+    /// anonymised, older notes deleted, hourly and by `passerelle purge`.
+    pub journal_retention: mediation::Retention,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -297,6 +301,16 @@ impl Config {
                     "expected days from 180 to 3650",
                 )
             })?;
+        let days = |key: &'static str, default: u32| {
+            get(key)
+                .map(|v| v.parse::<u32>().ok().filter(|n| (30..=3650).contains(n)))
+                .unwrap_or(Some(default))
+                .ok_or_else(|| bad(key, "expected days from 30 to 3650"))
+        };
+        let journal_retention = mediation::Retention {
+            beneficiary_days: days("PASSERELLE_BENEFICIARY_RETENTION_DAYS", 730)?,
+            note_days: days("PASSERELLE_NOTE_RETENTION_DAYS", 730)?,
+        };
         let principal_cache_secs = get("PASSERELLE_PRINCIPAL_CACHE_SECS")
             .map(|v| v.parse::<u64>().ok().filter(|n| *n <= 3600))
             .unwrap_or(Some(30))
@@ -462,6 +476,7 @@ impl Config {
         Ok(Self {
             evidence_store,
             access_log_retention_days,
+            journal_retention,
             console_oidc_client_id,
             console_oidc_client_secret,
             public_url,

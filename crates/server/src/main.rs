@@ -1,5 +1,5 @@
 //! passerelle: migrate | seed --demo [--visits N] | seed --bench --size S|M|L [--visits N]
-//! | serve | demo | schema | purge | audit verify [--tenant X]
+//! | serve | demo | schema | purge | audit verify [--tenant X] | privacy register
 
 use demo::{DEFAULT_VISITS, MAX_VISITS};
 use server::config::Config;
@@ -25,10 +25,15 @@ commands:
                 to their statistics five years after their exit, and purge the access
                 log's entries older than PASSERELLE_ACCESS_LOG_RETENTION_DAYS (each
                 chain keeps a checkpoint), and flag corrective actions past their due
-                date; run it daily
+                date, and anonymise beneficiaries without contact for
+                PASSERELLE_BENEFICIARY_RETENTION_DAYS and delete notes older than
+                PASSERELLE_NOTE_RETENTION_DAYS; run it daily
   audit verify [--tenant ID]
                 walk the access log's chains (or one association's, by its id), recompute
-                every hash and print the first broken link; exits 1 when one is broken";
+                every hash and print the first broken link; exits 1 when one is broken
+  privacy register
+                print the register of processing activities (Markdown), generated from
+                the code's declarations";
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("passerelle: {msg}");
@@ -90,6 +95,10 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["schema"] => {
             print!("{}", graphql::sdl());
+            ExitCode::SUCCESS
+        }
+        ["privacy", "register"] => {
+            print!("{}", privacy::register::markdown());
             ExitCode::SUCCESS
         }
         ["migrate"]
@@ -233,6 +242,33 @@ async fn purge(config: &Config) -> ExitCode {
             return match std::error::Error::source(&e) {
                 Some(cause) => fail(format!("access log retention failed: {e}: {cause}")),
                 None => fail(format!("access log retention failed: {e}")),
+            };
+        }
+    }
+    // Counts only, never data.
+    let journal = mediation::Journal::new(db.clone(), None);
+    match log
+        .journal_retention_now(&journal, config.journal_retention)
+        .await
+    {
+        Ok(r) if !r.ran => {
+            println!("journal retention: another replica is running it; nothing done here")
+        }
+        Ok(r) => println!(
+            "journal retention: {} beneficiaries without contact for {} days anonymised \
+             ({} visits unlinked, {} notes, {} consents deleted); {} notes older than {} days deleted",
+            r.erased.beneficiaries,
+            config.journal_retention.beneficiary_days,
+            r.erased.visits,
+            r.erased.notes,
+            r.erased.consents,
+            r.old_notes,
+            config.journal_retention.note_days
+        ),
+        Err(e) => {
+            return match std::error::Error::source(&e) {
+                Some(cause) => fail(format!("journal retention failed: {e}: {cause}")),
+                None => fail(format!("journal retention failed: {e}")),
             };
         }
     }

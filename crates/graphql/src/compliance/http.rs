@@ -165,6 +165,18 @@ pub async fn download(
     };
     match ep.services.compliance.download(&ctx, id).await {
         Ok((d, stream)) => {
+            // A document may name people: its download is logged as a read of
+            // personal data before a byte leaves (privacy::PERSONAL_DOWNLOADS), and
+            // refused when the entry cannot be written.
+            let (operation, object_type) = ::privacy::PERSONAL_DOWNLOADS[0];
+            if let Err(e) = ep
+                .services
+                .privacy
+                .append(&[::privacy::Entry::read(&ctx, operation, object_type, d.id)])
+                .await
+            {
+                return fail(e);
+            }
             let mut r = Response::new(Body::from_stream(stream));
             let h = r.headers_mut();
             if let Ok(v) = HeaderValue::from_str(&d.content_type) {

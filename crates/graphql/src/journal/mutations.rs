@@ -140,21 +140,29 @@ pub struct VisitPayload {
 #[derive(InputObject)]
 pub struct ConsentInput {
     purpose: String,
-    recipient: String,
+    /// The partner organisation the person agrees their data goes to (a
+    /// PartnerOrganisation); absent: the association only. A partner reads back more
+    /// than counts of a person's requests only under a consent naming it.
+    recipient_partner_id: Option<ID>,
     given_on: NaiveDate,
     channel: ConsentChannel,
     expires_on: NaiveDate,
 }
 
-impl From<ConsentInput> for mediation::NewConsent {
-    fn from(c: ConsentInput) -> Self {
-        mediation::NewConsent {
+impl TryFrom<ConsentInput> for mediation::NewConsent {
+    type Error = Error;
+    fn try_from(c: ConsentInput) -> Result<Self, Error> {
+        Ok(mediation::NewConsent {
             purpose: c.purpose,
-            recipient: c.recipient,
+            recipient_partner_id: decode_opt(
+                "consent.recipientPartnerId",
+                c.recipient_partner_id.as_ref(),
+                "PartnerOrganisation",
+            )?,
             given_on: c.given_on,
             channel: c.channel.into(),
             expires_on: c.expires_on,
-        }
+        })
     }
 }
 
@@ -304,7 +312,7 @@ impl JournalMutation {
                 input.age_band.map(Into::into),
                 input.sex.map(Into::into),
                 input.neighbourhood,
-                input.consent.into(),
+                input.consent.try_into().gql()?,
             )
             .await
             .gql()?;
@@ -320,7 +328,7 @@ impl JournalMutation {
         let id = id_arg("beneficiaryId", &input.beneficiary_id, "Beneficiary")?;
         let k = services(c)?
             .journal
-            .add_consent(ctx(c)?, id, input.consent.into())
+            .add_consent(ctx(c)?, id, input.consent.try_into().gql()?)
             .await
             .gql()?;
         log_reads(c, "Consent", [k.id]).await?;

@@ -319,8 +319,10 @@ impl Beneficiary {
         self.gid()
     }
     /// E.g. B-2026-00042: what staff write on a follow-up sheet, never a name.
-    async fn pseudonym(&self) -> &str {
-        &self.0.pseudonym
+    /// Null once the person is anonymised (erasure, retention): such a record is no
+    /// longer listed.
+    async fn pseudonym(&self) -> Option<&str> {
+        self.0.pseudonym.as_deref()
     }
     async fn age_band(&self) -> Option<AgeBand> {
         self.0.age_band.map(Into::into)
@@ -343,6 +345,27 @@ impl Beneficiary {
     async fn created_at(&self) -> DateTime<FixedOffset> {
         self.0.created_at
     }
+    /// 1 when created; each rectification of the identity fields adds one.
+    async fn revision(&self) -> i32 {
+        self.0.revision
+    }
+    /// The corrections of the identity fields, oldest first, each with the values
+    /// it replaced.
+    async fn revisions(
+        &self,
+        c: &Context<'_>,
+    ) -> Result<Vec<crate::privacy::rights::BeneficiaryRevision>> {
+        let rows = services(c)?
+            .journal
+            .revisions_of(ctx(c)?, self.0.id)
+            .await
+            .gql()?;
+        log_reads(c, "BeneficiaryRevision", rows.iter().map(|r| r.id)).await?;
+        Ok(rows
+            .into_iter()
+            .map(crate::privacy::rights::BeneficiaryRevision)
+            .collect())
+    }
 }
 
 #[Object]
@@ -353,9 +376,27 @@ impl Consent {
     async fn purpose(&self) -> &str {
         &self.0.purpose
     }
-    /// Who may receive the data.
-    async fn recipient(&self) -> &str {
-        &self.0.recipient
+    /// Who may receive the data, in words: the partner organisation's name, the
+    /// free text of a consent recorded before recipients were partners, or
+    /// "l'association seulement".
+    async fn recipient(&self, c: &Context<'_>) -> Result<String> {
+        if let Some(p) = self.0.recipient_partner_id {
+            let partner: Option<PartnerOrganisation> = load(c, Some(p)).await?;
+            if let Some(p) = partner {
+                return Ok(p.0.name.clone());
+            }
+        }
+        Ok(self
+            .0
+            .recipient
+            .clone()
+            .unwrap_or_else(|| "l'association seulement".to_owned()))
+    }
+    /// The partner organisation the consent names as recipient; none: the
+    /// association only (or a consent recorded before recipients were partners,
+    /// whose words are in `recipient`).
+    async fn recipient_partner(&self, c: &Context<'_>) -> Result<Option<PartnerOrganisation>> {
+        load(c, self.0.recipient_partner_id).await
     }
     async fn given_on(&self) -> NaiveDate {
         self.0.given_on

@@ -7,6 +7,7 @@ use super::types::{
 use crate::context::{ctx, services};
 use crate::error::Gql;
 use crate::node::{decode_id, decode_opt, id_arg};
+use crate::privacy::log_reads;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use kernel::Error;
@@ -270,6 +271,9 @@ impl PathwaysMutation {
             subsidy: input.subsidy.map(subsidy),
         };
         let h = services(c)?.pathways.hire(ctx(c)?, hire).await.gql()?;
+        log_reads(c, "Employee", [h.employee.id]).await?;
+        log_reads(c, "EmploymentContract", [h.contract.id]).await?;
+        log_reads(c, "Subsidy", h.subsidy.iter().map(|s| s.id)).await?;
         Ok(HireEmployeePayload {
             employee: Employee(h.employee),
             contract: EmploymentContract(h.contract),
@@ -299,6 +303,8 @@ impl PathwaysMutation {
             subsidy: input.subsidy.map(subsidy),
         };
         let w = services(c)?.pathways.renew(ctx(c)?, renewal).await.gql()?;
+        log_reads(c, "EmploymentContract", [w.contract.id]).await?;
+        log_reads(c, "Subsidy", w.subsidy.iter().map(|s| s.id)).await?;
         Ok(RenewContractPayload {
             contract: EmploymentContract(w.contract),
             subsidy: w.subsidy.map(Subsidy),
@@ -322,6 +328,7 @@ impl PathwaysMutation {
             )
             .await
             .gql()?;
+        log_reads(c, "EmploymentContract", [k.id]).await?;
         Ok(EndContractEarlyPayload {
             contract: EmploymentContract(k),
         })
@@ -338,6 +345,7 @@ impl PathwaysMutation {
             )
             .await
             .gql()?;
+        log_reads(c, "Subsidy", [s.id]).await?;
         Ok(SubsidyPayload {
             subsidy: Subsidy(s),
         })
@@ -362,6 +370,7 @@ impl PathwaysMutation {
             counts_toward_quota: input.counts_toward_quota,
         };
         let e = services(c)?.pathways.record_entry(ctx(c)?, e).await.gql()?;
+        log_reads(c, "TrainingEntry", [e.id]).await?;
         Ok(TrainingEntryPayload {
             entry: TrainingEntry(e),
         })
@@ -383,6 +392,7 @@ impl PathwaysMutation {
             )
             .await
             .gql()?;
+        log_reads(c, "Absence", [a.id]).await?;
         Ok(AbsencePayload {
             absence: Absence {
                 id: crate::node::encode_id("Absence", a.id),
@@ -408,6 +418,7 @@ impl PathwaysMutation {
             )
             .await
             .gql()?;
+        log_reads(c, "Qualification", [q.id]).await?;
         Ok(QualificationPayload {
             qualification: Qualification {
                 id: crate::node::encode_id("Qualification", q.id),
@@ -437,6 +448,7 @@ impl PathwaysMutation {
             .gql()?,
         };
         let x = services(c)?.pathways.record_exit(ctx(c)?, x).await.gql()?;
+        log_reads(c, "EmployeeExit", [x.id]).await?;
         Ok(EmployeeExitPayload {
             exit: EmployeeExit(x),
         })
@@ -458,6 +470,7 @@ impl PathwaysMutation {
             )
             .await
             .gql()?;
+        log_reads(c, "EmployeeExit", [x.id]).await?;
         Ok(EmployeeExitPayload {
             exit: EmployeeExit(x),
         })

@@ -41,6 +41,7 @@ impl PathwaysQuery {
     /// The acting person's own employee record in the association, if they have one.
     async fn my_employee_record(&self, c: &Context<'_>) -> Result<Option<Employee>> {
         let e = services(c)?.pathways.own_record(ctx(c)?).await.gql()?;
+        crate::privacy::log_reads(c, "Employee", e.iter().map(|e| e.id)).await?;
         Ok(e.map(Employee))
     }
 

@@ -2,6 +2,7 @@
 
 use crate::loaders::{load, load_of};
 use crate::node::{RowObject, encode_id};
+use crate::privacy::log_reads;
 use crate::sites::types::Site;
 use crate::tenancy::types::{PartnerOrganisation, Tenant, User};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
@@ -129,6 +130,7 @@ impl Employee {
     /// Oldest first.
     async fn contracts(&self, c: &Context<'_>) -> Result<Vec<EmploymentContract>> {
         let rows = load_of(c, |l| &l.pathways.contracts, self.0.id).await?;
+        log_reads(c, "EmploymentContract", rows.iter().map(|k| k.id)).await?;
         Ok(rows.into_iter().map(EmploymentContract).collect())
     }
     async fn pathway(&self, c: &Context<'_>) -> Result<Pathway> {
@@ -158,10 +160,12 @@ impl Employee {
     /// Newest last.
     async fn training_entries(&self, c: &Context<'_>) -> Result<Vec<TrainingEntry>> {
         let rows = load_of(c, |l| &l.pathways.entries, self.0.id).await?;
+        log_reads(c, "TrainingEntry", rows.iter().map(|e| e.id)).await?;
         Ok(rows.into_iter().map(TrainingEntry).collect())
     }
     async fn absences(&self, c: &Context<'_>) -> Result<Vec<Absence>> {
         let rows = load_of(c, |l| &l.pathways.absences, self.0.id).await?;
+        log_reads(c, "Absence", rows.iter().map(|a| a.id)).await?;
         Ok(rows
             .into_iter()
             .map(|a| Absence {
@@ -173,6 +177,7 @@ impl Employee {
     }
     async fn qualifications(&self, c: &Context<'_>) -> Result<Vec<Qualification>> {
         let rows = load_of(c, |l| &l.pathways.qualifications, self.0.id).await?;
+        log_reads(c, "Qualification", rows.iter().map(|q| q.id)).await?;
         Ok(rows
             .into_iter()
             .map(|q| Qualification {
@@ -184,7 +189,9 @@ impl Employee {
     }
     async fn exit(&self, c: &Context<'_>) -> Result<Option<EmployeeExit>> {
         let rows = load_of(c, |l| &l.pathways.exit, self.0.id).await?;
-        Ok(rows.into_iter().next().map(EmployeeExit))
+        let exit = rows.into_iter().next();
+        log_reads(c, "EmployeeExit", exit.iter().map(|x| x.id)).await?;
+        Ok(exit.map(EmployeeExit))
     }
     async fn tenant(&self, c: &Context<'_>) -> Result<Option<Tenant>> {
         load(c, self.0.tenant_id).await
@@ -250,6 +257,7 @@ impl EmploymentContract {
     /// Its subsidies (HR managers only: the employee does not read them).
     async fn subsidies(&self, c: &Context<'_>) -> Result<Vec<Subsidy>> {
         let rows = load_of(c, |l| &l.pathways.subsidies, self.0.id).await?;
+        log_reads(c, "Subsidy", rows.iter().map(|s| s.id)).await?;
         Ok(rows.into_iter().map(Subsidy).collect())
     }
 }

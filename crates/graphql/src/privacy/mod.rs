@@ -6,6 +6,7 @@
 //! `accessLogCsv`).
 
 pub(crate) mod queries;
+pub(crate) mod rights;
 pub(crate) mod types;
 
 use crate::context::person;

@@ -5,10 +5,15 @@ use chrono::{DateTime, FixedOffset};
 use sea_orm::entity::prelude::*;
 
 db::entity! { "beneficiaries", key { tenant_id: Uuid, id: Uuid }
-    pub pseudonym: String,
+    /// Null once anonymised (erasure or retention).
+    pub pseudonym: Option<String>,
     pub age_band: Option<AgeBand>,
     pub sex: Option<Sex>,
     pub neighbourhood: Option<String>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<FixedOffset>,
+    /// 1 when created; each rectification adds one.
+    pub revision: i32,
+    pub updated_at: Option<DateTime<FixedOffset>>,
+    pub anonymised_at: Option<DateTime<FixedOffset>>,
 }

@@ -3,6 +3,7 @@
 //! Rows map to them (or to the shapes of hand-written statements) by column name.
 
 pub mod beneficiary;
+pub mod beneficiary_revision;
 pub mod consent;
 pub mod dashboard_version;
 pub mod department;
@@ -27,6 +28,7 @@ use db::shape::{TableShape, shape_of};
 pub fn tables() -> Vec<TableShape> {
     vec![
         shape_of::<beneficiary::Entity>(),
+        shape_of::<beneficiary_revision::Entity>(),
         shape_of::<consent::Entity>(),
         shape_of::<dashboard_version::Entity>(),
         shape_of::<department::Entity>(),

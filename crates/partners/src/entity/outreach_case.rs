@@ -21,4 +21,7 @@ db::entity! { "outreach_cases", key { tenant_id: Uuid, id: Uuid }
     pub updated_at: DateTimeWithTimeZone,
     pub closed_at: Option<DateTimeWithTimeZone>,
     pub purged_at: Option<DateTimeWithTimeZone>,
+    /// The beneficiary the person reached became (migration 0015): access exports
+    /// and erasure reach the case through it.
+    pub beneficiary_id: Option<Uuid>,
 }
