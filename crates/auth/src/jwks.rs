@@ -15,6 +15,7 @@ use crate::AuthError;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::JwkSet;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, RwLock};
 
@@ -25,7 +26,17 @@ pub struct RemoteIssuer {
     min_age: Duration,
     max_age: Duration,
     keys: RwLock<KeySet>,
+    /// Bumped at every fetch: a token verified against an older set is checked again
+    /// (the key it was signed with may have been withdrawn since).
+    generation: AtomicU64,
     refresh: Mutex<RefreshState>,
+}
+
+/// Which key set a key came from, and until when that set may be trusted.
+#[derive(Clone, Copy, Debug)]
+pub struct KeySetFreshness {
+    pub generation: u64,
+    pub stale_at: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -33,6 +44,7 @@ struct KeySet {
     keys: HashMap<String, DecodingKey>,
     /// When the set must be fetched again; `None` before the first fetch.
     stale_at: Option<Instant>,
+    generation: u64,
 }
 
 struct RefreshState {
@@ -82,6 +94,7 @@ impl RemoteIssuer {
             min_age: DEFAULT_MIN_KEY_AGE,
             max_age: DEFAULT_MAX_KEY_AGE,
             keys: RwLock::new(KeySet::default()),
+            generation: AtomicU64::new(0),
             refresh: Mutex::new(RefreshState {
                 jwks_uri: None,
                 last_unknown_kid: None,
@@ -103,7 +116,10 @@ impl RemoteIssuer {
 
     /// The key for `kid`: from keys no older than their maximum age, refreshing the
     /// set once if `kid` is unknown (bounded).
-    pub async fn key(&self, kid: Option<&str>) -> Result<DecodingKey, AuthError> {
+    pub async fn key(
+        &self,
+        kid: Option<&str>,
+    ) -> Result<(DecodingKey, KeySetFreshness), AuthError> {
         if self.is_stale().await {
             self.refresh_stale().await;
         }
@@ -114,6 +130,11 @@ impl RemoteIssuer {
         self.lookup(kid).await.ok_or(AuthError::UnknownKey)
     }
 
+    /// The generation of the key set held now (see `KeySetFreshness`).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     async fn is_stale(&self) -> bool {
         self.keys
             .read()
@@ -122,14 +143,21 @@ impl RemoteIssuer {
             .is_some_and(|t| Instant::now() >= t)
     }
 
-    async fn lookup(&self, kid: Option<&str>) -> Option<DecodingKey> {
+    async fn lookup(&self, kid: Option<&str>) -> Option<(DecodingKey, KeySetFreshness)> {
         let set = self.keys.read().await;
-        match kid {
+        let key = match kid {
             Some(kid) => set.keys.get(kid).cloned(),
             // A token without kid is acceptable only when the issuer has one key.
             None if set.keys.len() == 1 => set.keys.values().next().cloned(),
             None => None,
-        }
+        }?;
+        Some((
+            key,
+            KeySetFreshness {
+                generation: set.generation,
+                stale_at: set.stale_at,
+            },
+        ))
     }
 
     /// Keys past their age: fetched again by one request while the others wait for
@@ -207,10 +235,14 @@ impl RemoteIssuer {
             max_age_secs = age.as_secs(),
             "OIDC signing keys loaded"
         );
-        *self.keys.write().await = KeySet {
+        let mut held = self.keys.write().await;
+        let generation = held.generation + 1;
+        *held = KeySet {
             keys,
             stale_at: Some(Instant::now() + age),
+            generation,
         };
+        self.generation.store(generation, Ordering::Release);
         Ok(())
     }
 

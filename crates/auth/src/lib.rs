@@ -17,7 +17,7 @@ pub fn dev_issuer_id() -> &'static str {
     DEV_ISSUER
 }
 pub use error::AuthError;
-pub use jwks::RemoteIssuer;
+pub use jwks::{KeySetFreshness, RemoteIssuer};
 pub use verifier::{Verified, Verifier, VerifierConfig};
 
 /// Only asymmetric algorithms: a shared-secret (HS*) token could be forged by anyone

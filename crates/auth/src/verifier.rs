@@ -1,3 +1,4 @@
+use crate::jwks::KeySetFreshness;
 use crate::{ALLOWED_ALGORITHMS, AuthError, DevIssuer, RemoteIssuer};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{DecodingKey, Validation};
@@ -64,13 +65,24 @@ pub struct Verifier {
     leeway: u64,
     remotes: Vec<Arc<RemoteIssuer>>,
     dev: Option<Arc<DevIssuer>>,
-    verified: Mutex<HashMap<String, (Verified, Instant)>>,
+    verified: Mutex<HashMap<String, Remembered>>,
+}
+
+/// A verified token's answer, and what bounds trusting it again.
+struct Remembered {
+    verified: Verified,
+    until: Instant,
+    /// The remote issuer (index in `remotes`) and the generation of its key set the
+    /// signature was checked with: a newer set may have withdrawn that key.
+    keys: Option<(usize, u64)>,
 }
 
 /// How long a verified token is trusted without checking its signature again. A
 /// signature check (RSA or ECDSA) is most of the server's CPU on a small read, and a
 /// client sends the same token for minutes; the bound keeps an issuer's key rotation
-/// or revocation effective within a minute, as the JWKS cache's refresh does.
+/// or revocation effective within a minute; sooner when the key set it was checked
+/// with is past its age or has been fetched again (then the signature is checked
+/// against the keys held now, as without this cache).
 const VERIFIED_FOR: Duration = Duration::from_secs(60);
 /// Tokens remembered at most; beyond, expired ones are dropped, then all of them.
 const VERIFIED_MAX: usize = 10_000;
@@ -102,37 +114,53 @@ impl Verifier {
     /// ago (never past its `exp`). Only successes are remembered.
     pub async fn verify(&self, token: &str) -> Result<Verified, AuthError> {
         let now = Instant::now();
-        if let Some((v, until)) = self.lock_verified().get(token)
-            && *until > now
+        if let Some(r) = self.lock_verified().get(token)
+            && r.until > now
+            && r.keys
+                .is_none_or(|(i, g)| self.remotes.get(i).is_some_and(|k| k.generation() == g))
         {
-            return Ok(v.clone());
+            return Ok(r.verified.clone());
         }
-        let (v, exp) = self.verify_signature(token).await?;
+        let (v, exp, keys) = self.verify_signature(token).await?;
         let unix_now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(u64::MAX);
         // Without the leeway: a remembered token ends no later than the check would.
-        let left = Duration::from_secs(exp.saturating_sub(unix_now)).min(VERIFIED_FOR);
-        if !left.is_zero() {
+        let mut until = now + Duration::from_secs(exp.saturating_sub(unix_now)).min(VERIFIED_FOR);
+        if let Some((_, fresh)) = keys {
+            until = until.min(fresh.stale_at.unwrap_or(now));
+        }
+        if until > now {
             let mut cache = self.lock_verified();
             if cache.len() >= VERIFIED_MAX {
-                cache.retain(|_, (_, until)| *until > now);
+                cache.retain(|_, r| r.until > now);
                 if cache.len() >= VERIFIED_MAX {
                     cache.clear();
                 }
             }
-            cache.insert(token.to_owned(), (v.clone(), now + left));
+            cache.insert(
+                token.to_owned(),
+                Remembered {
+                    verified: v.clone(),
+                    until,
+                    keys: keys.map(|(i, fresh)| (i, fresh.generation)),
+                },
+            );
         }
         Ok(v)
     }
 
-    fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Verified, Instant)>> {
+    fn lock_verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, Remembered>> {
         // The map holds only verified answers: one left by a panicking thread is sound.
         self.verified.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    async fn verify_signature(&self, token: &str) -> Result<(Verified, u64), AuthError> {
+    /// The answer, the token's `exp`, and for a remote issuer which key set checked it.
+    async fn verify_signature(
+        &self,
+        token: &str,
+    ) -> Result<(Verified, u64, Option<(usize, KeySetFreshness)>), AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         if !ALLOWED_ALGORITHMS.contains(&header.alg) {
             return Err(AuthError::AlgorithmNotAllowed);
@@ -144,16 +172,23 @@ impl Verifier {
             .iss
             .ok_or(AuthError::InvalidClaims)?;
         let iss = iss.trim_end_matches('/');
-        let key: DecodingKey = if let Some(dev) = self.dev.as_ref().filter(|d| d.issuer() == iss) {
-            if header.kid.as_deref() != Some(dev.kid()) {
-                return Err(AuthError::UnknownKey);
-            }
-            dev.decoding_key().clone()
-        } else if let Some(remote) = self.remotes.iter().find(|r| r.issuer() == iss) {
-            remote.key(header.kid.as_deref()).await?
-        } else {
-            return Err(AuthError::UnknownIssuer);
-        };
+        let (key, keys): (DecodingKey, _) =
+            if let Some(dev) = self.dev.as_ref().filter(|d| d.issuer() == iss) {
+                if header.kid.as_deref() != Some(dev.kid()) {
+                    return Err(AuthError::UnknownKey);
+                }
+                (dev.decoding_key().clone(), None)
+            } else if let Some((i, remote)) = self
+                .remotes
+                .iter()
+                .enumerate()
+                .find(|(_, r)| r.issuer() == iss)
+            {
+                let (key, fresh) = remote.key(header.kid.as_deref()).await?;
+                (key, Some((i, fresh)))
+            } else {
+                return Err(AuthError::UnknownIssuer);
+            };
 
         let mut v = Validation::new(header.alg);
         v.algorithms = vec![header.alg];
@@ -192,6 +227,7 @@ impl Verifier {
                 scope: c.scope,
             },
             c.exp as u64,
+            keys,
         ))
     }
 }
