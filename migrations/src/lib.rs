@@ -99,7 +99,7 @@ sql_migration!(
 );
 sql_migration!(
     m0018,
-    "m20261123_000018_policy_planning",
+    "m20261204_000018_policy_planning",
     "../sql/0018_policy_planning.sql"
 );
 
