@@ -9,51 +9,13 @@
 //! change, with ids and codes only.
 
 use crate::compliance::{as_union, day, nodes, ok, spawn_with, validation};
+use crate::events::{Smtp, part};
 use crate::support::*;
 use serde_json::{Value, json};
 use std::time::Duration;
 use testkit::{TestDb, TestTenant, TestUser};
-use tokio::io::{AsyncBufReadExt, BufReader};
-
-/// The local SMTP server (tests/smtp/server.py): its port and what it received.
-struct Smtp {
-    port: u16,
-    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
-    received: Vec<Value>,
-    _child: tokio::process::Child,
-}
 
 impl Smtp {
-    async fn start() -> Smtp {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp");
-        let python = root.join(".venv/bin/python");
-        assert!(
-            python.exists(),
-            "the SMTP test server is not installed: run scripts/test (it installs tests/smtp)"
-        );
-        let mut child = tokio::process::Command::new(python)
-            .arg(root.join("server.py"))
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the SMTP server");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let port = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("its port")
-            .parse()
-            .unwrap();
-        Smtp {
-            port,
-            lines,
-            received: vec![],
-            _child: child,
-        }
-    }
-
     /// The plain text of the message to `to` whose text holds `needle` (30 s at most).
     async fn text_to(&mut self, to: &str, needle: &str) -> String {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -62,7 +24,7 @@ impl Smtp {
                 .received
                 .iter()
                 .filter(|m| m["to"][0] == to)
-                .map(|m| plain(m["data"].as_str().unwrap()))
+                .map(|m| part(m["data"].as_str().unwrap(), "text/plain"))
                 .find(|t| t.contains(needle))
             {
                 return t;
@@ -86,48 +48,8 @@ impl Smtp {
         self.received
             .iter()
             .filter(|m| m["to"][0] == to)
-            .filter(|m| plain(m["data"].as_str().unwrap()).contains(needle))
+            .filter(|m| part(m["data"].as_str().unwrap(), "text/plain").contains(needle))
             .count()
-    }
-}
-
-/// The text/plain part of a raw message, decoded (quoted-printable or base64).
-fn plain(raw: &str) -> String {
-    use base64::Engine;
-    let Some(start) = raw.find("Content-Type: text/plain") else {
-        return String::new();
-    };
-    let rest = &raw[start..];
-    let Some((headers, body)) = rest.split_once("\r\n\r\n") else {
-        return String::new();
-    };
-    let body = body.split("\r\n--").next().unwrap_or_default();
-    if headers.contains("base64") {
-        base64::engine::general_purpose::STANDARD
-            .decode(body.replace("\r\n", ""))
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .unwrap_or_default()
-    } else if headers.contains("quoted-printable") {
-        let joined = body.replace("=\r\n", "");
-        let bytes = joined.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'='
-                && i + 3 <= bytes.len()
-                && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-            out.push(bytes[i]);
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    } else {
-        body.to_owned()
     }
 }
 

@@ -885,15 +885,15 @@ async fn production_refuses_internal_addresses() {
 
 /// The local SMTP server (tests/smtp/server.py, aiosmtpd): its port and the JSON
 /// lines of the messages it receives.
-struct Smtp {
-    port: u16,
-    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
-    received: Vec<Value>,
+pub(crate) struct Smtp {
+    pub(crate) port: u16,
+    pub(crate) lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    pub(crate) received: Vec<Value>,
     _child: tokio::process::Child,
 }
 
 impl Smtp {
-    async fn start() -> Smtp {
+    pub(crate) async fn start() -> Smtp {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp");
         let python = root.join(".venv/bin/python");
         assert!(
@@ -970,7 +970,7 @@ impl Smtp {
 
 /// The decoded text of the message's part of `content_type` (quoted-printable,
 /// base64 or plain).
-fn part(raw: &str, content_type: &str) -> String {
+pub(crate) fn part(raw: &str, content_type: &str) -> String {
     let start = raw
         .find(&format!("Content-Type: {content_type}"))
         .unwrap_or_else(|| panic!("no {content_type} part in {raw}"));
