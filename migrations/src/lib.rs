@@ -102,6 +102,11 @@ sql_migration!(
     "m20261204_000018_policy_planning",
     "../sql/0018_policy_planning.sql"
 );
+sql_migration!(
+    m0019,
+    "m20261204_000019_monthly_rollups",
+    "../sql/0019_monthly_rollups.sql"
+);
 
 pub struct Migrator;
 
@@ -125,6 +130,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015::Migration),
             Box::new(m0016::Migration),
             Box::new(m0018::Migration),
+            Box::new(m0019::Migration),
         ]
     }
 }

@@ -197,6 +197,55 @@ async fn dashboard_totals_equal_the_journal_after_random_corrections() {
         .collect();
     assert_eq!(got, expected, "by month and theme");
 
+    // The monthly rollups (what a dashboard by month reads) are the daily ones folded,
+    // row for row, after every recording, amendment and void above.
+    for (monthly, daily, key, sums) in [
+        (
+            "visit_monthly",
+            "visit_daily",
+            "tenant_id, site_id, channel",
+            "visits, minutes, during_closure, outside_hours",
+        ),
+        (
+            "request_monthly",
+            "request_daily",
+            "tenant_id, site_id, channel, theme, kind, partner_key",
+            "requests, mediation_acts",
+        ),
+        (
+            "workshop_monthly",
+            "workshop_daily",
+            "tenant_id, site_id, theme",
+            "workshops, attendees",
+        ),
+    ] {
+        let folded = sums
+            .split(", ")
+            .map(|c| format!("sum({c})::bigint as {c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let cast = sums
+            .split(", ")
+            .map(|c| format!("{c}::bigint as {c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let fold = format!(
+            "select {key}, date_trunc('month', day)::date as month, {folded} from {daily} \
+             group by {key}, date_trunc('month', day)"
+        );
+        let held = format!("select {key}, month, {cast} from {monthly}");
+        let differ = app
+            .count(&format!(
+                "select count(*) from (({fold} except {held}) union all ({held} except {fold})) x"
+            ))
+            .await;
+        assert_eq!(differ, 0, "{monthly} is {daily} folded by month");
+        if monthly != "workshop_monthly" {
+            let rows = app.count(&format!("select count(*) from {monthly}")).await;
+            assert!(rows > 0, "{monthly} holds the activity");
+        }
+    }
+
     // Totals.
     let r = app
         .as_user(

@@ -9,17 +9,20 @@ pub mod dashboard_version;
 pub mod department;
 pub mod region;
 pub mod request_daily;
+pub mod request_monthly;
 pub mod request_theme;
 pub mod survey_answer;
 pub mod survey_campaign;
 pub mod visit;
 pub mod visit_daily;
+pub mod visit_monthly;
 pub mod visit_note;
 pub mod visit_request;
 pub mod visit_revision;
 pub mod workshop;
 pub mod workshop_attendee;
 pub mod workshop_daily;
+pub mod workshop_monthly;
 pub mod workshop_theme;
 
 use db::shape::{TableShape, shape_of};
@@ -34,17 +37,20 @@ pub fn tables() -> Vec<TableShape> {
         shape_of::<department::Entity>(),
         shape_of::<region::Entity>(),
         shape_of::<request_daily::Entity>(),
+        shape_of::<request_monthly::Entity>(),
         shape_of::<request_theme::Entity>(),
         shape_of::<survey_answer::Entity>(),
         shape_of::<survey_campaign::Entity>(),
         shape_of::<visit::Entity>(),
         shape_of::<visit_daily::Entity>(),
+        shape_of::<visit_monthly::Entity>(),
         shape_of::<visit_note::Entity>(),
         shape_of::<visit_request::Entity>(),
         shape_of::<visit_revision::Entity>(),
         shape_of::<workshop::Entity>(),
         shape_of::<workshop_attendee::Entity>(),
         shape_of::<workshop_daily::Entity>(),
+        shape_of::<workshop_monthly::Entity>(),
         shape_of::<workshop_theme::Entity>(),
     ]
 }
