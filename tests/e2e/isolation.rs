@@ -325,10 +325,13 @@ const UNION_MAY_READ: &[&str] = &[
     "site_opening_hours",
     "site_closures",
     "site_labels",
-    // Aggregates only: the network's statistics.
+    // Aggregates only: the network's statistics, by day and by month.
     "visit_daily",
     "request_daily",
     "workshop_daily",
+    "visit_monthly",
+    "request_monthly",
+    "workshop_monthly",
     // Agreements (local ones carry their association), which sites they cover, and
     // the monthly aggregates coded to them.
     "agreements",
@@ -378,6 +381,9 @@ const UNION_ANALYST_MAY_READ: &[&str] = &[
     "visit_daily",
     "request_daily",
     "workshop_daily",
+    "visit_monthly",
+    "request_monthly",
+    "workshop_monthly",
     "agreements",
     "agreement_revisions",
     "agreement_sites",
