@@ -63,6 +63,22 @@ documents! {
     COMPLIANCE_DASHBOARD => "compliance_dashboard.graphql",
     EMPLOYEES => "employees.graphql",
     EMPLOYEE => "employee.graphql",
+    HIRE_EMPLOYEE => "hire_employee.graphql",
+    RENEW_CONTRACT => "renew_contract.graphql",
+    RECORD_TRAINING_ENTRY => "record_training_entry.graphql",
+    RECORD_EMPLOYEE_EXIT => "record_employee_exit.graphql",
+    RECORD_EXIT_FOLLOW_UP => "record_exit_follow_up.graphql",
+    AUDITOR_AUDITS => "auditor_audits.graphql",
+    AUDITOR_AUDIT => "auditor_audit.graphql",
+    REVIEW_EVIDENCE => "review_evidence.graphql",
+    PREFILL_INDICATOR_SCORES => "prefill_indicator_scores.graphql",
+    SCORE_CRITERION => "score_criterion.graphql",
+    ADD_AUDIT_FINDING => "add_audit_finding.graphql",
+    RECORD_AUDIT_OBSERVATION => "record_audit_observation.graphql",
+    ADD_AUDIT_NOTE => "add_audit_note.graphql",
+    SEND_DRAFT_REPORT => "send_draft_report.graphql",
+    FINALISE_AUDIT => "finalise_audit.graphql",
+    REVIEW_CORRECTIVE_ACTION => "review_corrective_action.graphql",
 }
 
 /// Runs `doc` with `vars` as `ctx`; the data, or the first error as the API

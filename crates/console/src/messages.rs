@@ -12,6 +12,10 @@ pub(crate) const SESSION_STORE: &str =
 pub(crate) const NOT_FOUND: &str =
     "Cette page n'existe pas, ou vous n'y avez pas accès avec ce compte.";
 pub(crate) const OIDC: &str = "Le fournisseur d'identité n'a pas confirmé votre connexion. Recommencez depuis la page de connexion.";
+/// The console's own checks of a record form, before the API is asked.
+pub(crate) const REQUIRED: &str = "Obligatoire.";
+pub(crate) const BAD_DATE: &str = "Date invalide : saisissez-la au format jj/mm/aaaa.";
+pub(crate) const BAD_NUMBER: &str = "Nombre invalide : saisissez des chiffres, par exemple 7,5.";
 pub(crate) const INTERNAL: &str = "Une erreur inattendue s'est produite. Réessayez ; si elle persiste, prévenez l'équipe support.";
 
 /// Why the server would not let the person in, or act as they chose.
@@ -149,10 +153,61 @@ pub(crate) fn field_label(field: &str) -> String {
         "declaration" => "Déclaration",
         "body" => "Réponse",
         "file" => "Fichier",
+        "fullName" => "Nom et prénom",
+        "birthYear" => "Année de naissance",
+        "startsOn" => "Début",
+        "endsOn" => "Fin",
+        "plannedEndOn" => "Fin prévue",
+        "weeklyHours" => "Heures par semaine",
+        "jobTitle" => "Poste",
+        "siteIds" => "Sites",
+        "contractId" => "Contrat",
+        "employeeId" => "Salarié",
+        "employerPartnerId" => "Entreprise partenaire",
+        "hours" => "Heures",
+        "title" => "Intitulé",
+        "exitOn" => "Date de sortie",
+        "followedUpOn" => "Date du suivi",
+        "auditId" => "Contrôle",
+        "documentId" => "Pièce",
+        "criterionId" => "Critère",
+        "overrideReason" => "Motif du changement",
+        "summary" => "Synthèse",
+        "grade" => "Appréciation",
+        "outcomes" => "Suites données aux réponses",
+        "actions" => "Plan d'actions",
+        "observedOn" => "Date de l'observation",
         _ => "Champ",
     }
     .to_owned()
 }
+
+/// How the French reasons of the domains begin when they carry no accent
+/// ("un nombre d'heures positif", "obligatoire, sauf pour un CDI").
+const FRENCH_OPENINGS: &[&str] = &[
+    "le ",
+    "la ",
+    "l'",
+    "les ",
+    "un ",
+    "une ",
+    "au ",
+    "aux ",
+    "aucun",
+    "ce ",
+    "cette ",
+    "chaque ",
+    "entre ",
+    "obligatoire,",
+    "de ",
+    "fiche ",
+    "membre ",
+    "organisme ",
+    "site ",
+    "entreprise ",
+    "constat ",
+    "seulement ",
+];
 
 /// A validation reason of the API, in French. Reasons the API may add later
 /// fall back to a general sentence rather than showing English.
@@ -187,8 +242,10 @@ pub(crate) fn reason(r: &str) -> String {
                 _ => "longueur non acceptée.".into(),
             };
         }
-        // The compliance domain's reasons are written in French.
-        _ if r.chars().any(|c| "éèàçù".contains(c)) || r.starts_with("le ") => {
+        // The compliance and HR pathways domains' reasons are written in French.
+        _ if r.chars().any(|c| "éèàçùâêîôû".contains(c))
+            || FRENCH_OPENINGS.iter().any(|w| r.starts_with(w)) =>
+        {
             return r.to_owned();
         }
         _ => "valeur non acceptée.",
@@ -211,5 +268,14 @@ mod tests {
             "obligatoire pour une demande partenaire."
         );
         assert_eq!(reason("some new English reason"), "valeur non acceptée.");
+        // The HR pathways' reasons are French without an accent: kept as they are.
+        assert_eq!(
+            reason("un nombre d'heures positif"),
+            "un nombre d'heures positif"
+        );
+        assert_eq!(
+            reason("entre 0 et 48 heures par semaine"),
+            "entre 0 et 48 heures par semaine"
+        );
     }
 }

@@ -38,7 +38,7 @@ fn writes(s: &Signed) -> bool {
     act_as(s) == Some("association") && matches!(role(s), Some("DIRECTOR" | "COORDINATOR"))
 }
 
-fn date(v: &Value) -> String {
+pub(crate) fn date(v: &Value) -> String {
     chrono::NaiveDate::parse_from_str(text(v), "%Y-%m-%d")
         .map(|d| d.format("%d/%m/%Y").to_string())
         .unwrap_or_else(|_| "—".into())
@@ -47,17 +47,17 @@ fn date(v: &Value) -> String {
 /// A connection's nodes: the API pages the growing compliance lists (audits,
 /// campaigns, findings, actions); the console asks for the first hundred, more than
 /// the network has.
-fn nodes(v: &Value) -> Vec<&Value> {
+pub(crate) fn nodes(v: &Value) -> Vec<&Value> {
     list(&v["edges"]).iter().map(|e| &e["node"]).collect()
 }
 
-fn score(v: &Value) -> String {
+pub(crate) fn score(v: &Value) -> String {
     v.as_f64()
         .map(|x| format!("{x:.1} %").replace('.', ","))
         .unwrap_or_else(|| "—".into())
 }
 
-fn grade_badge(a: &Value) -> Markup {
+pub(crate) fn grade_badge(a: &Value) -> Markup {
     let class = match text(&a["grade"]) {
         "COMPLIANT" => "badge badge-success",
         "NON_COMPLIANT" => "badge badge-error",
@@ -69,7 +69,7 @@ fn grade_badge(a: &Value) -> Markup {
     }
 }
 
-fn action_status(a: &Value) -> &'static str {
+pub(crate) fn action_status(a: &Value) -> &'static str {
     match text(&a["status"]) {
         "DONE" => "Réalisée, en attente de validation",
         "ACCEPTED" => "Validée par l'auditeur",
@@ -95,7 +95,7 @@ fn size(d: &Value) -> String {
     }
 }
 
-fn documents(docs: &[Value]) -> Markup {
+pub(crate) fn documents(docs: &[Value]) -> Markup {
     html! {
         @if !docs.is_empty() {
             ul.documents {

@@ -1,8 +1,10 @@
 //! The routes, and what every page needs: the session, the person's `Ctx`, the
 //! header and navigation, CSRF checks.
 
+mod auditor;
 mod compliance;
 mod dashboard;
+mod fields;
 mod front_desk;
 mod hr;
 mod journal;
@@ -80,8 +82,35 @@ pub(crate) fn routes(console: Arc<Console>) -> Router {
             post(compliance::complete),
         )
         .route("/conformite/pieces/{doc}", get(compliance::download))
-        .route("/salaries", get(hr::employees))
+        .route("/salaries", get(hr::employees).post(hr::hire))
         .route("/salaries/{id}", get(hr::employee))
+        .route("/salaries/{id}/formations", post(hr::training))
+        .route("/salaries/{id}/renouvellement", post(hr::renew))
+        .route("/salaries/{id}/sortie", post(hr::exit))
+        .route("/salaries/{id}/suivi", post(hr::follow_up))
+        .route("/controles", get(auditor::audits))
+        .route("/controles/{id}", get(auditor::audit))
+        .route(
+            "/controles/{id}/pieces/{doc}",
+            post(auditor::review_evidence),
+        )
+        .route("/controles/{id}/indicateurs", post(auditor::prefill))
+        .route("/controles/{id}/notation", post(auditor::score_criterion))
+        .route("/controles/{id}/constats", post(auditor::add_finding))
+        .route(
+            "/controles/{id}/observations",
+            post(auditor::add_observation),
+        )
+        .route("/controles/{id}/notes", post(auditor::add_note))
+        .route(
+            "/controles/{id}/rapport-provisoire",
+            post(auditor::send_draft),
+        )
+        .route("/controles/{id}/rapport-definitif", post(auditor::finalise))
+        .route(
+            "/controles/{id}/actions/{action}",
+            post(auditor::review_action),
+        )
         .route(view::CSS_PATH, get(css))
         .route(view::HTMX_PATH, get(htmx))
         .layer(axum::middleware::from_fn_with_state(
@@ -273,8 +302,15 @@ fn nav(act_as: Option<&str>, role: Option<&str>) -> Vec<(&'static str, &'static 
             ("/associations", "Associations"),
             ("/reseau", "Tableau de bord du réseau"),
             ("/conformite", "Conformité"),
+            ("/controles", "Contrôles"),
             ("/conventions", "Conventions"),
             ("/clients-api", "Clients API"),
+        ],
+        (Some("union"), Some("AUDITOR")) => vec![
+            ("/associations", "Associations"),
+            ("/reseau", "Tableau de bord du réseau"),
+            ("/conformite", "Conformité"),
+            ("/controles", "Contrôles"),
         ],
         (Some("union"), _) => vec![
             ("/associations", "Associations"),
