@@ -100,6 +100,30 @@ select 1, us.user_id,
 from union_staff us join users u on u.id = us.user_id
 where u.email = 'bench-analyst@union.bench.example';
 
+-- W5: beneficiaries not anonymised (the bench dataset's), sampled uniformly, with the
+-- association's director and the ids of their consents and of the partners these name
+-- (as arrays, for the `= any(...)` reads and the access log's entries).
+create table bench_pgbench.w5 (
+  n integer primary key,
+  tenant_id uuid not null,
+  beneficiary_id uuid not null,
+  user_id uuid not null,
+  consent_ids text not null,
+  partner_ids text not null
+);
+insert into bench_pgbench.w5
+select row_number() over (), b.tenant_id, b.id, d.user_id,
+       (select coalesce(array_agg(c.id order by c.given_on), '{}')::text from consents c
+        where c.tenant_id = b.tenant_id and c.beneficiary_id = b.id),
+       (select coalesce(array_agg(distinct c.recipient_partner_id), '{}')::text from consents c
+        where c.tenant_id = b.tenant_id and c.beneficiary_id = b.id and c.recipient_partner_id is not null)
+from (select tenant_id, id from beneficiaries where anonymised_at is null order by random() limit 10000) b
+join lateral (
+  select m.user_id from memberships m
+  where m.tenant_id = b.tenant_id and m.role = 'director' and m.status = 'active'
+  order by m.id limit 1
+) d on true;
+
 grant usage on schema bench_pgbench to :"app_role";
 grant select on all tables in schema bench_pgbench to :"app_role";
 commit;
@@ -108,4 +132,5 @@ select 'w0' as ids, count(*) from bench_pgbench.w0
 union all select 'w1', count(*) from bench_pgbench.w1
 union all select 'w2', count(*) from bench_pgbench.w2
 union all select 'w3', count(*) from bench_pgbench.w3
-union all select 'w4', count(*) from bench_pgbench.w4;
+union all select 'w4', count(*) from bench_pgbench.w4
+union all select 'w5', count(*) from bench_pgbench.w5;

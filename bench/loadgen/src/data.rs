@@ -44,11 +44,22 @@ pub struct Visit {
     pub requests: usize,
 }
 
+/// A beneficiary (W5) with the number of consents it holds.
+#[derive(Debug)]
+pub struct Beneficiary {
+    pub tenant: usize,
+    pub id: Uuid,
+    pub consents: usize,
+}
+
 #[derive(Debug)]
 pub struct Data {
     pub tenants: Vec<Tenant>,
     /// Recorded visits sampled uniformly, hence weighted by association size.
     pub visits: Vec<Visit>,
+    /// Beneficiaries not anonymised, sampled uniformly (so weighted by association
+    /// size, as the bench dataset follows a share of each one's visits).
+    pub beneficiaries: Vec<Beneficiary>,
     pub partners: Vec<Actor>,
     pub analyst: Actor,
     pub edf: Uuid,
@@ -227,6 +238,25 @@ pub async fn load(database_url: &str, accounts: Accounts, sample: usize) -> Resu
     }
     visits.truncate(sample);
 
+    // The table is small (a fraction of the visits): a random order over all of it.
+    let sql = format!(
+        "select b.tenant_id, b.id, (select count(*) from consents c where c.tenant_id = b.tenant_id \
+           and c.beneficiary_id = b.id) \
+         from beneficiaries b where b.anonymised_at is null order by random() limit {sample}"
+    );
+    let mut beneficiaries = Vec::new();
+    for r in rows(&db, &sql).await? {
+        let t: Uuid = get(&r, 0)?;
+        if let Some(&i) = index.get(&t) {
+            let n: i64 = get(&r, 2)?;
+            beneficiaries.push(Beneficiary {
+                tenant: i,
+                id: get(&r, 1)?,
+                consents: usize::try_from(n).map_err(err)?,
+            });
+        }
+    }
+
     let sql = format!(
         "select u.email, u.id, pu.partner_id from partner_users pu join users u on u.id = pu.user_id \
          where {} order by u.email",
@@ -304,6 +334,7 @@ pub async fn load(database_url: &str, accounts: Accounts, sample: usize) -> Resu
     Ok(Data {
         tenants,
         visits,
+        beneficiaries,
         partners,
         analyst,
         edf,

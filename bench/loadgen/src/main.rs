@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
-const USAGE: &str = "usage: passerelle-loadgen --workload W0|W1|W2|W2c|W3|W4|MIX [options]
+const USAGE: &str = "usage: passerelle-loadgen --workload W0|W1|W2|W2c|W3|W4|W5|MIX [options]
 
   --system passerelle|postgraphile   (default passerelle)
   --url URL             the system's base URL (default http://127.0.0.1:8080)
@@ -35,7 +35,7 @@ const USAGE: &str = "usage: passerelle-loadgen --workload W0|W1|W2|W2c|W3|W4|MIX
   --duration S          measured seconds (default 10)
   --warmup S            seconds of load before measuring (default 2)
   --requests N          closed loop until N requests instead of a duration (no warmup)
-  --sample N            recorded visits to sample for W0 (default 20000)
+  --sample N            recorded visits to sample for W0, beneficiaries for W5 (default 20000)
   --seed N              random seed (default 1)
   --errors-shown N      error messages printed on stderr (default 5)";
 

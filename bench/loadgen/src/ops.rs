@@ -20,6 +20,7 @@ pub enum Workload {
     W2c,
     W3,
     W4,
+    W5,
     Mix,
 }
 
@@ -32,6 +33,7 @@ impl Workload {
             "W2C" => Self::W2c,
             "W3" => Self::W3,
             "W4" => Self::W4,
+            "W5" => Self::W5,
             "MIX" => Self::Mix,
             _ => return None,
         })
@@ -45,6 +47,7 @@ impl Workload {
             Self::W2c => "W2c",
             Self::W3 => "W3",
             Self::W4 => "W4",
+            Self::W5 => "W5",
             Self::Mix => "MIX",
         }
     }
@@ -78,7 +81,7 @@ pub enum System {
     Postgraphile,
 }
 
-pub const PASSERELLE_DOCS: [(&str, &str); 5] = [
+pub const PASSERELLE_DOCS: [(&str, &str); 6] = [
     (
         "W0",
         "query W0($id: ID!) { node(id: $id) { ... on Visit { id occurredAt channel durationMinutes site { name } requests { theme kind outcome } } } }",
@@ -98,6 +101,10 @@ pub const PASSERELLE_DOCS: [(&str, &str); 5] = [
     (
         "W4",
         "query W4($i: DashboardInput!) { networkDashboard(input: $i) { rows { period key label counts { people requests } } } }",
+    ),
+    (
+        "W5",
+        "query W5($id: ID!) { node(id: $id) { ... on Beneficiary { id pseudonym ageBand sex neighbourhood createdAt consents { id purpose recipient givenOn channel expiresOn withdrawnOn active } } } }",
     ),
 ];
 
@@ -123,6 +130,10 @@ pub enum Check {
     },
     W3 {
         partner: usize,
+    },
+    W5 {
+        id: Uuid,
+        consents: usize,
     },
 }
 
@@ -177,14 +188,24 @@ impl Ops {
         match w {
             Workload::W0 => need(!self.data.visits.is_empty(), "no recorded visit to read"),
             Workload::W3 => need(!self.data.partners.is_empty(), "no partner account"),
+            // PostGraphile exposes no beneficiary (bench/WORKLOADS.md): W5 measures
+            // Passerelle's read of personal data with and without the access log.
+            Workload::W5 if self.system == System::Postgraphile => {
+                Err("W5 runs against Passerelle only: the peer has no equivalent".to_owned())
+            }
+            Workload::W5 => need(
+                !self.data.beneficiaries.is_empty(),
+                "no beneficiary to read: the dataset was seeded before beneficiaries were added \
+                 (`passerelle seed --bench` again adds them; bench/run does it)",
+            ),
             Workload::Mix => {
                 need(!self.data.visits.is_empty(), "no recorded visit to read")?;
                 need(!self.data.partners.is_empty(), "no partner account")
             }
             _ => need(!self.data.months.is_empty(), "no month"),
         }?;
-        for key in ["W0", "W1", "W2", "W3", "W4"] {
-            let used = w == Workload::Mix || w.document() == key;
+        for key in ["W0", "W1", "W2", "W3", "W4", "W5"] {
+            let used = (w == Workload::Mix && key != "W5") || w.document() == key;
             if used && !self.docs.contains_key(key) {
                 return Err(format!("no {key} document"));
             }
@@ -196,7 +217,12 @@ impl Ops {
     pub fn actors(&self, w: Workload) -> Vec<&Actor> {
         let mut out: Vec<&Actor> = Vec::new();
         let all = w == Workload::Mix;
-        if all || w == Workload::W0 || matches!(w, Workload::W2 | Workload::W2c) {
+        if all
+            || matches!(
+                w,
+                Workload::W0 | Workload::W2 | Workload::W2c | Workload::W5
+            )
+        {
             out.extend(self.data.tenants.iter().map(|t| &t.director));
         }
         if all || w == Workload::W1 {
@@ -316,6 +342,18 @@ impl Ops {
                     Check::W3 { partner: p },
                 )
             }
+            Workload::W5 => {
+                let b = d.beneficiaries.choose(rng).ok_or("no beneficiary")?;
+                let t = &d.tenants[b.tenant];
+                (
+                    &t.director,
+                    json!({ "id": gid("Beneficiary", b.id) }),
+                    Check::W5 {
+                        id: b.id,
+                        consents: b.consents,
+                    },
+                )
+            }
             Workload::W4 | Workload::Mix => {
                 let (Some(&from), Some(&last)) = (d.months.first(), d.months.last()) else {
                     return Err("no months".to_owned());
@@ -427,6 +465,33 @@ impl Ops {
                 }
                 Ok(())
             }
+            Check::W5 { id, consents } => {
+                let node = data
+                    .get("node")
+                    .filter(|n| n.is_object())
+                    .ok_or("node is null")?;
+                if node.get("id").and_then(Value::as_str) != Some(gid("Beneficiary", *id).as_str())
+                {
+                    return Err("another beneficiary came back".to_owned());
+                }
+                if node.get("pseudonym").and_then(Value::as_str).is_none() {
+                    return Err("no pseudonym".to_owned());
+                }
+                let list = node
+                    .get("consents")
+                    .and_then(Value::as_array)
+                    .ok_or("no consents")?;
+                if list.len() != *consents {
+                    return Err(format!("{} consents, expected {consents}", list.len()));
+                }
+                if !list
+                    .iter()
+                    .all(|c| c.get("recipient").and_then(Value::as_str).is_some())
+                {
+                    return Err("a consent without its recipient".to_owned());
+                }
+                Ok(())
+            }
             Check::W3 { partner } => {
                 let c = data.get("codedActivity").ok_or("no codedActivity")?;
                 let edges = c.get("edges").and_then(Value::as_array).ok_or("no edges")?;
@@ -464,6 +529,7 @@ impl Ops {
                     Err(format!("{sum} visits, visit_daily says {visits}"))
                 }
             }
+            Check::W5 { .. } => Err("W5 has no peer document".to_owned()),
             Check::W3 { partner } => {
                 let conn = find_key_parent(data, "pageInfo").ok_or("no connection")?;
                 let nodes: Vec<&Value> =

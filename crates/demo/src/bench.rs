@@ -17,6 +17,13 @@
 //!   requests each, about half partner requests, coded at insert time to the one
 //!   agreement that fits; the daily rollups and `agreement_activity_monthly` filled
 //!   exactly from it. No workshops or surveys.
+//! - Pseudonymous beneficiaries (`B-BENCH-000001`...; every identity value generated
+//!   and marked fictitious) for about one recorded visit in twenty, about 2.5 visits
+//!   each, some with none: each with the consent for the association's follow-up, two
+//!   in five with a second naming a bench partner (one in ten of those withdrawn), and
+//!   a note on three of their visits in ten. Workload W5 reads them. Added to the
+//!   associations that have none yet, so a dataset seeded before gets them on the
+//!   next run.
 //!
 //! Deterministic (fixed seeds; the journal draws follow stable orders; each
 //! association gets exactly its share of the visits) and idempotent: tenants, sites,
@@ -27,7 +34,7 @@
 use crate::Error;
 use crate::journal::{JournalSpec, JournalSummary, MAX_VISITS, RANDOM_HEX, count, uuid7};
 use crate::network::Person;
-use crate::sql::{exec, query, total};
+use crate::sql::{affected, exec, query, total};
 use kernel::{Ctx, TenantRole, UnionRole};
 use sea_orm::ConnectionTrait;
 use std::collections::HashMap;
@@ -390,6 +397,19 @@ pub struct BenchSummary {
     /// Visits already recorded when the journal was there before the run.
     pub existing_visits: Option<u64>,
     pub monthly_rows: u64,
+    /// Beneficiaries of the bench associations after the run, and what this run added.
+    pub beneficiaries: u64,
+    pub followed: Followed,
+    pub elapsed: Duration,
+}
+
+/// What one run added for the beneficiaries (nothing when every association had some).
+#[derive(Clone, Debug, Default)]
+pub struct Followed {
+    pub beneficiaries: u64,
+    pub consents: u64,
+    pub visits: u64,
+    pub notes: u64,
     pub elapsed: Duration,
 }
 
@@ -414,6 +434,17 @@ impl fmt::Display for BenchSummary {
                 self.monthly_rows
             )?,
         }
+        let b = &self.followed;
+        writeln!(
+            f,
+            "{} in all; added {}, {}, {} linked to them, {} ({:.1} s)",
+            count(self.beneficiaries, "beneficiary", "beneficiaries"),
+            count(b.beneficiaries, "beneficiary", "beneficiaries"),
+            count(b.consents, "consent", "consents"),
+            count(b.visits, "visit", "visits"),
+            count(b.notes, "note", "notes"),
+            b.elapsed.as_secs_f64()
+        )?;
         write!(
             f,
             "coded partner requests: {}; time: {:.1} s",
@@ -537,6 +568,16 @@ pub async fn bench(
         );
     }
 
+    // Its own step, whether the journal was just made or there before: a dataset
+    // seeded before the beneficiaries existed gets them.
+    let tx = db.scoped(&ctx).await?;
+    out.followed = beneficiaries(&tx, &slugs).await?;
+    tx.commit().await?;
+    tracing::debug!(
+        secs = started.elapsed().as_secs_f64(),
+        "seed bench: beneficiaries in"
+    );
+
     let tx = db.scoped(&ctx).await?;
     if out.existing_visits.is_none() {
         out.monthly_rows = total(
@@ -564,6 +605,13 @@ pub async fn bench(
         vec![],
     )
     .await?;
+    out.beneficiaries = total(
+        &tx,
+        "select count(*)::int8 as n from beneficiaries b join tenants t on t.id = b.tenant_id \
+         where t.slug = any($1::text[]) and b.pseudonym like 'B-BENCH-%'",
+        vec![slugs.clone().into()],
+    )
+    .await?;
     out.agreements = ids.len() as u64;
     // The monthly aggregates equal the coded requests (only recorded visits' are coded).
     out.coded_requests = total(
@@ -578,9 +626,175 @@ pub async fn bench(
         secs = started.elapsed().as_secs_f64(),
         "seed bench: monthly in"
     );
-    if out.existing_visits.is_none() {
+    if out.existing_visits.is_none() || out.followed.beneficiaries > 0 {
         analyze(admin_url).await;
     }
+    out.elapsed = started.elapsed();
+    Ok(out)
+}
+
+/// Recorded visits made by a followed person: one in twenty.
+const FOLLOWED_SHARE: f64 = 0.05;
+/// Beneficiaries per followed visit: about 2.5 visits each (drawn, so some have one,
+/// some five, some none: a record opened, the person not back yet).
+const PEOPLE_PER_VISIT: f64 = 0.4;
+/// Beneficiaries with a second consent naming a partner, and of those the withdrawn.
+const PARTNER_CONSENT_SHARE: f64 = 0.4;
+const WITHDRAWN_SHARE: f64 = 0.1;
+/// Followed visits with a note.
+const NOTE_SHARE: f64 = 0.3;
+
+/// The followed visits drawn: $1 the associations, $2 the share.
+const FOLLOWED: &str = "create temp table seed_followed on commit drop as \
+  select v.tenant_id, v.id as visit_id, v.occurred_at, v.age_band, v.sex, v.created_by, v.created_at, 0 as b \
+  from visits v \
+  where v.tenant_id = any($1::uuid[]) and v.status = 'recorded' and v.beneficiary_id is null \
+    and left(v.client_key, 5) = 'seed-' and random() < $2 \
+  order by v.tenant_id, v.id";
+
+/// How many beneficiaries each association gets; $1 the people per followed visit.
+const COUNTS: &str = "create temp table seed_counts on commit drop as \
+  select tenant_id, greatest(1, round(count(*) * $1::float8))::int as nb from seed_followed group by tenant_id";
+
+/// Each followed visit goes to one of its association's beneficiaries, drawn.
+const ASSIGN: &str = "update seed_followed f set b = 1 + floor(random() * c.nb)::int \
+  from seed_counts c where c.tenant_id = f.tenant_id";
+
+/// The people, with what their first visit says (or a record opened in the year and
+/// no visit since); ids are version 7 uuids of their creation time.
+fn people_sql() -> String {
+    let id = uuid7("x.created_at", RANDOM_HEX);
+    format!(
+        "create temp table seed_people on commit drop as \
+         select x.*, {id} as id from ( \
+           select c.tenant_id, g.b, f.age_band, f.sex, f.created_by, \
+             coalesce(f.created_at, now() - make_interval(days => 1 + floor(random() * 300)::int)) as created_at \
+           from seed_counts c \
+             cross join generate_series(1, c.nb) as g(b) \
+             left join (select distinct on (tenant_id, b) tenant_id, b, age_band, sex, created_by, created_at \
+                        from seed_followed order by tenant_id, b, occurred_at) f \
+               on f.tenant_id = c.tenant_id and f.b = g.b \
+           order by c.tenant_id, g.b offset 0) x"
+    )
+}
+
+/// Identity values: the pseudonym's prefix and the neighbourhoods' names say they are
+/// fictitious; age band and sex are the first visit's, else drawn like the journal's.
+const BENEFICIARIES: &str = "insert into beneficiaries (tenant_id, id, pseudonym, age_band, sex, neighbourhood, \
+    created_by, created_at) \
+  select tenant_id, id, 'B-BENCH-' || lpad(b::text, 6, '0'), \
+    coalesce(age_band, (array['under_18', '18_25', '26_40', '41_60', '61_75', 'over_75'])[ \
+      width_bucket(ra, array[0, 0.02, 0.14, 0.42, 0.74, 0.92]::float8[])]), \
+    coalesce(sex, (array['female', 'male', 'other'])[width_bucket(rs, array[0, 0.58, 0.99]::float8[])]), \
+    case when rn < 0.7 then 'Quartier fictif ' || lpad((1 + floor(rn / 0.7 * 12))::int::text, 2, '0') end, \
+    created_by, created_at \
+  from (select p.*, random() as ra, random() as rs, random() as rn from seed_people p offset 0) x \
+  order by tenant_id, id";
+
+/// Every beneficiary's consent to the association's follow-up (two years, written);
+/// some give a second, for a year, naming a partner drawn among $3, a few of those
+/// withdrawn since. $1, $2: the shares.
+fn consents_sql() -> String {
+    let id = uuid7("x.created_at", RANDOM_HEX);
+    format!(
+        "with p as materialized ( \
+           select tenant_id, id, created_at, (created_at at time zone 'Europe/Paris')::date as given_on, \
+             random() as r2, random() as rp, random() as rc, random() as rw, random() as rd \
+           from seed_people) \
+         insert into consents (tenant_id, id, beneficiary_id, purpose, recipient_partner_id, given_on, channel, \
+           expires_on, withdrawn_on, created_at) \
+         select tenant_id, {id}, beneficiary_id, purpose, partner_id, given_on, channel, expires_on, withdrawn_on, \
+           created_at \
+         from ( \
+           select tenant_id, id as beneficiary_id, \
+             'Suivi de ses démarches par l''association (consentement fictif, banc d''essai)' as purpose, \
+             null::uuid as partner_id, given_on, 'written' as channel, given_on + 730 as expires_on, \
+             null::date as withdrawn_on, created_at \
+           from p \
+           union all \
+           select tenant_id, id, \
+             'Transmission de sa situation au partenaire (consentement fictif, banc d''essai)', \
+             ($3::uuid[])[1 + floor(rp * cardinality($3::uuid[]))::int], given_on, \
+             (array['written', 'oral', 'electronic'])[1 + floor(rc * 3)::int], given_on + 365, \
+             case when rw < $2::float8 then given_on + floor(rd * (current_date - given_on + 1))::int end, \
+             created_at \
+           from p where r2 < $1::float8 \
+           offset 0) x \
+         order by tenant_id, beneficiary_id"
+    )
+}
+
+/// The followed visits get their beneficiary (their own age band and sex stay: the
+/// statistics fields).
+const LINK: &str = "update visits v set beneficiary_id = p.id \
+  from seed_followed f join seed_people p on p.tenant_id = f.tenant_id and p.b = f.b \
+  where v.tenant_id = f.tenant_id and v.id = f.visit_id";
+
+/// Notes on some followed visits, by the visit's recorder at its recording; $1 the
+/// share.
+fn notes_sql() -> String {
+    let id = uuid7("x.created_at", RANDOM_HEX);
+    format!(
+        "insert into visit_notes (tenant_id, id, visit_id, body, created_by, created_at) \
+         select tenant_id, {id}, visit_id, \
+           (array['Note fictive (banc d''essai) : pièces justificatives à rapporter au prochain passage.', \
+                  'Note fictive (banc d''essai) : rendez-vous pris avec le partenaire, à rappeler.', \
+                  'Note fictive (banc d''essai) : dossier transmis, réponse attendue sous quinze jours.'])[ \
+             1 + floor(rb * 3)::int], \
+           created_by, created_at \
+         from (select f.*, random() as r, random() as rb from seed_followed f order by tenant_id, visit_id offset 0) x \
+         where r < $1::float8"
+    )
+}
+
+/// Adds the beneficiaries (see the module comment) to the associations of `slugs`
+/// that have none from the bench yet, set-based, in the caller's transaction.
+async fn beneficiaries(tx: &db::Scoped, slugs: &[String]) -> Result<Followed, Error> {
+    let started = Instant::now();
+    let mut out = Followed::default();
+    let todo: Vec<Uuid> = query(
+        tx,
+        "select t.id from tenants t where t.slug = any($1::text[]) and not exists ( \
+           select 1 from beneficiaries b where b.tenant_id = t.id and b.pseudonym like 'B-BENCH-%') \
+         order by t.slug",
+        vec![slugs.to_vec().into()],
+    )
+    .await?
+    .iter()
+    .map(|r| r.try_get("", "id"))
+    .collect::<Result<_, _>>()?;
+    if todo.is_empty() {
+        return Ok(out);
+    }
+    let partners: Vec<Uuid> = query(
+        tx,
+        "select id from partner_organisations where name = any($1::text[]) order by name",
+        vec![strings(PARTNER_SLUGS.iter().map(|p| p.0)).into()],
+    )
+    .await?
+    .iter()
+    .map(|r| r.try_get("", "id"))
+    .collect::<Result<_, _>>()?;
+    exec(tx, "set local jit = off", vec![]).await?;
+    exec(tx, "select setseed(0.1616)", vec![]).await?;
+    exec(tx, FOLLOWED, vec![todo.into(), FOLLOWED_SHARE.into()]).await?;
+    exec(tx, COUNTS, vec![PEOPLE_PER_VISIT.into()]).await?;
+    exec(tx, ASSIGN, vec![]).await?;
+    exec(tx, &people_sql(), vec![]).await?;
+    exec(tx, "analyze seed_followed, seed_people", vec![]).await?;
+    out.beneficiaries = affected(tx, BENEFICIARIES, vec![]).await?;
+    out.consents = affected(
+        tx,
+        &consents_sql(),
+        vec![
+            PARTNER_CONSENT_SHARE.into(),
+            WITHDRAWN_SHARE.into(),
+            partners.into(),
+        ],
+    )
+    .await?;
+    out.visits = affected(tx, LINK, vec![]).await?;
+    out.notes = affected(tx, &notes_sql(), vec![NOTE_SHARE.into()]).await?;
     out.elapsed = started.elapsed();
     Ok(out)
 }
@@ -600,6 +814,8 @@ async fn analyze(admin_url: Option<&str>) {
              visits, visit_requests, visit_revisions, visit_daily, request_daily, agreement_activity_monthly",
         )
         .await?;
+        conn.execute_unprepared("analyze beneficiaries, consents, visit_notes")
+            .await?;
         conn.close().await
     }
     .await;
