@@ -83,40 +83,70 @@ end $$;
 grant select, insert, update on visit_monthly, request_monthly, workshop_monthly to passerelle_app;
 
 -- Each trigger adds the row's change (new minus old) to its month. An update that
--- keeps the key (every journal write: counts go up or down) is one upsert; a row
--- that moved or went is withdrawn from its old month. A withdrawal from a month that
--- does not hold it breaks the check constraint: the write fails instead of skewing.
+-- keeps the key (every journal write: counts go up or down) is one change; a row that
+-- moved or went is withdrawn from its old month. A change updates the month's row when
+-- it exists and inserts it otherwise: PostgreSQL checks an insert's constraints before
+-- it looks for a conflict, so a withdrawal cannot be an upsert. A withdrawal from a
+-- month that does not hold it inserts a negative count, which the check constraint
+-- refuses: the write fails instead of skewing the figures.
+create function app.visit_monthly_add(t uuid, s uuid, m date, ch text, v integer, mi bigint, dc integer, oh integer)
+returns void language plpgsql as $$
+begin
+  update visit_monthly set visits = visits + v, minutes = minutes + mi,
+         during_closure = during_closure + dc, outside_hours = outside_hours + oh
+   where tenant_id = t and site_id = s and month = m and channel = ch;
+  if not found then
+    insert into visit_monthly as x (tenant_id, site_id, month, channel, visits, minutes, during_closure, outside_hours)
+    values (t, s, m, ch, v, mi, dc, oh)
+    on conflict (tenant_id, site_id, month, channel) do update
+      set visits = x.visits + excluded.visits, minutes = x.minutes + excluded.minutes,
+          during_closure = x.during_closure + excluded.during_closure,
+          outside_hours = x.outside_hours + excluded.outside_hours;
+  end if;
+end $$;
+
+create function app.request_monthly_add(t uuid, s uuid, m date, ch text, th text, k text, p uuid, r integer, a integer)
+returns void language plpgsql as $$
+begin
+  update request_monthly set requests = requests + r, mediation_acts = mediation_acts + a
+   where tenant_id = t and site_id = s and month = m and channel = ch and theme = th and kind = k and partner_key = p;
+  if not found then
+    insert into request_monthly as x (tenant_id, site_id, month, channel, theme, kind, partner_key, requests, mediation_acts)
+    values (t, s, m, ch, th, k, p, r, a)
+    on conflict (tenant_id, site_id, month, channel, theme, kind, partner_key) do update
+      set requests = x.requests + excluded.requests, mediation_acts = x.mediation_acts + excluded.mediation_acts;
+  end if;
+end $$;
+
+create function app.workshop_monthly_add(t uuid, s uuid, m date, th text, w integer, a integer)
+returns void language plpgsql as $$
+begin
+  update workshop_monthly set workshops = workshops + w, attendees = attendees + a
+   where tenant_id = t and site_id = s and month = m and theme = th;
+  if not found then
+    insert into workshop_monthly as x (tenant_id, site_id, month, theme, workshops, attendees)
+    values (t, s, m, th, w, a)
+    on conflict (tenant_id, site_id, month, theme) do update
+      set workshops = x.workshops + excluded.workshops, attendees = x.attendees + excluded.attendees;
+  end if;
+end $$;
+
 create function app.visit_monthly_apply() returns trigger language plpgsql as $$
 begin
   if tg_op = 'UPDATE' and (new.tenant_id, new.site_id, date_trunc('month', new.day), new.channel)
                           is not distinct from (old.tenant_id, old.site_id, date_trunc('month', old.day), old.channel) then
-    insert into visit_monthly as m (tenant_id, site_id, month, channel, visits, minutes, during_closure, outside_hours)
-    values (new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.channel,
-            new.visits - old.visits, new.minutes - old.minutes,
-            new.during_closure - old.during_closure, new.outside_hours - old.outside_hours)
-    on conflict (tenant_id, site_id, month, channel) do update
-      set visits = m.visits + excluded.visits, minutes = m.minutes + excluded.minutes,
-          during_closure = m.during_closure + excluded.during_closure,
-          outside_hours = m.outside_hours + excluded.outside_hours;
+    perform app.visit_monthly_add(new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.channel,
+      new.visits - old.visits, new.minutes - old.minutes,
+      new.during_closure - old.during_closure, new.outside_hours - old.outside_hours);
     return null;
   end if;
   if tg_op in ('UPDATE', 'DELETE') then
-    insert into visit_monthly as m (tenant_id, site_id, month, channel, visits, minutes, during_closure, outside_hours)
-    values (old.tenant_id, old.site_id, date_trunc('month', old.day)::date, old.channel,
-            -old.visits, -old.minutes, -old.during_closure, -old.outside_hours)
-    on conflict (tenant_id, site_id, month, channel) do update
-      set visits = m.visits + excluded.visits, minutes = m.minutes + excluded.minutes,
-          during_closure = m.during_closure + excluded.during_closure,
-          outside_hours = m.outside_hours + excluded.outside_hours;
+    perform app.visit_monthly_add(old.tenant_id, old.site_id, date_trunc('month', old.day)::date, old.channel,
+      -old.visits, -old.minutes, -old.during_closure, -old.outside_hours);
   end if;
   if tg_op in ('UPDATE', 'INSERT') then
-    insert into visit_monthly as m (tenant_id, site_id, month, channel, visits, minutes, during_closure, outside_hours)
-    values (new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.channel,
-            new.visits, new.minutes, new.during_closure, new.outside_hours)
-    on conflict (tenant_id, site_id, month, channel) do update
-      set visits = m.visits + excluded.visits, minutes = m.minutes + excluded.minutes,
-          during_closure = m.during_closure + excluded.during_closure,
-          outside_hours = m.outside_hours + excluded.outside_hours;
+    perform app.visit_monthly_add(new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.channel,
+      new.visits, new.minutes, new.during_closure, new.outside_hours);
   end if;
   return null;
 end $$;
@@ -126,26 +156,17 @@ begin
   if tg_op = 'UPDATE' and (new.tenant_id, new.site_id, date_trunc('month', new.day), new.channel, new.theme, new.kind, new.partner_key)
                           is not distinct from
                           (old.tenant_id, old.site_id, date_trunc('month', old.day), old.channel, old.theme, old.kind, old.partner_key) then
-    insert into request_monthly as m (tenant_id, site_id, month, channel, theme, kind, partner_key, requests, mediation_acts)
-    values (new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.channel, new.theme, new.kind, new.partner_key,
-            new.requests - old.requests, new.mediation_acts - old.mediation_acts)
-    on conflict (tenant_id, site_id, month, channel, theme, kind, partner_key) do update
-      set requests = m.requests + excluded.requests, mediation_acts = m.mediation_acts + excluded.mediation_acts;
+    perform app.request_monthly_add(new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.channel,
+      new.theme, new.kind, new.partner_key, new.requests - old.requests, new.mediation_acts - old.mediation_acts);
     return null;
   end if;
   if tg_op in ('UPDATE', 'DELETE') then
-    insert into request_monthly as m (tenant_id, site_id, month, channel, theme, kind, partner_key, requests, mediation_acts)
-    values (old.tenant_id, old.site_id, date_trunc('month', old.day)::date, old.channel, old.theme, old.kind, old.partner_key,
-            -old.requests, -old.mediation_acts)
-    on conflict (tenant_id, site_id, month, channel, theme, kind, partner_key) do update
-      set requests = m.requests + excluded.requests, mediation_acts = m.mediation_acts + excluded.mediation_acts;
+    perform app.request_monthly_add(old.tenant_id, old.site_id, date_trunc('month', old.day)::date, old.channel,
+      old.theme, old.kind, old.partner_key, -old.requests, -old.mediation_acts);
   end if;
   if tg_op in ('UPDATE', 'INSERT') then
-    insert into request_monthly as m (tenant_id, site_id, month, channel, theme, kind, partner_key, requests, mediation_acts)
-    values (new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.channel, new.theme, new.kind, new.partner_key,
-            new.requests, new.mediation_acts)
-    on conflict (tenant_id, site_id, month, channel, theme, kind, partner_key) do update
-      set requests = m.requests + excluded.requests, mediation_acts = m.mediation_acts + excluded.mediation_acts;
+    perform app.request_monthly_add(new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.channel,
+      new.theme, new.kind, new.partner_key, new.requests, new.mediation_acts);
   end if;
   return null;
 end $$;
@@ -154,24 +175,17 @@ create function app.workshop_monthly_apply() returns trigger language plpgsql as
 begin
   if tg_op = 'UPDATE' and (new.tenant_id, new.site_id, date_trunc('month', new.day), new.theme)
                           is not distinct from (old.tenant_id, old.site_id, date_trunc('month', old.day), old.theme) then
-    insert into workshop_monthly as m (tenant_id, site_id, month, theme, workshops, attendees)
-    values (new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.theme,
-            new.workshops - old.workshops, new.attendees - old.attendees)
-    on conflict (tenant_id, site_id, month, theme) do update
-      set workshops = m.workshops + excluded.workshops, attendees = m.attendees + excluded.attendees;
+    perform app.workshop_monthly_add(new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.theme,
+      new.workshops - old.workshops, new.attendees - old.attendees);
     return null;
   end if;
   if tg_op in ('UPDATE', 'DELETE') then
-    insert into workshop_monthly as m (tenant_id, site_id, month, theme, workshops, attendees)
-    values (old.tenant_id, old.site_id, date_trunc('month', old.day)::date, old.theme, -old.workshops, -old.attendees)
-    on conflict (tenant_id, site_id, month, theme) do update
-      set workshops = m.workshops + excluded.workshops, attendees = m.attendees + excluded.attendees;
+    perform app.workshop_monthly_add(old.tenant_id, old.site_id, date_trunc('month', old.day)::date, old.theme,
+      -old.workshops, -old.attendees);
   end if;
   if tg_op in ('UPDATE', 'INSERT') then
-    insert into workshop_monthly as m (tenant_id, site_id, month, theme, workshops, attendees)
-    values (new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.theme, new.workshops, new.attendees)
-    on conflict (tenant_id, site_id, month, theme) do update
-      set workshops = m.workshops + excluded.workshops, attendees = m.attendees + excluded.attendees;
+    perform app.workshop_monthly_add(new.tenant_id, new.site_id, date_trunc('month', new.day)::date, new.theme,
+      new.workshops, new.attendees);
   end if;
   return null;
 end $$;
