@@ -7,7 +7,8 @@
 // Environment: BASE_URL, SCREENSHOT_DIR, OIDC_EMAIL (invited as a mediator, signs
 // in at the provider), OTHER_VISIT (a visit of another association), MISSING_VISIT
 // (a visit id that exists nowhere), LYON_AUDIT (Lyon's audit in its
-// self-assessment), MISSING_AUDIT, OTHER_EMPLOYEE (an employee of Nîmes), CHROMIUM (default /usr/bin/chromium), ONLY
+// self-assessment), REVIEW_AUDIT and FINAL_AUDIT (the demo auditor's, in review and
+// final with an action declared done), MISSING_AUDIT, OTHER_EMPLOYEE (an employee of Nîmes), CHROMIUM (default /usr/bin/chromium), ONLY
 // (comma-separated journey names to run).
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -121,6 +122,11 @@ async function typeOption(page, id, label) {
     return s.options[s.selectedIndex].text;
   }, id);
   check(chosen.startsWith(label), `#${id}: typed "${label}", got "${chosen}"`);
+}
+
+/** The date `n` days from today (UTC), as date inputs take it. */
+function day(n) {
+  return new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
 }
 
 async function todayCount(page) {
@@ -473,6 +479,204 @@ const journeys = {
     const missing = await page.goto(`${BASE}/conformite/${process.env.MISSING_AUDIT}`);
     check(other.status() === 404 && missing.status() === 404, `another association's audit is 404 (${other.status()}, ${missing.status()})`);
     check(otherBody === await page.locator('main').innerText(), 'the same page as a missing one');
+    await signOut(page);
+  },
+
+  /** HR records (Marseille's director): a hiring refused then recorded, training
+   * time refused for its hours then recorded, a renewal refused without its end
+   * then recorded, an exit refused for an employer with a job search then
+   * recorded, and its six-month follow-up refused too early then recorded. */
+  async hrRecording(page) {
+    await devSignIn(page, 'Olivier Santoni');
+    await page.waitForURL(`${BASE}/accueil`);
+    await go(page, '/salaries', 'employees (HR records)');
+    const hire = async (name, start, end) => {
+      await page.fill('#h-fullName', name);
+      await page.fill('#h-birthYear', '1994');
+      await page.selectOption('#h-sex', 'FEMALE');
+      await page.selectOption('#h-kind', 'ADULTE_RELAIS');
+      await page.fill('#h-startsOn', start);
+      await page.fill('#h-plannedEndOn', end);
+      await page.getByRole('button', { name: 'Enregistrer l\'embauche' }).click();
+      await page.waitForLoadState('load');
+    };
+    // An end before the start: refused next to the field, the name kept.
+    await hire('Inès Durand', day(-60), day(-90));
+    await page.waitForSelector('#h-plannedEndOn-error');
+    check(/précède le début/.test(await page.locator('#h-plannedEndOn-error').innerText()), 'the end before the start is said next to its field');
+    check(await page.locator('#h-fullName').inputValue() === 'Inès Durand', 'the name typed is kept');
+    await axe(page, 'hiring refused');
+    await hire('Inès Durand', day(-60), day(300));
+    await page.waitForSelector('#ledger');
+    check((await page.locator('.alert-success').innerText()).includes('Embauche enregistrée'), 'the hiring is recorded');
+    check((await page.locator('h1').innerText()) === 'Inès Durand', 'on the new employee\'s page');
+    await axe(page, 'new employee');
+    const url = page.url();
+
+    // Training time: more hours than the contract has, then a day's session.
+    await page.selectOption('#t-kind', 'TRAINING');
+    await page.fill('#t-title', 'Gestes et postures de la médiation');
+    await page.fill('#t-startsOn', day(-37));
+    await page.fill('#t-endsOn', day(-31));
+    await page.fill('#t-hours', '9999');
+    await page.getByRole('button', { name: 'Enregistrer la formation' }).click();
+    await page.waitForSelector('#t-hours-error');
+    check(/plus d'heures que le contrat/i.test(await page.locator('#t-hours-error').innerText()), 'too many hours said next to the field');
+    check(await page.locator('#t-title').inputValue() === 'Gestes et postures de la médiation', 'the title typed is kept');
+    await axe(page, 'training refused');
+    await page.fill('#t-hours', '7,5');
+    await page.getByRole('button', { name: 'Enregistrer la formation' }).click();
+    await page.waitForURL(url);
+    check((await page.locator('.alert-success').innerText()).includes('Formation enregistrée'), 'the training is recorded');
+    check((await page.locator('#training').innerText()).includes('Gestes et postures'), 'the training is listed');
+
+    // The renewal: its planned end is needed (not a CDI).
+    await page.getByRole('button', { name: 'Renouveler le contrat' }).click();
+    await page.waitForSelector('#r-plannedEndOn-error');
+    check(/Obligatoire/.test(await page.locator('#r-plannedEndOn-error').innerText()), 'a renewal without its end is refused next to the field');
+    await axe(page, 'renewal refused');
+    await page.fill('#r-plannedEndOn', day(600));
+    await page.getByRole('button', { name: 'Renouveler le contrat' }).click();
+    await page.waitForURL(url);
+    check((await page.locator('.alert-success').innerText()).includes('Contrat renouvelé'), 'the contract is renewed');
+    check(await page.locator('#contracts tbody tr').count() === 2, 'two contracts in the pathway');
+    await looks(page, 'employee-records');
+
+    // Someone hired long ago leaves: an exit to a job search has no employer.
+    await go(page, '/salaries', 'employees (second hiring)');
+    await hire('Lucie Fabre', day(-400), day(100));
+    await page.waitForSelector('#exit-form');
+    const leaver = page.url();
+    await page.fill('#x-exitOn', day(-200));
+    await page.selectOption('#x-outcome', 'JOB_SEARCH');
+    await page.selectOption('#x-employerPartnerId', { index: 1 });
+    await page.getByRole('button', { name: 'Enregistrer la sortie' }).click();
+    await page.waitForSelector('#x-employerPartnerId-error');
+    check(/emploi/.test(await page.locator('#x-employerPartnerId-error').innerText()), 'an employer for a job search is refused next to the field');
+    await axe(page, 'exit refused');
+    await page.selectOption('#x-outcome', 'LASTING_JOB');
+    await page.getByRole('button', { name: 'Enregistrer la sortie' }).click();
+    await page.waitForURL(leaver);
+    check((await page.locator('#exit').innerText()).includes('Emploi durable'), 'the exit is recorded');
+
+    // The follow-up: not before six months after the exit.
+    await page.fill('#s-followedUpOn', day(-150));
+    await page.selectOption('#s-outcome', 'LASTING_JOB');
+    await page.getByRole('button', { name: 'Enregistrer le suivi' }).click();
+    await page.waitForSelector('#s-followedUpOn-error');
+    check(/six mois après la sortie/.test(await page.locator('#s-followedUpOn-error').innerText()), 'a follow-up too early is refused next to the field');
+    await axe(page, 'follow-up refused');
+    await page.fill('#s-followedUpOn', day(0));
+    await page.getByRole('button', { name: 'Enregistrer le suivi' }).click();
+    await page.waitForURL(leaver);
+    check((await page.locator('#exit').innerText()).includes('fait le'), 'the follow-up is recorded');
+    check(await page.locator('form[action$="/suivi"]').count() === 0, 'nothing left to record');
+    await axe(page, 'exit followed up');
+    await signOut(page);
+  },
+
+  /** The union's auditor: their audits by step, one in review (a piece refused
+   * without its reason, then accepted; indicators, a criterion scored, a finding,
+   * a note, the draft report refused empty then sent, the final report refused
+   * non-compliant without an action plan then issued), and an action declared
+   * done reopened without a reason (refused), then accepted. */
+  async auditor(page) {
+    await devSignIn(page, 'Marc Petit');
+    await page.waitForURL(`${BASE}/associations`);
+    check(await page.getByRole('link', { name: 'Contrôles', exact: true }).count() === 1, 'the auditor has the audits in the navigation');
+    await go(page, '/controles', 'auditor audits');
+    const list = await page.locator('#auditor-audits').innerText();
+    check(list.includes('PIMMS de Grenoble') || list.includes('Grenoble'), 'the audit of Grenoble is listed');
+    await page.selectOption('#etape', 'REVIEW');
+    await page.getByRole('button', { name: 'Filtrer' }).click();
+    await page.waitForLoadState('load');
+    await axe(page, 'auditor audits in review');
+    const steps = await page.locator('#auditor-audits tbody tr td:nth-child(3)').allInnerTexts();
+    check(steps.length > 0 && steps.every((t) => /Examen|revue|examen/i.test(t)), `only audits in review: ${steps}`);
+    await looks(page, 'auditor-audits');
+
+    const url = `${BASE}/controles/${process.env.REVIEW_AUDIT}`;
+    await go(page, `/controles/${process.env.REVIEW_AUDIT}`, 'audit in review (auditor)');
+    const [evidence] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'affichage.pdf' }).first().click(),
+    ]);
+    check(readFileSync(await evidence.path()).subarray(0, 5).toString() === '%PDF-', 'the piece downloads');
+    await page.getByRole('button', { name: 'Refuser la pièce affichage.pdf' }).click();
+    await page.waitForSelector('[id="d0x0-reason-error"]');
+    check(/motive/.test(await page.locator('[id="d0x0-reason-error"]').innerText()), 'a refusal without its reason is refused next to the field');
+    await axe(page, 'piece refused without a reason');
+    await page.getByRole('button', { name: 'Accepter la pièce affichage.pdf' }).click();
+    await page.waitForURL(url);
+    check((await page.locator('.alert-success').innerText()).includes('Pièce acceptée'), 'the piece is accepted');
+    check((await page.locator('#answers').locator('xpath=..').innerText()).includes('acceptée'), 'shown accepted');
+
+    await page.getByRole('button', { name: /Pré-remplir/ }).click();
+    await page.waitForURL(url);
+    check((await page.locator('.alert-success').innerText()).includes('pré-remplis'), 'indicators pre-filled');
+    // A criterion without a pre-filled result, scored by hand.
+    const prefilled = await page.locator('#criterion-scores tbody tr td:nth-child(4)').allInnerTexts();
+    const i = prefilled.findIndex((t) => t.trim() === '—');
+    check(i >= 0, 'a criterion to score by hand');
+    await page.selectOption(`#n${i}-result`, 'NOT_MET');
+    await page.locator(`#n${i}-result`).locator('xpath=ancestor::form').getByRole('button').click();
+    await page.waitForURL(url);
+    check((await page.locator('.alert-success').innerText()).includes('Résultat du critère'), 'the criterion is scored');
+    check((await page.locator('#criterion-scores tbody tr').nth(i).innerText()).includes('Non atteint'), 'its result is shown');
+
+    // A finding refused empty, then added; an internal note.
+    await page.getByRole('button', { name: 'Ajouter l\'écart' }).click();
+    await page.waitForSelector('#c-body-error');
+    check(/caractères/.test(await page.locator('#c-body-error').innerText()), 'an empty finding is refused next to its field');
+    await axe(page, 'finding refused');
+    await page.selectOption('#c-criterionId', { index: i });
+    await page.fill('#c-body', 'Les horaires ne sont pas affichés à l\'entrée du site.');
+    await page.getByRole('button', { name: 'Ajouter l\'écart' }).click();
+    await page.waitForURL(url);
+    check((await page.locator('main').innerText()).includes('Les horaires ne sont pas affichés'), 'the finding is listed');
+    await page.fill('#i-body', 'Revoir l\'affichage lors de la visite de suivi.');
+    await page.getByRole('button', { name: 'Ajouter la note' }).click();
+    await page.waitForURL(url);
+    check((await page.locator('#note-list').innerText()).includes('Revoir l\'affichage'), 'the internal note is listed');
+    await looks(page, 'auditor-audit');
+
+    // The draft report: refused empty, then sent.
+    await page.getByRole('button', { name: 'Envoyer le rapport provisoire' }).click();
+    await page.waitForSelector('#p-summary-error');
+    check(/caractères/.test(await page.locator('#p-summary-error').innerText()), 'an empty draft is refused next to its field');
+    await axe(page, 'draft refused');
+    await page.fill('#p-summary', 'Un écart relevé sur l\'affichage des horaires.');
+    await page.getByRole('button', { name: 'Envoyer le rapport provisoire' }).click();
+    await page.waitForURL(url);
+    check((await page.locator('#audit-status').innerText()).includes('contradictoire'), 'the contradictory phase is open');
+    await axe(page, 'audit in its contradictory phase (auditor)');
+
+    // The final report: non-compliant needs an action plan; compliant is issued.
+    await page.selectOption('#g-grade', 'NON_COMPLIANT');
+    await page.fill('#g-summary', 'Affichage des horaires corrigé pendant la phase contradictoire.');
+    await page.getByRole('button', { name: 'Émettre le rapport définitif' }).click();
+    await page.waitForSelector('#g-grade-error');
+    check(/plan d'actions/.test(await page.locator('#g-grade-error').innerText()), 'a non-compliant grade without a plan is refused next to the grade');
+    check((await page.locator('#g-summary').inputValue()).startsWith('Affichage des horaires'), 'the summary typed is kept');
+    await axe(page, 'final report refused');
+    await page.selectOption('#g-grade', 'COMPLIANT');
+    await page.getByRole('button', { name: 'Émettre le rapport définitif' }).click();
+    await page.waitForURL(url);
+    check(/^\s*conforme\s*$/i.test(await page.locator('#audit-grade').innerText()), 'the grade is issued');
+    check((await page.locator('#final-summary').innerText()).startsWith('Affichage des horaires'), 'the final report is shown');
+    await axe(page, 'final report (auditor)');
+
+    // The action plan's follow-up: a reopening needs its reason.
+    const finalUrl = `${BASE}/controles/${process.env.FINAL_AUDIT}`;
+    await go(page, `/controles/${process.env.FINAL_AUDIT}`, 'action plan (auditor)');
+    await page.getByRole('button', { name: /Rouvrir l'action/ }).first().click();
+    await page.waitForSelector('[id="a0-reason-error"]');
+    check(/se motive/.test(await page.locator('[id="a0-reason-error"]').innerText()), 'a reopening without its reason is refused next to the field');
+    await axe(page, 'action reopening refused');
+    await page.getByRole('button', { name: /Valider l'action/ }).first().click();
+    await page.waitForURL(finalUrl);
+    check((await page.locator('#actions').innerText()).includes('Validée par l\'auditeur'), 'the action is accepted');
+    await looks(page, 'auditor-action-plan');
     await signOut(page);
   },
 

@@ -192,6 +192,139 @@ async fn open_audits(base: &str, lyon: Uuid, nimes: Uuid) -> (String, String) {
     (lyon_audit, nimes_audit)
 }
 
+/// The demo auditor's own audits, so that the auditor's journey depends on no
+/// other journey: the auditor opens a campaign of Grenoble and Cherbourg (assigned
+/// to them as its opener); Grenoble's director answers a criterion with a PDF and
+/// submits (the audit in review, its piece to examine); Cherbourg's audit is taken
+/// through the API to its final report with one action, which Cherbourg's
+/// director declares done (the auditor has it to accept or reopen).
+async fn auditor_audits(
+    base: &str,
+    grenoble: Uuid,
+    cherbourg: Uuid,
+    cherbourg_director: Uuid,
+) -> (String, String) {
+    let auditor = api_as(base, "audit@union-pimms.example").await;
+    let versions = auditor(
+        "{ catalogueVersions { id status criteria { id } } }",
+        serde_json::json!({}),
+    )
+    .await;
+    let version = versions["catalogueVersions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .find(|v| v["status"] == "PUBLISHED")
+        .expect("a published catalogue")
+        .clone();
+    let today = chrono::Utc::now().date_naive();
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    let opened = auditor(
+        "mutation($i: OpenComplianceCampaignInput!) { openComplianceCampaign(input: $i) { campaign { audits { edges { node { id tenant { slug } } } } } } }",
+        serde_json::json!({ "i": {
+            "title": "Campagne de l'auditeur",
+            "catalogueVersionId": version["id"],
+            "periodStartsOn": day(-365), "periodEndsOn": day(-1),
+            "selfAssessmentDueOn": day(20), "visitsFrom": day(30), "visitsUntil": day(40),
+            "contradictoryDays": 30, "closesOn": day(90),
+            "tenantIds": [kernel::gid::encode("Tenant", grenoble), kernel::gid::encode("Tenant", cherbourg)],
+        } }),
+    )
+    .await;
+    let of = |slug: &str| {
+        opened["openComplianceCampaign"]["campaign"]["audits"]["edges"]
+            .as_array()
+            .expect("audits")
+            .iter()
+            .find(|e| e["node"]["tenant"]["slug"] == slug)
+            .expect("an audit")["node"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let (grenoble_audit, cherbourg_audit) = (of("pimms-grenoble-alpes"), of("pimms-cherbourg"));
+    let criteria = version["criteria"].as_array().expect("criteria");
+
+    // Grenoble: one answer with its PDF, then the submission.
+    let grenoble = api_as(base, "direction@grenoble.pimms.example").await;
+    let answered = grenoble(
+        "mutation($i: AnswerCriterionInput!) { answerCriterion(input: $i) { answer { id } } }",
+        serde_json::json!({ "i": { "auditId": grenoble_audit, "criterionId": criteria[0]["id"],
+            "declaration": "Accueil gratuit et sans rendez-vous, affiché à l'entrée." } }),
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{base}/dev/token"))
+        .json(&serde_json::json!({ "email": "direction@grenoble.pimms.example" }))
+        .send()
+        .await
+        .expect("POST /dev/token")
+        .json()
+        .await
+        .expect("token JSON");
+    let pdf = b"%PDF-1.7\n% Affichage\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
+    let r = http
+        .post(format!("{base}/compliance/evidence"))
+        .bearer_auth(token["access_token"].as_str().expect("token"))
+        .query(&[
+            (
+                "ownerId",
+                answered["answerCriterion"]["answer"]["id"]
+                    .as_str()
+                    .expect("answer"),
+            ),
+            ("fileName", "affichage.pdf"),
+        ])
+        .body(pdf)
+        .send()
+        .await
+        .expect("POST /compliance/evidence");
+    assert_eq!(r.status(), 201, "the evidence is stored");
+    grenoble(
+        "mutation($i: AuditInput!) { submitSelfAssessment(input: $i) { audit { id } } }",
+        serde_json::json!({ "i": { "auditId": grenoble_audit } }),
+    )
+    .await;
+
+    // Cherbourg: submitted, scored, a finding, the draft, the final report with
+    // its action, and the action declared done.
+    let cherbourg = api_as(base, "direction@cherbourg.pimms.example").await;
+    cherbourg(
+        "mutation($i: AuditInput!) { submitSelfAssessment(input: $i) { audit { id } } }",
+        serde_json::json!({ "i": { "auditId": cherbourg_audit } }),
+    )
+    .await;
+    for (i, c) in criteria.iter().enumerate() {
+        let result = if i == 0 { "NOT_MET" } else { "MET" };
+        auditor(
+            "mutation($i: ScoreCriterionInput!) { scoreCriterion(input: $i) { audit { id } } }",
+            serde_json::json!({ "i": { "auditId": cherbourg_audit, "criterionId": c["id"], "result": result } }),
+        )
+        .await;
+    }
+    auditor(
+        "mutation($i: SendDraftReportInput!) { sendDraftReport(input: $i) { audit { id } } }",
+        serde_json::json!({ "i": { "auditId": cherbourg_audit, "summary": "Un critère non atteint." } }),
+    )
+    .await;
+    let finalised = auditor(
+        "mutation($i: FinaliseAuditInput!) { finaliseAudit(input: $i) { audit { actions(first: 10) { edges { node { id } } } } } }",
+        serde_json::json!({ "i": { "auditId": cherbourg_audit, "summary": "Conforme sous réserve d'un affichage des horaires.",
+            "grade": "COMPLIANT_WITH_RESERVATIONS",
+            "actions": [{ "criterionId": criteria[0]["id"], "title": "Afficher les horaires à l'entrée",
+                "ownerId": kernel::gid::encode("Membership", cherbourg_director), "dueOn": day(30) }] } }),
+    )
+    .await;
+    let action = finalised["finaliseAudit"]["audit"]["actions"]["edges"][0]["node"]["id"].clone();
+    cherbourg(
+        "mutation($i: CompleteCorrectiveActionInput!) { completeCorrectiveAction(input: $i) { action { id } } }",
+        serde_json::json!({ "i": { "actionId": action, "note": "Horaires affichés à l'entrée depuis lundi." } }),
+    )
+    .await;
+    (grenoble_audit, cherbourg_audit)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn journeys_in_chromium() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -291,6 +424,22 @@ async fn journeys_in_chromium() {
     // An audit of Lyon in its self-assessment, one of Nîmes with findings to answer.
     let nimes = one_id(tdb, "select id from tenants where slug = 'pimms-nimes'").await;
     let (lyon_audit, _) = open_audits(&base, lyon, nimes).await;
+    // The auditor's own audits (Grenoble in review, Cherbourg's action done).
+    let cherbourg_director = one_id(
+        tdb,
+        "select m.id from memberships m join tenants t on t.id = m.tenant_id \
+         join users u on u.id = m.user_id \
+         where t.slug = 'pimms-cherbourg' and u.email = 'direction@cherbourg.pimms.example'",
+    )
+    .await;
+    let grenoble = one_id(
+        tdb,
+        "select id from tenants where slug = 'pimms-grenoble-alpes'",
+    )
+    .await;
+    let cherbourg = one_id(tdb, "select id from tenants where slug = 'pimms-cherbourg'").await;
+    let (review_audit, final_audit) =
+        auditor_audits(&base, grenoble, cherbourg, cherbourg_director).await;
     let nimes_employee = one_id(
         tdb,
         "select e.id from employees e join tenants t on t.id = e.tenant_id \
@@ -318,6 +467,8 @@ async fn journeys_in_chromium() {
         .env("OIDC_EMAIL", &email)
         .env("OTHER_VISIT", kernel::gid::encode("Visit", nimes_visit))
         .env("LYON_AUDIT", &lyon_audit)
+        .env("REVIEW_AUDIT", &review_audit)
+        .env("FINAL_AUDIT", &final_audit)
         .env(
             "MISSING_AUDIT",
             kernel::gid::encode("ComplianceAudit", Uuid::now_v7()),
