@@ -107,6 +107,11 @@ sql_migration!(
     "m20261204_000019_monthly_rollups",
     "../sql/0019_monthly_rollups.sql"
 );
+sql_migration!(
+    m0020,
+    "m20261204_000020_consent_recipients_linked",
+    "../sql/0020_consent_recipients_linked.sql"
+);
 
 pub struct Migrator;
 
@@ -131,6 +136,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016::Migration),
             Box::new(m0018::Migration),
             Box::new(m0019::Migration),
+            Box::new(m0020::Migration),
         ]
     }
 }

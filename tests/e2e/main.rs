@@ -12,6 +12,7 @@ mod catalog;
 mod compliance;
 mod compliance_events;
 mod compliance_s3;
+mod consent_migration;
 mod console;
 mod dashboard;
 mod entities;
