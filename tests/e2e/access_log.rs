@@ -184,6 +184,50 @@ async fn mutations_and_personal_reads_are_chained_in_the_associations_log() {
     assert_eq!(report.entries, 6);
 }
 
+/// A union admin's mutation on an association goes to the union's chain, like every
+/// union staff's: `inviteDirector` ran (on the invitation it made), and refused (on the
+/// association its input names), with the actor and the outcome.
+#[tokio::test]
+async fn a_director_invited_by_the_union_is_in_the_unions_log() {
+    let app = spawn_app().await;
+    let t: TestTenant = app.tenant().await;
+    let admin = app.union_user("admin").await;
+    let doc = "mutation($i: InviteDirectorInput!) { inviteDirector(input: $i) { invitation { id } } }";
+    let email = format!("direction-{}@essai.example", testkit::suffix());
+    let r = app
+        .as_user(&admin, None, doc, json!({"i": {"tenantId": t.gid(), "email": email}}))
+        .await;
+    assert!(r.ok(), "{:?}", r.body);
+    let inv = uuid_of(r.data()["inviteDirector"]["invitation"]["id"].as_str().unwrap());
+    let chain = privacy::UNION_CHAIN;
+    assert_eq!(
+        entries(&app, chain, &format!(
+            "kind = 'mutation' and operation = 'inviteDirector' and object_type = 'Invitation' \
+             and object_id = '{inv}' and outcome = 'ok' and user_id = '{}'", admin.id)).await,
+        1
+    );
+    // Refused (the same address is pending): logged with its code, on the association.
+    let r = app
+        .as_user(&admin, None, doc, json!({"i": {"tenantId": t.gid(), "email": email}}))
+        .await;
+    assert_eq!(r.code(), Some("CONFLICT"), "{:?}", r.body);
+    assert_eq!(
+        entries(&app, chain, &format!(
+            "kind = 'mutation' and operation = 'inviteDirector' and object_type = 'Tenant' \
+             and object_id = '{}' and outcome = 'CONFLICT'", t.id)).await,
+        1
+    );
+    // Refused to a director of the association: in the association's chain.
+    let r = app
+        .as_user(&t.director, None, doc, json!({"i": {"tenantId": t.gid(), "email": "x@essai.example"}}))
+        .await;
+    assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
+    assert_eq!(
+        entries(&app, t.id, "kind = 'mutation' and operation = 'inviteDirector' and outcome = 'FORBIDDEN'").await,
+        1
+    );
+}
+
 #[tokio::test]
 async fn only_the_director_and_the_union_admin_read_the_log() {
     let app = spawn_app().await;

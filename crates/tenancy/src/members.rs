@@ -25,7 +25,7 @@ pub enum MemberChange {
 
 /// An invitation to association `tenant_id`, sent by the actor at `now`, valid for
 /// `INVITATION_TTL_DAYS`.
-pub(crate) fn pending_invitation(
+fn pending_invitation(
     ctx: &Ctx,
     tenant_id: Uuid,
     email: String,
@@ -78,6 +78,34 @@ pub(crate) async fn invitation_created(
     Ok(())
 }
 
+/// Invites `email` into association `tenant_id` with `role`, in `tx`: the pending
+/// invitation, its entry in the association's audit trail and its event (the e-mail
+/// goes out once the transaction commits). The one path of every invitation into an
+/// association: a director's (`invite_member`), the first director's
+/// (`create_tenant`) and a union admin's director (`invite_director`).
+pub(crate) async fn invite(
+    tx: &db::Scoped,
+    ctx: &Ctx,
+    tenant_id: Uuid,
+    email: String,
+    role: TenantRole,
+) -> Result<invitation::Model, Error> {
+    let inv = pending_invitation(ctx, tenant_id, email, role, chrono::Utc::now())
+        .insert(&**tx)
+        .await
+        .map_err(errors::orm)?;
+    audit::event(
+        tx,
+        ctx,
+        Trail::Tenant(tenant_id),
+        "invitation.created",
+        Some(inv.id),
+    )
+    .await?;
+    invitation_created(tx, Invited::Association(tenant_id), inv.id).await?;
+    Ok(inv)
+}
+
 impl Tenancy {
     pub async fn invite_member(
         &self,
@@ -100,19 +128,7 @@ impl Tenancy {
         if member.is_some() {
             return Err(Error::conflict("this person is already an active member"));
         }
-        let inv = pending_invitation(ctx, scope.tenant_id.0, email, role, chrono::Utc::now())
-            .insert(&*tx)
-            .await
-            .map_err(errors::orm)?;
-        audit::event(
-            &tx,
-            ctx,
-            Trail::Tenant(scope.tenant_id.0),
-            "invitation.created",
-            Some(inv.id),
-        )
-        .await?;
-        invitation_created(&tx, Invited::Association(scope.tenant_id.0), inv.id).await?;
+        let inv = invite(&tx, ctx, scope.tenant_id.0, email, role).await?;
         tx.commit().await?;
         Ok(inv)
     }

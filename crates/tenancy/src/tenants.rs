@@ -40,10 +40,6 @@ impl Tenancy {
         .insert(&*tx)
         .await
         .map_err(errors::orm)?;
-        let inv = crate::members::pending_invitation(ctx, t.id, email, TenantRole::Director, now)
-            .insert(&*tx)
-            .await
-            .map_err(errors::orm)?;
         audit::event(
             &tx,
             ctx,
@@ -52,18 +48,49 @@ impl Tenancy {
             Some(t.id),
         )
         .await?;
+        let inv = crate::members::invite(&tx, ctx, t.id, email, TenantRole::Director).await?;
+        tx.commit().await?;
+        Ok((t, inv))
+    }
+
+    /// Invites a director into an existing association (union admins): when its
+    /// director left, say. The same invitation, audit entry and e-mail as any other
+    /// (`members::invite`), plus an entry in the union's own trail. A suspended
+    /// association is refused (CONFLICT on `tenantId`): reactivate it first. The union
+    /// does not read an association's members, so nothing is checked against them: a
+    /// member who accepts becomes its director (login turns the invitation into the
+    /// role, see `principal::accept_pending`).
+    pub async fn invite_director(
+        &self,
+        ctx: &Ctx,
+        tenant_id: TenantId,
+        email: &str,
+    ) -> Result<invitation::Model, Error> {
+        ctx.require_union_role(&[UnionRole::Admin])?;
+        let email = validate::email("email", email)?;
+        let tx = self.db.scoped(ctx).await?;
+        let t = tenant::Entity::find_by_id(tenant_id.0)
+            .one(&*tx)
+            .await
+            .map_err(errors::orm)?
+            .ok_or(Error::NotFound)?;
+        if t.status == TenantStatus::Suspended {
+            return Err(Error::conflict_on(
+                "tenantId",
+                "the association is suspended: reactivate it before inviting a director",
+            ));
+        }
         audit::event(
             &tx,
             ctx,
-            Trail::Tenant(t.id),
-            "invitation.created",
-            Some(inv.id),
+            Trail::Union(Some(t.id)),
+            "director.invited",
+            Some(t.id),
         )
         .await?;
-        crate::members::invitation_created(&tx, crate::members::Invited::Association(t.id), inv.id)
-            .await?;
+        let inv = crate::members::invite(&tx, ctx, t.id, email, TenantRole::Director).await?;
         tx.commit().await?;
-        Ok((t, inv))
+        Ok(inv)
     }
 
     /// Suspends (`Some(reason)`) or reactivates (`None`) an association. A suspended
@@ -102,6 +129,24 @@ impl Tenancy {
         audit::event(&tx, ctx, Trail::Union(Some(t.id)), action, Some(t.id)).await?;
         tx.commit().await?;
         Ok(t)
+    }
+
+    /// The pending director invitations into association `tenant_id` that this union
+    /// admin sent (row-level security shows an admin the director invitations they
+    /// sent, nothing else of an association's invitations).
+    pub async fn list_director_invitations(
+        &self,
+        ctx: &Ctx,
+        tenant_id: TenantId,
+        page: PageRequest,
+    ) -> Result<Page<invitation::Model>, Error> {
+        ctx.require_union_role(&[UnionRole::Admin])?;
+        let q = invitation::Entity::find()
+            .filter(invitation::Column::TenantId.eq(tenant_id.0))
+            .filter(invitation::Column::Role.eq(TenantRole::Director))
+            .filter(invitation::Column::Status.eq(entity::invitation::InvitationStatus::Pending))
+            .filter(invitation::Column::InvitedBy.eq(ctx.user_id().map(Uuid::from)));
+        self.page_of(ctx, q, invitation::Column::Id, page).await
     }
 
     /// The union's list of associations.

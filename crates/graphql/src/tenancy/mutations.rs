@@ -40,6 +40,14 @@ pub struct InviteMemberInput {
 }
 
 #[derive(InputObject)]
+pub struct InviteDirectorInput {
+    /// The association, which must not be suspended.
+    tenant_id: ID,
+    /// Invited as one of its directors.
+    email: String,
+}
+
+#[derive(InputObject)]
 pub struct RevokeInvitationInput {
     invitation_id: ID,
 }
@@ -168,6 +176,25 @@ impl TenancyMutation {
         let i = services(c)?
             .tenancy
             .invite_member(ctx, &input.email, input.role.into())
+            .await
+            .gql()?;
+        Ok(InvitationPayload {
+            invitation: Invitation(i),
+        })
+    }
+
+    /// Invites a director into an existing association, e.g. when its director left
+    /// (union admins). A suspended association is CONFLICT on `tenantId`.
+    async fn invite_director(
+        &self,
+        c: &Context<'_>,
+        input: InviteDirectorInput,
+    ) -> Result<InvitationPayload> {
+        let ctx = ctx(c)?;
+        let id = id_arg("tenantId", &input.tenant_id, "Tenant")?;
+        let i = services(c)?
+            .tenancy
+            .invite_director(ctx, id.into(), &input.email)
             .await
             .gql()?;
         Ok(InvitationPayload {

@@ -104,6 +104,20 @@ impl Tenant {
         })
         .await
     }
+    /// The pending director invitations into this association sent by the signed-in
+    /// union admin (`inviteDirector`; union admins only).
+    async fn director_invitations(
+        &self,
+        c: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Invitation>> {
+        let id = kernel::TenantId(self.0.id);
+        paged(c, first, after, move |s, ctx, p| {
+            s.tenancy.list_director_invitations(ctx, id, p)
+        })
+        .await
+    }
 }
 
 impl Tenant {
