@@ -354,3 +354,153 @@ async fn consent_gates_named_attendees_and_surveys_count_satisfaction() {
     let r = app.as_user(&t.mediator, None, answer, json!({"i": {"campaignId": cid, "score": 7, "answeredOn": today.to_string(), "clientKey": uuid::Uuid::now_v7().to_string()}})).await;
     assert_eq!(r.code(), Some("VALIDATION"));
 }
+
+/// Every visit `visits` gives under these arguments, page after page (`first: 2`, so
+/// the keyset is crossed several times), in the order given.
+async fn all_visits(app: &TestApp, who: &testkit::TestUser, args: Value) -> Vec<String> {
+    const Q: &str = "query($first: Int, $after: String, $siteId: ID, $theme: String, $partnerId: ID, $includeVoided: Boolean! = false) { \
+        visits(first: $first, after: $after, siteId: $siteId, theme: $theme, partnerId: $partnerId, includeVoided: $includeVoided) { \
+          edges { node { id } } pageInfo { hasNextPage endCursor } } }";
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut vars = args.clone();
+        vars["first"] = json!(2);
+        vars["after"] = json!(after);
+        let r = app.as_user(who, None, Q, vars).await;
+        assert!(r.ok(), "{:?}", r.body);
+        let c = &r.data()["visits"];
+        for e in c["edges"].as_array().unwrap() {
+            ids.push(e["node"]["id"].as_str().unwrap().to_owned());
+        }
+        if c["pageInfo"]["hasNextPage"] != true {
+            return ids;
+        }
+        after = c["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        assert!(ids.len() < 200, "paging does not end");
+    }
+}
+
+#[tokio::test]
+async fn the_theme_and_partner_filters_match_the_raw_journal() {
+    let app = spawn_app().await;
+    let (t, site, _) = with_partner(&app).await;
+    // Another association recording the same themes for the same two partners (each
+    // `with_partner` adds one).
+    let (other, other_site, _) = with_partner(&app).await;
+    let r = app
+        .as_user(&t.director, None, "{ partnerOrganisations(first: 2) { edges { node { id } } } }", json!({}))
+        .await;
+    let partners: Vec<String> = r.data()["partnerOrganisations"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(partners.len(), 2, "{:?}", r.body);
+    let (p1, p2) = (&partners[0], &partners[1]);
+    // Visits whose requests mix themes and partners: a theme and a partner on one
+    // request, on two different requests, on none; one voided.
+    let request = |theme: &str, partner: Option<&String>| match partner {
+        Some(p) => json!({"theme": theme, "kind": "PARTNER", "partnerId": p, "outcome": "MEDIATED"}),
+        None => json!({"theme": theme, "kind": "GENERAL", "outcome": "ORIENTED"}),
+    };
+    let shapes: Vec<Vec<Value>> = vec![
+        vec![request("energy", Some(p1))],
+        vec![request("energy", Some(p2))],
+        vec![request("energy", None)],
+        vec![request("water", Some(p1))],
+        vec![request("water", Some(p1)), request("energy", None)],
+        vec![request("housing", None), request("water", Some(p2))],
+        vec![request("housing", None)],
+        vec![request("energy", Some(p1)), request("water", Some(p2))],
+    ];
+    let mut recorded = Vec::new();
+    for (who, s, tt) in [(&t, &site, 0), (&other, &other_site, 1)] {
+        for (i, reqs) in shapes.iter().enumerate() {
+            let mut v = visit(s, p1, 60 + i as i64 + 10 * tt);
+            v["requests"] = json!(reqs);
+            let r = app
+                .as_user(&who.mediator, None, RECORD, json!({"i": {"clientKey": uuid::Uuid::now_v7().to_string(), "visit": v}}))
+                .await;
+            assert!(r.ok(), "{:?}", r.body);
+            if tt == 0 {
+                recorded.push(r.data()["recordVisit"]["visit"]["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    // One of them voided: out of the journal unless includeVoided.
+    let r = app
+        .as_user(&t.coordinator, None, "mutation($i: VoidVisitInput!) { voidVisit(input: $i) { visit { id } } }",
+            json!({"i": {"visitId": recorded[7], "reason": "Saisie en double"}}))
+        .await;
+    assert!(r.ok(), "{:?}", r.body);
+
+    let uuid = |g: &str| kernel::gid::decode(g).unwrap().1;
+    let has = |col: &str, v: &str| {
+        format!(
+            " and exists (select 1 from visit_requests r where r.tenant_id = v.tenant_id \
+              and r.visit_id = v.id and r.{col} = '{v}')"
+        )
+    };
+    let cases: Vec<(Value, String)> = vec![
+        (json!({"theme": "energy"}), has("theme", "energy")),
+        (json!({"theme": "water"}), has("theme", "water")),
+        (json!({"partnerId": p1}), has("partner_id", &uuid(p1).to_string())),
+        (json!({"partnerId": p2}), has("partner_id", &uuid(p2).to_string())),
+        (
+            json!({"theme": "energy", "partnerId": p2}),
+            has("theme", "energy") + &has("partner_id", &uuid(p2).to_string()),
+        ),
+        (
+            json!({"theme": "housing", "partnerId": p1, "siteId": site}),
+            has("theme", "housing") + &has("partner_id", &uuid(p1).to_string())
+                + &format!(" and v.site_id = '{}'", uuid(&site)),
+        ),
+        (
+            json!({"theme": "energy", "includeVoided": true}),
+            has("theme", "energy"),
+        ),
+        (json!({"theme": "not_a_theme"}), has("theme", "not_a_theme")),
+    ];
+    for (args, cond) in cases {
+        let voided = if args["includeVoided"] == true {
+            ""
+        } else {
+            " and v.status = 'recorded'"
+        };
+        let expected = app
+            .count(&format!(
+                "select count(*) from visits v where v.tenant_id = '{}'{voided}{cond}",
+                t.id
+            ))
+            .await;
+        let ids = all_visits(&app, &t.coordinator, args.clone()).await;
+        assert_eq!(ids.len() as i64, expected, "{args}: as many visits as the raw journal has");
+        // Newest first, each once, all of this association's.
+        let keys: Vec<uuid::Uuid> = ids.iter().map(|g| uuid(g)).collect();
+        assert!(keys.windows(2).all(|w| w[0] > w[1]), "{args}: newest first, no repeat");
+        let theirs = app
+            .count(&format!(
+                "select count(*) from visits where tenant_id <> '{}' and id in ({})",
+                t.id,
+                keys.iter().map(|k| format!("'{k}'")).chain(["null".into()]).collect::<Vec<_>>().join(",")
+            ))
+            .await;
+        assert_eq!(theirs, 0, "{args}: another association's visit");
+    }
+    // The numbers are those this test made: the filters do filter.
+    let n = |args: Value| {
+        let app = &app;
+        let who = &t.coordinator;
+        async move { all_visits(app, who, args).await.len() }
+    };
+    assert_eq!(n(json!({"theme": "energy", "partnerId": p2})).await, 1);
+    assert_eq!(n(json!({"theme": "energy", "partnerId": p2, "includeVoided": true})).await, 2);
+    assert_eq!(n(json!({"partnerId": p1})).await, 3);
+    // A partner id that is not one is VALIDATION on the argument.
+    let r = app
+        .as_user(&t.coordinator, None, "query($p: ID) { visits(partnerId: $p) { edges { node { id } } } }", json!({"p": site}))
+        .await;
+    assert_eq!(r.code(), Some("VALIDATION"), "{:?}", r.body);
+}

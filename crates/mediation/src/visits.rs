@@ -103,6 +103,36 @@ pub struct VisitFilter {
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     pub to: Option<chrono::DateTime<chrono::Utc>>,
     pub include_voided: bool,
+    /// Visits with a request of this theme.
+    pub theme: Option<String>,
+    /// Visits with a request for this partner.
+    pub partner_id: Option<Uuid>,
+}
+
+/// `exists (select 1 from visit_requests r where r.tenant_id = visits.tenant_id and
+/// r.visit_id = visits.id and r.<column> = $n)`: the visit has a request with this
+/// value (a bound parameter).
+fn with_request(
+    column: visit_request::Column,
+    value: impl Into<sea_orm::Value>,
+) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let r = visit_request::Entity;
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(r)
+            .and_where(
+                Expr::col((r, visit_request::Column::TenantId))
+                    .equals((visit::Entity, visit::Column::TenantId)),
+            )
+            .and_where(
+                Expr::col((r, visit_request::Column::VisitId))
+                    .equals((visit::Entity, visit::Column::Id)),
+            )
+            .and_where(Expr::col((r, column)).eq(value.into()))
+            .to_owned(),
+    )
 }
 
 pub(crate) async fn caller_membership(
@@ -599,6 +629,14 @@ impl Journal {
                 (!f.include_voided).then_some(VisitStatus::Recorded),
                 |q, s| q.filter(C::Status.eq(s)),
             )
+            // A visit matches when one of its requests has the theme, and one (the
+            // same or another) is for the partner.
+            .apply_if(f.theme, |q, t| {
+                q.filter(with_request(visit_request::Column::Theme, t))
+            })
+            .apply_if(f.partner_id, |q, p| {
+                q.filter(with_request(visit_request::Column::PartnerId, p))
+            })
             .apply_if(page.after, |q, after| q.filter(C::Id.lt(after)))
             .order_by_desc(C::Id)
             .limit(page.fetch())

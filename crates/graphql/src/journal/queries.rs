@@ -30,6 +30,8 @@ pub struct JournalQuery;
 #[Object]
 impl JournalQuery {
     /// The association's journal, newest first (directors, coordinators, mediators).
+    /// `theme` and `partnerId` keep the visits with a request of that theme (a code of
+    /// `requestThemes`) and with a request for that partner.
     #[allow(clippy::too_many_arguments)]
     async fn visits(
         &self,
@@ -40,6 +42,8 @@ impl JournalQuery {
         from: Option<DateTime<Utc>>,
         to: Option<DateTime<Utc>>,
         #[graphql(default = false)] include_voided: bool,
+        theme: Option<String>,
+        partner_id: Option<ID>,
     ) -> Result<Connection<String, Visit>> {
         paged(c, first, after, |s, ctx, p| async move {
             let f = mediation::VisitFilter {
@@ -47,6 +51,8 @@ impl JournalQuery {
                 from,
                 to,
                 include_voided,
+                theme,
+                partner_id: decode_opt("partnerId", partner_id.as_ref(), "PartnerOrganisation")?,
             };
             s.journal.list_visits(ctx, p, f).await
         })
