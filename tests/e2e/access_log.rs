@@ -192,38 +192,77 @@ async fn a_director_invited_by_the_union_is_in_the_unions_log() {
     let app = spawn_app().await;
     let t: TestTenant = app.tenant().await;
     let admin = app.union_user("admin").await;
-    let doc = "mutation($i: InviteDirectorInput!) { inviteDirector(input: $i) { invitation { id } } }";
+    let doc =
+        "mutation($i: InviteDirectorInput!) { inviteDirector(input: $i) { invitation { id } } }";
     let email = format!("direction-{}@essai.example", testkit::suffix());
     let r = app
-        .as_user(&admin, None, doc, json!({"i": {"tenantId": t.gid(), "email": email}}))
+        .as_user(
+            &admin,
+            None,
+            doc,
+            json!({"i": {"tenantId": t.gid(), "email": email}}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
-    let inv = uuid_of(r.data()["inviteDirector"]["invitation"]["id"].as_str().unwrap());
+    let inv = uuid_of(
+        r.data()["inviteDirector"]["invitation"]["id"]
+            .as_str()
+            .unwrap(),
+    );
     let chain = privacy::UNION_CHAIN;
     assert_eq!(
-        entries(&app, chain, &format!(
-            "kind = 'mutation' and operation = 'inviteDirector' and object_type = 'Invitation' \
-             and object_id = '{inv}' and outcome = 'ok' and user_id = '{}'", admin.id)).await,
+        entries(
+            &app,
+            chain,
+            &format!(
+                "kind = 'mutation' and operation = 'inviteDirector' and object_type = 'Invitation' \
+             and object_id = '{inv}' and outcome = 'ok' and user_id = '{}'",
+                admin.id
+            )
+        )
+        .await,
         1
     );
     // Refused (the same address is pending): logged with its code, on the association.
     let r = app
-        .as_user(&admin, None, doc, json!({"i": {"tenantId": t.gid(), "email": email}}))
+        .as_user(
+            &admin,
+            None,
+            doc,
+            json!({"i": {"tenantId": t.gid(), "email": email}}),
+        )
         .await;
     assert_eq!(r.code(), Some("CONFLICT"), "{:?}", r.body);
     assert_eq!(
-        entries(&app, chain, &format!(
-            "kind = 'mutation' and operation = 'inviteDirector' and object_type = 'Tenant' \
-             and object_id = '{}' and outcome = 'CONFLICT'", t.id)).await,
+        entries(
+            &app,
+            chain,
+            &format!(
+                "kind = 'mutation' and operation = 'inviteDirector' and object_type = 'Tenant' \
+             and object_id = '{}' and outcome = 'CONFLICT'",
+                t.id
+            )
+        )
+        .await,
         1
     );
     // Refused to a director of the association: in the association's chain.
     let r = app
-        .as_user(&t.director, None, doc, json!({"i": {"tenantId": t.gid(), "email": "x@essai.example"}}))
+        .as_user(
+            &t.director,
+            None,
+            doc,
+            json!({"i": {"tenantId": t.gid(), "email": "x@essai.example"}}),
+        )
         .await;
     assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
     assert_eq!(
-        entries(&app, t.id, "kind = 'mutation' and operation = 'inviteDirector' and outcome = 'FORBIDDEN'").await,
+        entries(
+            &app,
+            t.id,
+            "kind = 'mutation' and operation = 'inviteDirector' and outcome = 'FORBIDDEN'"
+        )
+        .await,
         1
     );
 }

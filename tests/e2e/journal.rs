@@ -389,7 +389,12 @@ async fn the_theme_and_partner_filters_match_the_raw_journal() {
     // `with_partner` adds one).
     let (other, other_site, _) = with_partner(&app).await;
     let r = app
-        .as_user(&t.director, None, "{ partnerOrganisations(first: 2) { edges { node { id } } } }", json!({}))
+        .as_user(
+            &t.director,
+            None,
+            "{ partnerOrganisations(first: 2) { edges { node { id } } } }",
+            json!({}),
+        )
         .await;
     let partners: Vec<String> = r.data()["partnerOrganisations"]["edges"]
         .as_array()
@@ -402,7 +407,9 @@ async fn the_theme_and_partner_filters_match_the_raw_journal() {
     // Visits whose requests mix themes and partners: a theme and a partner on one
     // request, on two different requests, on none; one voided.
     let request = |theme: &str, partner: Option<&String>| match partner {
-        Some(p) => json!({"theme": theme, "kind": "PARTNER", "partnerId": p, "outcome": "MEDIATED"}),
+        Some(p) => {
+            json!({"theme": theme, "kind": "PARTNER", "partnerId": p, "outcome": "MEDIATED"})
+        }
         None => json!({"theme": theme, "kind": "GENERAL", "outcome": "ORIENTED"}),
     };
     let shapes: Vec<Vec<Value>> = vec![
@@ -421,18 +428,32 @@ async fn the_theme_and_partner_filters_match_the_raw_journal() {
             let mut v = visit(s, p1, 60 + i as i64 + 10 * tt);
             v["requests"] = json!(reqs);
             let r = app
-                .as_user(&who.mediator, None, RECORD, json!({"i": {"clientKey": uuid::Uuid::now_v7().to_string(), "visit": v}}))
+                .as_user(
+                    &who.mediator,
+                    None,
+                    RECORD,
+                    json!({"i": {"clientKey": uuid::Uuid::now_v7().to_string(), "visit": v}}),
+                )
                 .await;
             assert!(r.ok(), "{:?}", r.body);
             if tt == 0 {
-                recorded.push(r.data()["recordVisit"]["visit"]["id"].as_str().unwrap().to_owned());
+                recorded.push(
+                    r.data()["recordVisit"]["visit"]["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
+                );
             }
         }
     }
     // One of them voided: out of the journal unless includeVoided.
     let r = app
-        .as_user(&t.coordinator, None, "mutation($i: VoidVisitInput!) { voidVisit(input: $i) { visit { id } } }",
-            json!({"i": {"visitId": recorded[7], "reason": "Saisie en double"}}))
+        .as_user(
+            &t.coordinator,
+            None,
+            "mutation($i: VoidVisitInput!) { voidVisit(input: $i) { visit { id } } }",
+            json!({"i": {"visitId": recorded[7], "reason": "Saisie en double"}}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
 
@@ -446,15 +467,22 @@ async fn the_theme_and_partner_filters_match_the_raw_journal() {
     let cases: Vec<(Value, String)> = vec![
         (json!({"theme": "energy"}), has("theme", "energy")),
         (json!({"theme": "water"}), has("theme", "water")),
-        (json!({"partnerId": p1}), has("partner_id", &uuid(p1).to_string())),
-        (json!({"partnerId": p2}), has("partner_id", &uuid(p2).to_string())),
+        (
+            json!({"partnerId": p1}),
+            has("partner_id", &uuid(p1).to_string()),
+        ),
+        (
+            json!({"partnerId": p2}),
+            has("partner_id", &uuid(p2).to_string()),
+        ),
         (
             json!({"theme": "energy", "partnerId": p2}),
             has("theme", "energy") + &has("partner_id", &uuid(p2).to_string()),
         ),
         (
             json!({"theme": "housing", "partnerId": p1, "siteId": site}),
-            has("theme", "housing") + &has("partner_id", &uuid(p1).to_string())
+            has("theme", "housing")
+                + &has("partner_id", &uuid(p1).to_string())
                 + &format!(" and v.site_id = '{}'", uuid(&site)),
         ),
         (
@@ -476,15 +504,26 @@ async fn the_theme_and_partner_filters_match_the_raw_journal() {
             ))
             .await;
         let ids = all_visits(&app, &t.coordinator, args.clone()).await;
-        assert_eq!(ids.len() as i64, expected, "{args}: as many visits as the raw journal has");
+        assert_eq!(
+            ids.len() as i64,
+            expected,
+            "{args}: as many visits as the raw journal has"
+        );
         // Newest first, each once, all of this association's.
         let keys: Vec<uuid::Uuid> = ids.iter().map(|g| uuid(g)).collect();
-        assert!(keys.windows(2).all(|w| w[0] > w[1]), "{args}: newest first, no repeat");
+        assert!(
+            keys.windows(2).all(|w| w[0] > w[1]),
+            "{args}: newest first, no repeat"
+        );
         let theirs = app
             .count(&format!(
                 "select count(*) from visits where tenant_id <> '{}' and id in ({})",
                 t.id,
-                keys.iter().map(|k| format!("'{k}'")).chain(["null".into()]).collect::<Vec<_>>().join(",")
+                keys.iter()
+                    .map(|k| format!("'{k}'"))
+                    .chain(["null".into()])
+                    .collect::<Vec<_>>()
+                    .join(",")
             ))
             .await;
         assert_eq!(theirs, 0, "{args}: another association's visit");
@@ -496,11 +535,19 @@ async fn the_theme_and_partner_filters_match_the_raw_journal() {
         async move { all_visits(app, who, args).await.len() }
     };
     assert_eq!(n(json!({"theme": "energy", "partnerId": p2})).await, 1);
-    assert_eq!(n(json!({"theme": "energy", "partnerId": p2, "includeVoided": true})).await, 2);
+    assert_eq!(
+        n(json!({"theme": "energy", "partnerId": p2, "includeVoided": true})).await,
+        2
+    );
     assert_eq!(n(json!({"partnerId": p1})).await, 3);
     // A partner id that is not one is VALIDATION on the argument.
     let r = app
-        .as_user(&t.coordinator, None, "query($p: ID) { visits(partnerId: $p) { edges { node { id } } } }", json!({"p": site}))
+        .as_user(
+            &t.coordinator,
+            None,
+            "query($p: ID) { visits(partnerId: $p) { edges { node { id } } } }",
+            json!({"p": site}),
+        )
         .await;
     assert_eq!(r.code(), Some("VALIDATION"), "{:?}", r.body);
 }

@@ -825,12 +825,18 @@ async fn a_union_admin_invites_a_director_into_an_existing_association() {
     let t = app.tenant().await;
     let admin = app.union_user("admin").await;
     let email = format!("nouvelle-direction-{}@essai.example", testkit::suffix());
-    let invitations = format!("select count(*) from invitations where tenant_id = '{}'", t.id);
+    let invitations = format!(
+        "select count(*) from invitations where tenant_id = '{}'",
+        t.id
+    );
     let before = app.count(&invitations).await;
 
     // Bad input: VALIDATION on the field, nothing created.
     for (input, field) in [
-        (json!({"tenantId": t.gid(), "email": "pas-un-email"}), "email"),
+        (
+            json!({"tenantId": t.gid(), "email": "pas-un-email"}),
+            "email",
+        ),
         (json!({"tenantId": "garbage", "email": email}), "tenantId"),
     ] {
         let r = app
@@ -840,16 +846,24 @@ async fn a_union_admin_invites_a_director_into_an_existing_association() {
         assert_eq!(r.body["errors"][0]["extensions"]["field"], field);
     }
     let r = app
-        .as_user(&admin, None, INVITE_DIRECTOR,
-            json!({"i": {"tenantId": gid("Tenant", uuid::Uuid::now_v7()), "email": email}}))
+        .as_user(
+            &admin,
+            None,
+            INVITE_DIRECTOR,
+            json!({"i": {"tenantId": gid("Tenant", uuid::Uuid::now_v7()), "email": email}}),
+        )
         .await;
     assert_eq!(r.code(), Some("NOT_FOUND"), "{:?}", r.body);
     assert_eq!(app.count(&invitations).await, before);
 
     // Invited, like any invitation: audited in both trails, its e-mail's event written.
     let r = app
-        .as_user(&admin, None, INVITE_DIRECTOR,
-            json!({"i": {"tenantId": t.gid(), "email": email.to_uppercase()}}))
+        .as_user(
+            &admin,
+            None,
+            INVITE_DIRECTOR,
+            json!({"i": {"tenantId": t.gid(), "email": email.to_uppercase()}}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
     let inv = &r.data()["inviteDirector"]["invitation"];
@@ -859,9 +873,27 @@ async fn a_union_admin_invites_a_director_into_an_existing_association() {
     assert_eq!(inv["tenant"]["id"], t.gid().as_str());
     let id = kernel::gid::decode(inv["id"].as_str().unwrap()).unwrap().1;
     for (sql, n) in [
-        (format!("select count(*) from tenant_audit_log where tenant_id = '{}' and action = 'invitation.created' and subject_id = '{id}'", t.id), 1),
-        (format!("select count(*) from union_audit_log where target_tenant_id = '{}' and action = 'director.invited' and actor_user_id = '{}'", t.id, admin.id), 1),
-        (format!("select count(*) from event_outbox where event_type = 'invitation.created' and tenant_id = '{}' and subject_id = '{id}'", t.id), 1),
+        (
+            format!(
+                "select count(*) from tenant_audit_log where tenant_id = '{}' and action = 'invitation.created' and subject_id = '{id}'",
+                t.id
+            ),
+            1,
+        ),
+        (
+            format!(
+                "select count(*) from union_audit_log where target_tenant_id = '{}' and action = 'director.invited' and actor_user_id = '{}'",
+                t.id, admin.id
+            ),
+            1,
+        ),
+        (
+            format!(
+                "select count(*) from event_outbox where event_type = 'invitation.created' and tenant_id = '{}' and subject_id = '{id}'",
+                t.id
+            ),
+            1,
+        ),
     ] {
         assert_eq!(app.count(&sql).await, n, "{sql}");
     }
@@ -870,9 +902,19 @@ async fn a_union_admin_invites_a_director_into_an_existing_association() {
         .as_user(&admin, None, "query($id: ID!) { node(id: $id) { ... on Tenant { directorInvitations { edges { node { email } } } } } }",
             json!({"id": t.gid()}))
         .await;
-    assert_eq!(r.data()["node"]["directorInvitations"]["edges"][0]["node"]["email"], email.as_str(), "{:?}", r.body);
+    assert_eq!(
+        r.data()["node"]["directorInvitations"]["edges"][0]["node"]["email"],
+        email.as_str(),
+        "{:?}",
+        r.body
+    );
     let r = app
-        .as_user(&t.director, None, "{ viewer { activeTenant { invitations { edges { node { email role } } } } } }", json!({}))
+        .as_user(
+            &t.director,
+            None,
+            "{ viewer { activeTenant { invitations { edges { node { email role } } } } } }",
+            json!({}),
+        )
         .await;
     assert!(
         r.data()["viewer"]["activeTenant"]["invitations"]["edges"]
@@ -885,20 +927,33 @@ async fn a_union_admin_invites_a_director_into_an_existing_association() {
     );
     // Pending already: CONFLICT.
     let r = app
-        .as_user(&admin, None, INVITE_DIRECTOR, json!({"i": {"tenantId": t.gid(), "email": email}}))
+        .as_user(
+            &admin,
+            None,
+            INVITE_DIRECTOR,
+            json!({"i": {"tenantId": t.gid(), "email": email}}),
+        )
         .await;
     assert_eq!(r.code(), Some("CONFLICT"), "{:?}", r.body);
 
     // A suspended association: CONFLICT on tenantId, nothing created.
     let r = app
-        .as_user(&admin, None, "mutation($i: SuspendTenantInput!) { suspendTenant(input: $i) { tenant { status } } }",
-            json!({"i": {"tenantId": t.gid(), "reason": "Directeur parti, contrat à revoir"}}))
+        .as_user(
+            &admin,
+            None,
+            "mutation($i: SuspendTenantInput!) { suspendTenant(input: $i) { tenant { status } } }",
+            json!({"i": {"tenantId": t.gid(), "reason": "Directeur parti, contrat à revoir"}}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
     let n = app.count(&invitations).await;
     let r = app
-        .as_user(&admin, None, INVITE_DIRECTOR,
-            json!({"i": {"tenantId": t.gid(), "email": format!("autre-{email}")}}))
+        .as_user(
+            &admin,
+            None,
+            INVITE_DIRECTOR,
+            json!({"i": {"tenantId": t.gid(), "email": format!("autre-{email}")}}),
+        )
         .await;
     assert_eq!(r.code(), Some("CONFLICT"), "{:?}", r.body);
     assert_eq!(r.body["errors"][0]["extensions"]["field"], "tenantId");
@@ -910,10 +965,17 @@ async fn a_union_admin_invites_a_director_into_an_existing_association() {
     assert!(r.ok(), "{:?}", r.body);
 
     // The invitee's first sign-in makes them a director of the association.
-    let tok = app.issuer.token(&format!("new-director-{}", testkit::suffix()), &email);
+    let tok = app
+        .issuer
+        .token(&format!("new-director-{}", testkit::suffix()), &email);
     let r = app
         .gql
-        .run(&tok, None, "{ viewer { activeRole activeTenant { slug } } }", json!({}))
+        .run(
+            &tok,
+            None,
+            "{ viewer { activeRole activeTenant { slug } } }",
+            json!({}),
+        )
         .await;
     assert!(r.ok(), "{:?}", r.body);
     assert_eq!(r.data()["viewer"]["activeRole"], "DIRECTOR");
