@@ -235,6 +235,15 @@ const journeys = {
     const older = await page.locator('#journal-table tbody a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     check(older.length > 0 && olderThemes.every((t) => t.includes('Énergie')), 'older visits, every one with an energy request');
     check(older.every((h) => !firstPage.includes(h)), 'none of the first page again');
+    // The partner filter: every visit listed has a request for that partner.
+    await go(page, '/journal', 'journal');
+    await page.selectOption('#f-partner', { label: 'EDF' });
+    await page.getByRole('button', { name: 'Filtrer' }).click();
+    await page.waitForURL(/partenaire=/);
+    await page.waitForSelector('#journal-table');
+    await axe(page, 'journal by partner');
+    const byPartner = await page.locator('#journal-table tbody tr td:nth-child(4)').allInnerTexts();
+    check(byPartner.length > 0 && byPartner.every((t) => t.includes('EDF')), `every visit listed has an EDF request (${byPartner.length})`);
     await page.goto(url);
 
     await page.locator('#journal-table tbody tr').first().getByRole('link').click();
@@ -719,7 +728,7 @@ const journeys = {
     await signOut(page);
   },
 
-  /** 5. Union admin: associations (create, suspend, reactivate), network dashboard, API clients. */
+  /** 5. Union admin: associations (create, suspend, reactivate, invite a director into one), network dashboard, API clients. */
   async union(page) {
     await devSignIn(page, 'Isabelle Laurent');
     await page.waitForURL(`${BASE}/associations`);
@@ -750,6 +759,29 @@ const journeys = {
     check(slugErr.includes('Une association utilise déjà cet identifiant court'), `slug error: "${slugErr}"`);
     await axe(page, 'associations with an error');
     await looks(page, 'associations');
+
+    // A director invited into an association that exists (its director left, say).
+    await go(page, '/associations', 'associations');
+    await page.locator('#tenants tbody tr', { hasText: slug }).getByRole('link', { name: 'PIMMS Essai' }).click();
+    await page.waitForSelector('#invite-director');
+    await axe(page, 'association');
+    check((await page.locator('#director-invitations-table').innerText()).includes(`direction@${slug}.example`), 'the first director\'s invitation, pending');
+    // A bad address: a French error next to its field, nothing sent.
+    await page.fill('#director-email', 'pas-une-adresse');
+    await page.getByRole('button', { name: 'Envoyer l\'invitation' }).click();
+    await page.waitForSelector('#director-email-error');
+    const emailErr = await page.locator('#director-email-error').innerText();
+    check(emailErr.includes('Adresse électronique invalide'), `e-mail error: "${emailErr}"`);
+    check(!(await page.locator('#director-invitations-table').innerText()).includes('pas-une-adresse'), 'nothing sent');
+    await axe(page, 'association with an error');
+    const invitee = `nouvelle.direction@${slug}.example`;
+    await page.fill('#director-email', invitee);
+    await page.getByRole('button', { name: 'Envoyer l\'invitation' }).click();
+    await page.waitForSelector('.alert-success');
+    check((await page.locator('.alert-success').innerText()).includes(invitee), 'invitation sent');
+    check((await page.locator('#director-invitations-table').innerText()).includes(invitee), 'the invitation is listed, pending');
+    await axe(page, 'association with a director invited');
+    await looks(page, 'association');
 
     await go(page, '/reseau', 'network dashboard');
     check(await page.locator('#network-table tbody tr').count() > 0, 'regions listed');

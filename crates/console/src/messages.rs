@@ -87,6 +87,10 @@ pub(crate) fn conflict(f: &ApiFailure) -> String {
             "Une invitation est déjà en attente pour cette adresse.",
         ),
         ("this partner already exists", "Ce partenaire existe déjà."),
+        (
+            "the association is suspended",
+            "L'association est suspendue : réactivez-la avant d'inviter une direction.",
+        ),
     ];
     if let Some((_, fr)) = known.iter().find(|(en, _)| m.contains(en)) {
         return (*fr).to_owned();

@@ -4,7 +4,7 @@
 use super::visit_form::{self, Choices, Errors, Values, show_time};
 use super::{Form, Query, Signed, St, field, see_other, writes_journal};
 use crate::Console;
-use crate::api::{AMEND_VISIT, JOURNAL, JOURNAL_PAGE, VISIT, VOID_VISIT, list, text};
+use crate::api::{AMEND_VISIT, JOURNAL, VISIT, VOID_VISIT, list, text};
 use crate::error::ConsoleError;
 use crate::view::{self, alert, csrf_field, described_by, field_error};
 use axum::extract::Path;
@@ -13,12 +13,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use maud::html;
 use serde_json::{Value, json};
-
-/// Visits shown on one page of the console (and asked of the API at a time).
-const PAGE: usize = 50;
-/// Pages of the API read at most for one page of the console under a theme or
-/// partner filter (the API filters neither).
-const SCAN_PAGES: usize = 40;
 
 fn theme_label(themes: &[Value], code: &str) -> String {
     themes
@@ -45,65 +39,32 @@ pub(crate) async fn list_page(
     let partner = field(&q, "partenaire");
     let voided = field(&q, "annulees").is_some();
     let after = field(&q, "apres");
-    let vars = |after: Option<&str>| {
-        json!({
-            "siteId": site,
-            "from": from.map(|d| visit_form::from_local(d, chrono::NaiveTime::MIN).to_rfc3339()),
-            "to": to.and_then(|d| d.succ_opt()).map(|d| visit_form::from_local(d, chrono::NaiveTime::MIN).to_rfc3339()),
-            "includeVoided": voided,
-            "after": after,
-        })
-    };
-    let data = st.run(&s, &JOURNAL, vars(after)).await?;
+    // Every filter is an argument of the API's `visits`: one page of 50 visits,
+    // newest first, and the link at the bottom continues after its last one.
+    let vars = json!({
+        "siteId": site,
+        "from": from.map(|d| visit_form::from_local(d, chrono::NaiveTime::MIN).to_rfc3339()),
+        "to": to.and_then(|d| d.succ_opt()).map(|d| visit_form::from_local(d, chrono::NaiveTime::MIN).to_rfc3339()),
+        "includeVoided": voided,
+        "theme": theme,
+        "partnerId": partner,
+        "after": after,
+    });
+    let data = st.run(&s, &JOURNAL, vars).await?;
     let chrome = st.chrome(&mut s, "/journal").await?;
     let themes = list(&data["requestThemes"]);
     let sites = list(&data["sites"]["nodes"]);
     let partners = list(&data["partnerOrganisations"]["nodes"]);
-    // Site, dates and voided visits are the API's own filters. The API has no
-    // theme or partner argument: those are applied to the pages as they come, and
-    // further pages are read (newest first) until a page of the console is full or
-    // SCAN_PAGES pages were read; the link at the bottom continues from there, so
-    // the whole journal is reachable under every filter.
-    let keep = |v: &Value| {
-        let reqs = list(&v["requests"]);
-        theme.is_none_or(|t| reqs.iter().any(|r| text(&r["theme"]) == t))
-            && partner.is_none_or(|p| reqs.iter().any(|r| text(&r["partner"]["id"]) == p))
+    let visits: Vec<Value> = list(&data["visits"]["edges"])
+        .into_iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    let info = &data["visits"]["pageInfo"];
+    let next_cursor = match info["hasNextPage"].as_bool() {
+        Some(true) => info["endCursor"].as_str(),
+        _ => None,
     };
-    // (cursor, visit) of every visit kept, in the journal's order.
-    let mut visits: Vec<(String, Value)> = Vec::new();
-    let take = |visits: &mut Vec<(String, Value)>, page: &Value| {
-        for e in list(&page["visits"]["edges"]) {
-            if keep(&e["node"]) {
-                visits.push((text(&e["cursor"]).to_owned(), e["node"].clone()));
-            }
-        }
-        page["visits"]["pageInfo"].clone()
-    };
-    let mut info = take(&mut visits, &data);
-    let mut read = 1;
-    while (theme.is_some() || partner.is_some())
-        && visits.len() < PAGE
-        && read < SCAN_PAGES
-        && info["hasNextPage"].as_bool() == Some(true)
-    {
-        let next = st
-            .run(&s, &JOURNAL_PAGE, vars(info["endCursor"].as_str()))
-            .await?;
-        info = take(&mut visits, &next);
-        read += 1;
-    }
-    // A page of the console shows PAGE visits at most; the next one starts after
-    // the last shown (its own cursor), or after the last page read.
-    let next_cursor = if visits.len() > PAGE {
-        visits.truncate(PAGE);
-        visits.last().map(|(c, _)| c.clone())
-    } else if info["hasNextPage"].as_bool() == Some(true) {
-        info["endCursor"].as_str().map(str::to_owned)
-    } else {
-        None
-    };
-    let visits: Vec<Value> = visits.into_iter().map(|(_, v)| v).collect();
-    let next_link = next_cursor.as_deref().map(|c| {
+    let next_link = next_cursor.map(|c| {
         let mut params: Vec<(&str, &str)> = Vec::new();
         for k in ["site", "du", "au", "theme", "partenaire", "annulees"] {
             if let Some(v) = field(&q, k) {
@@ -156,7 +117,7 @@ pub(crate) async fn list_page(
         }
         div id="resultats" aria-live="polite" {
             @if visits.is_empty() {
-                p { "Aucune visite ne correspond à ces filtres" @if next_link.is_some() { " parmi les plus récentes" } "." }
+                p { "Aucune visite ne correspond à ces filtres." }
             } @else {
                 div.table-wrap {
                     table.table id="journal-table" {

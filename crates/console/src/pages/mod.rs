@@ -61,6 +61,8 @@ pub(crate) fn routes(console: Arc<Console>) -> Router {
         .route("/clients-api/{id}/renouveler", post(partner::rotate_client))
         .route("/clients-api/{id}/revoquer", post(partner::revoke_client))
         .route("/associations", get(union::tenants).post(union::create))
+        .route("/associations/{id}", get(union::tenant))
+        .route("/associations/{id}/direction", post(union::invite_director))
         .route("/associations/{id}/suspendre", post(union::suspend))
         .route("/associations/{id}/reactiver", post(union::reactivate))
         .route("/reseau", get(union::network))

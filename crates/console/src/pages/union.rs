@@ -1,11 +1,13 @@
 //! The union's pages: the network's associations (create with their first
-//! director invited, suspend, reactivate: admins only) and the network dashboard
-//! by region or association (aggregates only).
+//! director invited, suspend, reactivate, invite a director into one that exists:
+//! admins only) and the network dashboard by region or association (aggregates
+//! only).
 
 use super::{Form, Query, Signed, St, field, see_other};
 use crate::Console;
 use crate::api::{
-    CREATE_TENANT, NETWORK_DASHBOARD, REACTIVATE_TENANT, SUSPEND_TENANT, TENANTS, list, text,
+    CREATE_TENANT, INVITE_DIRECTOR, NETWORK_DASHBOARD, REACTIVATE_TENANT, SUSPEND_TENANT, TENANT,
+    TENANTS, list, text,
 };
 use crate::error::ConsoleError;
 use crate::messages;
@@ -51,7 +53,7 @@ async fn render(
                     @if is_admin { th scope="col" { "Action" } }
                 } }
                 tbody { @for t in rows { tr {
-                    td { (text(&t["name"])) }
+                    td { a href={ "/associations/" (text(&t["id"])) } { (text(&t["name"])) } }
                     td { code { (text(&t["slug"])) } }
                     td {
                         @if text(&t["status"]) == "SUSPENDED" {
@@ -218,6 +220,174 @@ pub(crate) async fn reactivate(
     st.flash(&mut s, "success", "Association réactivée.".into())
         .await?;
     Ok(see_other("/associations"))
+}
+
+/// One association: its state and, for admins, the director invitations they sent
+/// and the form inviting a new director (when its director left, say).
+async fn render_tenant(
+    st: &Console,
+    mut s: Signed,
+    id: &str,
+    values: HashMap<String, String>,
+    errors: HashMap<String, String>,
+) -> Result<Response, ConsoleError> {
+    let is_admin = admin(&s);
+    let data = st
+        .run(&s, &TENANT, json!({ "id": id, "admin": is_admin }))
+        .await
+        .map_err(|e| match e.api_code() {
+            // A malformed id is a missing page, like an unknown one.
+            Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
+            _ => e,
+        })?;
+    let t = &data["node"];
+    if text(&t["__typename"]) != "Tenant" {
+        return Err(ConsoleError::NotFound);
+    }
+    let chrome = st.chrome(&mut s, "/associations").await?;
+    let suspended = text(&t["status"]) == "SUSPENDED";
+    let invitations = list(&t["directorInvitations"]["nodes"]);
+    let err = |k: &str| errors.get(k);
+    let name = text(&t["name"]).to_owned();
+    let body = html! {
+        h1 { (name) }
+        dl.summary {
+            div { dt { "Identifiant court" } dd { code { (text(&t["slug"])) } } }
+            div { dt { "État" } dd {
+                @if suspended {
+                    span.badge.badge-error { "Suspendue" }
+                    @if let Some(r) = t["suspendedReason"].as_str() { " " span.muted { (r) } }
+                } @else { span.badge { "Active" } }
+            } }
+            div { dt { "Créée le" } dd { (super::visit_form::show_time(&t["createdAt"])) } }
+        }
+        @if is_admin {
+            section aria-labelledby="director-invitations" {
+                h2 id="director-invitations" { "Invitations de direction en attente" }
+                p.muted { "Celles que vous avez envoyées ; chacune vaut compte, avec le rôle de direction, à la première connexion." }
+                @if invitations.is_empty() { p { "Aucune invitation en attente." } } @else {
+                    div.table-wrap {
+                        table.table id="director-invitations-table" {
+                            caption.visually-hidden { "Invitations de direction en attente" }
+                            thead { tr { th scope="col" { "Adresse électronique" } th scope="col" { "Envoyée le" } th scope="col" { "Expire le" } } }
+                            tbody { @for i in invitations.iter() { tr {
+                                td { (text(&i["email"])) }
+                                td { (super::visit_form::show_time(&i["createdAt"])) }
+                                td { (super::visit_form::show_time(&i["expiresAt"])) }
+                            } } }
+                        }
+                    }
+                }
+            }
+            section aria-labelledby="invite-director" {
+                h2 id="invite-director" { "Inviter un directeur ou une directrice" }
+                @if suspended {
+                    p { "L'association est suspendue : réactivez-la depuis la liste des associations avant d'inviter une direction." }
+                } @else {
+                    p { "La personne invitée devient directrice ou directeur de l'association à sa première connexion ; si elle en est déjà membre, son rôle devient celui de direction." }
+                    @if let Some(e) = err("form") { (alert("error", e)) }
+                    form.stack method="post" action={ "/associations/" (text(&t["id"])) "/direction" } novalidate {
+                        (csrf_field(&chrome.csrf))
+                        div.field.field-invalid[err("email").is_some()] {
+                            label for="director-email" { "Adresse électronique" }
+                            input id="director-email" name="email" type="email" value=[values.get("email")] required autocomplete="off"
+                                aria-invalid=[err("email").map(|_| "true")] aria-describedby=[view::described_by("director-email", err("email"))];
+                            (view::field_error("director-email", err("email")))
+                        }
+                        button.btn type="submit" { "Envoyer l'invitation" }
+                    }
+                }
+            }
+        }
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let here = format!("/associations/{}", text(&t["id"]));
+    let mut r = view::page(
+        &chrome,
+        &name,
+        &[
+            ("Accueil", "/"),
+            ("Associations", "/associations"),
+            (&name, &here),
+        ],
+        body,
+    )
+    .into_response();
+    *r.status_mut() = status;
+    Ok(r)
+}
+
+pub(crate) async fn tenant(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
+    let s = st.signed(&headers).await?;
+    union(&s)?;
+    render_tenant(&st, s, &id, HashMap::new(), HashMap::new()).await
+}
+
+pub(crate) async fn invite_director(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, ConsoleError> {
+    let mut s = st.signed(&headers).await?;
+    union(&s)?;
+    st.check_csrf(&s.session, form.get("_csrf"))?;
+    let input = json!({ "tenantId": id, "email": field(&form, "email").unwrap_or("") });
+    match st
+        .run(&s, &INVITE_DIRECTOR, json!({ "input": input }))
+        .await
+    {
+        Ok(d) => {
+            let i = &d["inviteDirector"]["invitation"];
+            let msg = format!(
+                "Invitation envoyée à {} : elle vaut compte, avec le rôle de direction, à la première connexion (jusqu'au {}).",
+                text(&i["email"]),
+                super::visit_form::show_time(&i["expiresAt"])
+            );
+            st.flash(&mut s, "success", msg).await?;
+            Ok(see_other(&format!("/associations/{id}")))
+        }
+        // The address: next to its field; the association (suspended meanwhile):
+        // above the form.
+        Err(ConsoleError::Api(f)) if matches!(f.code.as_str(), "VALIDATION" | "CONFLICT") => {
+            let on_email = f.field.as_deref().is_none_or(|k| k == "email");
+            let text = if f.code == "CONFLICT" {
+                messages::conflict(&f)
+            } else if on_email {
+                let r = messages::reason(f.reason.as_deref().unwrap_or(""));
+                let mut c = r.chars();
+                c.next()
+                    .map(|x| x.to_uppercase().collect::<String>() + c.as_str())
+                    .unwrap_or(r)
+            } else {
+                messages::api_error(&f)
+            };
+            let key = if on_email { "email" } else { "form" };
+            if f.field.as_deref() == Some("tenantId") && f.code == "VALIDATION" {
+                return Err(ConsoleError::NotFound);
+            }
+            render_tenant(
+                &st,
+                s,
+                &id,
+                form.0.clone(),
+                HashMap::from([(key.to_owned(), text)]),
+            )
+            .await
+        }
+        Err(e) => Err(match e.api_code() {
+            Some("NOT_FOUND") => ConsoleError::NotFound,
+            _ => e,
+        }),
+    }
 }
 
 pub(crate) async fn network(
