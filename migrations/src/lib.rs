@@ -112,6 +112,11 @@ sql_migration!(
     "m20261204_000020_consent_recipients_linked",
     "../sql/0020_consent_recipients_linked.sql"
 );
+sql_migration!(
+    m0021,
+    "m20261204_000021_activity_monthly",
+    "../sql/0021_activity_monthly.sql"
+);
 
 pub struct Migrator;
 
@@ -137,6 +142,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018::Migration),
             Box::new(m0019::Migration),
             Box::new(m0020::Migration),
+            Box::new(m0021::Migration),
         ]
     }
 }

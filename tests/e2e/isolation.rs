@@ -329,9 +329,7 @@ const UNION_MAY_READ: &[&str] = &[
     "visit_daily",
     "request_daily",
     "workshop_daily",
-    "visit_monthly",
-    "request_monthly",
-    "workshop_monthly",
+    "activity_monthly",
     // Agreements (local ones carry their association), which sites they cover, and
     // the monthly aggregates coded to them.
     "agreements",
@@ -381,9 +379,7 @@ const UNION_ANALYST_MAY_READ: &[&str] = &[
     "visit_daily",
     "request_daily",
     "workshop_daily",
-    "visit_monthly",
-    "request_monthly",
-    "workshop_monthly",
+    "activity_monthly",
     "agreements",
     "agreement_revisions",
     "agreement_sites",
@@ -1635,6 +1631,10 @@ async fn no_probe_crosses_a_tenant_line() {
     );
 }
 
+/// One prober of the two tests below: its label, its token (none: anonymous) and the
+/// headers choosing what it acts as.
+type Prober = (String, Option<String>, Vec<(&'static str, String)>);
+
 /// The people the two tests below probe as: association A's four roles, the union's
 /// roles given, A's partner's person, and an anonymous caller.
 fn probers(
@@ -1642,8 +1642,8 @@ fn probers(
     a: &testkit::TestTenant,
     union: &[(&'static str, testkit::TestUser)],
     partner: &testkit::TestUser,
-) -> Vec<(String, Option<String>, Vec<(&'static str, String)>)> {
-    let mut out: Vec<(String, Option<String>, Vec<(&'static str, String)>)> = Vec::new();
+) -> Vec<Prober> {
+    let mut out: Vec<Prober> = Vec::new();
     for (label, u) in [
         ("A director", &a.director),
         ("A coordinator", &a.coordinator),

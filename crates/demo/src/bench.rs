@@ -811,7 +811,7 @@ async fn analyze(admin_url: Option<&str>) {
         let conn = sea_orm::Database::connect(url).await?;
         conn.execute_unprepared(
             "analyze tenants, sites, site_opening_hours, memberships, users, agreements, agreement_sites, \
-             visits, visit_requests, visit_revisions, visit_daily, request_daily, agreement_activity_monthly",
+             visits, visit_requests, visit_revisions, visit_daily, request_daily, activity_monthly, agreement_activity_monthly",
         )
         .await?;
         conn.execute_unprepared("analyze beneficiaries, consents, visit_notes")

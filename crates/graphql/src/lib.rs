@@ -161,9 +161,7 @@ pub const NO_GLOBAL_ID: &[&str] = &[
     "visit_daily",
     "request_daily",
     "workshop_daily",
-    "visit_monthly",
-    "request_monthly",
-    "workshop_monthly",
+    "activity_monthly",
     // A number per association, read by the dashboard to key its cache.
     "dashboard_versions",
     // An agreement's history, covered sites, targets and coded activity: read

@@ -7,10 +7,7 @@
 //! PostgreSQL (migration 0009).
 
 use crate::Journal;
-use crate::entity::{
-    department, request_daily, request_monthly, visit_daily, visit_monthly, workshop_daily,
-    workshop_monthly,
-};
+use crate::entity::{activity_monthly, department, request_daily, visit_daily, workshop_daily};
 use crate::model::{Channel, RequestKind};
 use crate::repo;
 use chrono::{Datelike, Days, Months, NaiveDate};
@@ -285,20 +282,29 @@ pub fn statements(
     to: NaiveDate,
 ) -> Vec<(&'static str, String, Vec<Value>)> {
     let d = q.dimension;
-    // By month over whole months, the monthly rollups hold the same sums in about a
-    // thirtieth of the rows (migration 0019: a network year read every site's days).
-    let monthly =
-        q.granularity == Granularity::Month && from.day() == 1 && (to + Days::new(1)).day() == 1;
-    let pick = |daily: DynIden, by_month: DynIden| if monthly { by_month } else { daily };
+    // By month over whole months, split by nothing finer than the site, each site's
+    // month holds the same sums in one row (migration 0021: a network year by region
+    // read every site's days, and every channel, theme and partner of them).
+    let monthly = q.granularity == Granularity::Month
+        && matches!(
+            d,
+            Dimension::None | Dimension::Site | Dimension::Tenant | Dimension::Region
+        )
+        && from.day() == 1
+        && (to + Days::new(1)).day() == 1;
+    let pick = |daily: DynIden| {
+        if monthly {
+            activity_monthly::Entity.into_iden()
+        } else {
+            daily
+        }
+    };
     let period = if monthly { "month" } else { "day" };
     let sources = [
         (
             "visit",
             d.people_apply(),
-            pick(
-                visit_daily::Entity.into_iden(),
-                visit_monthly::Entity.into_iden(),
-            ),
+            pick(visit_daily::Entity.into_iden()),
             vec![
                 visit_daily::Column::Visits.into_iden(),
                 visit_daily::Column::Minutes.into_iden(),
@@ -309,10 +315,7 @@ pub fn statements(
         (
             "request",
             true,
-            pick(
-                request_daily::Entity.into_iden(),
-                request_monthly::Entity.into_iden(),
-            ),
+            pick(request_daily::Entity.into_iden()),
             vec![
                 request_daily::Column::Requests.into_iden(),
                 request_daily::Column::MediationActs.into_iden(),
@@ -321,10 +324,7 @@ pub fn statements(
         (
             "workshop",
             d.workshops_apply(),
-            pick(
-                workshop_daily::Entity.into_iden(),
-                workshop_monthly::Entity.into_iden(),
-            ),
+            pick(workshop_daily::Entity.into_iden()),
             vec![
                 workshop_daily::Column::Workshops.into_iden(),
                 workshop_daily::Column::Attendees.into_iden(),
@@ -1040,23 +1040,30 @@ mod tests {
 
     #[test]
     fn whole_months_read_the_monthly_rollups() {
-        let q = first_quarter();
+        let q = DashboardQuery {
+            dimension: Dimension::Region,
+            ..first_quarter()
+        };
         for (_, sql, _) in statements(None, &q, q.from, q.to) {
             assert!(
-                sql.contains("_monthly\" AS \"x\"") && sql.contains("\"x\".\"month\""),
+                sql.contains("\"activity_monthly\" AS \"x\"") && sql.contains("\"x\".\"month\""),
                 "{sql}"
             );
         }
-        // A range that does not end a month, or a split by day, reads the days.
-        for (_, sql, _) in statements(None, &q, q.from, d(2026, 3, 30)) {
-            assert!(sql.contains("_daily\" AS \"x\""), "{sql}");
-        }
+        // A range that does not end a month, a split by day, or a split finer than
+        // the site reads the days.
         let by_day = DashboardQuery {
             granularity: Granularity::Day,
-            ..first_quarter()
+            ..q.clone()
         };
-        for (_, sql, _) in statements(None, &by_day, q.from, q.to) {
-            assert!(sql.contains("_daily\" AS \"x\""), "{sql}");
+        let by_theme = DashboardQuery {
+            dimension: Dimension::Theme,
+            ..q.clone()
+        };
+        for (q, to) in [(&q, d(2026, 3, 30)), (&by_day, q.to), (&by_theme, q.to)] {
+            for (_, sql, _) in statements(None, q, q.from, to) {
+                assert!(sql.contains("_daily\" AS \"x\""), "{sql}");
+            }
         }
     }
 
