@@ -56,7 +56,7 @@ pub(crate) async fn list_page(
     let sites = list(&data["sites"]["nodes"]);
     let partners = list(&data["partnerOrganisations"]["nodes"]);
     let visits: Vec<Value> = list(&data["visits"]["edges"])
-        .into_iter()
+        .iter()
         .map(|e| e["node"].clone())
         .collect();
     let info = &data["visits"]["pageInfo"];
