@@ -54,6 +54,15 @@ impl ConsoleError {
             _ => None,
         }
     }
+
+    /// A page's object read by an id from the address: a malformed id (VALIDATION) is
+    /// a missing page, like an unknown one or another association's (NOT_FOUND).
+    pub(crate) fn missing_if_unknown(self) -> Self {
+        match self.api_code() {
+            Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
+            _ => self,
+        }
+    }
 }
 
 impl IntoResponse for ConsoleError {

@@ -95,11 +95,7 @@ pub(crate) async fn audits(
     let data = st
         .run(&s, &AUDITOR_AUDITS, json!({ "campaignId": campaign }))
         .await
-        .map_err(|e| match e.api_code() {
-            // A campaign id made up in the address: nothing to list, like a missing page.
-            Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
-            _ => e,
-        })?;
+        .map_err(ConsoleError::missing_if_unknown)?;
     let chrome = st.chrome(&mut s, "/controles").await?;
     let me = text(&data["viewer"]["user"]["id"]);
     let campaigns: Vec<(String, String)> = nodes(&data["complianceCampaigns"])
@@ -197,10 +193,7 @@ async fn render(
     let data = st
         .run(&s, &AUDITOR_AUDIT, json!({ "id": id }))
         .await
-        .map_err(|e| match e.api_code() {
-            Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
-            _ => e,
-        })?;
+        .map_err(ConsoleError::missing_if_unknown)?;
     let chrome = st.chrome(&mut s, "/controles").await?;
     let a = &data["complianceAudit"];
     let id = text(&a["id"]);

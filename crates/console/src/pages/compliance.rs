@@ -271,11 +271,7 @@ async fn union_page(st: &Console, mut s: Signed) -> Result<Response, ConsoleErro
 async fn load(st: &Console, s: &Signed, id: &str) -> Result<Value, ConsoleError> {
     st.run(s, &COMPLIANCE_AUDIT, json!({ "id": id }))
         .await
-        .map_err(|e| match e.api_code() {
-            // A malformed id is a missing page, like another association's audit.
-            Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
-            _ => e,
-        })
+        .map_err(ConsoleError::missing_if_unknown)
 }
 
 pub(crate) async fn audit(

@@ -267,11 +267,7 @@ async fn render_employee(
     let data = st
         .run(&s, &EMPLOYEE, json!({ "id": id }))
         .await
-        .map_err(|e| match e.api_code() {
-            // A malformed id is a missing page, like another association's employee.
-            Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
-            _ => e,
-        })?;
+        .map_err(ConsoleError::missing_if_unknown)?;
     let e = &data["node"];
     if text(&e["__typename"]) != "Employee" {
         return Err(ConsoleError::NotFound);

@@ -162,11 +162,7 @@ async fn load_visit(st: &Console, s: &Signed, id: &str) -> Result<Value, Console
     let data = st
         .run(s, &VISIT, json!({ "id": id }))
         .await
-        .map_err(|e| match e.api_code() {
-            // A malformed id is a missing page, like another association's.
-            Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
-            _ => e,
-        })?;
+        .map_err(ConsoleError::missing_if_unknown)?;
     if text(&data["node"]["__typename"]) != "Visit" {
         return Err(ConsoleError::NotFound);
     }

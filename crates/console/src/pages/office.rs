@@ -375,10 +375,7 @@ pub(crate) async fn revoke(
         json!({ "input": { "invitationId": id } }),
     )
     .await
-    .map_err(|e| match e.api_code() {
-        Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
-        _ => e,
-    })?;
+    .map_err(ConsoleError::missing_if_unknown)?;
     st.flash(&mut s, "success", "Invitation retirée.".into())
         .await?;
     Ok(see_other("/membres"))

@@ -80,13 +80,6 @@ pub(crate) async fn agreements(st: St, headers: HeaderMap) -> Result<Response, C
     .into_response())
 }
 
-fn not_found_on_bad_id(e: ConsoleError) -> ConsoleError {
-    match e.api_code() {
-        Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
-        _ => e,
-    }
-}
-
 pub(crate) async fn report(
     st: St,
     headers: HeaderMap,
@@ -96,7 +89,7 @@ pub(crate) async fn report(
     let data = st
         .run(&s, &AGREEMENT_REPORT, json!({ "id": id }))
         .await
-        .map_err(not_found_on_bad_id)?;
+        .map_err(ConsoleError::missing_if_unknown)?;
     let chrome = st.chrome(&mut s, "/conventions").await?;
     let r = &data["agreementReport"];
     let title = format!("Rapport — {}", text(&r["agreement"]["reference"]));
@@ -149,7 +142,7 @@ pub(crate) async fn report_csv(
     let data = st
         .run(&s, &AGREEMENT_REPORT_CSV, json!({ "id": id }))
         .await
-        .map_err(not_found_on_bad_id)?;
+        .map_err(ConsoleError::missing_if_unknown)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -211,7 +204,7 @@ async fn render_campaign(
     let data = st
         .run(&s, &OUTREACH_CAMPAIGN, json!({ "id": id }))
         .await
-        .map_err(not_found_on_bad_id)?;
+        .map_err(ConsoleError::missing_if_unknown)?;
     if text(&data["node"]["__typename"]) != "OutreachCampaign" {
         return Err(ConsoleError::NotFound);
     }
@@ -527,7 +520,7 @@ pub(crate) async fn rotate_client(
             json!({ "input": { "apiClientId": id } }),
         )
         .await
-        .map_err(not_found_on_bad_id)?;
+        .map_err(ConsoleError::missing_if_unknown)?;
     let p = &d["rotatePartnerApiClientSecret"];
     let shown = (
         text(&p["apiClient"]["clientId"]).to_owned(),
@@ -550,7 +543,7 @@ pub(crate) async fn revoke_client(
         json!({ "input": { "apiClientId": id } }),
     )
     .await
-    .map_err(not_found_on_bad_id)?;
+    .map_err(ConsoleError::missing_if_unknown)?;
     st.flash(
         &mut s,
         "success",

@@ -235,11 +235,7 @@ async fn render_tenant(
     let data = st
         .run(&s, &TENANT, json!({ "id": id, "admin": is_admin }))
         .await
-        .map_err(|e| match e.api_code() {
-            // A malformed id is a missing page, like an unknown one.
-            Some("VALIDATION" | "NOT_FOUND") => ConsoleError::NotFound,
-            _ => e,
-        })?;
+        .map_err(ConsoleError::missing_if_unknown)?;
     let t = &data["node"];
     if text(&t["__typename"]) != "Tenant" {
         return Err(ConsoleError::NotFound);
